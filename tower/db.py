@@ -1,0 +1,104 @@
+"""The DuckDB store: one owning process opens the file read-write, applies numbered migrations from
+queries/schema/, and hands out cursors to threads. Analysts read a published snapshot instead."""
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+import queries
+
+
+class DatabaseLocked(RuntimeError):
+    """Another process (usually the running app) owns the database file."""
+
+
+class Database:
+    def __init__(self, path: str | os.PathLike, read_only: bool = False):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise DatabaseLocked(
+                    f"{self.path} is held by another process (is the Tower app running?). "
+                    "Stop it, or let the app's own scheduler sync; analysts can read the snapshot."
+                ) from e
+            raise
+        self.con.execute("set timezone = 'UTC'")
+        self._snapshot_lock = threading.Lock()
+        if not read_only:
+            self.migrate()
+
+    # ── access ──────────────────────────────────────────────────────────────────────────────────
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
+        cur = self.con.cursor()
+        cur.execute("set timezone = 'UTC'")
+        return cur
+
+    def df(self, sql: str, params: dict | list | None = None) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return cur.execute(sql, params).df()
+
+    def query(self, name: str, params: dict | None = None) -> pd.DataFrame:
+        """Run a named query from queries/ with bound parameters."""
+        return self.df(queries.load(name), params)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ── schema ──────────────────────────────────────────────────────────────────────────────────
+    def migrate(self) -> list[str]:
+        """Apply queries/schema/NNN_*.sql files not yet applied, each in its own transaction."""
+        cur = self.cursor()
+        cur.execute(
+            "create table if not exists schema_migrations "
+            "(version text primary key, applied_at timestamptz)"
+        )
+        done = {r[0] for r in cur.execute("select version from schema_migrations").fetchall()}
+        applied = []
+        for name in queries.names("schema"):
+            version = name.split("/")[-1]
+            if version in done:
+                continue
+            cur.execute("begin")
+            try:
+                cur.execute(queries.load(name))
+                cur.execute(
+                    "insert into schema_migrations values (?, ?)",
+                    [version, datetime.now(timezone.utc)],
+                )
+                cur.execute("commit")
+            except Exception:
+                cur.execute("rollback")
+                raise
+            applied.append(version)
+        return applied
+
+    # ── snapshot for analysts ───────────────────────────────────────────────────────────────────
+    def snapshot(self, dest: str | os.PathLike) -> Path:
+        """Publish a consistent read-only copy of the database at `dest` (a .duckdb file).
+
+        The copy is written to a temporary file and renamed into place, so readers never see a
+        half-written snapshot; COPY FROM DATABASE reads one transaction's view of the data."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        with self._snapshot_lock:
+            tmp.unlink(missing_ok=True)
+            cur = self.cursor()
+            db_name = cur.execute("select current_database()").fetchone()[0]
+            cur.execute("attach ? as tower_snapshot", [str(tmp)])
+            try:
+                cur.execute(f'copy from database "{db_name}" to tower_snapshot')
+            finally:
+                cur.execute("detach tower_snapshot")
+            os.replace(tmp, dest)
+        return dest

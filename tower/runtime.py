@@ -1,0 +1,73 @@
+"""What the app process owns: config, clock, the database, the embedded sandbox and the scheduler.
+
+Started once per Streamlit server (`get()` is cached as a resource); pages only read through it."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from tower import config as config_mod
+from tower.clock import SimClock, SystemClock
+from tower.db import Database
+
+log = logging.getLogger("tower")
+
+
+@dataclass
+class Runtime:
+    config: config_mod.Config
+    clock: object                  # has .now() -> aware UTC datetime, and .speed
+    db: Database
+    sandbox: object | None = None  # sandbox.server.SandboxServer when embedded
+    scheduler: object | None = None  # connectors.scheduler.Scheduler
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def stop(self) -> None:
+        if self.scheduler:
+            self.scheduler.stop()
+        if self.sandbox:
+            self.sandbox.stop()
+        self.db.close()
+
+
+def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -> Runtime:
+    cfg = cfg or config_mod.load()
+    sandbox = None
+    if cfg.sandbox.enabled:
+        from sandbox.server import start as start_sandbox
+
+        clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed)
+        sandbox = start_sandbox(cfg.sandbox, clock)
+        log.info("sandbox serving at %s (speed %sx)", sandbox.url, cfg.sandbox.speed)
+    else:
+        clock = SystemClock()
+    db = Database(cfg.db_path)
+    rt = Runtime(cfg, clock, db, sandbox)
+    if run_scheduler and cfg.sources:
+        from connectors.scheduler import Scheduler
+
+        rt.scheduler = Scheduler(db, cfg, clock)
+        rt.scheduler.start()
+    return rt
+
+
+def get() -> Runtime:
+    """The process-wide runtime (one per Streamlit server)."""
+    return _cached_runtime()
+
+
+def _start_cached() -> Runtime:
+    return start()
+
+
+try:  # cache across reruns and sessions when running under Streamlit
+    import streamlit as st
+
+    _cached_runtime = st.cache_resource(show_spinner="Starting Tower…")(_start_cached)
+except ImportError:  # pragma: no cover - streamlit is a runtime dependency
+    import functools
+
+    _cached_runtime = functools.cache(_start_cached)
