@@ -1,0 +1,141 @@
+"""The core: config loading and secrets, clocks, the DuckDB store (migrations, lock, snapshot)."""
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+import duckdb
+import pytest
+
+from tower import config as config_mod
+from tower.clock import ManualClock, SimClock
+from tower.db import Database, DatabaseLocked
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+# ── config ─────────────────────────────────────────────────────────────────────────────────────
+def write(tmp_path, text, name="tower.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_default_config_points_every_source_at_the_sandbox():
+    cfg = config_mod.load(config_mod.ROOT / "tower.toml")
+    assert cfg.sandbox.enabled
+    assert cfg.sources, "the default config must define sources"
+    for src in cfg.sources.values():
+        assert src.uses_sandbox
+        urls = [v for v in src.options.values() if isinstance(v, str) and v.startswith("http")]
+        assert urls and all(u.startswith(cfg.sandbox.url) for u in urls)
+
+
+def test_secret_from_env_beats_secrets_file(tmp_path, monkeypatch):
+    path = write(tmp_path, """
+        [sandbox]
+        enabled = false
+        [sources.aftership]
+        kind = "aftership"
+        base_url = "https://api.aftership.com/tracking/2026-07"
+    """)
+    cfg = config_mod.load(path)
+    object.__setattr__(cfg, "secrets_path", write(tmp_path, """
+        [sources.aftership]
+        api_key = "from-file"
+    """, "secrets.toml"))
+    assert cfg.secret("aftership", "api_key") == "from-file"
+    monkeypatch.setenv("TOWER_AFTERSHIP_API_KEY", "from-env")
+    assert cfg.secret("aftership", "api_key") == "from-env"
+    # a real API never gets the sandbox's token
+    assert cfg.secret("aftership", "other") is None
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[sources.x]\nbase_url='http://a'\n", "needs a `kind`"),
+    ("[sources.x]\nkind='nps'\napi_key='s3cret'\n", "secrets belong in"),
+    ("[sources.x]\nkind='nps'\ninterval_s=0\n", "interval_s must be > 0"),
+    ("[sources.x\n", "not valid TOML"),
+])
+def test_bad_config_fails_with_a_clear_message(tmp_path, body, message):
+    with pytest.raises(config_mod.ConfigError, match=message) as err:
+        config_mod.load(write(tmp_path, body))
+    assert "s3cret" not in str(err.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(config_mod.ConfigError, match="not found"):
+        config_mod.load(tmp_path / "nope.toml")
+
+
+# ── clocks ─────────────────────────────────────────────────────────────────────────────────────
+def test_sim_clock_runs_faster_than_the_wall():
+    wall = [T0.timestamp()]
+    clock = SimClock(T0, speed=60, wall=lambda: wall[0])
+    assert clock.now() == T0
+    wall[0] += 60
+    assert clock.now() == T0 + timedelta(hours=1)
+
+
+def test_manual_clock_moves_only_when_told():
+    clock = ManualClock(T0)
+    assert clock.now() == T0
+    assert clock.advance(minutes=5) == T0 + timedelta(minutes=5)
+
+
+# ── database ───────────────────────────────────────────────────────────────────────────────────
+def test_migrations_apply_once(tmp_path):
+    db = Database(tmp_path / "t.duckdb")
+    assert db.migrate() == []  # already applied on open
+    tables = set(db.df("select table_name from information_schema.tables")["table_name"])
+    assert {"shipments", "tracking_events", "stock_observations", "sync_runs", "sync_state"} <= tables
+    db.close()
+    db = Database(tmp_path / "t.duckdb")
+    assert db.df("select count(*) n from schema_migrations")["n"][0] >= 1
+    db.close()
+
+
+def test_stock_current_is_the_latest_observation(tmp_path):
+    db = Database(tmp_path / "t.duckdb")
+    with db.cursor() as cur:
+        cur.executemany(
+            "insert into stock_observations values (?, ?, ?, ?)",
+            [("A", "W", T0, 10), ("A", "W", T0 + timedelta(hours=1), 7), ("A", "W", T0 - timedelta(hours=1), 99)],
+        )
+    row = db.df("select * from stock_current")
+    assert row["available"].tolist() == [7]
+
+
+def test_second_process_gets_a_clear_lock_message(tmp_path):
+    path = tmp_path / "t.duckdb"
+    db = Database(path)
+    code = textwrap.dedent(f"""
+        from tower.db import Database, DatabaseLocked
+        try:
+            Database({str(path)!r})
+        except DatabaseLocked as e:
+            print("LOCKED:", e)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=config_mod.ROOT, timeout=60)
+    assert "LOCKED:" in out.stdout and "another process" in out.stdout, out.stderr
+    db.close()
+    assert DatabaseLocked  # exported for callers
+
+
+def test_snapshot_is_a_consistent_read_only_copy_readable_while_the_owner_writes(tmp_path):
+    db = Database(tmp_path / "live.duckdb")
+    with db.cursor() as cur:
+        cur.execute("insert into skus (sku, name) select 'S' || i, 'n' from range(100) t(i)")
+    snap = db.snapshot(tmp_path / "snap" / "tower.duckdb")
+    with db.cursor() as cur:  # the owner keeps writing after publishing
+        cur.execute("insert into skus (sku, name) values ('late', 'n')")
+    code = f"import duckdb; c = duckdb.connect({str(snap)!r}, read_only=True); " \
+           "print(c.execute('select count(*) from skus').fetchone()[0])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "100", out.stderr
+    # republishing replaces the file atomically; no temp files are left behind
+    db.snapshot(snap)
+    assert duckdb.connect(str(snap), read_only=True).execute("select count(*) from skus").fetchone()[0] == 101
+    assert [p.name for p in snap.parent.iterdir()] == ["tower.duckdb"]
+    db.close()
