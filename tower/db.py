@@ -18,7 +18,10 @@ class DatabaseLocked(RuntimeError):
 
 
 class Database:
-    def __init__(self, path: str | os.PathLike, read_only: bool = False):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False, extra_dirs=()):
+        """Open (and migrate) the database. Unless read-only or in memory, the instance is then
+        hardened: see `_harden`. `extra_dirs` are folders outside the data folder DuckDB may still
+        touch (e.g. a snapshot folder elsewhere)."""
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,17 +34,22 @@ class Database:
                     "Stop it, or let the app's own scheduler sync; analysts can read the snapshot."
                 ) from e
             raise
-        self.con.execute("set timezone = 'UTC'")
         self._snapshot_lock = threading.Lock()
-        if not read_only:
+        if read_only or str(path) == ":memory:":
+            self.con.execute("set timezone = 'UTC'")
+        else:
             self.migrate()
+            self._harden(self.path.parent, extra_dirs)
+
+    @classmethod
+    def for_config(cls, cfg) -> "Database":
+        """The live database named by a tower.config.Config (its snapshot folder allowed too)."""
+        return cls(cfg.db_path, extra_dirs=[cfg.snapshot_path.parent])
 
     # ── access ──────────────────────────────────────────────────────────────────────────────────
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
-        cur = self.con.cursor()
-        cur.execute("set timezone = 'UTC'")
-        return cur
+        return self.con.cursor()  # inherits the global UTC time zone
 
     def df(self, sql: str, params: dict | list | None = None) -> pd.DataFrame:
         with self.cursor() as cur:
@@ -53,6 +61,18 @@ class Database:
 
     def close(self) -> None:
         self.con.close()
+
+    def _harden(self, data_dir: Path, extra_dirs) -> None:
+        """Make DuckDB itself refuse what the SQL console must never do, for the whole instance:
+        files only inside the data folder, no extension installs, no Python replacement scans of
+        local variables, and no settings changes. Registered DataFrames, ATTACH of a snapshot file
+        inside the data folder and COPY FROM DATABASE keep working. Once locked even `set timezone`
+        is refused, so UTC is set globally first and new cursors inherit it."""
+        dirs = [str(Path(d).resolve()) + os.sep for d in (data_dir, *extra_dirs)]
+        self.con.execute("set global timezone = 'UTC'")
+        self.con.execute("set allowed_directories = $dirs", {"dirs": dirs})
+        self.con.execute("set enable_external_access = false")
+        self.con.execute("set lock_configuration = true")
 
     # ── schema ──────────────────────────────────────────────────────────────────────────────────
     def migrate(self) -> list[str]:

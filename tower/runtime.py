@@ -44,7 +44,7 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         log.info("sandbox serving at %s (speed %sx)", sandbox.url, cfg.sandbox.speed)
     else:
         clock = SystemClock()
-    db = Database(cfg.db_path)
+    db = Database.for_config(cfg)
     rt = Runtime(cfg, clock, db, sandbox)
     if run_scheduler and cfg.sources:
         from connectors.scheduler import Scheduler

@@ -1,0 +1,471 @@
+"""The analyst's SQL console: the guard refuses every way of changing the live database or reaching
+outside the data folder (and runs nothing when it refuses), runaway queries are interrupted without
+hurting anyone else, results are capped, the page works, and the published snapshot opens read-only
+from another process while the app keeps writing."""
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import queries
+from tower import sql_console as sc
+from tower.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+ORDERS = [  # order_id, merchant, channel, market, created_at offset (h)
+    ("o1", "green-living", "web", "US", 1),
+    ("o2", "green-living", "tiktok", "US", 2),
+    ("o3", "nordic-nest", "web", "DE", 3),
+]
+
+
+def populate(db: Database) -> None:
+    cur = db.cursor()
+    for order_id, merchant, channel, market, hours in ORDERS:
+        cur.execute(
+            "insert into orders (order_id, merchant_id, channel, market, created_at, total_price) "
+            "values (?, ?, ?, ?, ?, 10)",
+            [order_id, merchant, channel, market, T0 + timedelta(hours=hours)],
+        )
+    cur.execute("insert into merchants (merchant_id, name) values ('green-living', 'Green Living')")
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def db(data_dir):
+    database = Database(data_dir / "tower.duckdb")
+    populate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A file with a secret outside the data folder: the console must never read it."""
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("token\nTOP-SECRET-42\n")
+    return secret
+
+
+def run(db, sql, data_dir, **kw):
+    kw.setdefault("params", {"market": None, "start": T0, "end": T0 + timedelta(days=1), "now": T0})
+    return sc.run(db, sql, data_dir=data_dir, **kw)
+
+
+def fingerprint(db, data_dir):
+    """Everything a refused statement could have changed."""
+    cur = db.cursor()
+    return {
+        "tables": cur.execute("select table_name from duckdb_tables() order by 1").fetchall(),
+        "orders": cur.execute("select * from orders order by order_id").fetchall(),
+        "merchants": cur.execute("select * from merchants order by 1").fetchall(),
+        "databases": cur.execute("select database_name from duckdb_databases() order by 1").fetchall(),
+        "sequences": cur.execute("select sequence_name, last_value from duckdb_sequences()").fetchall(),
+        "threads": cur.execute("select current_setting('threads')").fetchone(),
+        "files": sorted(p.name for p in data_dir.rglob("*")),
+    }
+
+
+def assert_refused(db, data_dir, sql, *words):
+    before = fingerprint(db, data_dir)
+    with pytest.raises(sc.Refused) as e:
+        run(db, sql, data_dir)
+    message = str(e.value)
+    for word in words:
+        assert word.lower() in message.lower(), message
+    assert "Nothing was run" in message or "Parser Error" in message
+    assert "Traceback" not in message
+    assert fingerprint(db, data_dir) == before
+    return message
+
+
+# ── refusals: writes and settings ──────────────────────────────────────────────────────────────
+def test_drop_is_refused_and_the_table_survives(db, data_dir):
+    assert_refused(db, data_dir, "drop table orders", "DROP")
+    assert run(db, "select count(*) as n from orders", data_dir).df["n"][0] == 3
+
+
+def test_delete_is_refused(db, data_dir):
+    assert_refused(db, data_dir, "delete from orders", "DELETE")
+
+
+def test_insert_is_refused(db, data_dir):
+    assert_refused(db, data_dir, "insert into orders (order_id) values ('evil')", "INSERT")
+
+
+def test_update_is_refused(db, data_dir):
+    assert_refused(db, data_dir, "update orders set channel = 'evil'", "UPDATE")
+
+
+def test_create_is_refused(db, data_dir):
+    assert_refused(db, data_dir, "create table evil as select * from orders", "CREATE")
+
+
+def test_write_inside_with_is_refused(db, data_dir):
+    assert_refused(db, data_dir, "with gone as (delete from orders returning *) select * from gone",
+                   "DELETE")
+
+
+def test_explain_analyze_of_a_write_is_refused(db, data_dir):
+    # EXPLAIN ANALYZE executes its statement
+    assert_refused(db, data_dir, "explain analyze delete from orders", "EXPLAIN")
+
+
+def test_copy_to_is_refused_and_no_file_is_written(db, data_dir):
+    target = data_dir / "dump.csv"
+    assert_refused(db, data_dir, f"copy orders to '{target}'", "COPY")
+    assert not target.exists()
+
+
+def test_attach_is_refused(db, data_dir):
+    other = data_dir / "other.duckdb"
+    assert_refused(db, data_dir, f"attach '{other}' as other", "ATTACH")
+    assert not other.exists()
+
+
+@pytest.mark.parametrize("sql", ["install httpfs", "load parquet"])
+def test_install_and_load_are_refused(db, data_dir, sql):
+    assert_refused(db, data_dir, sql, "INSTALL/LOAD")
+
+
+@pytest.mark.parametrize("sql", ["set threads = 1", "reset threads", "pragma threads = 1",
+                                 "pragma enable_profiling", "set global memory_limit = '1MB'"])
+def test_settings_changes_are_refused(db, data_dir, sql):
+    assert_refused(db, data_dir, sql)
+
+
+def test_a_write_smuggled_after_a_read_runs_nothing(db, data_dir):
+    message = assert_refused(db, data_dir, "select count(*) from orders; drop table orders", "DROP")
+    assert "Statement 2 of 2" in message
+
+
+def test_sequence_side_effects_are_refused(db, data_dir):
+    assert_refused(db, data_dir, "select nextval('sync_run_id')", "nextval")
+
+
+@pytest.mark.parametrize("sql", ["from checkpoint()", "from query('drop table orders')",
+                                 "from query_table('orders')", "from duckdb_secrets()"])
+def test_table_functions_off_the_list_are_refused(db, data_dir, sql):
+    assert_refused(db, data_dir, sql, "not allowed")
+
+
+# ── refusals: files outside the data folder ────────────────────────────────────────────────────
+@pytest.mark.parametrize("template", [
+    "select * from read_text('/etc/passwd')",
+    "select * from read_csv('{secret}')",
+    "select * from read_blob('{secret}')",
+    "select * from '{secret}'",                          # replacement scan of a file path
+    "select * from glob('{outside_dir}/*')",
+    "select * from read_csv('{data_dir}/../outside/secret.csv')",
+    "select * from read_csv('file://{secret}')",
+    "select * from read_csv('~/secret.csv')",
+    "select * from read_csv(['{data_dir}/ok.csv', '{secret}'])",
+    "select * from read_csv('{outside_dir}' || '/secret.csv')",  # computed: can't be checked
+    "describe '{secret}'",
+    "select * from read_csv('{data_dir}/link/secret.csv')",  # a symlink out of the data folder
+])
+def test_reading_outside_the_data_folder_is_refused(db, data_dir, outside, template):
+    (data_dir / "ok.csv").write_text("a\n1\n")
+    (data_dir / "link").symlink_to(outside.parent)
+    sql = template.format(secret=outside, outside_dir=outside.parent, data_dir=data_dir)
+    message = assert_refused(db, data_dir, sql)
+    assert "TOP-SECRET-42" not in message
+
+
+def test_files_inside_the_data_folder_can_be_read(db, data_dir):
+    (data_dir / "exports").mkdir()
+    (data_dir / "exports" / "plan.csv").write_text("sku,units\nA,5\nB,7\n")
+    result = run(db, f"select sum(units) as units from read_csv('{data_dir}/exports/*.csv')", data_dir)
+    assert result.df["units"][0] == 12
+
+
+# ── what runs ──────────────────────────────────────────────────────────────────────────────────
+@pytest.mark.parametrize("sql, column", [
+    ("describe orders", "column_name"),
+    ("show tables", "name"),
+    ("summarize orders", "column_name"),
+    ("explain select * from orders", "explain_key"),
+    ("from pragma_table_info('orders')", "name"),
+])
+def test_read_only_inspection_statements_run(db, data_dir, sql, column):
+    assert column in run(db, sql, data_dir).df.columns
+
+
+def test_filters_are_bound_as_parameters(db, data_dir):
+    sql = "select count(*) as n from orders where ($market is null or market = $market)"
+    assert run(db, sql, data_dir, params={"market": "DE"}).df["n"][0] == 1
+    assert run(db, sql, data_dir, params={"market": None}).df["n"][0] == 3
+    with pytest.raises(sc.Refused, match=r"\$warehouse"):
+        run(db, "select $warehouse", data_dir, params={"market": None})
+
+
+def test_duckdb_errors_show_duckdbs_message(db, data_dir):
+    with pytest.raises(sc.QueryFailed) as e:
+        run(db, "select * from no_such_table", data_dir)
+    assert "Catalog Error" in str(e.value) and "no_such_table" in str(e.value)
+    assert "Traceback" not in str(e.value)
+
+
+def test_every_example_query_passes_the_guard_and_runs(db, data_dir):
+    names = queries.names("examples")
+    assert len(names) >= 5
+    params = {"start": T0, "end": T0 + timedelta(days=1), "now": T0 + timedelta(days=1),
+              "merchant": None, "channel": None, "market": None, "warehouse": None, "carrier": None}
+    for name in names:
+        assert queries.header(name), f"{name} needs a header comment"
+        result = sc.run(db, queries.load(name), data_dir=data_dir, params=params)
+        assert result.df.columns.size, name
+    per_day = sc.run(db, queries.load("examples/orders_per_day"), data_dir=data_dir, params=params)
+    assert per_day.df["orders"].sum() == 3
+
+
+def test_results_are_capped_with_a_note(db, data_dir):
+    capped = run(db, "select * from range(25000)", data_dir, row_cap=1000)
+    assert capped.rows == 1000 and capped.truncated
+    whole = run(db, "select * from range(1000)", data_dir, row_cap=1000)
+    assert whole.rows == 1000 and not whole.truncated
+
+
+LONG_QUERY = "select sum(a.range * b.range) from range(1000000) a, range(1000000) b"
+
+
+def test_a_runaway_query_is_interrupted_and_the_connection_keeps_answering(db, data_dir):
+    started = time.perf_counter()
+    with pytest.raises(sc.QueryTimedOut, match="longer than 0.5 s"):
+        run(db, LONG_QUERY, data_dir, time_limit_s=0.5)
+    assert time.perf_counter() - started < 10
+    assert run(db, "select count(*) as n from orders", data_dir).df["n"][0] == 3
+    assert db.df("select count(*) as n from orders")["n"][0] == 3
+
+
+def test_other_sessions_are_served_while_a_long_query_runs(db, data_dir):
+    outcome = {}
+
+    def long_running():
+        try:
+            run(db, LONG_QUERY, data_dir, time_limit_s=2)
+        except sc.QueryTimedOut as e:
+            outcome["long"] = e
+
+    worker = threading.Thread(target=long_running)
+    worker.start()
+    time.sleep(0.3)  # the long query is under way
+    short = run(db, "select count(*) as n from orders", data_dir)
+    assert short.df["n"][0] == 3
+    assert worker.is_alive(), "the short query had to wait for the long one"
+    worker.join(30)
+    assert isinstance(outcome.get("long"), sc.QueryTimedOut)
+
+
+def test_role_hook_keeps_non_analysts_out(db, data_dir):
+    assert sc.console_allowed(None)  # no roles yet: everyone, behind the guard
+    assert sc.console_allowed(frozenset({"analyst"}))
+    with pytest.raises(sc.Refused, match="analysts"):
+        run(db, "select 1", data_dir, roles=frozenset({"viewer"}))
+
+
+# ── hypothesis: a mix with any forbidden part never executes ───────────────────────────────────
+ALLOWED = ["select count(*) from orders", "select 1", "describe orders", "show tables",
+           "summarize merchants", "explain select * from orders", "from range(3)",
+           "with t as (select * from orders) select channel, count(*) from t group by all"]
+FORBIDDEN = ["insert into orders (order_id) values ('hypo')", "delete from orders",
+             "update orders set channel = 'hypo'", "drop table merchants", "create table hypo(a int)",
+             "copy orders to '{data}/hypo.csv'", "attach '{data}/hypo.duckdb' as hypo",
+             "set threads = 1", "with d as (delete from orders returning *) select * from d",
+             "select nextval('sync_run_id')", "from read_text('/etc/hostname')",
+             "explain analyze delete from orders", "create sequence hypo_seq", "checkpoint",
+             "alter table orders add column hypo int", "insert into merchants select * from merchants"]
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    data = tmp_path_factory.mktemp("hypo") / "data"
+    data.mkdir()
+    database = Database(data / "tower.duckdb")
+    populate(database)
+    yield database, data
+    database.close()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reads=st.lists(st.sampled_from(ALLOWED), max_size=3),
+       writes=st.lists(st.sampled_from(FORBIDDEN), min_size=1, max_size=2),
+       order=st.randoms(use_true_random=False))
+def test_any_forbidden_part_stops_the_whole_script(shared, reads, writes, order):
+    database, data = shared
+    statements = reads + [w.format(data=data) for w in writes]
+    order.shuffle(statements)
+    before = fingerprint(database, data)
+    with pytest.raises(sc.Refused):
+        sc.run(database, ";\n".join(statements), data_dir=data, params={})
+    assert fingerprint(database, data) == before
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reads=st.lists(st.sampled_from(ALLOWED), min_size=1, max_size=3))
+def test_scripts_of_reads_only_run(shared, reads):
+    database, data = shared
+    assert sc.run(database, "; ".join(reads), data_dir=data, params={}).statements == len(reads)
+
+
+# ── hardening the live connection ──────────────────────────────────────────────────────────────
+def test_hardened_database_still_ingests_and_snapshots(data_dir, outside):
+    db = Database(data_dir / "tower.duckdb")  # hardened at open
+    try:
+        cur = db.cursor()
+        assert cur.execute("select current_setting('TimeZone')").fetchall() == [("UTC",)]
+        # a connector's bulk upsert from a registered DataFrame
+        staged = pd.DataFrame({"order_id": ["b1", "b2"], "market": ["US", "FR"],
+                               "created_at": [T0, T0 + timedelta(hours=1)]})
+        cur.register("staged_orders", staged)
+        cur.execute("insert into orders by name select * from staged_orders")
+        assert db.df("select count(*) as n from orders")["n"][0] == 2
+        # the snapshot ATTACHes a file under the data folder
+        snap = db.snapshot(data_dir / "snapshot" / "tower.duckdb")
+        check = duckdb.connect(str(snap), read_only=True)
+        assert check.execute("select count(*) from orders").fetchone()[0] == 2
+        check.close()
+        # DuckDB itself now refuses what the guard refuses, even without the guard
+        with pytest.raises(duckdb.PermissionException):
+            cur.execute(f"select * from read_text('{outside}')")
+        with pytest.raises(duckdb.Error):
+            cur.execute("set enable_external_access = true")
+        with pytest.raises(duckdb.Error):
+            cur.execute(f"attach '{outside.parent}/x.duckdb' as x")
+        assert not (outside.parent / "x.duckdb").exists()
+        # and the console runs on it as before
+        assert sc.run(db, "select count(*) as n from orders", data_dir=data_dir).df["n"][0] == 2
+    finally:
+        db.close()
+
+
+# ── the published snapshot, read from another process ──────────────────────────────────────────
+READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.execute("select count(*) from orders").fetchone()[0], flush=True)
+    sys.stdin.readline()   # hold the snapshot open while the app replaces it
+    print(con.execute("select count(*) from orders").fetchone()[0], flush=True)
+""")
+
+
+def test_snapshot_opens_read_only_in_another_process_while_the_app_writes(db, data_dir):
+    snap = db.snapshot(data_dir / "snapshot" / "tower.duckdb")
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(snap)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "3"
+        # the owning process keeps writing and republishes while the reader has the file open
+        db.cursor().execute("insert into orders (order_id, market) values ('o4', 'US')")
+        db.snapshot(snap)
+        assert db.df("select count(*) as n from orders")["n"][0] == 4
+        out, err = reader.communicate("\n", timeout=30)
+        assert reader.returncode == 0, err
+        assert out.strip() == "3"  # its open snapshot stayed consistent
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    fresh = subprocess.run([sys.executable, "-c", READER, str(snap)], check=False, input="\n",
+                           capture_output=True, text=True, timeout=30)
+    assert fresh.stdout.split() == ["4", "4"], fresh.stderr  # a new connection sees the new one
+
+
+# ── the page ───────────────────────────────────────────────────────────────────────────────────
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A temp tower.toml (no sandbox, no sources) pointing at a small populated database."""
+    import streamlit
+
+    data = tmp_path / "data"
+    database = Database(data / "tower.duckdb")
+    populate(database)
+    database.close()
+    config = tmp_path / "tower.toml"
+    config.write_text(textwrap.dedent(f"""
+        [database]
+        path = "{data / 'tower.duckdb'}"
+        snapshot = "{data / 'snapshot' / 'tower.duckdb'}"
+        [sandbox]
+        enabled = false
+    """))
+    monkeypatch.setenv("TOWER_CONFIG", str(config))
+    streamlit.cache_resource.clear()
+    streamlit.cache_data.clear()
+    yield data
+    from tower import runtime
+
+    runtime.get().stop()
+    streamlit.cache_resource.clear()
+    streamlit.cache_data.clear()
+
+
+def page():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "sql_console.py"), default_timeout=60)
+    return at.run()
+
+
+def run_in_page(at, sql):
+    at.text_area(key="sql_console.sql").input(sql)
+    return at.button(key="sql_console.run").click().run()
+
+
+def test_page_runs_a_select_and_shows_the_row_count(app_db):
+    at = page()
+    assert not at.exception
+    assert "orders" in at.selectbox(key="sql_console.schema_table").options[0] + " ".join(
+        at.selectbox(key="sql_console.schema_table").options)
+    at = run_in_page(at, "select order_id, market from orders order by order_id")
+    assert not at.exception
+    assert not at.error
+    assert any(m.value.startswith("**3 rows") for m in at.markdown)
+    shown = at.dataframe[0].value
+    assert list(shown["order_id"]) == ["o1", "o2", "o3"]
+
+
+def test_page_offers_downloads_and_a_chart_of_the_result(app_db):
+    at = run_in_page(page(), "select market, count(*) as orders from orders group by all order by 1")
+    assert not at.exception
+    assert len(at.get("download_button")) == 2
+    at = at.selectbox(key="sql_console.chart_kind").select("bar").run()
+    assert not at.exception
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert '"DE"' in figure and '"US"' in figure
+
+
+def test_page_refuses_drop_table(app_db):
+    at = run_in_page(page(), "DROP TABLE orders")
+    assert not at.exception
+    assert at.error and "Refused" in at.error[0].value and "DROP" in at.error[0].value
+    check = run_in_page(at, "select count(*) as n from orders")
+    assert check.dataframe[0].value["n"][0] == 3
+
+
+def test_page_loads_an_example_and_shows_column_meanings(app_db):
+    at = page()
+    at.selectbox(key="sql_console.example").select("examples/orders_per_day").run()
+    at = at.button(key="sql_console.load").click().run()
+    assert "from orders" in at.text_area(key="sql_console.sql").value
+    at = at.selectbox(key="sql_console.schema_table").select("orders").run()
+    columns = at.dataframe[-1].value
+    assert "destination country (ISO)" in set(columns.iloc[:, 2])
