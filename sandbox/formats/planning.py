@@ -90,11 +90,8 @@ def nodes(world, now: datetime, q: Query) -> Reply:
 
 def forecasts(world, now: datetime, q: Query) -> Reply:
     lo, hi = q.time("from"), q.time("to")
-    rows = [
-        f
-        for f in world.forecasts(now)
-        if (lo is None or f.period_start >= lo) and (hi is None or f.period_start < hi)
-    ]
+    # the world bounds the range itself (plans are published two days ahead, never past that)
+    rows = [f for f in world.forecasts(now, lo, hi) if hi is None or f.period_start < hi]
     rows.sort(key=lambda f: (f.period_start, f.sku, f.market))
     return csv_reply(
         ("sku", "market", "period_start", "units", "updated_at"),
