@@ -322,8 +322,9 @@ class FixtureWorld:
     def nps_responses(self, now):
         return self._seen(self._nps, now)
 
-    def forecasts(self, now):
-        return [f for f in self._forecasts if f.updated_at <= now]
+    def forecasts(self, now, start=None, end=None):
+        return [f for f in self._forecasts if f.updated_at <= now
+                and (start is None or f.period_start >= start) and (end is None or f.period_start < end)]
 
     def stock_policies(self, now):
         return self._seen(self._policies, now, "updated_at")
