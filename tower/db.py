@@ -68,6 +68,8 @@ class Database:
         local variables, and no settings changes. Registered DataFrames, ATTACH of a snapshot file
         inside the data folder and COPY FROM DATABASE keep working. Once locked even `set timezone`
         is refused, so UTC is set globally first and new cursors inherit it."""
+        if self.con.execute("select current_setting('lock_configuration')").fetchone()[0]:
+            return  # this process already opened (and hardened) the same database instance
         dirs = [str(Path(d).resolve()) + os.sep for d in (data_dir, *extra_dirs)]
         self.con.execute("set global timezone = 'UTC'")
         self.con.execute("set allowed_directories = $dirs", {"dirs": dirs})

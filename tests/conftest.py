@@ -1,0 +1,71 @@
+"""Shared fixtures. `sandbox_db`: one database synced from the sandbox through the real connectors
+over real HTTP, once per test session, at a moment inside the member-day event (surge under way,
+primary supplier silent). The world is anchored so that moment is the real "now", which lets the app
+(running a system clock in AppTests) show it as live data. Treat it as read-only: copy it
+(`sandbox_db.copy_to(tmp_path)`) before writing."""
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Inside the default member-day window: the event starts 30 min after the anchor, the primary
+# supplier goes silent 6 h after that.
+HOURS_INTO_WORLD = 10
+SYNC_EVERY, HISTORY_SYNCS = timedelta(hours=1), 9
+
+
+@dataclass(frozen=True)
+class SyncedDB:
+    path: Path
+    anchor: datetime       # the world's start (sim time at its start)
+    now: datetime          # the clock reading the sync ran at
+    history_days: float
+    seed: int
+
+    def copy_to(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / "tower.duckdb"
+        shutil.copy(self.path, dest)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def sandbox_db(tmp_path_factory) -> SyncedDB:
+    from connectors.scheduler import Scheduler
+    from connectors.testing import write_config
+    from sandbox.server import start
+    from tower.clock import ManualClock
+    from tower.config import SandboxConfig
+    from tower.db import Database
+
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    anchor = now - timedelta(hours=HOURS_INTO_WORLD)
+    clock = ManualClock(anchor)
+    seed, history_days = 7, 7.0
+    server = start(SandboxConfig(port=0, seed=seed, history_days=history_days,
+                                 scenarios=("member_day",)), clock)
+    try:
+        folder = tmp_path_factory.mktemp("sandbox_db")
+        cfg = write_config(folder, server.url)
+        db = Database.for_config(cfg)
+        scheduler = Scheduler(db, cfg, clock)
+        # Sync every SYNC_EVERY up to now, as the scheduler would: current-state APIs (Shopify
+        # stock, supplier progress) only build history one observation per sync.
+        for at in range(HISTORY_SYNCS, -1, -1):
+            clock.set(now - at * SYNC_EVERY)
+            results = scheduler.run_all()
+            failed = {n: r and r.error for n, r in results.items() if r is None or r.status == "failed"}
+            assert not failed, f"sandbox sync at {clock.now()} failed: {failed}"
+        db.close()
+    finally:
+        server.stop()
+    return SyncedDB(cfg.db_path, anchor, now, history_days, seed)
