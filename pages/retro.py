@@ -1,0 +1,383 @@
+"""Retro: an event against its baseline — every KPI side by side, an event-relative hourly overlay,
+the timeline of alerts / annotations / disruptions, replay of the war room at any minute, per-link
+scorecards, lost sales from stockouts with the resilience ROI, and exports (HTML report, data pack).
+All numbers come from tower.retro; this file only lays them out."""
+from datetime import UTC, datetime, time, timedelta
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from tower import retro
+from tower.ui import charts, fmt
+from tower.ui.frame import context
+
+ctx = context()
+lang = ctx.lang
+st.title(ctx.t("retro.title"))
+params = ctx.params()  # merchant / channel / market from the sidebar; windows come from the event
+raw_config = getattr(getattr(ctx.runtime, "config", None), "raw", {}) or {}
+
+
+def ts(value) -> str:
+    return fmt.ts(value, lang, ctx.tz) if value is not None and pd.notna(value) else fmt.MISSING
+
+
+def failed(what: str, error: Exception) -> None:
+    st.warning(ctx.t("retro.failed", what=what, error=str(error).splitlines()[0][:200]))
+
+
+# ── which event, against what ──────────────────────────────────────────────────────────────────
+try:
+    events = retro.list_events(ctx.db, raw_config)
+except duckdb.Error as e:
+    failed(ctx.t("retro.events"), e)
+    events = pd.DataFrame(columns=retro.EVENT_COLUMNS)
+promos = events[events["kind"] == "promotion"].reset_index(drop=True)
+
+with (st.expander(ctx.t("retro.create_event"), expanded=False),
+      st.form("retro_new_event", clear_on_submit=True)):
+    name = st.text_input(ctx.t("retro.event_name"), key="retro_new_name")
+    c1, c2, c3, c4 = st.columns(4)
+    today = ctx.now.date()
+    d0 = c1.date_input(ctx.t("retro.start_date"), value=today, key="retro_new_d0")
+    t0 = c2.time_input(ctx.t("retro.start_time"), value=time(0, 0), key="retro_new_t0")
+    d1 = c3.date_input(ctx.t("retro.end_date"), value=today, key="retro_new_d1")
+    t1 = c4.time_input(ctx.t("retro.end_time"), value=time(23, 0), key="retro_new_t1")
+    if st.form_submit_button(ctx.t("retro.create")):
+        try:
+            new_id = retro.create_event(ctx.db, name, datetime.combine(d0, t0, UTC),
+                                        datetime.combine(d1, t1, UTC), ctx.now)
+            st.session_state["retro_event"] = new_id
+            st.success(ctx.t("retro.created", name=name))
+            events = retro.list_events(ctx.db, raw_config)
+            promos = events[events["kind"] == "promotion"].reset_index(drop=True)
+        except ValueError as e:
+            st.error(ctx.t("retro.bad_event", error=str(e)))
+        except duckdb.Error as e:
+            failed(ctx.t("retro.create_event"), e)
+
+labels = {r.event_id: f"{r.name} · {ts(r.starts_at)}" for r in promos.itertuples(index=False)}
+if promos.empty:
+    st.info(ctx.t("retro.no_events"))
+    event = retro.Window(ctx.filters.start, ctx.filters.end, ctx.t("retro.sidebar_window"))
+else:
+    started = promos[promos["starts_at"] <= pd.Timestamp(ctx.now)]
+    default_id = (started if len(started) else promos)["event_id"].iloc[0]
+    ids = promos["event_id"].tolist()
+    if st.session_state.get("retro_event") not in ids:
+        st.session_state["retro_event"] = default_id
+    chosen = st.selectbox(ctx.t("retro.event"), ids, format_func=labels.get, key="retro_event")
+    row = promos.set_index("event_id").loc[chosen]
+    event = retro.Window(row["starts_at"], row["ends_at"] if pd.notna(row["ends_at"]) else ctx.now,
+                         str(row["name"]), chosen)
+
+kinds = list(retro.BASELINES)
+bc1, bc2 = st.columns([2, 3])
+kind = bc1.radio(ctx.t("retro.baseline"), kinds, format_func=lambda k: ctx.t(f"retro.baseline_{k}"),
+                 horizontal=True, key="retro_baseline")
+others = promos[promos["event_id"] != event.event_id]
+if kind == "event" and others.empty:
+    bc2.info(ctx.t("retro.no_other_event"))
+    kind = "previous"
+if kind == "event":
+    other_id = bc2.selectbox(ctx.t("retro.other_event"), others["event_id"].tolist(),
+                             format_func=labels.get, key="retro_other")
+    o = others.set_index("event_id").loc[other_id]
+    other = retro.Window(o["starts_at"], o["ends_at"] if pd.notna(o["ends_at"]) else ctx.now,
+                         str(o["name"]), other_id)
+    base = retro.baseline(event, kind, other, now=ctx.now)
+else:
+    base = retro.baseline(event, kind, now=ctx.now)  # a running event: the same hours so far
+base_label = base.label if kind == "event" else ctx.t(f"retro.baseline_{kind}")
+st.caption(ctx.t("retro.windows", event=event.label, start=ts(event.start), end=ts(event.end),
+                 baseline=base_label, bstart=ts(base.start), bend=ts(base.end)))
+
+# shared by several tabs and the report
+try:
+    notes = retro.annotations(ctx.db, event, event.event_id)
+    disr = retro.disruptions(ctx.db, event)
+except duckdb.Error as e:
+    failed(ctx.t("retro.timeline"), e)
+    notes, disr = pd.DataFrame(columns=["happened_at", "author", "text"]), pd.DataFrame()
+report: list[retro.Section] = []
+
+tab_cmp, tab_time, tab_replay, tab_cards, tab_loss, tab_export = st.tabs([
+    ctx.t("retro.tab_compare"), ctx.t("retro.tab_timeline"), ctx.t("retro.tab_replay"),
+    ctx.t("retro.tab_scorecards"), ctx.t("retro.tab_lost"), ctx.t("retro.tab_export")])
+
+# ── event vs baseline ──────────────────────────────────────────────────────────────────────────
+with tab_cmp:
+    try:
+        totals = retro.compare_totals(ctx.db, event, base, params)
+        table = retro.compare_kpis(ctx.db, event, base, params)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.tab_compare"), e)
+        totals, table = pd.DataFrame(), pd.DataFrame()
+    if len(totals):
+        cols = st.columns(3)
+        for col, r in zip(cols, totals.itertuples(index=False)):
+            value = fmt.money(r.event, lang) if r.measure == "revenue" else fmt.number(r.event, lang)
+            delta = fmt.pct(r.change_pct / 100, lang, signed=True) if pd.notna(r.change_pct) else None
+            col.metric(ctx.t(f"retro.m_{r.measure}"), value, delta,
+                       help=ctx.t("retro.vs_baseline", value=fmt.number(r.baseline, lang)))
+    if table.empty or (table["event_n"].fillna(0).sum() == 0 and table["baseline_n"].fillna(0).sum() == 0):
+        st.info(ctx.t("retro.no_kpi_data"))
+    else:
+        def cell(r, col):
+            return fmt.MISSING if pd.isna(r[col]) else retro.kpis.get(r["kpi"]).format_value(r[col])
+
+        shown = pd.DataFrame({
+            ctx.t("retro.col_kpi"): [r["label_zh"] if lang == "zh" and r["label_zh"] else r["label"]
+                                     for _, r in table.iterrows()],
+            ctx.t("retro.col_event"): [cell(r, "event") for _, r in table.iterrows()],
+            ctx.t("retro.col_baseline"): [cell(r, "baseline") for _, r in table.iterrows()],
+            ctx.t("retro.col_delta"): [fmt.number(r["delta"], lang, 1, signed=True) for _, r in table.iterrows()],
+            ctx.t("retro.col_verdict"): [ctx.t(f"retro.verdict_{v}") if isinstance(v, str) else fmt.MISSING
+                                         for v in table["verdict"]],
+            "n": [f"{int(a)} / {int(b)}" for a, b in zip(table["event_n"].fillna(0), table["baseline_n"].fillna(0))],
+        })
+        st.dataframe(shown, hide_index=True, width="stretch", key="retro_kpi_table")
+        report.append(retro.Section(ctx.t("retro.tab_compare"), table=shown))
+        errors = table[table["error"].notna()]
+        for r in errors.itertuples(index=False):
+            st.caption(ctx.t("retro.kpi_failed", kpi=r.kpi, error=r.error))
+
+    st.subheader(ctx.t("retro.relative"))
+    metric = st.radio(ctx.t("retro.metric"), ["units", "orders", "on_time_rate"], horizontal=True,
+                      format_func=lambda m: ctx.t(f"retro.metric_{m}"), key="retro_metric")
+    try:
+        ev_series = retro.relative_series(ctx.db, event, params)
+        bl_series = retro.relative_series(ctx.db, base, params)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.relative"), e)
+        ev_series = bl_series = pd.DataFrame(columns=retro.SERIES_COLUMNS)
+    if ev_series[["orders", "delivered"]].sum().sum() == 0 and bl_series[["orders", "delivered"]].sum().sum() == 0:
+        st.info(ctx.t("retro.no_hourly"))
+    else:
+        rel_notes = [(retro.relative_hours(r.happened_at, event.start), f"{r.author}: {r.text}")
+                     for r in notes.itertuples(index=False)]
+        rel_spans = [(retro.relative_hours(r.starts_at, event.start),
+                      retro.relative_hours(r.ends_at if pd.notna(r.ends_at) else event.end, event.start),
+                      str(r.name)) for r in disr.itertuples(index=False)]
+        fig = retro.relative_figure(ev_series, bl_series, metric, event_label=event.label,
+                                    base_label=base_label, y_title=ctx.t(f"retro.metric_{metric}"),
+                                    x_title=ctx.t("retro.hours_from_start"), notes=rel_notes,
+                                    spans=rel_spans, notes_label=ctx.t("retro.notes"))
+        charts.show(fig, ctx, key="retro_relative_chart")
+        report.append(retro.Section(ctx.t("retro.relative"), ctx.t(f"retro.metric_{metric}"), figure=fig))
+        if len(totals):
+            report.insert(0, retro.Section(ctx.t("retro.totals"), table=totals))
+
+# ── timeline ───────────────────────────────────────────────────────────────────────────────────
+with tab_time:
+    target = retro.DEFAULT_ACK_TARGET_MINUTES
+    try:
+        from tower.alerts import settings as alert_settings
+
+        target = alert_settings.load(tower_config=getattr(ctx.runtime, "config", None)).ack_target_minutes
+    except Exception as e:  # noqa: BLE001 - no or bad alerts config: the documented 1-hour target
+        st.caption(ctx.t("retro.default_target", error=str(e).splitlines()[0][:160] if str(e) else type(e).__name__))
+    try:
+        alerts = retro.alert_timeline(ctx.db, event, ctx.now, target)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.alerts"), e)
+        alerts = None
+    fig = retro.timeline_figure(alerts, notes, disr, event, ctx.now, notes_label=ctx.t("retro.notes"))
+    if fig is None:
+        st.info(ctx.t("retro.no_timeline"))
+    else:
+        charts.show(fig, ctx, key="retro_timeline_chart")
+        report.append(retro.Section(ctx.t("retro.timeline"), figure=fig))
+
+    st.subheader(ctx.t("retro.alerts"))
+    if alerts is None:
+        st.info(ctx.t("retro.no_alerts_table"))
+    elif alerts.empty:
+        st.info(ctx.t("retro.no_alerts"))
+    else:
+        acked = alerts["ack_on_time"].dropna()
+        c1, c2, c3 = st.columns(3)
+        c1.metric(ctx.t("retro.alerts_opened"), fmt.number(len(alerts), lang))
+        c2.metric(ctx.t("retro.ack_in_target", target=fmt.number(target, lang)),
+                  fmt.pct(acked.mean(), lang) if len(acked) else fmt.MISSING)
+        c3.metric(ctx.t("retro.median_ack"), fmt.duration(alerts["minutes_to_ack"].median() * 60, lang)
+                  if alerts["minutes_to_ack"].notna().any() else fmt.MISSING)
+        shown = alerts.assign(
+            opened_at=alerts["opened_at"].map(ts), acknowledged_at=alerts["acknowledged_at"].map(ts),
+            resolved_at=alerts["resolved_at"].map(ts),
+            ack_on_time=alerts["ack_on_time"].map(
+                lambda v: fmt.MISSING if pd.isna(v) else ctx.t("retro.yes" if v else "retro.late")))
+        cols = ["alert_id", "severity", "title", "opened_at", "acknowledged_at", "acknowledged_by",
+                "minutes_to_ack", "ack_on_time", "resolved_at", "minutes_to_resolve"]
+        st.dataframe(shown[cols], hide_index=True, width="stretch", key="retro_alerts_table", column_config={
+            "minutes_to_ack": st.column_config.NumberColumn(ctx.t("retro.col_min_ack"), format="%.0f"),
+            "minutes_to_resolve": st.column_config.NumberColumn(ctx.t("retro.col_min_resolve"), format="%.0f"),
+            "ack_on_time": ctx.t("retro.col_ack_on_time")})
+        report.append(retro.Section(ctx.t("retro.alerts"), table=shown[cols]))
+
+    st.subheader(ctx.t("retro.disruptions"))
+    if disr.empty:
+        st.info(ctx.t("retro.no_disruptions"))
+    else:
+        st.dataframe(disr.assign(starts_at=disr["starts_at"].map(ts), ends_at=disr["ends_at"].map(ts)),
+                     hide_index=True, width="stretch", key="retro_disruptions_table")
+        report.append(retro.Section(ctx.t("retro.disruptions"), table=disr))
+
+    st.subheader(ctx.t("retro.notes"))
+    if notes.empty:
+        st.info(ctx.t("retro.no_notes"))
+    else:
+        st.dataframe(notes[["happened_at", "author", "text"]].assign(happened_at=notes["happened_at"].map(ts)),
+                     hide_index=True, width="stretch", key="retro_notes_table")
+        report.append(retro.Section(ctx.t("retro.notes"), table=notes[["happened_at", "author", "text"]]))
+    with st.form("retro_note", clear_on_submit=True):
+        text = st.text_area(ctx.t("retro.note_text"), key="retro_note_text", max_chars=2000)
+        n1, n2, n3 = st.columns(3)
+        author = n1.text_input(ctx.t("retro.note_author"), key="retro_note_author", max_chars=100)
+        moment = min(ctx.now, event.end)
+        nd = n2.date_input(ctx.t("retro.note_date"), value=moment.date(), key="retro_note_date")
+        nt = n3.time_input(ctx.t("retro.note_time"), value=moment.time().replace(second=0, microsecond=0),
+                           key="retro_note_time", step=60)
+        if st.form_submit_button(ctx.t("retro.add_note")):
+            try:
+                retro.add_annotation(ctx.db, text, author, datetime.combine(nd, nt, UTC),
+                                     ctx.now, event.event_id)
+                st.success(ctx.t("retro.note_added"))
+                st.rerun()
+            except ValueError as e:
+                st.error(ctx.t("retro.bad_note", error=str(e)))
+            except duckdb.Error as e:
+                failed(ctx.t("retro.notes"), e)
+
+# ── replay ─────────────────────────────────────────────────────────────────────────────────────
+with tab_replay:
+    lo = (event.start - timedelta(hours=6)).replace(second=0, microsecond=0)
+    hi = max(min(event.end, ctx.now).replace(second=0, microsecond=0), lo + timedelta(minutes=1))
+    at = st.slider(ctx.t("retro.replay_at"), min_value=lo, max_value=hi, value=hi,
+                   step=timedelta(minutes=1), format="YYYY-MM-DD HH:mm", key="retro_replay_at")
+    st.caption(ctx.t("retro.replay_note", at=fmt.ts(at, lang, ctx.tz, seconds=False)))
+    try:
+        rp = retro.replay(ctx.db, at, params, window_start=event.start)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.tab_replay"), e)
+        rp = None
+    if rp is not None:
+        cols = st.columns(4)
+        for i, tile in enumerate(rp.tiles):
+            cols[i % 4].metric(tile.kpi.title(lang), tile.kpi.format_value(tile.value) if not tile.error
+                               else fmt.MISSING)
+        s1, s2 = st.columns(2)
+        with s1:
+            st.markdown(f"**{ctx.t('retro.replay_stock', n=len(rp.stock))}**")
+            if rp.stock.empty:
+                st.info(ctx.t("retro.no_stock_then"))
+            else:
+                st.dataframe(rp.stock[["sku", "warehouse_id", "available", "status", "observed_at"]]
+                             .assign(observed_at=rp.stock["observed_at"].map(ts)),
+                             hide_index=True, width="stretch", key="retro_replay_stock")
+        with s2:
+            st.markdown(f"**{ctx.t('retro.replay_transit', n=len(rp.in_transit))}**")
+            if rp.in_transit.empty:
+                st.info(ctx.t("retro.no_transit_then"))
+            else:
+                st.dataframe(rp.in_transit[["shipment_id", "carrier", "mode", "direction", "tag", "past_eta"]],
+                             hide_index=True, width="stretch", key="retro_replay_transit")
+
+# ── scorecards ─────────────────────────────────────────────────────────────────────────────────
+with tab_cards:
+    try:
+        episodes = retro.stockouts(ctx.db, event, params)
+        cards = retro.scorecards(ctx.db, event, params, episodes)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.tab_scorecards"), e)
+        episodes, cards = pd.DataFrame(), pd.DataFrame()
+    if cards.empty:
+        st.info(ctx.t("retro.no_scorecards"))
+    else:
+        for link_type in retro.LINK_TYPES:
+            part = cards[cards["link_type"] == link_type]
+            st.markdown(f"**{ctx.t(f'retro.link_{link_type}')}**")
+            if part.empty:
+                st.caption(ctx.t("retro.no_links"))
+                continue
+            view = part[["link_id", "name", "n", "on_time_pct", "delays", "exceptions", "stockout_hours"]]
+            st.dataframe(view, hide_index=True, width="stretch", key=f"retro_cards_{link_type}", column_config={
+                "link_id": ctx.t("retro.col_link"), "name": ctx.t("retro.col_name"), "n": "n",
+                "on_time_pct": st.column_config.NumberColumn(ctx.t("retro.col_on_time"), format="%.1f%%"),
+                "delays": ctx.t("retro.col_delays"), "exceptions": ctx.t("retro.col_exceptions"),
+                "stockout_hours": st.column_config.NumberColumn(ctx.t("retro.col_stockout_h"), format="%.1f")})
+        report.append(retro.Section(ctx.t("retro.tab_scorecards"), table=cards))
+
+# ── lost sales and ROI ─────────────────────────────────────────────────────────────────────────
+with tab_loss:
+    lookback = st.number_input(ctx.t("retro.lookback"), min_value=1.0, max_value=72.0,
+                               value=retro.DEFAULT_LOOKBACK_HOURS, step=1.0, key="retro_lookback")
+    try:
+        episodes = retro.stockouts(ctx.db, event, params, lookback)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.tab_lost"), e)
+        episodes = pd.DataFrame()
+    lost = retro.lost_sales_total(episodes)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(ctx.t("retro.stockout_hours"), fmt.number(lost["stockout_hours"], lang, 1))
+    c2.metric(ctx.t("retro.lost_units"), fmt.number(lost["lost_units"], lang))
+    c3.metric(ctx.t("retro.lost_sales"), fmt.money(lost["lost_sales"], lang))
+    if episodes.empty:
+        st.info(ctx.t("retro.no_stockouts"))
+    else:
+        view = episodes[["sku", "warehouse_id", "out_from", "out_to", "hours", "rate_per_hour", "unit_price",
+                         "lost_units", "lost_sales"]]
+        st.dataframe(view.assign(out_from=view["out_from"].map(ts), out_to=view["out_to"].map(ts)),
+                     hide_index=True, width="stretch", key="retro_stockouts", column_config={
+                         "hours": st.column_config.NumberColumn(ctx.t("retro.col_hours"), format="%.1f"),
+                         "rate_per_hour": st.column_config.NumberColumn(ctx.t("retro.col_rate"), format="%.2f"),
+                         "lost_units": st.column_config.NumberColumn(ctx.t("retro.lost_units"), format="%.0f"),
+                         "lost_sales": st.column_config.NumberColumn(ctx.t("retro.lost_sales"), format="%.2f")})
+    report.append(retro.Section(ctx.t("retro.tab_lost"), ctx.t("retro.lost_definition"),
+                                table=episodes if len(episodes) else None))
+
+    st.subheader(ctx.t("retro.roi"))
+    st.caption(ctx.t("retro.roi_definition"))
+    try:
+        defaults = retro.roi_defaults(ctx.db, event, params, totals if len(totals) else None)
+    except duckdb.Error as e:
+        failed(ctx.t("retro.roi"), e)
+        defaults = retro.RoiInputs()
+    suffix = f"{event.event_id}_{kind}"
+    r1, r2, r3, r4, r5 = st.columns(5)
+    entered = retro.RoiInputs(
+        backup_units=r1.number_input(ctx.t("retro.roi_backup_units"), min_value=0.0,
+                                     value=float(defaults.backup_units), key=f"retro_roi_units_{suffix}"),
+        unit_margin=r2.number_input(ctx.t("retro.roi_margin"), min_value=0.0,
+                                    value=float(defaults.unit_margin), key=f"retro_roi_margin_{suffix}"),
+        premium_per_unit=r3.number_input(ctx.t("retro.roi_premium"), min_value=0.0,
+                                         value=float(defaults.premium_per_unit), key=f"retro_roi_premium_{suffix}"),
+        fixed_cost=r4.number_input(ctx.t("retro.roi_fixed"), min_value=0.0,
+                                   value=float(defaults.fixed_cost), key=f"retro_roi_fixed_{suffix}"),
+        extra_units=r5.number_input(ctx.t("retro.roi_extra_units"), min_value=0.0,
+                                    value=float(defaults.extra_units), key=f"retro_roi_extra_{suffix}"),
+    )
+    result = retro.roi(entered)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(ctx.t("retro.roi_avoided"), fmt.money(result.avoided_loss, lang))
+    m2.metric(ctx.t("retro.roi_extra"), fmt.money(result.extra_sales, lang))
+    m3.metric(ctx.t("retro.roi_cost"), fmt.money(result.cost, lang))
+    m4.metric(ctx.t("retro.roi_value"), fmt.pct(result.roi, lang, 0) if result.roi is not None else fmt.MISSING,
+              help=ctx.t("retro.roi_net", net=fmt.money(result.net, lang)))
+    report.append(retro.Section(ctx.t("retro.roi"), ctx.t("retro.roi_definition"), table=pd.DataFrame([{
+        **{k: v for k, v in vars(entered).items()}, **vars(result)}])))
+
+# ── export ─────────────────────────────────────────────────────────────────────────────────────
+with tab_export:
+    st.caption(ctx.t("retro.export_note"))
+    title = ctx.t("retro.report_title", event=event.label)
+    subtitle = ctx.t("retro.windows", event=event.label, start=ts(event.start), end=ts(event.end),
+                     baseline=base_label, bstart=ts(base.start), bend=ts(base.end))
+    stem = (event.event_id or "window").replace("/", "-")
+    st.download_button(ctx.t("retro.download_report"), data=lambda: retro.report_html(title, subtitle, report, lang),
+                       file_name=f"retro-{stem}.html", mime="text/html", on_click="ignore",
+                       key="retro_dl_report")
+    st.download_button(ctx.t("retro.download_pack"), data=lambda: retro.data_pack(ctx.db, event, params, ctx.now),
+                       file_name=f"retro-{stem}-data.zip", mime="application/zip", on_click="ignore",
+                       key="retro_dl_pack")

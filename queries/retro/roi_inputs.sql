@@ -1,0 +1,67 @@
+-- roi_inputs: defaults for the resilience ROI, from the data: what the backup tiers supplied for
+-- the event and what a unit earns. All editable on the page.
+-- grain: one row. params: start, end, now, lookback_days (how long before the event backup POs count),
+--   market (destination warehouse's / order market; NULL = all)
+-- returns: backup_units (units on backup and emergency POs ordered from lookback_days before the
+--   event start to its end, not cancelled), backup_unit_cost and primary_unit_cost (average unit cost
+--   per PO unit of those tiers vs the primary tier's POs, NULL without POs), unit_price and unit_cost
+--   (unit-weighted averages over the units sold in the event; list price/cost, else catalogue mean)
+with params as (
+    select
+        $start::timestamptz                          as window_start,
+        least($end::timestamptz, $now::timestamptz) as as_of,
+        $lookback_days::double                      as lookback_days,
+        $market::text                                as market
+),
+
+event_pos as (
+    select s.tier, po.quantity_ordered, po.unit_cost
+    from purchase_orders po
+    join suppliers s using (supplier_id)
+    cross join params p
+    left join warehouses w on w.warehouse_id = po.warehouse_id
+    where po.ordered_at >= p.window_start - to_microseconds((p.lookback_days * 86400e6)::bigint)
+      and po.ordered_at < p.as_of
+      and coalesce(po.status, '') <> 'cancelled'
+      and (p.market is null or w.market = p.market)
+),
+
+tiers as (
+    select
+        coalesce(sum(quantity_ordered) filter (where tier in ('backup', 'emergency')), 0) as backup_units,
+        sum(quantity_ordered * unit_cost) filter (where tier in ('backup', 'emergency'))
+            / nullif(sum(quantity_ordered) filter (where tier in ('backup', 'emergency')), 0) as backup_unit_cost,
+        sum(quantity_ordered * unit_cost) filter (where tier = 'primary')
+            / nullif(sum(quantity_ordered) filter (where tier = 'primary'), 0) as primary_unit_cost
+    from event_pos
+),
+
+sold as (
+    select
+        sum(l.quantity * coalesce(k.unit_price, l.price)) / nullif(sum(l.quantity), 0) as unit_price,
+        sum(l.quantity * k.unit_cost) / nullif(sum(l.quantity) filter (where k.unit_cost is not null), 0) as unit_cost
+    from orders o
+    cross join params p
+    join order_lines l using (order_id)
+    left join skus k using (sku)
+    where o.created_at >= p.window_start
+      and o.created_at < p.as_of
+      and o.cancelled_at is null
+      and (p.market is null or o.market = p.market)
+),
+
+catalogue as (
+    select avg(unit_price) as unit_price, avg(unit_cost) as unit_cost from skus
+),
+
+final as (
+    select
+        t.backup_units,
+        t.backup_unit_cost::double  as backup_unit_cost,
+        t.primary_unit_cost::double as primary_unit_cost,
+        coalesce(s.unit_price, c.unit_price)::double as unit_price,
+        coalesce(s.unit_cost, c.unit_cost)::double   as unit_cost
+    from tiers t, sold s, catalogue c
+)
+
+select * from final
