@@ -21,6 +21,7 @@ class Runtime:
     db: Database
     sandbox: object | None = None  # sandbox.server.SandboxServer when embedded
     scheduler: object | None = None  # connectors.scheduler.Scheduler
+    alerts: object | None = None     # tower.alerts.engine.AlertEngine
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -28,6 +29,8 @@ class Runtime:
     def stop(self) -> None:
         if self.scheduler:
             self.scheduler.stop()
+        if self.alerts:
+            self.alerts.stop()
         if self.sandbox:
             self.sandbox.stop()
         self.db.close()
@@ -46,10 +49,17 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         clock = SystemClock()
     db = Database.for_config(cfg)
     rt = Runtime(cfg, clock, db, sandbox)
+    # A config without sources is a read-only viewer of an existing database: nothing to schedule.
     if run_scheduler and cfg.sources:
         from connectors.scheduler import Scheduler
+        from tower.alerts.engine import AlertEngine
 
         rt.scheduler = Scheduler(db, cfg, clock)
+        # evaluated after every sync and on its own timer, so time-based rules (stale source,
+        # unacknowledged escalation) fire even when nothing syncs
+        rt.alerts = AlertEngine.from_config(db, cfg, clock)
+        rt.scheduler.after_sync.append(rt.alerts.after_sync)
+        rt.alerts.start()
         rt.scheduler.start()
     return rt
 

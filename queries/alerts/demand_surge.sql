@@ -1,0 +1,76 @@
+-- Rule demand_surge: sales running at or above a multiple of forecast (150 % is the surge trigger).
+-- Grain: one row per sku × market where units sold in the last $window_hours hours (orders created
+-- in (now − window, now], not cancelled by now) reach $yellow_ratio × the forecast for the same
+-- span (hourly forecasts pro-rated by overlap); red at $red_ratio. Pairs whose forecast for the
+-- span is below $min_forecast_units are skipped (too small to judge).
+-- metric = sold / forecast (ratio); threshold = the ratio crossed.
+-- Params: $now, $window_hours, $yellow_ratio, $red_ratio, $min_forecast_units.
+with params as (
+    select
+        $now::timestamptz as now,
+        $now::timestamptz - to_seconds($window_hours::double * 3600) as since,
+        $yellow_ratio::double as yellow_ratio,
+        $red_ratio::double as red_ratio,
+        $min_forecast_units::double as min_forecast
+),
+
+sold as (
+    select ol.sku, o.market, sum(ol.quantity)::double as units
+    from orders as o
+    inner join order_lines as ol using (order_id)
+    cross join params
+    where o.created_at > params.since
+      and o.created_at <= params.now
+      and (o.cancelled_at is null or o.cancelled_at > params.now)
+    group by all
+),
+
+planned as (
+    select
+        f.sku,
+        f.market,
+        sum(
+            f.units * greatest(
+                0,
+                epoch(least(f.period_start + interval 1 hour, params.now))
+                - epoch(greatest(f.period_start, params.since))
+            ) / 3600
+        ) as units
+    from forecasts as f
+    cross join params
+    where f.period_start < params.now
+      and f.period_start + interval 1 hour > params.since
+    group by all
+),
+
+compared as (
+    select
+        p.sku,
+        p.market,
+        coalesce(s.units, 0) as sold,
+        p.units as forecast,
+        coalesce(s.units, 0) / p.units as ratio
+    from planned as p
+    left join sold as s using (sku, market)
+    cross join params
+    where p.units >= params.min_forecast
+),
+
+final as (
+    select
+        case when c.ratio >= params.red_ratio then 'red' else 'yellow' end as severity,
+        'sku_market' as entity_type,
+        c.sku || '@' || c.market as entity_id,
+        'Demand surge: ' || c.sku || ' in ' || c.market || ' at '
+            || round(c.ratio * 100) || ' % of forecast' as title,
+        round(c.sold) || ' sold vs ' || round(c.forecast, 1) || ' forecast in the last '
+            || $window_hours || ' h' as detail,
+        c.ratio as metric,
+        case when c.ratio >= params.red_ratio then params.red_ratio else params.yellow_ratio end
+            as threshold
+    from compared as c
+    cross join params
+    where c.ratio >= params.yellow_ratio
+)
+
+select * from final

@@ -1,0 +1,18 @@
+-- Diagnosis carrier_record: the carrier of the shipment in $entity_id over the last 24 h to $now.
+-- Grain: one row per tag of that carrier's shipments updated in the window. Columns: carrier,
+-- tag, shipments (count).
+-- Params: $now, $entity_id.
+with carrier as (
+    select carrier from shipments where shipment_id = $entity_id
+),
+
+final as (
+    select s.carrier, s.tag, count(*) as shipments
+    from shipments as s
+    inner join carrier using (carrier)
+    where s.updated_at > $now::timestamptz - interval 24 hour
+      and s.updated_at <= $now
+    group by all
+)
+
+select * from final order by shipments desc

@@ -1,0 +1,43 @@
+-- Rule nps: Net Promoter Score below target, per market.
+-- Grain: one row per market with at least $min_responses responses created in the last
+-- $window_hours hours whose NPS (% promoters 9–10 − % detractors 0–6, −100…100) is below
+-- $yellow_target (yellow) or $red_target (red). metric = NPS points; threshold = target crossed.
+-- Params: $now, $window_hours, $min_responses, $yellow_target, $red_target.
+with params as (
+    select
+        $now::timestamptz as now,
+        $now::timestamptz - to_seconds($window_hours::double * 3600) as since,
+        $min_responses::integer as min_n,
+        $yellow_target::double as yellow_t,
+        $red_target::double as red_t
+),
+
+scores as (
+    select
+        r.market,
+        count(*) as n,
+        100.0 * (avg((r.score >= 9)::integer) - avg((r.score <= 6)::integer)) as nps
+    from nps_responses as r
+    cross join params
+    where r.created_at > params.since
+      and r.created_at <= params.now
+      and r.score between 0 and 10
+    group by all
+),
+
+final as (
+    select
+        case when s.nps < params.red_t then 'red' else 'yellow' end as severity,
+        'market' as entity_type,
+        coalesce(s.market, '?') as entity_id,
+        'NPS ' || round(s.nps) || ' in ' || coalesce(s.market, '?') as title,
+        s.n || ' responses in the last ' || $window_hours || ' h; target ' || params.yellow_t as detail,
+        s.nps as metric,
+        case when s.nps < params.red_t then params.red_t else params.yellow_t end as threshold
+    from scores as s
+    cross join params
+    where s.n >= params.min_n
+      and s.nps < params.yellow_t
+)
+
+select * from final

@@ -1,0 +1,79 @@
+-- Rule source_stale: a connector source that has stopped delivering (stale) or keeps failing.
+-- Grain: one row per source that has run at least once by $now (sync_runs, or named in the
+-- $sources JSON list of configured sources). Yellow when its last successful run (status ok or
+-- partial) finished at least $yellow_minutes ago or its latest run failed; red at $red_minutes or
+-- after $red_failures failed runs in a row.
+-- metric = minutes since the last successful run (since the first run when none succeeded);
+-- threshold = minutes (the crossed one; for a failure streak, $yellow_minutes).
+-- Params: $now, $sources, $yellow_minutes, $red_minutes, $red_failures.
+with params as (
+    select
+        $now::timestamptz as now,
+        $yellow_minutes::double as yellow_m,
+        $red_minutes::double as red_m,
+        $red_failures::integer as red_failures
+),
+
+configured as (
+    select unnest(from_json($sources, '["varchar"]')) as source
+),
+
+runs as (
+    select r.*
+    from sync_runs as r
+    cross join params
+    where r.started_at <= params.now
+      and (r.source in (select source from configured) or (select count(*) from configured) = 0)
+),
+
+per_source as (
+    select
+        source,
+        min(started_at) as first_run_at,
+        max(coalesce(finished_at, started_at)) filter (where status in ('ok', 'partial')) as last_ok_at,
+        arg_max(status, started_at) as latest_status,
+        arg_max(error, started_at) as latest_error
+    from runs
+    group by all
+),
+
+streaks as (
+    select p.source, count(r.run_id) as failures
+    from per_source as p
+    left join runs as r
+        on r.source = p.source
+       and r.status = 'failed'
+       and r.started_at > coalesce(p.last_ok_at, '-infinity'::timestamptz)
+    group by all
+),
+
+judged as (
+    select
+        p.*,
+        s.failures,
+        epoch(params.now - coalesce(p.last_ok_at, p.first_run_at)) / 60 as minutes_since_ok
+    from per_source as p
+    inner join streaks as s using (source)
+    cross join params
+),
+
+final as (
+    select
+        case when j.minutes_since_ok >= params.red_m or j.failures >= params.red_failures
+             then 'red' else 'yellow' end as severity,
+        'source' as entity_type,
+        j.source as entity_id,
+        'Source ' || j.source || case when j.latest_status = 'failed' then ' failing' else ' stale' end
+            || ': no fresh data for ' || round(j.minutes_since_ok) || ' min' as title,
+        'latest run ' || coalesce(j.latest_status, '?') || ', ' || j.failures || ' failures in a row'
+            || coalesce('; ' || j.latest_error, '') as detail,
+        j.minutes_since_ok as metric,
+        case when j.minutes_since_ok >= params.red_m then params.red_m else params.yellow_m end
+            as threshold
+    from judged as j
+    cross join params
+    where j.minutes_since_ok >= params.yellow_m
+       or j.latest_status = 'failed'
+)
+
+select * from final

@@ -1,0 +1,194 @@
+"""The engine: hold/clear counts, no flapping, escalation in place, one alert per (rule, entity),
+acknowledge-target escalation on a ManualClock, broken rules isolated. Real DuckDB, real rule SQL."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tower.alerts import lifecycle
+from tower.alerts.engine import AlertEngine
+from tower.clock import ManualClock
+from tower.db import Database
+from test_alerts_helpers import T0, make_settings, policy, stock
+
+
+class Recorder:
+    """A notifier stand-in at the engine boundary: collects notices (delivery has its own tests)."""
+    def __init__(self):
+        self.notices = []
+
+    def submit(self, notices):
+        self.notices.extend(notices)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def world(tmp_path):
+    db = Database(tmp_path / "t.duckdb")
+    clock = ManualClock(T0)
+    policy(db, "SKU-A", "WH-1", warning=100, limit=20)
+    rec = Recorder()
+    engine = AlertEngine(db, make_settings(engine={"hold_count": 2, "clear_count": 3, "min_interval_s": 0},
+                                           only=["stock_watermark"]), clock, rec)
+    yield db, clock, engine, rec
+    db.close()
+
+
+def step(db, clock, engine, available, minutes=10):
+    clock.advance(minutes=minutes)
+    stock(db, "SKU-A", "WH-1", clock.now(), available)
+    return engine.evaluate()
+
+
+def alerts(db):
+    return db.df("select * from alerts order by alert_id")
+
+
+def actions(db, alert_id=None):
+    df = db.df("select * from alert_log order by log_id")
+    if alert_id is not None:
+        df = df[df.alert_id == alert_id]
+    return list(df.action)
+
+
+def test_hold_count_before_firing_and_clear_count_before_resolving(world):
+    db, clock, engine, rec = world
+    assert step(db, clock, engine, 90).opened == []          # 1st sighting: held back
+    assert alerts(db).empty
+    r = step(db, clock, engine, 90)                           # 2nd in a row: fires
+    assert len(r.opened) == 1
+    a = alerts(db).iloc[0]
+    assert (a.state, a.severity, a.entity_id) == ("open", "yellow", "SKU-A@WH-1")
+    assert a.first_seen_at < a.opened_at                      # first sighting kept for the retro
+    for _ in range(2):                                        # two clear looks: still open
+        assert step(db, clock, engine, 150).resolved == []
+    assert alerts(db).iloc[0].state == "open"
+    r = step(db, clock, engine, 150)                          # third clear look: resolves itself
+    assert r.resolved == [a.alert_id]
+    a = alerts(db).iloc[0]
+    assert (a.state, a.resolved_by) == ("resolved", "engine")
+    assert actions(db) == ["opened", "resolved"]
+    assert [n.event for n in rec.notices] == ["opened", "resolved"]
+
+
+def test_oscillating_metric_gives_one_alert_not_many(world):
+    db, clock, engine, rec = world
+    # Around the warning line (100): below, below, then flapping for hours.
+    for available in [95, 95] + [105, 95] * 12 + [96, 104, 99]:
+        step(db, clock, engine, available, minutes=2)   # all inside the 1-hour ack target
+    df = alerts(db)
+    assert len(df) == 1 and df.iloc[0].state == "open"
+    assert actions(db) == ["opened"]
+    assert len(rec.notices) == 1
+    # A single blip below the line never fires on its own.
+    db2 = df.iloc[0].alert_id
+    for available in [150, 150, 150]:
+        step(db, clock, engine, available)
+    for available in [95, 150, 95, 150, 150, 150]:
+        step(db, clock, engine, available)
+    assert len(alerts(db)) == 1 and alerts(db).iloc[0].alert_id == db2
+    assert alerts(db).iloc[0].state == "resolved"
+
+
+def test_escalates_yellow_to_red_in_place_and_never_steps_down(world):
+    db, clock, engine, rec = world
+    step(db, clock, engine, 90)
+    step(db, clock, engine, 90)
+    first = alerts(db).iloc[0]
+    assert first.severity == "yellow"
+    r = step(db, clock, engine, 10)                           # below the limit watermark (20)
+    assert r.escalated == [first.alert_id] and r.opened == []
+    a = alerts(db)
+    assert len(a) == 1
+    assert (a.iloc[0].alert_id, a.iloc[0].severity, a.iloc[0].threshold) == (first.alert_id, "red", 20)
+    log = db.df("select old_value, new_value from alert_log where action = 'escalated'")
+    assert list(log.itertuples(index=False, name=None)) == [("yellow", "red")]
+    step(db, clock, engine, 50)                               # back above the limit, still below warning
+    assert alerts(db).iloc[0].severity == "red"
+    assert [n.event for n in rec.notices] == ["opened", "escalated"]
+    assert rec.notices[1].severity == "red"
+
+
+def test_unacknowledged_past_target_escalates_once_marked_red(world):
+    db, clock, engine, rec = world
+    step(db, clock, engine, 90)
+    step(db, clock, engine, 90)
+    alert_id = int(alerts(db).iloc[0].alert_id)
+    clock.advance(minutes=59)
+    assert engine.evaluate().ack_overdue == []
+    clock.advance(minutes=2)                                  # 61 min after it opened
+    assert engine.evaluate().ack_overdue == [alert_id]
+    clock.advance(minutes=30)
+    assert engine.evaluate().ack_overdue == []                # only once
+    overdue = [n for n in rec.notices if n.event == "ack_overdue"]
+    assert len(overdue) == 1 and overdue[0].severity == "red"  # the yellow alert's reminder goes out red
+    assert alerts(db).iloc[0].ack_overdue_at == T0 + timedelta(minutes=20 + 61)
+    assert actions(db, alert_id).count("ack_overdue") == 1
+
+
+def test_acknowledged_or_snoozed_alerts_do_not_escalate(world):
+    db, clock, engine, rec = world
+    stock(db, "SKU-B", "WH-1", T0, 5)
+    policy(db, "SKU-B", "WH-1", warning=100, limit=20)
+    step(db, clock, engine, 90)
+    step(db, clock, engine, 90)
+    ids = dict(zip(alerts(db).entity_id, alerts(db).alert_id))
+    lifecycle.acknowledge(db, ids["SKU-A@WH-1"], "mei", "calling the 3PL", clock.now())
+    lifecycle.snooze(db, ids["SKU-B@WH-1"], clock.now() + timedelta(hours=2), "mei", clock.now())
+    clock.advance(minutes=90)
+    assert engine.evaluate().ack_overdue == []
+    clock.advance(minutes=60)                                 # snooze over, still unacknowledged
+    assert engine.evaluate().ack_overdue == [ids["SKU-B@WH-1"]]
+
+
+def test_one_open_alert_per_rule_and_entity_and_manual_resolve_waits_for_a_clear(world):
+    db, clock, engine, rec = world
+    for _ in range(4):
+        step(db, clock, engine, 90)
+    assert len(alerts(db)) == 1
+    alert_id = int(alerts(db).iloc[0].alert_id)
+    lifecycle.resolve(db, alert_id, "mei", "moved stock from WH-2", clock.now())
+    for _ in range(4):                                        # condition still true: no re-open
+        step(db, clock, engine, 90)
+    assert len(alerts(db)) == 1
+    step(db, clock, engine, 150)                              # it clears once …
+    step(db, clock, engine, 90)
+    step(db, clock, engine, 90)                               # … and comes back: a new alert
+    df = alerts(db)
+    assert len(df) == 2 and list(df.state) == ["resolved", "open"]
+
+
+def test_a_broken_rule_is_recorded_and_the_others_still_run(tmp_path):
+    db = Database(tmp_path / "t.duckdb")
+    clock = ManualClock(T0)
+    policy(db, "SKU-A", "WH-1", warning=100, limit=20)
+    stock(db, "SKU-A", "WH-1", T0, 5)
+    settings = make_settings(engine={"hold_count": 1, "min_interval_s": 0},
+                             only=["stock_watermark", "demand_surge"])
+    # Remove a threshold the demand_surge SQL needs: a config mistake, not a crash.
+    rule = settings.rules["demand_surge"]
+    broken = {k: v for k, v in rule.params.items() if k != "yellow_ratio"}
+    settings.rules["demand_surge"] = type(rule)(**{**rule.__dict__, "params": broken})
+    engine = AlertEngine(db, settings, clock, Recorder())
+    r = engine.evaluate()
+    assert "demand_surge" in r.errors and "yellow_ratio" in r.errors["demand_surge"]
+    assert len(r.opened) == 1
+    runs = db.df("select rule, error from alert_rule_runs order by rule")
+    assert runs.set_index("rule").error.isna().to_dict() == {"demand_surge": False, "stock_watermark": True}
+    db.close()
+
+
+def test_calls_closer_than_min_interval_are_coalesced(tmp_path):
+    db = Database(tmp_path / "t.duckdb")
+    clock = ManualClock(T0)
+    engine = AlertEngine(db, make_settings(engine={"min_interval_s": 60}, only=["stock_watermark"]),
+                         clock, Recorder())
+    assert not engine.evaluate().skipped
+    clock.advance(seconds=30)
+    assert engine.evaluate().skipped
+    clock.advance(seconds=31)
+    assert not engine.evaluate().skipped
+    db.close()

@@ -1,0 +1,316 @@
+"""The alert engine: runs every rule "as of" the clock's now, and turns what they find into alerts
+that do not flap. A condition must hold for `hold_count` consecutive evaluations before it fires
+and be absent for `clear_count` before it resolves; one unresolved alert per (rule, entity);
+severity escalates yellow → red in place; unacknowledged alerts past the target escalate once.
+Every change is written to alert_log in the same transaction as the change itself."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from tower.alerts import rules as rules_mod
+from tower.alerts.notify import Notice, Notifier
+from tower.alerts.settings import AlertSettings, load as load_settings
+
+log = logging.getLogger("tower.alerts")
+ENGINE = "engine"
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation did (ids of alerts per change), for callers, tests and the bench."""
+    at: datetime
+    findings: int = 0
+    opened: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    ack_overdue: list[int] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)   # rule -> error message
+    skipped: bool = False                                  # coalesced into the previous one
+
+
+STATE_COLUMNS = ("rule", "entity_type", "entity_id", "hits", "misses", "first_hit_at",
+                 "open_alert_id", "suppressed", "updated_at")
+LOG_COLUMNS = ("alert_id", "logged_at", "actor", "action", "old_value", "new_value", "note")
+
+
+@dataclass
+class _Plan:
+    """What one evaluation will write: decided first, then written in bulk."""
+    states: list = field(default_factory=list)      # alert_state rows to keep (STATE_COLUMNS order)
+    opens: list = field(default_factory=list)       # (finding, first_hit_at, playbook, its state row)
+    refreshes: list = field(default_factory=list)   # (alert_id, old severity, finding, escalate)
+    resolves: list = field(default_factory=list)    # (alert_id, clear_count)
+
+
+def _bulk(cur, sql: str, rows: list[dict], params: dict | None = None) -> list:
+    """Run `sql` once with all `rows` registered as the relation `staged`."""
+    if not rows:
+        return []
+    cur.register("staged", pd.DataFrame.from_records(rows))
+    try:
+        return cur.execute(sql, params).fetchall() if params else cur.execute(sql).fetchall()
+    finally:
+        cur.unregister("staged")
+
+
+def _log_rows(cur, logs: list[tuple]) -> None:
+    _bulk(cur, "insert into alert_log (alert_id, logged_at, actor, action, old_value, new_value, note) "
+               "select alert_id, logged_at, actor, action, old_value, new_value, note from staged",
+          [dict(zip(LOG_COLUMNS, row)) for row in logs])
+
+
+class AlertEngine:
+    def __init__(self, db, config: AlertSettings, clock, notifier: Notifier | None = None,
+                 source_names: tuple[str, ...] = ()):
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.notifier = notifier
+        self.source_names = tuple(source_names)
+        self._lock = threading.Lock()      # after_sync callbacks and the timer may overlap
+        self._last_at: datetime | None = None
+        self._timer: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @classmethod
+    def from_config(cls, db, cfg, clock) -> "AlertEngine":
+        """Engine wired from tower.toml's Config: alerts file, webhook secrets, source names."""
+        settings = load_settings(tower_config=cfg)
+        notifier = Notifier(settings.notify, secret=cfg.secret, db=db, clock=clock)
+        return cls(db, settings, clock, notifier, source_names=tuple(cfg.sources))
+
+    # ── evaluation ──────────────────────────────────────────────────────────────────────────────
+    def evaluate(self, force: bool = False) -> Evaluation:
+        """Run all rules once. Never raises for a broken rule or a failed delivery: the rule's
+        error is recorded (alert_rule_runs) and its existing alerts are left as they are."""
+        with self._lock:
+            now = self.clock.now()
+            if (not force and self._last_at is not None
+                    and (now - self._last_at).total_seconds() < self.config.min_interval_s):
+                return Evaluation(at=now, skipped=True)
+            result = Evaluation(at=now)
+            findings, ok_rules = self._run_rules(now, result)
+            notices: list[Notice] = []
+            for attempt in range(3):
+                try:
+                    notices = self._apply(now, findings, ok_rules, result)
+                    break
+                except duckdb.TransactionException as e:
+                    # A person acknowledged the same alert in the same instant: start again.
+                    log.warning("alert evaluation conflicted (%s), retrying", e)
+                    result.opened, result.escalated, result.resolved, result.ack_overdue = [], [], [], []
+            self._last_at = now
+        if self.notifier and notices:
+            self.notifier.submit(notices)
+        return result
+
+    def _params(self, rule, now: datetime) -> dict:
+        return {"now": now, "sources": json.dumps(list(self.source_names)), **rule.params}
+
+    def _run_rules(self, now: datetime, result: Evaluation):
+        findings: dict[tuple, rules_mod.Finding] = {}
+        ok_rules: list[str] = []
+        with self.db.cursor() as cur:
+            for rule in self.config.rules.values():
+                if not rule.enabled:
+                    continue
+                started = time.perf_counter()
+                error = None
+                try:
+                    found = rules_mod.run(cur, rule.name, self._params(rule, now))
+                except Exception as e:  # noqa: BLE001 - one broken rule must not stop the others
+                    error = f"{type(e).__name__}: {e}"[:500]
+                    result.errors[rule.name] = error
+                    log.warning("alert rule %s failed: %s", rule.name, error)
+                    found = []
+                else:
+                    ok_rules.append(rule.name)
+                    for f in found:
+                        findings[f.key] = f
+                cur.execute(
+                    "insert or replace into alert_rule_runs values (?, ?, ?, ?, ?)",
+                    [rule.name, now, len(found), (time.perf_counter() - started) * 1000, error],
+                )
+        result.findings = len(findings)
+        return findings, ok_rules
+
+    def _apply(self, now, findings, ok_rules, result: Evaluation) -> list[Notice]:
+        """Decide every (rule, entity) step in Python, then write all changes in bulk inside one
+        transaction: thousands of findings cost a handful of statements, not thousands."""
+        notices: list[Notice] = []
+        cur = self.db.cursor()
+        cur.execute("begin")
+        try:
+            states = {}
+            if ok_rules:
+                rows = cur.execute(
+                    "select s.rule, s.entity_type, s.entity_id, s.hits, s.misses, s.first_hit_at, "
+                    "s.open_alert_id, s.suppressed, a.state, a.severity "
+                    "from alert_state s left join alerts a on a.alert_id = s.open_alert_id "
+                    "where list_contains(?, s.rule)", [ok_rules]).fetchall()
+                for r in rows:
+                    states[(r[0], r[1], r[2])] = {
+                        "hits": r[3], "misses": r[4], "first_hit_at": r[5], "alert_id": r[6],
+                        "suppressed": bool(r[7]), "alert_state": r[8], "severity": r[9]}
+            plan = _Plan()
+            for key in sorted(set(states) | set(findings)):
+                self._step(now, key, states.get(key), findings.get(key), plan)
+            self._write(cur, now, ok_rules, plan, result, notices)
+            notices += self._check_ack_overdue(cur, now, result)
+            cur.execute("commit")
+        except Exception:
+            cur.execute("rollback")
+            raise
+        finally:
+            cur.close()
+        return notices
+
+    def _step(self, now, key, st, finding, plan: "_Plan") -> None:
+        """One (rule, entity): update its hit/miss counts and decide open / refresh / resolve."""
+        settings = self.config.rules[key[0]]
+        if st and st["alert_id"] is not None and st["alert_state"] == "resolved":
+            # Resolved by hand while the engine still tracked it: wait for the condition to clear
+            # before it may fire again, or a manual resolve would just re-open it.
+            st = {**st, "alert_id": None, "suppressed": True}
+        if finding is None:
+            if st is None or st["alert_id"] is None:
+                return                                     # nothing open: forget the key
+            misses = st["misses"] + 1
+            if misses >= settings.clear_count:
+                plan.resolves.append((st["alert_id"], settings.clear_count))
+            else:
+                plan.states.append([*key, 0, misses, st["first_hit_at"], st["alert_id"], False, now])
+            return
+
+        hits = (st["hits"] if st else 0) + 1
+        first_hit_at = st["first_hit_at"] if st and st["hits"] else now
+        alert_id = st["alert_id"] if st else None
+        suppressed = bool(st and st["suppressed"])
+        row = [*key, hits, 0, first_hit_at, alert_id, suppressed, now]
+        if alert_id is not None:
+            escalate = (rules_mod.SEVERITY_RANK[finding.severity]
+                        > rules_mod.SEVERITY_RANK.get(st["severity"], 0))
+            plan.refreshes.append((alert_id, st["severity"], finding, escalate))
+        elif not suppressed and hits >= settings.hold_count:
+            plan.opens.append((finding, first_hit_at, settings.playbook, row))
+        plan.states.append(row)
+
+    def _write(self, cur, now, ok_rules, plan: "_Plan", result: Evaluation, notices) -> None:
+        logs = []
+        if plan.opens:
+            # Ids come from the sequence first, so the state rows can point at their alerts.
+            ids = [r[0] for r in cur.execute(
+                "select nextval('alert_id_seq') from range(?)", [len(plan.opens)]).fetchall()]
+            rows = []
+            for alert_id, (f, first_hit_at, playbook, state_row) in zip(ids, plan.opens):
+                state_row[6] = alert_id
+                rows.append({"alert_id": alert_id, "rule": f.rule, "entity_type": f.entity_type,
+                             "entity_id": f.entity_id, "severity": f.severity, "state": "open",
+                             "title": f.title, "detail": f.detail, "metric": f.metric,
+                             "threshold": f.threshold, "playbook": playbook,
+                             "first_seen_at": first_hit_at, "opened_at": now, "last_seen_at": now,
+                             "updated_at": now})
+                logs.append((alert_id, now, ENGINE, "opened", None, f.severity, f.title))
+                result.opened.append(alert_id)
+                notices.append(Notice(alert_id, "opened", f.severity, f.title, f.detail, f.rule,
+                                      f.entity_id, playbook, now))
+            _bulk(cur, "insert into alerts by name select * from staged", rows)
+
+        if plan.refreshes:
+            rows = []
+            for alert_id, severity, f, escalate in plan.refreshes:
+                # Severity never steps down while the alert is unresolved: a metric wobbling
+                # around the red line would otherwise flip-flop and re-notify.
+                rows.append({"alert_id": alert_id, "title": f.title, "detail": f.detail,
+                             "metric": f.metric, "threshold": f.threshold,
+                             "severity": f.severity if escalate else severity, "escalate": escalate})
+                if escalate:
+                    logs.append((alert_id, now, ENGINE, "escalated", severity, f.severity, f.title))
+                    result.escalated.append(alert_id)
+                    notices.append(Notice(alert_id, "escalated", f.severity, f.title, f.detail, f.rule,
+                                          f.entity_id, self.config.rules[f.rule].playbook, now))
+            _bulk(cur, "update alerts set title = s.title, detail = s.detail, metric = s.metric, "
+                       "threshold = s.threshold, severity = s.severity, last_seen_at = $now, "
+                       "escalated_at = case when s.escalate then $now else alerts.escalated_at end, "
+                       "updated_at = $now from staged as s where alerts.alert_id = s.alert_id",
+                  rows, {"now": now})
+
+        if plan.resolves:
+            rows = [{"alert_id": a, "note": f"condition clear for {n} evaluations"} for a, n in plan.resolves]
+            done = _bulk(cur, "update alerts set state = 'resolved', resolved_at = $now, "
+                              "resolved_by = 'engine', resolution_note = s.note, updated_at = $now "
+                              "from staged as s where alerts.alert_id = s.alert_id "
+                              "and alerts.state <> 'resolved' returning alerts.alert_id, alerts.severity, "
+                              "alerts.title, alerts.detail, alerts.rule, alerts.entity_id, "
+                              "alerts.playbook, alerts.resolution_note",
+                         rows, {"now": now})
+            for alert_id, severity, title, detail, rule, entity_id, playbook, note in sorted(done):
+                logs.append((alert_id, now, ENGINE, "resolved", None, "resolved", note))
+                result.resolved.append(alert_id)
+                notices.append(Notice(alert_id, "resolved", severity, title, detail, rule, entity_id,
+                                      playbook, now))
+
+        if ok_rules:
+            cur.execute("delete from alert_state where list_contains(?, rule)", [ok_rules])
+        _bulk(cur, "insert into alert_state select * from staged",
+              [dict(zip(STATE_COLUMNS, row)) for row in plan.states])
+        _log_rows(cur, logs)
+
+    def _check_ack_overdue(self, cur, now, result) -> list[Notice]:
+        deadline = now - timedelta(minutes=self.config.ack_target_minutes)
+        rows = cur.execute(
+            "update alerts set ack_overdue_at = ?, updated_at = ? "
+            "where state = 'open' and ack_overdue_at is null and opened_at <= ? "
+            "and (snoozed_until is null or snoozed_until <= ?) "
+            "returning alert_id, severity, title, detail, rule, entity_id, playbook",
+            [now, now, deadline, now]).fetchall()
+        notices, logs = [], []
+        for alert_id, severity, title, detail, rule, entity_id, playbook in sorted(rows):
+            note = f"not acknowledged within {self.config.ack_target_minutes:g} min"
+            logs.append((alert_id, now, ENGINE, "ack_overdue", severity, "red", note))
+            result.ack_overdue.append(alert_id)
+            # The second notification always goes out marked red, whatever the alert's severity.
+            notices.append(Notice(alert_id, "ack_overdue", "red", title, detail, rule, entity_id,
+                                  playbook, now))
+        _log_rows(cur, logs)
+        return notices
+
+    # ── background timer (the app process) ─────────────────────────────────────────────────────
+    def start(self, interval_wall_s: float | None = None) -> None:
+        """Evaluate every `interval_wall_s` wall seconds in a daemon thread until stop()."""
+        if self._timer and self._timer.is_alive():
+            return
+        interval = interval_wall_s or self.config.timer_wall_s
+        self._stop.clear()
+
+        def loop():
+            while not self._stop.wait(interval):
+                try:
+                    self.evaluate()
+                except Exception:  # noqa: BLE001 - the timer must survive a bad moment
+                    log.exception("alert evaluation failed")
+
+        self._timer = threading.Thread(target=loop, name="tower-alerts", daemon=True)
+        self._timer.start()
+
+    def after_sync(self, *_args, **_kwargs) -> None:
+        """Callback for connectors.scheduler.Scheduler.after_sync: evaluate with fresh data."""
+        try:
+            self.evaluate()
+        except Exception:  # noqa: BLE001 - never break the scheduler
+            log.exception("alert evaluation after sync failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._timer:
+            self._timer.join(timeout=5)
+        if self.notifier:
+            self.notifier.close()
