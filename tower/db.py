@@ -35,10 +35,13 @@ class Database:
                 ) from e
             raise
         self._snapshot_lock = threading.Lock()
-        if read_only or str(path) == ":memory:":
+        if read_only:
+            self.con.execute("set timezone = 'UTC'")
+            return
+        self.migrate()
+        if str(path) == ":memory:":
             self.con.execute("set timezone = 'UTC'")
         else:
-            self.migrate()
             self._harden(self.path.parent, extra_dirs)
 
     @classmethod

@@ -1,0 +1,139 @@
+"""Runs every configured source on its interval, plus the periodic analyst snapshot.
+
+One loop thread decides what is due (wall-clock seconds, `time.monotonic`); each due source runs in
+its own short-lived worker thread, so a slow or failing source never delays the others. A per-source
+lock guarantees one run of a source at a time (the loop skips a source that is still running).
+Exceptions are caught and logged per run: nothing a source does can stop the loop.
+`after_sync` callbacks get `(source_name, RunResult)` after every run (the alerts engine hooks in).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from connectors import build
+from connectors.base import RunResult, sync
+
+log = logging.getLogger("tower.scheduler")
+
+# Reference data first: Shopify maps stock through planning's SKUs and warehouses.
+KIND_ORDER = {"planning": 0, "supplier_portal": 1}
+
+
+class Scheduler:
+    def __init__(self, db, config, clock, *, only: list[str] | None = None, tick_s: float = 0.2):
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.tick_s = tick_s
+        self.after_sync: list[Callable[[str, RunResult], None]] = []
+        self.build_errors: dict[str, str] = {}
+        self.sources = {}
+        names = only if only is not None else list(config.sources)
+        for name in sorted(names, key=lambda n: (KIND_ORDER.get(config.sources[n].kind, 9), n)):
+            try:
+                self.sources[name] = build(config.sources[name], config)
+            except ValueError as e:  # a bad source is reported, the others still run
+                self.build_errors[name] = str(e)
+                log.error("source %s not scheduled: %s", name, e)
+        self.last_results: dict[str, RunResult] = {}
+        self._locks = {name: threading.Lock() for name in self.sources}
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._workers: set[threading.Thread] = set()
+        self._workers_lock = threading.Lock()
+        self._snapshot_busy = threading.Lock()
+
+    # ── running one source ──────────────────────────────────────────────────────────────────────
+    def run_once(self, name: str, wait: bool = True) -> RunResult | None:
+        """Run source `name` now; None if it is already running and `wait` is False."""
+        lock = self._locks[name]
+        if not lock.acquire(blocking=wait):
+            return None
+        try:
+            result = sync(self.sources[name], self.db, self.clock, cancel=self._cancel)
+        except Exception:  # the database itself failed (run log unwritable …): log, keep going
+            log.exception("sync %s crashed", name)
+            return None
+        finally:
+            lock.release()
+        self.last_results[name] = result
+        for callback in list(self.after_sync):
+            try:
+                callback(name, result)
+            except Exception:
+                log.exception("after_sync callback %r failed for %s", callback, name)
+        return result
+
+    def run_all(self) -> dict[str, RunResult | None]:
+        """Every source once, in dependency order (planning first), one after another."""
+        return {name: self.run_once(name) for name in self.sources}
+
+    def snapshot(self):
+        """Publish the analyst snapshot now (skipped if one is already being written)."""
+        if not self._snapshot_busy.acquire(blocking=False):
+            return None
+        try:
+            return self.db.snapshot(self.config.snapshot_path)
+        except Exception:
+            log.exception("snapshot to %s failed", self.config.snapshot_path)
+            return None
+        finally:
+            self._snapshot_busy.release()
+
+    # ── the loop ────────────────────────────────────────────────────────────────────────────────
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._cancel.clear()
+        self._thread = threading.Thread(target=self._loop, name="tower-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the loop, cancel runs in flight (they roll back) and join every thread."""
+        self._cancel.set()
+        deadline = time.monotonic() + timeout
+        if self._thread:
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        with self._workers_lock:
+            workers = list(self._workers)
+        for t in workers:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    def _spawn(self, name: str, target) -> None:
+        def work():
+            try:
+                target()
+            except Exception:  # never let a worker die noisily; the loop keeps going
+                log.exception("worker %s failed", name)
+            finally:
+                with self._workers_lock:
+                    self._workers.discard(threading.current_thread())
+        t = threading.Thread(target=work, name=f"tower-sync-{name}", daemon=True)
+        with self._workers_lock:
+            self._workers.add(t)
+        t.start()
+
+    def _loop(self) -> None:
+        start = time.monotonic()
+        due = {name: start for name in self.sources}
+        snapshot_due = start + self.config.snapshot_interval_s
+        while not self._cancel.is_set():
+            try:
+                now = time.monotonic()
+                for name, source in self.sources.items():
+                    if now >= due[name] and not self._locks[name].locked():
+                        due[name] = now + source.cfg.interval_s
+                        self._spawn(name, lambda n=name: self.run_once(n, wait=False))
+                if self.config.snapshot_interval_s > 0 and now >= snapshot_due:
+                    snapshot_due = now + self.config.snapshot_interval_s
+                    self._spawn("snapshot", self.snapshot)
+            except Exception:  # pragma: no cover - defensive: the loop must survive anything
+                log.exception("scheduler loop error")
+            self._cancel.wait(self.tick_s)

@@ -1,0 +1,104 @@
+"""Map: where things are. Suppliers, ports/hubs by congestion, warehouses by stock health, shipments
+in transit at their last known position with origin → destination arcs; click one for its timeline.
+
+Works offline: the base layer is the bundled world outline; online tiles are an opt-in toggle."""
+import plotly.express as px
+import streamlit as st
+
+from tower.ui import charts, fmt, map_layers
+from tower.ui.frame import context
+
+ctx = context()
+st.title(ctx.t("map.title"))
+
+nodes = ctx.query("pages/map_nodes")
+suppliers = ctx.query("pages/map_suppliers")
+warehouses = ctx.query("pages/map_warehouses")
+stock = ctx.query("kpi/stock_health")
+shipments = ctx.query("pages/map_shipments")
+
+delayed = int(shipments["is_delayed"].sum()) if not shipments.empty else 0
+exceptions = int(shipments["is_exception"].sum()) if not shipments.empty else 0
+congested = int((nodes["status"] != "normal").sum()) if not nodes.empty else 0
+cols = st.columns(4)
+cols[0].metric(ctx.t("map.in_transit"), fmt.number(len(shipments), ctx.lang))
+cols[1].metric(ctx.t("map.delayed"), fmt.number(delayed, ctx.lang))
+cols[2].metric(ctx.t("map.exceptions"), fmt.number(exceptions, ctx.lang))
+cols[3].metric(ctx.t("map.congested_nodes"), fmt.number(congested, ctx.lang))
+
+if all(df.empty for df in (nodes, suppliers, warehouses, shipments)):
+    st.info(ctx.t("map.empty"))
+
+online = st.toggle(ctx.t("map.online_tiles"), value=False, key="map_online_tiles",
+                   help=ctx.t("map.online_tiles_help"))
+deck = map_layers.build_deck(nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock,
+                             shipments=shipments, kiosk=ctx.kiosk, online_tiles=online,
+                             height=760 if ctx.kiosk else 560)
+event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",
+                        height=760 if ctx.kiosk else 560, alt=ctx.t("map.alt"))
+st.caption(ctx.t("map.legend"))
+
+# ── the selected shipment: picked on the map, or from the list (keyboard / kiosk friendly) ─────
+st.subheader(ctx.t("map.shipment_detail"))
+if shipments.empty:
+    st.info(ctx.t("map.no_shipments"))
+    st.stop()
+
+options = shipments["shipment_id"].tolist()
+labels = dict(zip(options, (
+    f"{r.carrier or '?'} {r.tracking_number or r.shipment_id} · "
+    + ctx.t("map.status_" + map_layers.shipment_status(bool(r.is_exception), bool(r.is_delayed)))
+    for r in shipments.itertuples())))
+picked = map_layers.selected_shipment_id(event)
+if picked in labels and picked != st.session_state.get("_map_last_pick"):
+    # A new click on the map wins over the list; the list keeps working afterwards.
+    st.session_state["_map_last_pick"] = picked
+    st.session_state["map_shipment"] = picked
+if st.session_state.get("map_shipment") not in labels:
+    st.session_state.pop("map_shipment", None)
+shipment_id = st.selectbox(ctx.t("map.pick_shipment"), options, format_func=labels.get, key="map_shipment")
+
+row = shipments[shipments["shipment_id"] == shipment_id].iloc[0]
+info = st.columns(4)
+info[0].metric(ctx.t("map.carrier"), f"{row['carrier'] or '—'} · {row['mode'] or '—'}")
+info[1].metric(ctx.t("map.tag"), row["tag"] or "—")
+info[2].metric(ctx.t("map.eta"), fmt.ts(row["eta"], ctx.lang))
+info[3].metric(ctx.t("map.hours_late"), fmt.hours(row["hours_late"], ctx.lang) if row["is_delayed"] else "—")
+
+checkpoints = ctx.query("pages/map_checkpoints", shipment_id=shipment_id)
+if checkpoints.empty:
+    st.info(ctx.t("map.no_checkpoints"))
+else:
+    fig = px.line(checkpoints, x="checkpoint_time", y="tag", markers=True, hover_data=["message", "location"],
+                  labels={"checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag")})
+    fig.update_layout(height=300 if ctx.kiosk else 240)
+    charts.show(fig, ctx)
+    table = checkpoints.assign(checkpoint_time=checkpoints["checkpoint_time"].map(lambda t: fmt.ts(t, ctx.lang)))
+    st.dataframe(
+        table[["checkpoint_time", "tag", "subtag", "message", "location", "country", "hours_since_previous"]],
+        hide_index=True, width="stretch",
+        column_config={
+            "checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag"),
+            "subtag": ctx.t("map.col_subtag"), "message": ctx.t("map.col_message"),
+            "location": ctx.t("map.col_location"), "country": ctx.t("map.col_country"),
+            "hours_since_previous": st.column_config.NumberColumn(ctx.t("map.col_gap_h"), format="%.1f"),
+        },
+    )
+
+# ── everything that needs attention, worst first ────────────────────────────────────────────────
+late = shipments[shipments["is_delayed"] | shipments["is_exception"]]
+st.subheader(ctx.t("map.attention"))
+if late.empty:
+    st.success(ctx.t("map.nothing_late"))
+else:
+    st.dataframe(
+        late[["carrier", "tracking_number", "direction", "mode", "tag", "eta", "hours_late", "last_location"]]
+        .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang))),
+        hide_index=True, width="stretch",
+        column_config={
+            "carrier": ctx.t("map.carrier"), "tracking_number": ctx.t("map.col_tracking"),
+            "direction": ctx.t("map.col_direction"), "mode": ctx.t("map.col_mode"), "tag": ctx.t("map.tag"),
+            "eta": ctx.t("map.eta"), "last_location": ctx.t("map.col_location"),
+            "hours_late": st.column_config.NumberColumn(ctx.t("map.hours_late"), format="%.1f"),
+        },
+    )

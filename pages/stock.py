@@ -1,0 +1,94 @@
+"""Stock: every SKU × warehouse against its three watermarks (safety / warning / limit), with days of
+supply, hours to stockout and what is inbound; then the history of one sku × warehouse."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from tower.ui import charts, fmt
+from tower.ui.frame import context
+
+OVER_COLOUR = "#2f6fb5"  # more than twice the planned cover: not a danger, but money sitting still
+
+ctx = context()
+st.title(ctx.t("stock.title"))
+
+grid = ctx.query("kpi/stock_health")
+if grid.empty:
+    st.info(ctx.t("stock.empty"))
+    st.stop()
+
+counts = grid["status"].value_counts()
+cols = st.columns(4)
+cols[0].metric(ctx.t("stock.red"), fmt.number(counts.get("red", 0), ctx.lang))
+cols[1].metric(ctx.t("stock.yellow"), fmt.number(counts.get("yellow", 0), ctx.lang))
+cols[2].metric(ctx.t("stock.min_hours"), fmt.hours(grid["hours_to_stockout"].min(), ctx.lang))
+cols[3].metric(ctx.t("stock.inbound_units"), fmt.number(grid["inbound_qty"].sum(), ctx.lang))
+
+
+def rag_cell(status: str) -> str:
+    if status not in ("red", "yellow", "green", "over"):
+        return ""
+    colour = OVER_COLOUR if status == "over" else charts.rag_color(status)
+    return f"background-color: {colour}; color: white; font-weight: 600"
+
+
+# ── the grid: available units, each cell coloured by its status ─────────────────────────────────
+st.subheader(ctx.t("stock.grid"))
+available = grid.pivot_table(index="sku", columns="warehouse_id", values="available", aggfunc="first")
+available = available.rename_axis(index=ctx.t("stock.col_sku"), columns=None)
+status = grid.pivot_table(index="sku", columns="warehouse_id", values="status", aggfunc="first")
+status = status.rename_axis(index=available.index.name, columns=None)
+styled = available.style.format(lambda v: fmt.number(v, ctx.lang)).apply(
+    lambda _: status.reindex_like(available).map(lambda s: rag_cell(s) if isinstance(s, str) else ""), axis=None)
+st.dataframe(styled, width="stretch")
+st.caption(ctx.t("stock.grid_note"))
+
+# ── detail, worst first ─────────────────────────────────────────────────────────────────────────
+detail = grid.assign(
+    status_label=grid["status"].map(lambda s: ctx.t(f"stock.status_{s}")),
+    next_inbound_eta=grid["next_inbound_eta"].map(lambda t: fmt.ts(t, ctx.lang)),
+    next_po_ship_date=grid["next_po_ship_date"].map(lambda t: fmt.ts(t, ctx.lang)),
+)[["sku", "warehouse_id", "status_label", "available", "limit_qty", "warning_qty", "safety_qty", "days_of_supply",
+   "hours_to_stockout", "units_per_hour", "inbound_qty", "next_inbound_eta", "next_po_ship_date", "status"]]
+whole, tenths = "{:,.0f}".format, "{:,.1f}".format  # Styler formats win over column_config
+st.dataframe(
+    detail.style.apply(lambda r: [rag_cell(r["status"]) if c == "status_label" else "" for c in r.index], axis=1)
+    .format({"available": whole, "limit_qty": whole, "warning_qty": whole, "safety_qty": whole,
+             "inbound_qty": whole, "days_of_supply": tenths, "hours_to_stockout": tenths,
+             "units_per_hour": tenths}, na_rep=fmt.MISSING),
+    hide_index=True, width="stretch",
+    column_order=[c for c in detail.columns if c != "status"],
+    column_config={
+        "sku": ctx.t("stock.col_sku"), "warehouse_id": ctx.t("stock.col_warehouse"),
+        "status_label": ctx.t("stock.col_status"), "available": ctx.t("stock.col_available"),
+        "limit_qty": ctx.t("stock.col_limit"),
+        "warning_qty": ctx.t("stock.col_warning"),
+        "safety_qty": ctx.t("stock.col_safety"),
+        "days_of_supply": ctx.t("stock.col_days"),
+        "hours_to_stockout": ctx.t("stock.col_hours"),
+        "units_per_hour": ctx.t("stock.col_rate"),
+        "inbound_qty": ctx.t("stock.col_inbound"),
+        "next_inbound_eta": ctx.t("stock.col_inbound_eta"), "next_po_ship_date": ctx.t("stock.col_next_ship"),
+    },
+)
+
+# ── history of one sku × warehouse with its watermark lines ─────────────────────────────────────
+st.subheader(ctx.t("stock.history"))
+pairs = list(dict.fromkeys(zip(grid["sku"], grid["warehouse_id"])))  # worst first, as the grid
+pair = st.selectbox(ctx.t("stock.pick"), pairs, format_func=lambda p: f"{p[0]} @ {p[1]}", key="stock_pair")
+history = ctx.query("pages/stock_history", sku=pair[0], warehouse_id=pair[1])
+if history.empty:
+    st.info(ctx.t("stock.no_history"))
+else:
+    fig = go.Figure(go.Scatter(x=history["observed_at"], y=history["available"], mode="lines+markers",
+                               line_shape="hv", name=ctx.t("stock.col_available"), line={"color": charts.ACTUAL}))
+    last = history.iloc[-1]
+    for col, key, colour in (("safety_qty", "stock.col_safety", charts.RAG["green"]),
+                             ("warning_qty", "stock.col_warning", charts.RAG["yellow"]),
+                             ("limit_qty", "stock.col_limit", charts.RAG["red"])):
+        if pd.notna(last[col]):  # no line for a watermark the policy does not set
+            fig.add_hline(y=float(last[col]), line_dash="dash", line_color=colour,
+                          annotation_text=f"{ctx.t(key)} {fmt.number(last[col], ctx.lang)}",
+                          annotation_position="top left")
+    fig.update_layout(height=420 if ctx.kiosk else 340, yaxis_title=ctx.t("stock.col_available"))
+    charts.show(fig, ctx)

@@ -1,0 +1,96 @@
+-- Map: shipments not yet delivered, at their last known position, with where they came from and go to.
+-- Grain: one row per shipment (tag not Delivered/Expired, no delivered_at, created by $now) with a position.
+-- Position (lat/lon, degrees): shipments.last_lat/last_lon, else the newest tracking event with a coordinate.
+-- Origin: the first checkpoint with a coordinate, else the PO's supplier (inbound) or the shipping
+--   warehouse (outbound). Destination: the warehouse for inbound shipments; outbound parcels have no
+--   customer coordinate in the schema, so dest_lat/dest_lon are null and they get no arc.
+-- Flags: is_delayed = eta before $now; is_exception = tag Exception or AttemptFail; hours_late (h).
+-- Filters: $market (order market, else the warehouse's market), $merchant/$channel (outbound orders;
+--   inbound stock serves every merchant, so inbound shipments always show). The window does not apply:
+--   the map is the state at $now.
+-- Params: start, end, now, merchant, channel, market (NULL = all).
+with params as (
+    select
+        $start::timestamptz as window_start,
+        $end::timestamptz   as window_end,
+        $now::timestamptz   as as_of,
+        $merchant::text     as merchant,
+        $channel::text      as channel,
+        $market::text       as market
+),
+
+open_shipments as (
+    select s.*
+    from shipments as s
+    cross join params as p
+    where s.delivered_at is null
+      and coalesce(s.tag, '') not in ('Delivered', 'Expired')
+      and (s.created_at is null or s.created_at <= p.as_of)
+),
+
+located_events as (
+    select e.shipment_id, e.checkpoint_time, e.lat, e.lon, e.location
+    from tracking_events as e
+    cross join params as p
+    where e.lat is not null and e.lon is not null and e.checkpoint_time <= p.as_of
+),
+
+last_fix as (
+    select * from located_events
+    qualify row_number() over (partition by shipment_id order by checkpoint_time desc) = 1
+),
+
+first_fix as (
+    select * from located_events
+    qualify row_number() over (partition by shipment_id order by checkpoint_time asc) = 1
+),
+
+joined as (
+    select
+        s.shipment_id,
+        s.tracking_number,
+        s.carrier,
+        s.mode,
+        s.direction,
+        s.tag,
+        s.subtag,
+        s.eta,
+        s.po_id,
+        s.order_id,
+        s.warehouse_id,
+        s.last_checkpoint_at,
+        coalesce(o.market, w.market) as market,
+        o.merchant_id,
+        o.channel,
+        case when s.last_lat is not null and s.last_lon is not null then s.last_lat else lf.lat end as lat,
+        case when s.last_lat is not null and s.last_lon is not null then s.last_lon else lf.lon end as lon,
+        lf.location as last_location,
+        coalesce(ff.lat, case when s.direction = 'inbound' then sup.lat else w.lat end) as origin_lat,
+        coalesce(ff.lon, case when s.direction = 'inbound' then sup.lon else w.lon end) as origin_lon,
+        case when s.direction = 'inbound' then w.lat end as dest_lat,
+        case when s.direction = 'inbound' then w.lon end as dest_lon,
+        coalesce(s.eta < p.as_of, false) as is_delayed,
+        coalesce(s.tag in ('Exception', 'AttemptFail'), false) as is_exception,
+        case when s.eta < p.as_of then date_diff('minute', s.eta, p.as_of) / 60.0 end as hours_late
+    from open_shipments as s
+    cross join params as p
+    left join last_fix as lf using (shipment_id)
+    left join first_fix as ff using (shipment_id)
+    left join warehouses as w on w.warehouse_id = s.warehouse_id
+    left join purchase_orders as po on po.po_id = s.po_id
+    left join suppliers as sup on sup.supplier_id = po.supplier_id
+    left join orders as o on o.order_id = s.order_id
+),
+
+final as (
+    select j.*
+    from joined as j
+    cross join params as p
+    where j.lat is not null and j.lon is not null
+      and (p.market is null or j.market = p.market)
+      and (p.merchant is null or j.merchant_id is null or j.merchant_id = p.merchant)
+      and (p.channel is null or j.channel is null or j.channel = p.channel)
+)
+
+select * from final
+order by is_exception desc, is_delayed desc, hours_late desc nulls last, shipment_id

@@ -1,0 +1,131 @@
+"""tower.ui.map_layers: the offline outline asset and the deck built from query results."""
+import json
+
+import pandas as pd
+import pytest
+
+from tower.ui import map_layers as ml
+
+
+def test_world_outline_asset_is_small_complete_and_valid():
+    assert ml.WORLD_OUTLINE.stat().st_size <= 300 * 1024
+    world = ml.world_outline()
+    assert world["type"] == "FeatureCollection"
+    assert len(world["features"]) == 177  # Natural Earth 1:110m admin-0 countries
+    by_iso = {f["properties"]["iso_a3"]: f for f in world["features"]}
+    assert {"CHN", "USA", "VNM", "DEU"} <= set(by_iso)
+    for feature in world["features"]:
+        geom = feature["geometry"]
+        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for polygon in polygons:
+            for ring in polygon:
+                assert len(ring) >= 4 and ring[0] == ring[-1]  # closed rings
+                assert all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in ring)
+    # Vietnam's outline contains Hanoi's longitude range
+    vn = by_iso["VNM"]["geometry"]
+    ring = vn["coordinates"][0] if vn["type"] == "Polygon" else vn["coordinates"][0][0]
+    lons = [x for x, _ in ring]
+    assert min(lons) < 105.85 < max(lons)
+
+
+def frames():
+    nodes = pd.DataFrame([{"node_id": "CNSZX", "name": "Shenzhen", "kind": "port", "lat": 22.5, "lon": 114.3,
+                           "status": "congested"},
+                          {"node_id": "USLAX", "name": "Los Angeles", "kind": "port", "lat": 33.7, "lon": -118.3,
+                           "status": "normal"}])
+    suppliers = pd.DataFrame([{"supplier_id": "VN-1", "name": "Hanoi", "tier": "primary", "country": "VN",
+                               "lat": 21.0, "lon": 105.9}])
+    warehouses = pd.DataFrame([{"warehouse_id": "LA", "name": "LA", "lat": 34.0, "lon": -118.2},
+                               {"warehouse_id": "NJ", "name": "NJ", "lat": 40.7, "lon": -74.2}])
+    stock = pd.DataFrame([{"warehouse_id": "LA", "status": "green"}, {"warehouse_id": "LA", "status": "red"},
+                          {"warehouse_id": "LA", "status": "yellow"}, {"warehouse_id": "NJ", "status": "over"}])
+    ts = pd.Timestamp("2026-11-23 10:00", tz="UTC")
+    shipments = pd.DataFrame([
+        {"shipment_id": "S-OK", "tracking_number": "1", "carrier": "maersk", "mode": "sea", "direction": "inbound",
+         "tag": "InTransit", "eta": ts, "lat": 30.0, "lon": 170.0, "origin_lat": 21.0, "origin_lon": 105.9,
+         "dest_lat": 34.0, "dest_lon": -118.2, "is_delayed": False, "is_exception": False},
+        {"shipment_id": "S-LATE", "tracking_number": "2", "carrier": "cosco", "mode": "sea", "direction": "inbound",
+         "tag": "InTransit", "eta": ts, "lat": 25.0, "lon": -160.0, "origin_lat": 22.5, "origin_lon": 114.3,
+         "dest_lat": 40.7, "dest_lon": -74.2, "is_delayed": True, "is_exception": False},
+        {"shipment_id": "S-EXC", "tracking_number": "3", "carrier": "ups", "mode": "express", "direction": "outbound",
+         "tag": "Exception", "eta": pd.NaT, "lat": 36.0, "lon": -100.0, "origin_lat": 34.0, "origin_lon": -118.2,
+         "dest_lat": None, "dest_lon": None, "is_delayed": True, "is_exception": True},
+    ])
+    return {"nodes": nodes, "suppliers": suppliers, "warehouses": warehouses, "stock": stock, "shipments": shipments}
+
+
+def layers_of(deck) -> dict:
+    return {layer["id"]: layer for layer in json.loads(deck.to_json())["layers"]}
+
+
+def test_deck_has_the_outline_under_every_data_layer_and_no_tiles_by_default():
+    deck = ml.build_deck(**frames())
+    spec = json.loads(deck.to_json())
+    ids = [layer["id"] for layer in spec["layers"]]
+    assert ids[0] == ml.OUTLINE  # drawn first = underneath
+    assert set(ids) == {ml.OUTLINE, ml.NODES, ml.SUPPLIERS, ml.WAREHOUSES, ml.ARCS, ml.SHIPMENTS}
+    assert spec["layers"][0]["@@type"] == "GeoJsonLayer"
+    assert len(spec["layers"][0]["data"]["features"]) == 177
+    assert not spec.get("mapStyle") and not spec.get("mapProvider")  # no tiles: works offline
+    online = json.loads(ml.build_deck(**frames(), online_tiles=True).to_json())
+    assert "carto" in json.dumps(online).lower()
+
+
+def test_arcs_use_great_circle_and_skip_shipments_without_destination():
+    arcs = layers_of(ml.build_deck(**frames()))[ml.ARCS]
+    assert arcs["greatCircle"] is True
+    assert [a["shipment_id"] for a in arcs["data"]] == ["S-OK", "S-LATE"]
+    late = arcs["data"][1]
+    assert (late["origin_lon"], late["origin_lat"], late["dest_lon"], late["dest_lat"]) == (114.3, 22.5, -74.2, 40.7)
+    assert late["width"] > arcs["data"][0]["width"]
+
+
+def test_delayed_and_exception_shipments_are_highlighted():
+    dots = {d["shipment_id"]: d for d in layers_of(ml.build_deck(**frames()))[ml.SHIPMENTS]["data"]}
+    assert dots["S-OK"]["status"] == "on_track" and not dots["S-OK"]["highlight"]
+    assert dots["S-LATE"]["status"] == "delayed" and dots["S-LATE"]["color"] == ml.SHIPMENT_COLOURS["delayed"]
+    # an exception outranks a late ETA
+    assert dots["S-EXC"]["status"] == "exception" and dots["S-EXC"]["color"] == ml.RED
+    assert dots["S-LATE"]["radius"] > dots["S-OK"]["radius"] and dots["S-EXC"]["highlight"]
+
+
+def test_warehouses_take_their_worst_sku_status_and_nodes_their_congestion():
+    layers = layers_of(ml.build_deck(**frames()))
+    wh = {d["warehouse_id"]: d for d in layers[ml.WAREHOUSES]["data"]}
+    assert wh["LA"]["worst_status"] == "red" and wh["LA"]["color"] == ml.RED
+    assert "red 1" in wh["LA"]["detail"] and "yellow 1" in wh["LA"]["detail"]
+    assert wh["NJ"]["worst_status"] == "over"
+    nodes = {d["node_id"]: d for d in layers[ml.NODES]["data"]}
+    assert nodes["CNSZX"]["color"] == ml.AMBER and nodes["USLAX"]["color"] == ml.NODE_COLOURS["normal"]
+
+
+def test_kiosk_draws_bigger_marks():
+    normal = layers_of(ml.build_deck(**frames()))[ml.SHIPMENTS]["data"][0]["radius"]
+    kiosk = layers_of(ml.build_deck(**frames(), kiosk=True))[ml.SHIPMENTS]["data"][0]["radius"]
+    assert kiosk > normal
+
+
+def test_view_centres_an_asia_to_americas_network_on_the_pacific():
+    f = frames()
+    lon = ml.centre_longitude(f["suppliers"], f["warehouses"])
+    assert lon > 150 or lon < -150, lon
+    assert ml.centre_longitude(pd.DataFrame(columns=["lon"])) == 0.0
+
+
+def test_empty_frames_still_give_a_map_with_the_outline():
+    empty = pd.DataFrame()
+    layers = layers_of(ml.build_deck(nodes=empty, suppliers=empty, warehouses=empty, stock=empty, shipments=empty))
+    assert layers[ml.OUTLINE]["data"]["features"]
+    assert all(layers[k]["data"] == [] for k in (ml.NODES, ml.SUPPLIERS, ml.WAREHOUSES, ml.ARCS, ml.SHIPMENTS))
+
+
+@pytest.mark.parametrize("event, expected", [
+    ({"selection": {"indices": {"shipments": [1]}, "objects": {"shipments": [{"shipment_id": "S-9"}]}}}, "S-9"),
+    ({"selection": {"indices": {"shipment-arcs": [0]}, "objects": {"shipment-arcs": [{"shipment_id": "S-2"}]}}}, "S-2"),
+    ({"selection": {"indices": {"warehouses": [0]}, "objects": {"warehouses": [{"warehouse_id": "LA"}]}}}, None),
+    ({"selection": {"indices": {}, "objects": {}}}, None),
+    (None, None),
+    ("garbage", None),
+])
+def test_selected_shipment_comes_from_a_shipment_dot_or_arc(event, expected):
+    assert ml.selected_shipment_id(event) == expected

@@ -1,0 +1,146 @@
+"""Stock page (AppTest): the sku × warehouse grid equals a direct computation from the raw rows, the
+history chart carries the watermark lines, and empty / failing states never raise."""
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
+
+
+@pytest.fixture
+def stock_db(tmp_path):
+    """The sample world plus the cup in LA dropping to 10 (below its limit of 25: red)."""
+    now = datetime.now(UTC)
+    rows = sample_rows(now)
+    rows["stock_observations"].append({"sku": "GL-CUP-02", "warehouse_id": "US-WEST-LA",
+                                       "observed_at": now.replace(second=0, microsecond=0) - timedelta(minutes=3),
+                                       "available": 10})
+    return build_db(tmp_path / "stock.duckdb", rows), rows
+
+
+def values(array) -> list:
+    """A plotly JSON array as a list (plotly ships numeric arrays base64-encoded)."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def expected_grid(rows) -> pd.DataFrame:
+    """Latest available per sku × warehouse and its status, straight from the literal rows."""
+    obs = pd.DataFrame(rows["stock_observations"]).sort_values("observed_at")
+    latest = obs.groupby(["sku", "warehouse_id"]).tail(1)
+    pol = pd.DataFrame(rows["stock_policies"])
+    orders = pd.DataFrame(rows["orders"]).merge(pd.DataFrame(rows["order_lines"]), on="order_id")
+    week = orders[orders["created_at"] > pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=7)]
+    sold = week.groupby(["sku", "warehouse_id"])["quantity"].sum().rename("units_7d").reset_index()
+    cover = {"core": 45, "potential": 30, "long_tail": 15}
+    sku_class = {s["sku"]: s["sku_class"] for s in rows["skus"]}
+    grid = latest.merge(pol, on=["sku", "warehouse_id"], how="left").merge(sold, on=["sku", "warehouse_id"],
+                                                                            how="left")
+
+    def status(r):
+        if r.available <= 0 or r.available < r.limit_qty:
+            return "red"
+        if r.available < r.warning_qty:
+            return "yellow"
+        days_of_supply = r.available / (r.units_7d / 7) if r.units_7d > 0 else None
+        # more than twice the class's planned cover: over-stocked
+        return "over" if days_of_supply and days_of_supply > 2 * cover[sku_class[r.sku]] else "green"
+
+    grid["status"] = grid.apply(status, axis=1)
+    return grid.set_index(["sku", "warehouse_id"])[["available", "status"]]
+
+
+def test_grid_matches_the_raw_rows(tower_env, stock_db):
+    path, rows = stock_db
+    tower_env(path)
+    at = open_app("pages/stock.py", window="7d")
+    assert not at.exception
+    expected = expected_grid(rows)
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Below limit (red)"] == str((expected["status"] == "red").sum()) == "1"
+    assert metrics["Below warning (yellow)"] == str((expected["status"] == "yellow").sum()) == "1"
+    # inbound to the pairs on the grid: PO-1's 2,000 bowls to LA (PO-2's cups go to NJ, which
+    # holds no cups, so that pair is not on the grid)
+    assert metrics["Units inbound"] == "2,000"
+
+    pivot = at.dataframe[0].value
+    for (sku, wh), row in expected.iterrows():
+        assert pivot.loc[sku, wh] == row["available"]
+
+    detail = at.dataframe[1].value.set_index(["sku", "warehouse_id"])
+    assert len(detail) == len(expected)
+    for key, row in expected.iterrows():
+        assert detail.loc[key, "available"] == row["available"]
+        assert detail.loc[key, "status"] == row["status"]
+    assert detail.loc[("GL-CUP-02", "US-WEST-LA"), "status_label"] == "below limit"
+    # the worst pair comes first
+    assert detail.index[0] == ("GL-CUP-02", "US-WEST-LA")
+    # the bowl in LA sold 3 × 16 units in the last 3 h: 4 h rate 12/h → 30 / 12 = 2.5 h to stockout
+    assert detail.loc[("GL-BOWL-01", "US-WEST-LA"), "hours_to_stockout"] == pytest.approx(2.5)
+
+
+def test_history_chart_shows_observations_and_the_three_watermarks(tower_env, stock_db):
+    path, rows = stock_db
+    tower_env(path)
+    at = open_app("pages/stock.py", window="7d")
+    at.selectbox(key="stock_pair").set_value(("GL-BOWL-01", "US-WEST-LA")).run()
+    assert not at.exception
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert values(fig["data"][0]["y"]) == [o["available"] for o in rows["stock_observations"]
+                                   if (o["sku"], o["warehouse_id"]) == ("GL-BOWL-01", "US-WEST-LA")]
+    policy = next(p for p in rows["stock_policies"] if (p["sku"], p["warehouse_id"]) == ("GL-BOWL-01", "US-WEST-LA"))
+    lines = sorted(shape["y0"] for shape in fig["layout"]["shapes"])
+    assert lines == sorted([policy["safety_qty"], policy["warning_qty"], policy["limit_qty"]])
+
+
+def test_chinese_labels(tower_env, stock_db):
+    path, _ = stock_db
+    tower_env(path)
+    at = open_app("pages/stock.py", window="7d", lang="zh")
+    assert not at.exception
+    assert at.title[0].value == "库存与水位线"
+    assert at.dataframe[1].value.set_index(["sku", "warehouse_id"]).loc[("GL-CUP-02", "US-WEST-LA"),
+                                                                         "status_label"] == "低于下限"
+
+
+def test_empty_database_shows_an_empty_state(tower_env, empty_db):
+    tower_env(empty_db.path)
+    at = open_app("pages/stock.py", window="7d")
+    assert not at.exception
+    assert any("No stock observations yet" in i.value for i in at.info)
+
+
+def test_failing_source_still_renders(tower_env, failing_db):
+    tower_env(failing_db.path)
+    at = open_app("pages/stock.py", window="7d")
+    assert not at.exception
+    assert len(at.dataframe) == 2
+
+
+def test_grid_on_the_synced_sandbox_world(tower_env, sandbox_db, tmp_path):
+    import duckdb
+
+    path = sandbox_db.copy_to(tmp_path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        obs = con.execute("select * from stock_observations").df()
+        pol = con.execute("select * from stock_policies").df()
+    latest = obs.sort_values("observed_at").groupby(["sku", "warehouse_id"]).tail(1)
+    grid = latest.merge(pol, on=["sku", "warehouse_id"], how="left").set_index(["sku", "warehouse_id"])
+    red = (grid["available"] <= 0) | (grid["available"] < grid["limit_qty"])
+    yellow = ~red & (grid["available"] < grid["warning_qty"])
+    tower_env(path)
+    at = open_app("pages/stock.py", window="7d")
+    assert not at.exception
+    detail = at.dataframe[1].value.set_index(["sku", "warehouse_id"])
+    assert len(detail) == len(grid)
+    assert (detail["available"] == grid["available"].reindex(detail.index)).all()
+    assert set(detail.index[detail["status"] == "red"]) == set(grid.index[red])
+    assert set(detail.index[detail["status"] == "yellow"]) == set(grid.index[yellow])
+    # the rest splits into green / over by the 7-day sales pace
+    assert set(detail.loc[~detail["status"].isin(["red", "yellow"]), "status"]) <= {"green", "over"}

@@ -1,0 +1,239 @@
+"""pydeck layers for the map page: an offline world outline under suppliers, ports/hubs, warehouses
+and shipments in transit (dots at their last known position, great-circle arcs origin → destination).
+
+Pure functions from DataFrames to a `pydeck.Deck`, so the page stays thin and the deck's JSON can be
+tested without a browser. Layer data is passed as plain records (ISO strings, no numpy/pandas types)
+so the JSON is stable and every layer shares one tooltip template (`label`, `detail`)."""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pydeck as pdk
+
+WORLD_OUTLINE = Path(__file__).resolve().parents[2] / "assets" / "world_110m.geojson"
+
+# Layer ids: stable across reruns (Streamlit needs ids to keep a selection) and used by tests.
+OUTLINE, NODES, SUPPLIERS, WAREHOUSES, ARCS, SHIPMENTS = (
+    "world-outline", "nodes", "suppliers", "warehouses", "shipment-arcs", "shipments")
+
+# RGBA. Red/amber/green carry status; neutral blues/violets carry "what kind of place".
+RED, AMBER, GREEN, GREY = [230, 57, 70, 235], [255, 176, 32, 235], [46, 184, 92, 220], [140, 150, 165, 200]
+STOCK_COLOURS = {"red": RED, "yellow": AMBER, "green": GREEN, "over": [47, 111, 181, 230]}
+NODE_COLOURS = {"normal": [90, 160, 230, 220], "congested": AMBER, "closed": RED}
+SHIPMENT_COLOURS = {"exception": RED, "delayed": [255, 120, 0, 245], "on_track": [80, 200, 255, 220]}
+SUPPLIER_COLOUR = [170, 120, 255, 230]
+# worst first: over-stock matters less than running short, more than "fine"
+STATUS_RANK = {"red": 4, "yellow": 3, "over": 2, "green": 1}
+
+
+@cache
+def world_outline() -> dict:
+    """Natural Earth 1:110m countries (see assets/README.md); read once per process."""
+    return json.loads(WORLD_OUTLINE.read_text(encoding="utf-8"))
+
+
+def shipment_status(is_exception: bool, is_delayed: bool) -> str:
+    """One status per shipment for colour: an exception outranks a late ETA."""
+    if is_exception:
+        return "exception"
+    return "delayed" if is_delayed else "on_track"
+
+
+def worst_stock_status(stock: pd.DataFrame) -> pd.DataFrame:
+    """Per warehouse: the worst sku status (red > yellow > over > green) and how many skus are red/yellow.
+
+    `stock` has one row per sku×warehouse with `warehouse_id` and `status`."""
+    cols = ["warehouse_id", "worst_status", "skus_red", "skus_yellow"]
+    if stock is None or stock.empty:
+        return pd.DataFrame(columns=cols)
+    s = stock.assign(rank=stock["status"].map(STATUS_RANK).fillna(0))
+    out = s.groupby("warehouse_id").agg(
+        rank=("rank", "max"),
+        skus_red=("status", lambda x: int((x == "red").sum())),
+        skus_yellow=("status", lambda x: int((x == "yellow").sum())),
+    ).reset_index()
+    by_rank = {v: k for k, v in STATUS_RANK.items()}
+    out["worst_status"] = out["rank"].map(by_rank)
+    return out[cols]
+
+
+def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """JSON-safe records: timestamps as ISO text, NaN/NaT as None, numpy scalars as Python ones."""
+    if df is None or df.empty:
+        return []
+    out = df[columns].astype(object).where(df[columns].notna(), None)
+    rows = []
+    for row in out.to_dict("records"):
+        clean = {}
+        for k, v in row.items():
+            if isinstance(v, pd.Timestamp):
+                v = v.isoformat()
+            elif hasattr(v, "item"):  # numpy scalar
+                v = v.item()
+            clean[k] = v
+        rows.append(clean)
+    return rows
+
+
+def _has_position(df: pd.DataFrame, lat: str = "lat", lon: str = "lon") -> pd.DataFrame:
+    if df is None or df.empty:
+        return pd.DataFrame(columns=list(df.columns) if df is not None else [])
+    return df[df[lat].notna() & df[lon].notna()]
+
+
+def outline_layer(dark: bool) -> pdk.Layer:
+    fill, line = ([32, 38, 48, 255], [95, 105, 120, 255]) if dark else ([226, 230, 236, 255], [150, 158, 170, 255])
+    return pdk.Layer(
+        "GeoJsonLayer", id=OUTLINE, data=world_outline(), stroked=True, filled=True,
+        get_fill_color=fill, get_line_color=line, line_width_min_pixels=0.6, pickable=False,
+    )
+
+
+def node_layer(nodes: pd.DataFrame, scale: float) -> pdk.Layer:
+    df = _has_position(nodes).copy()
+    if not df.empty:
+        df["color"] = df["status"].map(NODE_COLOURS).apply(lambda c: c if isinstance(c, list) else GREY)
+        df["label"] = df["name"].fillna(df["node_id"])
+        df["detail"] = df["kind"].fillna("") + " · " + df["status"].fillna("unknown")
+    return pdk.Layer(
+        "ScatterplotLayer", id=NODES, data=_records(df, ["node_id", "lon", "lat", "color", "label", "detail", "status"]),
+        get_position=["lon", "lat"], get_fill_color="color", get_radius=1, radius_units="pixels",
+        radius_min_pixels=6 * scale, stroked=True, get_line_color=[255, 255, 255, 200],
+        line_width_min_pixels=1, pickable=True,
+    )
+
+
+def supplier_layer(suppliers: pd.DataFrame, scale: float) -> pdk.Layer:
+    df = _has_position(suppliers).copy()
+    if not df.empty:
+        df["label"] = df["name"].fillna(df["supplier_id"])
+        df["detail"] = df["tier"].fillna("") + " · " + df["country"].fillna("")
+    return pdk.Layer(
+        "ScatterplotLayer", id=SUPPLIERS, data=_records(df, ["supplier_id", "lon", "lat", "label", "detail", "tier"]),
+        get_position=["lon", "lat"], get_fill_color=SUPPLIER_COLOUR, get_radius=1, radius_units="pixels",
+        radius_min_pixels=8 * scale, stroked=True, get_line_color=[255, 255, 255, 220],
+        line_width_min_pixels=1.5, pickable=True,
+    )
+
+
+def warehouse_layer(warehouses: pd.DataFrame, stock_status: pd.DataFrame, scale: float) -> pdk.Layer:
+    df = _has_position(warehouses).copy()
+    if not df.empty:
+        df = df.merge(stock_status, on="warehouse_id", how="left")
+        df["color"] = df["worst_status"].map(STOCK_COLOURS).apply(lambda c: c if isinstance(c, list) else GREY)
+        df["label"] = df["name"].fillna(df["warehouse_id"])
+        df["detail"] = (df["worst_status"].fillna("no stock data") + " · red "
+                        + df["skus_red"].fillna(0).astype(int).astype(str) + " · yellow "
+                        + df["skus_yellow"].fillna(0).astype(int).astype(str))
+    cols = ["warehouse_id", "lon", "lat", "color", "label", "detail", "worst_status"]
+    return pdk.Layer(
+        "ScatterplotLayer", id=WAREHOUSES, data=_records(df, cols) if not df.empty else [],
+        get_position=["lon", "lat"], get_fill_color="color", get_radius=1, radius_units="pixels",
+        radius_min_pixels=10 * scale, stroked=True, get_line_color=[255, 255, 255, 240],
+        line_width_min_pixels=2, pickable=True,
+    )
+
+
+def _shipment_frame(shipments: pd.DataFrame) -> pd.DataFrame:
+    df = shipments.copy()
+    df["status"] = [shipment_status(bool(e), bool(d)) for e, d in zip(df["is_exception"], df["is_delayed"])]
+    df["color"] = df["status"].map(SHIPMENT_COLOURS)
+    df["highlight"] = df["status"] != "on_track"
+    df["label"] = df["carrier"].fillna("?") + " " + df["tracking_number"].fillna(df["shipment_id"])
+    df["detail"] = (df["direction"].fillna("") + " · " + df["mode"].fillna("") + " · " + df["tag"].fillna("")
+                    + " · " + df["status"].str.replace("_", " "))
+    return df
+
+
+def shipment_layer(shipments: pd.DataFrame, scale: float) -> pdk.Layer:
+    df = _has_position(shipments)
+    cols = ["shipment_id", "lon", "lat", "color", "label", "detail", "status", "highlight"]
+    data = _records(_shipment_frame(df), cols) if not df.empty else []
+    for row in data:  # delayed and exception shipments are drawn larger so they stand out
+        row["radius"] = (8 if row["highlight"] else 4) * scale
+    return pdk.Layer(
+        "ScatterplotLayer", id=SHIPMENTS, data=data, get_position=["lon", "lat"], get_fill_color="color",
+        get_radius="radius", radius_units="pixels", stroked=True, get_line_color=[20, 20, 20, 230],
+        line_width_min_pixels=1, pickable=True, auto_highlight=True,
+    )
+
+
+def arc_layer(shipments: pd.DataFrame, scale: float) -> pdk.Layer:
+    """Origin → destination arcs; great_circle so Asia → Americas goes across the Pacific."""
+    df = shipments
+    if df is not None and not df.empty:
+        df = df[df[["origin_lat", "origin_lon", "dest_lat", "dest_lon"]].notna().all(axis=1)]
+    data = []
+    if df is not None and not df.empty:
+        cols = ["shipment_id", "origin_lon", "origin_lat", "dest_lon", "dest_lat", "color", "label", "detail",
+                "status", "highlight"]
+        data = _records(_shipment_frame(df), cols)
+        for row in data:
+            row["width"] = (4 if row["highlight"] else 1.5) * scale
+    return pdk.Layer(
+        "ArcLayer", id=ARCS, data=data, get_source_position=["origin_lon", "origin_lat"],
+        get_target_position=["dest_lon", "dest_lat"], get_source_color="color", get_target_color="color",
+        get_width="width", width_units="pixels", great_circle=True, pickable=True,
+    )
+
+
+def centre_longitude(*frames: pd.DataFrame) -> float:
+    """The middle of the longitudes in use, measured around the globe opposite the widest empty gap,
+    so a China → US network centres on the Pacific (where its arcs run), not on Africa."""
+    series = [f["lon"] for f in frames if f is not None and not f.empty and "lon" in f]
+    if not series:
+        return 0.0
+    lons = sorted(set(pd.to_numeric(pd.concat(series, ignore_index=True), errors="coerce").dropna() % 360))
+    if not lons:
+        return 0.0
+    # gap after each point, eastwards, wrapping from the last point round to the first
+    gaps = [((lons[(i + 1) % len(lons)] - lon) % 360 or 360, i) for i, lon in enumerate(lons)]
+    widest, after = max(gaps)
+    start = lons[(after + 1) % len(lons)]  # the occupied arc starts where the widest gap ends
+    centre = (start + (360 - widest) / 2) % 360
+    return round(centre - 360 if centre >= 180 else centre, 2)
+
+
+def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.DataFrame,
+               stock: pd.DataFrame, shipments: pd.DataFrame, kiosk: bool = False, dark: bool = False,
+               online_tiles: bool = False, height: int = 560) -> pdk.Deck:
+    """The whole map. Without `online_tiles` it needs no network: the outline is the base layer."""
+    scale = 1.6 if kiosk else 1.0
+    # Drawn in this order: hundreds of parcels must not bury the few places they move between.
+    layers = [
+        outline_layer(dark or kiosk),
+        arc_layer(shipments, scale),
+        shipment_layer(shipments, scale),
+        node_layer(nodes, scale),
+        supplier_layer(suppliers, scale),
+        warehouse_layer(warehouses, worst_stock_status(stock), scale),
+    ]
+    lon = centre_longitude(nodes, suppliers, warehouses, shipments)
+    tiles = {"map_provider": "carto", "map_style": pdk.map_styles.CARTO_DARK if dark or kiosk
+             else pdk.map_styles.CARTO_LIGHT} if online_tiles else {"map_provider": None, "map_style": None}
+    return pdk.Deck(
+        layers=layers,
+        # repeat=True draws the world again beside itself, so a Pacific-centred view has land on both sides
+        views=[pdk.View(type="MapView", controller=True, repeat=True)],
+        initial_view_state=pdk.ViewState(latitude=25, longitude=lon, zoom=1.3 if kiosk else 1.0),
+        tooltip={"html": "<b>{label}</b><br/>{detail}",
+                 "style": {"fontSize": "18px" if kiosk else "13px"}},
+        height=height,
+        **tiles,
+    )
+
+
+def selected_shipment_id(event) -> str | None:
+    """The shipment picked on the map (a dot or its arc), from `st.pydeck_chart(..., on_select=…)`."""
+    try:
+        objects = (event or {}).get("selection", {}).get("objects", {}) or {}
+    except AttributeError:
+        return None
+    for layer in (SHIPMENTS, ARCS):
+        picked = objects.get(layer) or []
+        if picked and isinstance(picked[0], dict) and picked[0].get("shipment_id"):
+            return str(picked[0]["shipment_id"])
+    return None
