@@ -4,6 +4,7 @@ Started once per Streamlit server (`get()` is cached as a resource); pages only 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -65,12 +66,12 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
 
 
 def get() -> Runtime:
-    """The process-wide runtime (one per Streamlit server)."""
-    return _cached_runtime()
+    """The process-wide runtime (one per Streamlit server and config file)."""
+    return _cached_runtime(os.environ.get("TOWER_CONFIG", ""))
 
 
-def _start_cached() -> Runtime:
-    return start()
+def _start_cached(config_path: str) -> Runtime:
+    return start(config_mod.load(config_path or None))
 
 
 try:  # cache across reruns and sessions when running under Streamlit

@@ -1,0 +1,46 @@
+"""Tower: the router and picture frame. Builds the runtime once, draws the shared frame (sidebar
+filters, language switch, wall-screen/kiosk mode, live status strip with freshness and the
+stale-data and red-alert banners), then runs the chosen page. Pages read data via
+`tower.ui.frame.context()`."""
+
+import streamlit as st
+
+from tower.ui import frame, i18n, kiosk
+
+# (section, file, url_path, icon). Titles come from the locale files (nav.<url_path>).
+PAGES = [
+    ("war_room", "pages/overview.py", "overview", ":material/dashboard:"),
+    ("war_room", "pages/map.py", "map", ":material/public:"),
+    ("war_room", "pages/alerts.py", "alerts", ":material/notifications_active:"),
+    ("supply", "pages/stock.py", "stock", ":material/inventory_2:"),
+    ("supply", "pages/suppliers.py", "suppliers", ":material/factory:"),
+    ("customers", "pages/customers.py", "customers", ":material/groups:"),
+    ("analysis", "pages/retro.py", "retro", ":material/history:"),
+    ("analysis", "pages/glossary.py", "glossary", ":material/menu_book:"),
+    ("analysis", "pages/sql_console.py", "sql_console", ":material/terminal:"),
+    ("analysis", "pages/sources.py", "sources", ":material/sync:"),
+]
+
+st.set_page_config(page_title="Tower", page_icon=":material/cell_tower:", layout="wide")
+frame.start_runtime()  # on failure: a clear error panel, then st.stop()
+state = frame.begin()
+
+sections: dict[str, list] = {}
+by_path: dict[str, st.Page] = {}
+for section, file, url_path, icon in PAGES:
+    page = st.Page(file, title=i18n.t(f"nav.{url_path}", state.lang), icon=icon, url_path=url_path,
+                   default=not by_path)
+    sections.setdefault(i18n.t(f"nav.section_{section}", state.lang), []).append(page)
+    by_path[url_path] = page
+
+nav = st.navigation(sections, position="hidden" if state.kiosk else "sidebar")
+state = frame.sidebar(state, [(p, pg.title) for p, pg in by_path.items()])
+frame.status_strip()
+# the default page's url_path is "" in Streamlit, so name the current page by identity
+current = next((name for name, page in by_path.items() if page is nav), nav.url_path)
+try:
+    nav.run()
+finally:
+    # after the page, so a screen's time starts once it is drawn; in `finally` so a page that
+    # stops early (st.stop on an empty state) or fails still hands over to the next screen
+    kiosk.rotate(state, current, by_path, state.to_query())

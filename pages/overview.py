@@ -1,0 +1,196 @@
+"""Overview — the war room: KPI tiles with deltas and red/yellow/green, open alerts, sales vs
+forecast by hour for the event (with the 150% surge line), SKUs closest to stockout, the in-transit
+status mix and per-source freshness. Everything refreshes on its own (?refresh=)."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from tower.ui import charts, fmt, frame
+
+SURGE = 1.5  # the seeds' surge trigger: sales at 150% of forecast
+AT_RISK_ROWS = 8
+
+
+def tile_value(tile, ctx) -> str:
+    return tile.kpi.format_value(tile.value) if tile.value is not None else fmt.MISSING
+
+
+def tile_delta(tile, ctx) -> str | None:
+    if tile.delta is None:
+        return None
+    if tile.kpi.unit == "pct":  # a change of a percentage is in percentage points
+        return fmt.pp(tile.delta / 100, ctx.lang)
+    sign = "+" if tile.delta > 0 else "-" if tile.delta < 0 else ""
+    return sign + tile.kpi.format_value(abs(tile.delta))
+
+
+def draw_tile(tile, ctx) -> None:
+    help_text = tile.kpi.definition
+    if tile.error:
+        help_text = f"{ctx.t('overview.tile_error')}: {tile.error}"
+    elif tile.target:
+        help_text += "\n\n" + ctx.t("overview.tile_target", green=tile.target.green, yellow=tile.target.yellow)
+    with st.container(border=True, key=f"rag-{tile.status or 'grey'}-{tile.name}"):
+        st.metric(tile.kpi.title(ctx.lang), tile_value(tile, ctx), tile_delta(tile, ctx),
+                  delta_color="normal" if tile.kpi.better == "higher" else "inverse", help=help_text)
+
+
+def draw_count(label: str, count: int | None, colour: str, key: str, ctx) -> None:
+    with st.container(border=True, key=f"rag-{colour if count else 'green'}-{key}"):
+        st.metric(label, fmt.number(count, ctx.lang))
+
+
+def draw_tiles(ctx) -> None:
+    """KPI tiles, then the open red / yellow counts, five to a row."""
+    tiles = frame.kpi_tiles(ctx)
+    if not tiles:
+        st.info(ctx.t("overview.no_kpis"))
+    red, yellow, what = alert_counts(ctx, tiles)
+    cells = [lambda t=t: draw_tile(t, ctx) for t in tiles] + [
+        lambda: draw_count(ctx.t(what + "_red"), red, "red", "alerts-red", ctx),
+        lambda: draw_count(ctx.t(what + "_yellow"), yellow, "yellow", "alerts-yellow", ctx),
+    ]
+    per_row = 5
+    for i in range(0, len(cells), per_row):
+        for col, cell in zip(st.columns(per_row), cells[i:i + per_row]):
+            with col:
+                cell()
+
+
+def alert_counts(ctx, tiles) -> tuple[int | None, int | None, str]:
+    """(red, yellow, what they count): open alerts when the alerts module is there, else KPIs."""
+    try:
+        from tower.alerts.ui import open_alert_counts
+    except ImportError:
+        open_alert_counts = None
+    if open_alert_counts is not None:
+        try:
+            counts = open_alert_counts(ctx.db, ctx.now)
+            get = counts.get if isinstance(counts, dict) else lambda k, d=0: getattr(counts, k, d)
+            return int(get("red", 0) or 0), int(get("yellow", 0) or 0), "overview.open_alerts"
+        except Exception as e:  # noqa: BLE001 - the counts are a convenience, never a crash
+            st.warning(ctx.t("frame.query_failed", name="alerts", error=str(e)[:200]))
+    statuses = [t.status for t in tiles]
+    return statuses.count("red"), statuses.count("yellow"), "overview.kpis_breaching"
+
+
+def event_bounds(ctx) -> tuple[str | None, dict]:
+    """(event name, window params) for the sales chart: the promotion's own hours whatever window
+    the filters show; the filters' window when there is no promotion."""
+    f = ctx.filters
+    if f.window == "event" and f.event_name:
+        return f.event_name, {}
+    ev = ctx.query("ops/current_event")
+    if len(ev):
+        return ev["name"].iloc[0], {"start": ev["starts_at"].iloc[0].to_pydatetime(),
+                                    "end": ev["ends_at"].iloc[0].to_pydatetime()}
+    return None, {}
+
+
+def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
+    hours = df["hour"].dt.tz_convert(ctx.tz).dt.tz_localize(None)
+    fig = go.Figure()
+    fig.add_bar(x=hours, y=df["units_sold"], name=ctx.t("overview.actual"), marker_color=charts.ACTUAL)
+    fig.add_scatter(x=hours, y=df["forecast_units"], name=ctx.t("overview.forecast"), mode="lines+markers",
+                    line=dict(color=charts.FORECAST, width=3))
+    fig.add_scatter(x=hours, y=df["forecast_units"] * SURGE, name=ctx.t("overview.surge"), mode="lines",
+                    line=dict(color=charts.SURGE, width=2, dash="dash"))
+    fig.update_layout(yaxis_title=ctx.t("overview.units"), xaxis_title=ctx.tz, bargap=0.15,
+                      height=340 if ctx.kiosk else 360)
+    return fig
+
+
+def draw_sales(ctx) -> None:
+    event, bounds = event_bounds(ctx)
+    df = ctx.query("kpi/sales_vs_forecast_hourly", **bounds)
+    st.subheader(ctx.t("overview.sales_title", event=event or ctx.t("overview.this_window")))
+    if df.empty or (df["units_sold"].fillna(0).sum() == 0 and df["forecast_units"].fillna(0).sum() == 0):
+        st.info(ctx.t("overview.no_sales"))
+        return
+    charts.show(sales_figure(df, ctx), ctx, key="overview_sales")
+    # the last complete hour: the running one is too young to judge
+    complete = df["hour"] + pd.Timedelta(hours=1) <= pd.Timestamp(ctx.now)
+    done = df[complete & df["ratio_pct"].notna()]
+    if len(done):
+        last = done.iloc[-1]
+        surge = last.ratio_pct >= SURGE * 100
+        st.caption(ctx.t("overview.sales_now_surge" if surge else "overview.sales_now",
+                         pct=fmt.pct(last.ratio_pct / 100, ctx.lang, 0)))
+
+
+def draw_at_risk(ctx) -> None:
+    st.subheader(ctx.t("overview.at_risk_title"))
+    df = ctx.query("kpi/skus_at_risk", limit=AT_RISK_ROWS)
+    if df.empty:
+        st.info(ctx.t("overview.no_at_risk"))
+        return
+    view = pd.DataFrame({
+        ctx.t("overview.col_sku"): df["sku"] + " · " + df["sku_name"].fillna(""),
+        ctx.t("overview.col_warehouse"): df["warehouse_id"],
+        ctx.t("overview.col_available"): df["available"],
+        ctx.t("overview.col_per_hour"): [fmt.number(v, ctx.lang, 1) for v in df["units_per_hour"]],
+        ctx.t("overview.col_hours_left"): [fmt.hours(h, ctx.lang) for h in df["hours_to_stockout"]],
+        ctx.t("overview.col_inbound_eta"): [fmt.ts(t, ctx.lang, ctx.tz) for t in df["next_inbound_eta"]],
+    })
+    red = df["hours_to_stockout"].fillna(1e9) < 12
+
+    def colour(row):
+        return ["background-color: #e03131; color: white; font-weight: 600" if red.iloc[row.name] else ""] * len(row)
+
+    st.dataframe(view.style.apply(colour, axis=1), hide_index=True, width="stretch")
+
+
+def draw_transit(ctx) -> None:
+    st.subheader(ctx.t("overview.transit_title"))
+    df = ctx.query("kpi/intransit_status_mix")
+    if df.empty:
+        st.info(ctx.t("overview.no_transit"))
+        return
+    colours = {"Exception": charts.RAG["red"], "AttemptFail": charts.RAG["red"],
+               "OutForDelivery": charts.RAG["green"], "AvailableForPickup": charts.RAG["green"]}
+    df = df.sort_values("shipments")
+    fig = go.Figure(go.Bar(
+        x=df["shipments"], y=df["tag"], orientation="h", text=df["shipments"], textposition="auto",
+        marker_color=[colours.get(t, charts.ACTUAL) for t in df["tag"]],
+    ))
+    fig.update_layout(height=80 + 40 * len(df), xaxis_title=ctx.t("overview.shipments"), showlegend=False)
+    charts.show(fig, ctx, key="overview_transit")
+
+
+def draw_freshness(ctx) -> None:
+    st.subheader(ctx.t("overview.freshness_title"))
+    status = frame.source_status(ctx)
+    if status.empty:
+        st.info(ctx.t("frame.no_sources"))
+        return
+    pills = []
+    for r in status.itertuples(index=False):
+        age = fmt.duration(r.data_age_s, ctx.lang) if pd.notna(r.data_age_s) else fmt.MISSING
+        pills.append(frame.badge(f"{r.source} · {ctx.t('sources.health_' + r.health)} · {age}",
+                                 frame.HEALTH_RAG.get(r.health, "grey")))
+    st.markdown("".join(pills), unsafe_allow_html=True)
+    if not ctx.kiosk:
+        try:
+            st.page_link("pages/sources.py", label=ctx.t("overview.to_sources"), icon=":material/sync:")
+        except st.errors.StreamlitAPIException:  # page run on its own, outside app.py's navigation
+            pass
+
+
+def war_room(ctx) -> None:
+    # what the war room acts on first (KPIs, the surge, the stockouts) sits above the fold
+    draw_tiles(ctx)
+    left, right = st.columns([3, 2])
+    with left:
+        draw_sales(ctx)
+    with right:
+        draw_at_risk(ctx)
+    left, right = st.columns([3, 2])
+    with left:
+        draw_transit(ctx)
+    with right:
+        draw_freshness(ctx)
+
+
+ctx = frame.context()
+frame.page_header(ctx, ctx.t("overview.title"))
+frame.live(war_room, key="overview")

@@ -1,0 +1,304 @@
+"""The shared frame: URL state, windows, kiosk rotation, formats, translations, chart theme, source
+health SQL, and app.py end to end in AppTest (filters in the URL, language, kiosk, error panel)."""
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+import queries
+from tower.ui import charts, fmt, frame, i18n, kiosk
+from tower.ui.filters import DEFAULT_WINDOW, ViewState, resolve
+
+from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, populated_db, sample_rows, tower_env  # noqa: F401
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
+
+
+# ── URL state ───────────────────────────────────────────────────────────────────────────────────
+def test_view_state_round_trips_through_the_url():
+    state = ViewState(window="custom", date_from=date(2026, 11, 1), date_to=date(2026, 11, 3),
+                      merchant="green-living", channel="web", market="US", lang="zh", kiosk=True,
+                      refresh=10, playlist=("overview", "map", "stock"), rotate=30)
+    q = state.to_query()
+    assert q == {"window": "custom", "from": "2026-11-01", "to": "2026-11-03", "merchant": "green-living",
+                 "channel": "web", "market": "US", "lang": "zh", "kiosk": "1", "refresh": "10",
+                 "playlist": "overview,map,stock", "rotate": "30"}
+    assert ViewState.from_query(q) == state
+    assert ViewState().to_query() == {}, "defaults stay out of the URL"
+
+
+@settings(max_examples=200, deadline=None)
+@given(hs.dictionaries(hs.sampled_from(["window", "from", "to", "merchant", "lang", "kiosk", "refresh",
+                                        "playlist", "rotate", "junk"]), hs.text(max_size=300)))
+def test_any_url_parses_to_a_valid_state(q):
+    state = ViewState.from_query(q)
+    assert state.window in ("1h", "today", "event", "7d", "custom")
+    assert state.lang in ("en", "zh")
+    assert 5 <= state.refresh_s <= 3600 and 5 <= state.rotate_s <= 3600
+    assert all(len(v) <= 200 for v in (state.merchant or "", state.channel or "", state.market or ""))
+    assert ViewState.from_query(state.to_query()) == state
+
+
+def test_refresh_is_clamped_to_at_least_five_seconds():
+    assert ViewState.from_query({"refresh": "1"}).refresh_s == 5
+    assert ViewState.from_query({"refresh": "10"}).refresh_s == 10
+    assert ViewState.from_query({"refresh": "abc"}).refresh_s == 30
+    assert ViewState.from_query({"kiosk": "1"}).refresh_s == 15
+
+
+# ── windows ─────────────────────────────────────────────────────────────────────────────────────
+def test_windows_resolve_to_bounds_at_now():
+    one_h = resolve(ViewState(window="1h", market="US"), NOW)
+    assert (one_h.start, one_h.end, one_h.market) == (NOW - timedelta(hours=1), NOW, "US")
+    today = resolve(ViewState(window="today"), NOW)
+    assert today.start == datetime(2026, 11, 24, tzinfo=timezone.utc) and today.end == NOW
+    week = resolve(ViewState(window="7d"), NOW)
+    assert week.start == NOW - timedelta(days=7)
+
+
+def test_event_window_uses_the_promotion_and_falls_back_to_today():
+    event = {"name": "Member Day", "starts_at": NOW - timedelta(hours=2), "ends_at": NOW + timedelta(hours=6)}
+    f = resolve(ViewState(window="event"), NOW, event)
+    assert (f.start, f.end, f.event_name, f.note) == (event["starts_at"], event["ends_at"], "Member Day", None)
+    none = resolve(ViewState(window="event"), NOW, None)
+    assert none.start == datetime(2026, 11, 24, tzinfo=timezone.utc) and none.note == "frame.note_no_event"
+
+
+def test_custom_window_covers_whole_days_and_rejects_reversed_ranges():
+    f = resolve(ViewState(window="custom", date_from=date(2026, 11, 1), date_to=date(2026, 11, 2)), NOW)
+    assert f.start == datetime(2026, 11, 1, tzinfo=timezone.utc)
+    assert f.end == datetime(2026, 11, 3, tzinfo=timezone.utc)
+    bad = resolve(ViewState(window="custom", date_from=date(2026, 11, 5), date_to=date(2026, 11, 2)), NOW)
+    assert bad.note == "frame.note_bad_range" and bad.start == NOW - timedelta(days=7)
+
+
+# ── kiosk ───────────────────────────────────────────────────────────────────────────────────────
+def test_playlist_wraps_and_skips_unknown_pages():
+    known = ["overview", "map", "stock", "sources"]
+    assert kiosk.next_page(["overview", "map", "stock"], "overview", known) == "map"
+    assert kiosk.next_page(["overview", "map", "stock"], "stock", known) == "overview"
+    assert kiosk.next_page(["overview", "nope", "stock"], "overview", known) == "stock"
+    assert kiosk.next_page(["map", "stock"], "sources", known) == "map"  # off-playlist → start
+    assert kiosk.next_page(["overview"], "overview", known) is None
+    assert kiosk.next_page([], "overview", known) is None
+
+
+def test_kiosk_css_hides_chrome_only_in_kiosk():
+    assert '[data-testid="stSidebar"]' in kiosk.css(True) and "display: none" in kiosk.css(True)
+    assert "display: none" not in kiosk.css(False)
+
+
+# ── formats, translations, charts ──────────────────────────────────────────────────────────────
+def test_formats_follow_the_language():
+    assert fmt.number(1234567, "en") == "1,234,567"
+    assert fmt.number(123456, "zh", compact=True) == "12.3万"
+    assert fmt.number(1_500_000, "en", compact=True) == "1.5M"
+    assert fmt.pct(0.934) == "93.4%" and fmt.pct(0.02, signed=True) == "+2.0%"
+    assert fmt.pp(0.015, "zh") == "+1.5 个百分点"
+    assert fmt.money(1234, "en") == "$1,234" and fmt.money(1234, "zh") == "US$1,234"
+    assert fmt.ts(NOW, "en") == "2026-11-24 10:30 UTC"
+    assert fmt.ts(NOW, "zh") == "2026年11月24日 10:30 UTC"
+    assert fmt.ts(NOW, "en", "Asia/Shanghai").startswith("2026-11-24 18:30")
+    assert fmt.ago(45, "en") == "45 s ago" and fmt.ago(45, "zh") == "45 秒前"
+    assert fmt.ago(3 * 3600 + 600, "en") == "3 h 10 min ago"
+    assert fmt.hours(5.5, "zh") == "5 小时 30 分钟"
+    for bad in (None, float("nan"), "x", float("inf")):
+        assert fmt.number(bad) == fmt.pct(bad) == fmt.money(bad) == fmt.ago(bad) == fmt.MISSING
+    assert fmt.ts(None) == fmt.ts("not a time") == fmt.MISSING
+
+
+def test_every_frame_text_exists_in_both_languages_with_the_same_placeholders():
+    import re
+    import tomllib
+
+    data = tomllib.loads((i18n.LOCALES / "frame.toml").read_text(encoding="utf-8"))
+    en, zh = i18n._flatten(data["en"]), i18n._flatten(data["zh"])
+    assert set(en) == set(zh)
+    for key in en:
+        assert set(re.findall(r"{(\w+)}", en[key])) == set(re.findall(r"{(\w+)}", zh[key])), key
+    assert i18n.t("nav.overview", "zh") == "总览" and i18n.t("nav.overview", "en") == "Overview"
+    assert i18n.t("no.such.key", "zh") == "no.such.key"  # visible, not a crash
+    assert i18n.t("frame.updated_ago", "en") == "updated {ago}"  # missing placeholder: raw text
+
+
+def test_chart_theme_is_dark_and_larger_in_kiosk():
+    import plotly.graph_objects as go
+
+    light = charts.apply(go.Figure(go.Bar(x=[1], y=[1])), False)
+    dark = charts.apply(go.Figure(go.Bar(x=[1], y=[1])), True)
+    assert dark.layout.paper_bgcolor == charts.KIOSK["paper"] != light.layout.paper_bgcolor
+    assert dark.layout.font.size > light.layout.font.size
+
+
+def test_bind_passes_only_used_params_and_nulls_the_rest():
+    sql = "-- uses $ignored in a comment\nselect $a, $warehouse"
+    assert frame.bind(sql, {"a": 1, "b": 2}) == {"a": 1, "warehouse": None}
+
+
+# ── source health (queries/ops/source_status.sql) ─────────────────────────────────────────────────
+def _status(db_path, now, names=(), intervals=(), speed=1.0):
+    from tower.db import Database
+
+    db = Database(db_path)
+    try:
+        sql = queries.load("ops/source_status")
+        params = dict(now=now, names=list(names), intervals=list(intervals), speed=speed,
+                      stale_factor=3.0, default_interval_s=60.0)
+        return db.df(sql, frame.bind(sql, params)).set_index("source")
+    finally:
+        db.close()
+
+
+def run(i, source, now, ago_s, status="ok", rejected=0):
+    return {"run_id": i, "source": source, "started_at": now - timedelta(seconds=ago_s + 2),
+            "finished_at": now - timedelta(seconds=ago_s), "status": status, "rows_fetched": 5,
+            "rows_written": 5 - rejected, "rows_rejected": rejected,
+            "newest_record_at": now - timedelta(seconds=ago_s + 60) if status != "failed" else None,
+            "error": "HTTP 500" if status == "failed" else None}
+
+
+def test_source_health_classifies_ok_partial_stale_failed_never(tmp_path):
+    now = NOW
+    path = build_db(tmp_path / "h.duckdb", {"sync_runs": [
+        run(1, "fresh", now, 20),
+        run(2, "partial", now, 20, "partial", rejected=2),
+        run(3, "old", now, 200),                 # 200 s > 3 × 60 s
+        run(4, "broken", now, 100), run(5, "broken", now, 10, "failed"),
+        run(6, "slow_ok", now, 200),             # configured at 100 s → stale after 300 s: ok
+        run(7, "sim", now, 1000),                # 10 s interval: stale at 1x, fine at 60x (1800 s)
+    ]})
+    st_ = _status(path, now, names=["slow_ok", "never_ran"], intervals=[100.0, 10.0])
+    assert st_.loc["fresh", "health"] == "ok"
+    assert st_.loc["partial", "health"] == "partial" and st_.loc["partial", "rows_rejected"] == 2
+    assert st_.loc["old", "health"] == "stale"
+    assert st_.loc["broken", "health"] == "failed" and st_.loc["broken", "error"] == "HTTP 500"
+    assert st_.loc["slow_ok", "health"] == "ok"
+    assert st_.loc["never_ran", "health"] == "never"
+    assert st_.loc["fresh", "data_age_s"] == pytest.approx(80)
+    assert list(st_.index[:2]) == ["broken", "old"], "alarming sources come first"
+    assert st_.loc["sim", "health"] == "stale"  # unconfigured: 60 s default × 3 at speed 1
+    assert _status(path, now, ["sim"], [10.0], speed=1.0).loc["sim", "health"] == "stale"
+    sim = _status(path, now, ["sim"], [10.0], speed=60.0)  # the sandbox's accelerated clock
+    assert sim.loc["sim", "health"] == "ok" and sim.loc["sim", "since_ok_s"] == 1000
+
+
+# ── app.py in AppTest ──────────────────────────────────────────────────────────────────────────
+def test_filters_in_the_url_round_trip_and_survive_page_switches(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_app(window="7d", merchant="green-living", market="US")
+    assert not at.exception
+    assert at.selectbox(key="tower_window").value == "7d"
+    assert at.selectbox(key="tower_merchant").value == "green-living"
+    assert at.selectbox(key="tower_market").value == "US"
+    at.selectbox(key="tower_market").set_value("DE").run()
+    assert dict(at.query_params) == {"window": "7d", "merchant": "green-living", "market": "DE"}
+    at.switch_page("pages/sources.py").run()
+    assert not at.exception
+    assert at.query_params["market"] == "DE" and at.query_params["window"] == "7d"
+    assert at.selectbox(key="tower_market").value == "DE"
+    # an unknown merchant from a shared link is kept (not silently dropped)
+    at2 = open_app(merchant="someone-new")
+    assert at2.selectbox(key="tower_merchant").value == "someone-new"
+    assert at2.query_params["merchant"] == "someone-new"
+
+
+def test_language_switch_changes_the_ui_text(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_app()
+    assert [t.value for t in at.title] == ["War room"]
+    assert at.selectbox(key="tower_window").label == "Time window"
+    at.radio(key="tower_lang").set_value("zh").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["作战室"]
+    assert at.selectbox(key="tower_window").label == "时间范围"
+    assert at.query_params["lang"] == "zh"
+    zh = open_app(lang="zh")
+    assert [t.value for t in zh.title] == ["作战室"]
+    assert any("更新" in m.value for m in zh.markdown), "the status strip speaks Chinese too"
+
+
+def test_kiosk_hides_chrome_and_rotation_keeps_kiosk_params(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_app(kiosk="1", playlist="overview,sources", rotate="5", market="US", refresh="10")
+    assert not at.exception
+    assert any('[data-testid="stSidebar"]' in m.value and "display: none" in m.value for m in at.markdown)
+    assert [t.value for t in at.title] == ["War room"]
+    time.sleep(5.2)
+    at.run()  # the page has been up rotate seconds: the rotation moves to the next screen
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Data sources"]
+    assert dict(at.query_params) == {"kiosk": "1", "playlist": "overview,sources", "rotate": "5",
+                                     "market": "US", "refresh": "10"}
+    assert any("display: none" in m.value for m in at.markdown), "still in kiosk on the next page"
+
+
+def test_stale_banner_appears_only_when_a_source_failed(tower_env, populated_db, failing_db):
+    tower_env(populated_db.path)
+    ok = open_app()
+    assert not ok.exception and not [e for e in ok.error if "stale" in e.value.lower()]
+    tower_env(failing_db.path)
+    bad = open_app()
+    banners = [e.value for e in bad.error if "Data is stale" in e.value]
+    assert len(banners) == 1 and "shopify" in banners[0] and "invalid access token" in banners[0]
+
+
+def test_empty_database_renders_the_frame_without_errors(tower_env, empty_db):
+    tower_env(empty_db.path)
+    at = open_app()
+    assert not at.exception
+    assert any("no data source has run yet" in m.value for m in at.markdown)
+    assert at.selectbox(key="tower_merchant").options == ["All"]
+
+
+def test_bad_config_shows_an_error_panel_not_a_traceback(tmp_path, monkeypatch, tower_env, empty_db):
+    tower_env(empty_db.path)
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text("[database\npath = 1\n")
+    monkeypatch.setenv("TOWER_CONFIG", str(cfg))
+    at = open_app()
+    assert not at.exception
+    assert "Tower could not start" in at.error[0].value
+    assert "broken.toml" in at.code[0].value and "not valid TOML" in at.code[0].value
+
+
+def test_database_locked_by_another_process_shows_an_error_panel(tower_env, tmp_path):
+    path = build_db(tmp_path / "locked.duckdb", {})
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(60)", str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        tower_env(path)
+        at = open_app()
+        assert not at.exception
+        assert "in use by another process" in at.error[0].value
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_failing_query_becomes_a_warning_and_an_empty_frame(tower_env, populated_db):
+    tower_env(populated_db.path)
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from tower.ui.frame import context
+
+        ctx = context()
+        df = ctx.query("ops/no_such_query")
+        st.write(f"rows={len(df)}")
+        ok = ctx.query("ops/recent_runs", source=None, limit=100)
+        st.write(f"runs={len(ok)}")
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception
+    assert "ops/no_such_query" in at.warning[0].value
+    assert "rows=0" in at.markdown[0].value
+    assert f"runs={populated_db.count('sync_runs')}" in at.markdown[1].value

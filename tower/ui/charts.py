@@ -1,0 +1,68 @@
+"""One Plotly look for every Tower chart.
+
+`charts.apply(fig, ctx)` styles a figure in place (and returns it): a clean light theme normally, a
+dark high-contrast theme with larger type in kiosk (wall-screen) mode. `charts.show(fig, ctx)` applies
+it and draws the figure with Streamlit's own theme switched off, so ours is what you see.
+Colours are named for what they mean (RAG status, actual vs forecast) so pages agree."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+# Red/amber/green readable on both light and dark backgrounds (and distinct in greyscale).
+RAG = {"green": "#1a9850", "yellow": "#f2a900", "red": "#e03131", "grey": "#8c96a3"}
+ACTUAL = "#2f80ed"
+FORECAST = "#8c96a3"
+SURGE = "#e03131"
+# Okabe–Ito: colour-blind-safe qualitative palette for categories (carriers, markets, tiers…).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+
+LIGHT = {"paper": "#ffffff", "plot": "#ffffff", "font": "#1b1f24", "grid": "#e3e7ec", "size": 14}
+KIOSK = {"paper": "#05080d", "plot": "#05080d", "font": "#f5f7fa", "grid": "#2b3440", "size": 22}
+
+
+def rag_color(status: str | None) -> str:
+    """'red' / 'yellow' / 'amber' / 'green' → the shared colour; anything else → grey."""
+    status = (status or "").lower()
+    return RAG.get("yellow" if status == "amber" else status, RAG["grey"])
+
+
+def _is_kiosk(ctx) -> bool:
+    return bool(getattr(ctx, "kiosk", ctx if isinstance(ctx, bool) else False))
+
+
+def apply(fig: go.Figure, ctx=None) -> go.Figure:
+    """Style `fig` for the current screen (`ctx` is the page context, or a bool meaning kiosk).
+    With ?scale=2 (a 3840×2160 wall) type and the figure's height grow by that factor."""
+    k = dict(KIOSK if _is_kiosk(ctx) else LIGHT)
+    scale = float(getattr(ctx, "scale", 1.0) or 1.0)
+    if scale != 1.0:
+        k["size"] = round(k["size"] * scale)
+        if fig.layout.height:
+            fig.update_layout(height=round(fig.layout.height * scale))
+    axis = dict(gridcolor=k["grid"], zerolinecolor=k["grid"], linecolor=k["grid"],
+                tickfont=dict(size=k["size"] - 2, color=k["font"]),
+                title=dict(font=dict(size=k["size"], color=k["font"])))
+    fig.update_layout(
+        template="plotly_dark" if _is_kiosk(ctx) else "plotly_white",
+        paper_bgcolor=k["paper"], plot_bgcolor=k["plot"],
+        font=dict(size=k["size"], color=k["font"],
+                  family="Inter, 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"),
+        colorway=PALETTE,
+        margin=dict(l=10, r=10, t=50 if fig.layout.title.text else 20, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0,
+                    font=dict(size=k["size"] - 2, color=k["font"]), bgcolor="rgba(0,0,0,0)"),
+        hoverlabel=dict(font_size=k["size"] - 2),
+        title=dict(font=dict(size=k["size"] + 4, color=k["font"])),
+    )
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    return fig
+
+
+def show(fig: go.Figure, ctx=None, **kwargs) -> None:
+    """Apply the theme and draw the figure full-width (Streamlit's theme off so ours shows)."""
+    import streamlit as st
+
+    apply(fig, ctx)
+    kwargs.setdefault("config", {"displaylogo": False, "displayModeBar": not _is_kiosk(ctx)})
+    st.plotly_chart(fig, theme=None, width="stretch", **kwargs)

@@ -1,0 +1,324 @@
+"""The picture frame around every page, and the one door pages use to reach data.
+
+Pages do:
+    from tower.ui.frame import context
+    ctx = context()
+    df = ctx.query("kpi/on_time_rate")           # queries/kpi/on_time_rate.sql, params bound
+    st.metric(ctx.t("mypage.title"), fmt.pct(df.rate[0], ctx.lang))
+and for parts that refresh on their own (wall screens):
+    frame.live(lambda ctx: draw(ctx), key="stock_live")   # re-runs every ?refresh= seconds
+
+`context()` is rebuilt on each call from the URL/session state and the runtime clock, so a live
+fragment always gets a fresh `now`. app.py draws the frame (sidebar filters, language switch, kiosk
+mode, status strip with freshness and the stale/red-alert banners) and then runs the page."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+import queries
+from tower.ui import filters as filters_mod
+from tower.ui import fmt, i18n, kiosk
+from tower.ui.filters import Filters, ViewState
+
+log = logging.getLogger("tower.ui")
+QUERY_TTL_S = 5          # short: wall screens refresh every 5–30 s and must see new data
+STALE_FACTOR = 3         # a source is stale when its last ok run is older than 3 × its interval
+DEFAULT_INTERVAL_S = 60  # for sources seen in sync_runs but absent from the config
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass(frozen=True)
+class Context:
+    db: object                    # tower.db.Database
+    now: datetime                 # aware UTC, from the runtime clock (simulated in the sandbox)
+    filters: Filters
+    lang: str
+    kiosk: bool
+    refresh_s: int
+    state: ViewState
+    runtime: object = field(repr=False, default=None)
+    tz: str = "UTC"               # the viewer's IANA zone (browser), for fmt.ts
+
+    def t(self, key: str, **fmt_args) -> str:
+        return i18n.t(key, self.lang, **fmt_args)
+
+    def params(self, **extra) -> dict:
+        f = self.filters
+        return {"start": f.start, "end": f.end, "now": self.now, "merchant": f.merchant,
+                "channel": f.channel, "market": f.market, **extra}
+
+    def query(self, name: str, **extra) -> pd.DataFrame:
+        """Run queries/<name>.sql with `params(**extra)` (only the `$names` it uses are bound; any
+        it uses but nobody set, like `$warehouse`, are NULL = all). Cached for QUERY_TTL_S.
+
+        A failing query never breaks the page: it logs, shows a warning naming the query, and
+        returns an empty DataFrame so the page falls through to its empty state."""
+        try:
+            return _cached_query(str(self.db.path), name, self.params(**extra), self.db)
+        except Exception as e:  # noqa: BLE001 - any DB/SQL/file error becomes an empty state
+            log.warning("query %s failed: %s", name, e)
+            st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
+            return pd.DataFrame()
+
+    @property
+    def scale(self) -> float:
+        """Chart size multiplier from ?scale= (wall screens); 1 by default."""
+        return self.state.scale or 1.0
+
+    @property
+    def speed(self) -> float:
+        return float(getattr(getattr(self.runtime, "clock", None), "speed", 1.0) or 1.0)
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:200]
+
+
+def bind(sql: str, params: dict) -> dict:
+    """The subset of `params` that `sql` uses (DuckDB rejects unused named parameters); names the
+    SQL uses but `params` lacks are bound as NULL ('all')."""
+    used = dict.fromkeys(_PARAM.findall(_COMMENT.sub("", sql)))
+    return {name: params.get(name) for name in used}
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=2000)
+def _cached_query(db_key: str, name: str, params: dict, _db) -> pd.DataFrame:
+    # db_key keeps results of different database files apart; _db stays out of the cache key.
+    sql = queries.load(name)
+    return _db.df(sql, bind(sql, params))
+
+
+def runtime():
+    """The process's runtime (config, clock, database), started once per server."""
+    from tower import runtime as runtime_mod
+
+    return runtime_mod.get()
+
+
+def context() -> Context:
+    """Everything a page needs for this run: db, now, filters, language, kiosk, query helpers."""
+    rt = runtime()
+    state = filters_mod.current_state()
+    now = rt.now().replace(microsecond=0)  # whole seconds: stable cache keys within a second
+    event = None
+    if state.window == "event":
+        try:
+            rows = _cached_query(str(rt.db.path), "ops/current_event", {"now": now}, rt.db)
+            event = rows.iloc[0].to_dict() if len(rows) else None
+        except Exception as e:  # noqa: BLE001 - fall back to 'today' rather than break the page
+            log.warning("current_event failed: %s", e)
+    try:
+        tz = st.context.timezone or "UTC"
+    except Exception:  # noqa: BLE001 - no browser context (bare script, some tests)
+        tz = "UTC"
+    return Context(db=rt.db, now=now, filters=filters_mod.resolve(state, now, event),
+                   lang=state.lang, kiosk=state.kiosk, refresh_s=state.refresh_s, state=state,
+                   runtime=rt, tz=tz)
+
+
+def live(render: Callable[[Context], None], *, key: str, every: int | None = None) -> None:
+    """Draw `render(ctx)` in a fragment that re-runs on its own every `every` seconds (default: the
+    screen's ?refresh=), each time with a fresh context (new `now`, new data)."""
+    interval = every or filters_mod.current_state().refresh_s
+
+    @st.fragment(run_every=interval, key=f"tower_live_{key}")
+    def _live() -> None:
+        render(context())
+
+    _live()
+
+
+# ── helpers pages share ─────────────────────────────────────────────────────────────────────────
+def badge(text: str, status: str) -> str:
+    """An HTML pill coloured red/yellow/green/grey (use with st.markdown(..., unsafe_allow_html=True))."""
+    import html
+
+    status = status if status in ("red", "yellow", "green") else "grey"
+    return f'<span class="tower-badge {status}">{html.escape(str(text))}</span>'
+
+
+HEALTH_RAG = {"failed": "red", "stale": "red", "never": "yellow", "partial": "yellow", "ok": "green"}
+
+
+def source_status(ctx: Context) -> pd.DataFrame:
+    """queries/ops/source_status for the configured sources at ctx.now (see the SQL header)."""
+    cfg = getattr(ctx.runtime, "config", None)
+    sources = getattr(cfg, "sources", {}) or {}
+    names = list(sources)
+    return ctx.query(
+        "ops/source_status",
+        names=names,
+        intervals=[float(sources[n].interval_s) for n in names],
+        speed=ctx.speed,
+        stale_factor=float(STALE_FACTOR),
+        default_interval_s=float(DEFAULT_INTERVAL_S),
+    )
+
+
+# ── the frame (used by app.py) ────────────────────────────────────────────────────────────────────
+def start_runtime():
+    """Start (or reuse) the runtime; on failure draw a clear error panel and stop the run —
+    never a stack trace. Returns the runtime."""
+    from tower.config import ConfigError
+    from tower.db import DatabaseLocked
+
+    lang = filters_mod.ViewState.from_query({k: st.query_params[k] for k in st.query_params}).lang
+    try:
+        return runtime()
+    except Exception as e:  # noqa: BLE001 - every start-up failure gets a readable panel
+        log.error("runtime failed to start: %s", e, exc_info=True)
+        if isinstance(e, ConfigError):
+            key, detail = "frame.error_config", str(e)
+        elif isinstance(e, DatabaseLocked):
+            key, detail = "frame.error_locked", str(e)
+        elif isinstance(e, OSError):  # e.g. the sandbox port is taken by another program
+            key, detail = "frame.error_os", str(e)
+        else:
+            key, detail = "frame.error_other", f"{type(e).__name__}: {e}"
+    st.error(f"**{i18n.t('frame.error_title', lang)}**\n\n{i18n.t(key, lang)}")
+    st.code(detail[:2000], language=None)
+    st.caption(i18n.t("frame.error_retry", lang))
+    st.stop()
+
+
+def begin() -> ViewState:
+    """Start of a frame run: load the URL (or keep the widgets' state) and style the page."""
+    state = filters_mod.adopt_url()
+    kiosk.inject(state.kiosk)
+    return state
+
+
+def filter_options(rt) -> dict[str, list[tuple[str, str]]]:
+    try:
+        df = _cached_query(str(rt.db.path), "ops/filter_options", {}, rt.db)
+    except Exception as e:  # noqa: BLE001 - filters without choices beat a broken frame
+        log.warning("filter options failed: %s", e)
+        return {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in df.itertuples(index=False):
+        out.setdefault(row.dimension, []).append((str(row.value), str(row.label)))
+    return out
+
+
+def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
+    """Draw the sidebar filters and write the resulting state to the URL."""
+    rt = runtime()
+    new = filters_mod.render_sidebar(state, filter_options(rt), i18n.t, page_names)
+    filters_mod.write_url(new)
+    ctx = context()  # every page shows which window its numbers cover, right under the picker
+    note = f" — {ctx.t(ctx.filters.note)}" if ctx.filters.note else ""
+    st.sidebar.caption(window_caption(ctx) + note)
+    return new
+
+
+def status_strip() -> None:
+    """The live line under every page title: clock, freshness, "updated N s ago", and the banners
+    that must be impossible to miss (stale/failed sources, open red alerts)."""
+    live(_draw_status, key="status_strip")
+
+
+def _draw_status(ctx: Context) -> None:
+    status = source_status(ctx)
+    parts = []
+    clock = fmt.ts(ctx.now, ctx.lang, ctx.tz, seconds=True)
+    parts.append(ctx.t("frame.clock_sim", time=clock, speed=fmt.number(ctx.speed, ctx.lang))
+                 if ctx.speed != 1 else ctx.t("frame.clock", time=clock))
+    if len(status):
+        ok_at = status["last_ok_at"].dropna()
+        if len(ok_at):
+            since = (ctx.now - ok_at.max().to_pydatetime()).total_seconds() / ctx.speed
+            parts.append(ctx.t("frame.updated_ago", ago=fmt.ago(since, ctx.lang)))
+        age = status["data_age_s"].dropna()
+        if len(age):
+            parts.append(ctx.t("frame.data_age", age=fmt.duration(age.min(), ctx.lang)))
+        pills = "".join(badge(r.source, HEALTH_RAG.get(r.health, "grey"))
+                        for r in status.itertuples(index=False))
+    else:
+        parts.append(ctx.t("frame.no_sources"))
+        pills = ""
+    st.markdown(f'<div class="tower-strip">{" · ".join(parts)}&nbsp;&nbsp;{pills}</div>',
+                unsafe_allow_html=True)
+
+    bad = status[status["health"].isin(["failed", "stale"])] if len(status) else status
+    if len(bad):
+        lines = []
+        for r in bad.itertuples(index=False):
+            since = fmt.ago(r.since_ok_s, ctx.lang) if pd.notna(r.since_ok_s) else ctx.t("frame.never")
+            key = "frame.source_failed" if r.health == "failed" else "frame.source_stale"
+            lines.append("- " + ctx.t(key, source=r.source, since=since,
+                                      error=(r.error or "")[:160] if isinstance(r.error, str) else ""))
+        st.error(f"**{ctx.t('frame.stale_banner', n=len(bad))}**\n\n" + "\n".join(lines), icon="🚨")
+    _alert_banner(ctx)
+
+
+def _alert_banner(ctx: Context) -> None:
+    """Open red alerts, from the alerts module when present; else red KPI tiles."""
+    try:
+        from tower.alerts.ui import render_banner
+    except ImportError:
+        render_banner = None
+    if render_banner is not None:
+        try:
+            render_banner(ctx)
+        except Exception as e:  # noqa: BLE001 - a broken banner must not take the page down
+            log.warning("alert banner failed: %s", e)
+        return
+    reds = [tile for tile in kpi_tiles(ctx) if _tile_status(tile) == "red"]
+    if reds:
+        names = ", ".join(t.kpi.title(ctx.lang) for t in reds)
+        st.error(ctx.t("frame.kpi_red_banner", n=len(reds), names=names), icon="🔴")
+
+
+# KPI tiles come from tower.kpis (the single source of KPI values and RAG status). The frame must
+# still run when that module or one of its queries is broken, so failures become "no tiles".
+def kpi_tiles(ctx: Context, names=None) -> list:
+    """War-room KPI tiles (tower.kpis.Tile) for ctx's filters, cached like queries."""
+    try:
+        from tower import kpis
+    except ImportError:
+        return []
+    names = tuple(names or kpis.WAR_ROOM)
+    try:
+        return _cached_tiles(str(ctx.db.path), names, ctx.params(), ctx.db)
+    except Exception as e:  # noqa: BLE001 - e.g. bad targets file: show the page without tiles
+        log.warning("kpi tiles failed: %s", e)
+        st.warning(ctx.t("frame.query_failed", name="KPI", error=_short(e)))
+        return []
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=500)
+def _cached_tiles(db_key: str, names: tuple, params: dict, _db) -> list:
+    from tower import kpis
+
+    return kpis.tiles(_db, names, params)
+
+
+def _tile_status(tile) -> str:
+    return str(getattr(tile, "status", None) or "grey").lower()
+
+
+def window_caption(ctx: Context) -> str:
+    """'Member Day: 2026-11-24 08:00 UTC → 16:00 UTC' — what the numbers below cover."""
+    f = ctx.filters
+    name = f.event_name if f.window == "event" and f.event_name else ctx.t(f"frame.window_{f.window}")
+    same_day = f.start.astimezone(f.end.tzinfo).date() == f.end.date()
+    return ctx.t("frame.window_caption", window=name, start=fmt.ts(f.start, ctx.lang, ctx.tz),
+                 end=fmt.ts(f.end, ctx.lang, ctx.tz, date=not same_day))
+
+
+def page_header(ctx: Context, title: str) -> None:
+    """A page title with the active window (and why it fell back, if it did) beneath it."""
+    st.title(title)
+    caption = window_caption(ctx)
+    if ctx.filters.note:
+        caption += " — " + ctx.t(ctx.filters.note)
+    st.caption(caption)
