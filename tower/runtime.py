@@ -65,9 +65,19 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     return rt
 
 
+_preloaded: Runtime | None = None
+
+
+def preload() -> Runtime:
+    """Start the runtime now, before any browser session (used by `python -m tower`)."""
+    global _preloaded
+    _preloaded = start()
+    return _preloaded
+
+
 def get() -> Runtime:
     """The process-wide runtime (one per Streamlit server and config file)."""
-    return _cached_runtime(os.environ.get("TOWER_CONFIG", ""))
+    return _preloaded or _cached_runtime(os.environ.get("TOWER_CONFIG", ""))
 
 
 def _start_cached(config_path: str) -> Runtime:

@@ -1,0 +1,106 @@
+"""KPI glossary: every KPI as its SQL header defines it (label, definition, unit, grain, direction,
+target) with the SQL itself, so the screen and the numbers can never disagree. Also lists the
+breakdown and per-entity result sets the other pages read."""
+import streamlit as st
+
+import queries
+from tower import kpis
+from tower.ui.frame import context
+
+# reading order for people: customer promise first, then the chain back to the supplier
+GROUPS = {
+    "customers": ("on_time_rate", "delivery_speed_p50_hours", "delivery_speed_p90_hours", "nps",
+                  "return_rate", "order_accuracy"),
+    "transport": ("shipments_past_eta", "exceptions", "stale_trackings", "shipping_cost_per_order"),
+    "stock": ("stockouts", "hours_to_stockout", "days_of_supply", "fill_rate", "inventory_turnover",
+              "sales_vs_forecast"),
+    "supply": ("supplier_progress_vs_plan", "tier_share"),
+}
+
+ctx = context()
+st.title(ctx.t("glossary.title"))
+st.caption(ctx.t("glossary.intro"))
+
+catalog = kpis.catalog()
+try:
+    targets = kpis.load_targets()
+except kpis.TargetsError as e:  # a broken targets file must not hide the definitions
+    st.warning(ctx.t("glossary.targets_broken", error=str(e)))
+    targets = kpis.Targets()
+
+search = st.text_input(ctx.t("glossary.search"), placeholder=ctx.t("glossary.search_hint")).strip().lower()
+
+
+def matches(k: kpis.Kpi) -> bool:
+    text = f"{k.name} {k.label} {k.label_zh} {k.definition} {k.definition_zh}".lower()
+    return not search or search in text
+
+
+def target_text(k: kpis.Kpi) -> str:
+    target = targets.for_kpi(k.name)
+    if target is None:
+        return ctx.t("glossary.no_target")
+    key = "glossary.target_higher" if k.better == "higher" else "glossary.target_lower"
+    text = ctx.t(key, green=k.format_value(target.green), yellow=k.format_value(target.yellow))
+    overrides = sorted((m, t) for (name, m), t in targets.markets.items() if name == k.name)
+    if overrides:
+        text += "  \n" + ctx.t("glossary.market_overrides", overrides="; ".join(
+            f"{m}: {k.format_value(t.green)} / {k.format_value(t.yellow)}" for m, t in overrides))
+    return text
+
+
+def show(k: kpis.Kpi) -> None:
+    with st.container(border=True):
+        st.subheader(k.title(ctx.lang))
+        st.caption(f"`{k.name}`" + (f" · {k.label}" if ctx.lang == "zh" else f" · {k.label_zh}"))
+        st.write(k.meaning(ctx.lang))
+        left, right = st.columns(2)
+        left.markdown(
+            f"**{ctx.t('glossary.unit')}:** {ctx.t('kpi.unit.' + k.unit)}  \n"
+            f"**{ctx.t('glossary.direction')}:** {ctx.t('glossary.better_' + k.better)}  \n"
+            f"**{ctx.t('glossary.example')}:** {k.format_value(12.5)}"
+        )
+        right.markdown(f"**{ctx.t('glossary.target')}:** {target_text(k)}")
+        st.markdown(f"**{ctx.t('glossary.grain')}:** {k.grain}  \n"
+                    f"**{ctx.t('glossary.params')}:** {k.params}  \n"
+                    f"**{ctx.t('glossary.returns')}:** {k.returns}")
+        if k.caveat:
+            st.caption(f"{ctx.t('glossary.caveat')}: {k.caveat}")
+        with st.expander(ctx.t("glossary.sql", file=f"queries/{k.query}.sql")):
+            st.code(k.sql, language="sql")
+
+
+if not catalog:
+    st.info(ctx.t("glossary.empty"))
+    st.stop()
+
+shown = 0
+grouped = [name for names in GROUPS.values() for name in names]
+others = tuple(sorted(set(catalog) - set(grouped)))  # a KPI added later still appears
+for group, names in [*GROUPS.items(), ("other", others)]:
+    items = [catalog[n] for n in names if n in catalog and matches(catalog[n])]
+    if not items:
+        continue
+    st.header(ctx.t(f"glossary.group_{group}"))
+    for k in items:
+        show(k)
+        shown += 1
+if shown == 0:
+    st.info(ctx.t("glossary.no_match", search=search))
+
+# ── breakdowns and per-entity result sets (what the other pages read) ────────────────────────────
+st.header(ctx.t("glossary.result_sets"))
+st.caption(ctx.t("glossary.result_sets_intro"))
+for name in queries.names("kpi") + queries.names("kpi/by") + queries.names("kpi/trend"):
+    if kpis.is_kpi(name):
+        continue
+    fields = kpis.parse_header(queries.header(name))
+    label = fields.get("label_zh") if ctx.lang == "zh" and fields.get("label_zh") else fields.get("label", name)
+    if search and search not in f"{name} {label} {fields.get('definition', '')}".lower():
+        continue
+    with st.expander(f"{label} — queries/{name}.sql"):
+        st.write(fields.get("definition", ""))
+        st.markdown(f"**{ctx.t('glossary.grain')}:** {fields.get('grain', '')}  \n"
+                    f"**{ctx.t('glossary.params')}:** {fields.get('params', '')}  \n"
+                    f"**{ctx.t('glossary.returns')}:** {fields.get('returns', '')}")
+        st.code(queries.load(name), language="sql")

@@ -1,0 +1,46 @@
+-- name: on_time_rate
+-- label: On-time delivery rate
+-- label_zh: 准时交付率
+-- definition: Share of orders delivered in the window whose delivery came on or before the delivery
+--   date promised to the buyer. Orders without a promised date are left out.
+-- definition_zh: 窗口内送达的订单中，在向买家承诺的送达时间当天或之前送达的比例；没有承诺时间的订单不计入。
+-- unit: pct
+-- grain: one row for the window; orders delivered in [start, min(end, now))
+-- better: higher
+-- format: {:.1f}%
+-- params: start, end, now, merchant, channel, market, warehouse, carrier (NULL = all)
+-- returns: value (percent 0–100, NULL without deliveries), n (delivered orders with a promise)
+with params as (
+    -- every bound input once; nothing after min($end, $now) counts, so replay "as of" works
+    select
+        coalesce($start::timestamptz, '-infinity'::timestamptz) as window_start,
+        least($end::timestamptz, $now::timestamptz)             as as_of,
+        $merchant::text  as merchant,
+        $channel::text   as channel,
+        $market::text    as market,
+        $warehouse::text as warehouse,
+        $carrier::text   as carrier
+),
+
+delivered as (
+    select o.delivered_at <= o.promised_delivery_at as on_time
+    from orders_with_delivery o
+    cross join params p
+    where o.delivered_at >= p.window_start
+      and o.delivered_at < p.as_of
+      and o.promised_delivery_at is not null
+      and (p.merchant is null or o.merchant_id = p.merchant)
+      and (p.channel is null or o.channel = p.channel)
+      and (p.market is null or o.market = p.market)
+      and (p.warehouse is null or o.warehouse_id = p.warehouse)
+      and (p.carrier is null or o.carrier = p.carrier)
+),
+
+final as (
+    select
+        100.0 * count(*) filter (where on_time) / nullif(count(*), 0) as value,
+        count(*) as n
+    from delivered
+)
+
+select * from final

@@ -1,0 +1,24 @@
+"""`python -m tower [streamlit options]`: start Tower's runtime (sandbox, connectors, alerts) in this
+process, then serve the Streamlit app from the same process.
+
+`streamlit run app.py` alone would start the runtime only when the first browser connects; a war room
+wants data flowing from the moment the server is up, whether or not a screen is open yet."""
+import logging
+import sys
+from pathlib import Path
+
+from streamlit.web import cli
+
+from tower import runtime
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def main(argv: list[str]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    runtime.preload()
+    cli.main(["run", str(APP), "--server.headless", "true", *argv], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,289 @@
+"""KPIs: metadata from the SQL headers, values for a window, previous-window deltas and
+red/yellow/green against the targets in config/kpis.toml.
+
+The SQL files under queries/kpi/ are the single source of truth: this module only reads their
+header comment (`-- key: value` lines) and runs them with bound parameters. No Streamlit here,
+so the alerts engine, the retro and tests use the same numbers the tiles show.
+
+Use from a page:  `kpis.tiles(ctx.db, kpis.WAR_ROOM, ctx.params())` -> list[Tile].
+Units: `pct` values are percentages 0–100 (93.4 means 93.4%: use `fmt.pct(v / 100)` or
+`Kpi.format_value`), `points` are percentage points, `score` is NPS (−100…100)."""
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+import queries
+
+TARGETS_PATH = Path(__file__).resolve().parent.parent / "config" / "kpis.toml"
+HEADER_KEYS = ("name", "label", "label_zh", "definition", "definition_zh", "unit", "grain", "better",
+               "format", "params", "returns", "caveat")
+UNITS = ("pct", "count", "hours", "days", "ratio", "money", "score", "points")
+STATUSES = ("green", "yellow", "red")
+# the headline tiles of the war room, in display order
+WAR_ROOM = ("on_time_rate", "nps", "return_rate", "hours_to_stockout", "stockouts",
+            "sales_vs_forecast", "shipments_past_eta", "exceptions")
+
+
+class TargetsError(ValueError):
+    """config/kpis.toml is unreadable or inconsistent; the message names the file and field."""
+
+
+# ── metadata ────────────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    label: str
+    label_zh: str
+    definition: str
+    unit: str
+    grain: str
+    better: str             # "higher" | "lower"
+    format: str             # str.format spec for the value, e.g. "{:.1f}%"
+    definition_zh: str = ""
+    params: str = ""
+    returns: str = ""
+    caveat: str = ""
+    query: str = ""         # name for queries.load / db.query, e.g. "kpi/on_time_rate"
+
+    @property
+    def sql(self) -> str:
+        return queries.load(self.query)
+
+    def title(self, lang: str = "en") -> str:
+        return self.label_zh if lang == "zh" and self.label_zh else self.label
+
+    def meaning(self, lang: str = "en") -> str:
+        return self.definition_zh if lang == "zh" and self.definition_zh else self.definition
+
+    def format_value(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        try:
+            return self.format.format(value)
+        except (ValueError, TypeError):
+            return f"{value:,.2f}"
+
+
+def parse_header(text: str) -> dict[str, str]:
+    """`key: value` lines of a header block; indented lines continue the previous key."""
+    fields: dict[str, str] = {}
+    key = None
+    for raw in text.splitlines():
+        m = re.match(r"^([a-z_]+):\s*(.*)$", raw)
+        if m and m.group(1) in HEADER_KEYS:
+            key = m.group(1)
+            fields[key] = m.group(2).strip()
+        elif key and raw.strip():
+            fields[key] = f"{fields[key]} {raw.strip()}".strip()
+    return fields
+
+
+def is_kpi(query_name: str) -> bool:
+    fields = parse_header(queries.header(query_name))
+    return "unit" in fields and "better" in fields
+
+
+@cache
+def catalog() -> dict[str, Kpi]:
+    """Every headline KPI (queries/kpi/*.sql with a unit and a direction), by name."""
+    found = {}
+    for query_name in queries.names("kpi"):
+        fields = parse_header(queries.header(query_name))
+        if "unit" not in fields or "better" not in fields:
+            continue  # a per-entity result set (stock_health, po_progress …), not a KPI
+        name = fields.get("name") or query_name.split("/")[-1]
+        found[name] = Kpi(
+            name=name,
+            label=fields.get("label", name),
+            label_zh=fields.get("label_zh", ""),
+            definition=fields.get("definition", ""),
+            definition_zh=fields.get("definition_zh", ""),
+            unit=fields["unit"],
+            grain=fields.get("grain", ""),
+            better=fields["better"],
+            format=fields.get("format", "{:,.2f}"),
+            params=fields.get("params", ""),
+            returns=fields.get("returns", ""),
+            caveat=fields.get("caveat", ""),
+            query=query_name,
+        )
+    return found
+
+
+def get(name: str) -> Kpi:
+    try:
+        return catalog()[name]
+    except KeyError:
+        raise KeyError(f"unknown KPI {name!r}; known: {', '.join(sorted(catalog()))}") from None
+
+
+# ── running queries ─────────────────────────────────────────────────────────────────────────────
+def referenced_params(sql: str) -> set[str]:
+    """Names of the `$name` parameters a query uses (comments ignored)."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return set(re.findall(r"\$([A-Za-z_]\w*)", code))
+
+
+def bind(sql: str, params: dict) -> dict:
+    """Exactly the parameters `sql` uses: DuckDB rejects extra names, and a filter the caller
+    did not mention (e.g. $carrier) means "all", i.e. NULL."""
+    return {k: params.get(k) for k in referenced_params(sql)}
+
+
+def run(db, query_name: str, params: dict) -> pd.DataFrame:
+    """Run any named query with the subset of `params` it uses (missing ones bound as NULL)."""
+    sql = queries.load(query_name)
+    return db.df(sql, bind(sql, params))
+
+
+def _clean(x) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def value(db, name: str, params: dict) -> tuple[float | None, int]:
+    """(value, n) of one KPI; value None when there is no data."""
+    row = run(db, get(name).query, params).iloc[0]
+    n = _clean(row.get("n"))
+    return _clean(row.get("value")), int(n or 0)
+
+
+# ── targets and status ──────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class Target:
+    green: float
+    yellow: float
+    better: str  # higher | lower
+
+    def status(self, value: float | None) -> str | None:
+        """green / yellow / red; None when there is no value to judge."""
+        if value is None:
+            return None
+        if self.better == "higher":
+            return "green" if value >= self.green else "yellow" if value >= self.yellow else "red"
+        return "green" if value <= self.green else "yellow" if value <= self.yellow else "red"
+
+
+@dataclass(frozen=True)
+class Targets:
+    default: dict[str, Target] = field(default_factory=dict)
+    markets: dict[tuple[str, str], Target] = field(default_factory=dict)  # (kpi, market)
+
+    def for_kpi(self, name: str, market: str | None = None) -> Target | None:
+        if market and (name, market) in self.markets:
+            return self.markets[(name, market)]
+        return self.default.get(name)
+
+
+def _target(path: Path, where: str, table, better: str) -> Target:
+    if not isinstance(table, dict):
+        raise TargetsError(f"{path} [{where}] must be a table with `green` and `yellow`")
+    try:
+        green, yellow = float(table["green"]), float(table["yellow"])
+    except KeyError as e:
+        raise TargetsError(f"{path} [{where}] needs `{e.args[0]}`") from None
+    except (TypeError, ValueError):
+        raise TargetsError(f"{path} [{where}] `green` and `yellow` must be numbers") from None
+    if (better == "higher" and green < yellow) or (better == "lower" and green > yellow):
+        raise TargetsError(
+            f"{path} [{where}] green={green:g} yellow={yellow:g} contradict `better: {better}` "
+            f"(for {better}-is-better, green must be {'≥' if better == 'higher' else '≤'} yellow)"
+        )
+    return Target(green, yellow, better)
+
+
+def load_targets(path: str | Path | None = None) -> Targets:
+    """Read targets: `[<kpi>] green = …, yellow = …` and `[<kpi>.markets.<MARKET>]` overrides."""
+    path = Path(path or TARGETS_PATH)
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        return Targets()  # no targets: tiles show values without a colour
+    except tomllib.TOMLDecodeError as e:
+        raise TargetsError(f"{path} is not valid TOML: {e}") from None
+    known = catalog()
+    default, markets = {}, {}
+    for name, table in raw.items():
+        if name not in known:
+            raise TargetsError(f"{path} [{name}]: no such KPI (known: {', '.join(sorted(known))})")
+        better = known[name].better
+        default[name] = _target(path, name, table, better)
+        for market, override in (table.get("markets") or {}).items():
+            merged = {"green": table.get("green"), "yellow": table.get("yellow")}
+            merged.update(override if isinstance(override, dict) else {})
+            markets[(name, market)] = _target(path, f"{name}.markets.{market}", merged, better)
+    return Targets(default, markets)
+
+
+# ── tiles ───────────────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class Tile:
+    kpi: Kpi
+    value: float | None
+    n: int
+    previous: float | None         # same KPI over the previous window of the same length
+    delta: float | None            # value − previous, in the KPI's unit
+    status: str | None             # green | yellow | red | None (no data or no target)
+    target: Target | None = None
+    error: str | None = None       # the query failed; the tile shows this instead of a value
+
+    @property
+    def name(self) -> str:
+        return self.kpi.name
+
+    @property
+    def label(self) -> str:
+        return self.kpi.label
+
+    @property
+    def improved(self) -> bool | None:
+        """Whether the change since the previous window is for the better."""
+        if not self.delta:
+            return None
+        return (self.delta > 0) == (self.kpi.better == "higher")
+
+
+def previous_params(params: dict) -> dict | None:
+    """The window just before [start, end) with the same length; None without a start/end."""
+    start, end = params.get("start"), params.get("end")
+    if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
+        return None
+    return {**params, "start": start - (end - start), "end": start}
+
+
+def tile(db, name: str, params: dict, targets: Targets | None = None) -> Tile:
+    kpi = get(name)
+    targets = load_targets() if targets is None else targets
+    target = targets.for_kpi(name, params.get("market"))
+    try:
+        current, n = value(db, name, params)
+        prev_params = previous_params(params)
+        previous = value(db, name, prev_params)[0] if prev_params else None
+    except duckdb.Error as e:
+        # one broken query must not blank the whole war room: the tile says what failed
+        return Tile(kpi, None, 0, None, None, None, target, error=f"{type(e).__name__}: {e}")
+    delta = current - previous if current is not None and previous is not None else None
+    status = target.status(current) if target else None
+    return Tile(kpi, current, n, previous, delta, status, target)
+
+
+def tiles(db, names: list[str] | tuple[str, ...], params: dict,
+          targets: Targets | None = None) -> list[Tile]:
+    targets = load_targets() if targets is None else targets
+    return [tile(db, name, params, targets) for name in names]
+
