@@ -21,11 +21,11 @@ def tile_delta(tile, ctx) -> str | None:
     if tile.kpi.unit == "pct":  # a change of a percentage is in percentage points
         return fmt.pp(tile.delta / 100, ctx.lang)
     sign = "+" if tile.delta > 0 else "-" if tile.delta < 0 else ""
-    return sign + tile.kpi.format_value(abs(tile.delta))
+    return sign + tile.kpi.format_value(abs(tile.delta)).lstrip("+")  # scores format with a sign
 
 
 def draw_tile(tile, ctx) -> None:
-    help_text = tile.kpi.definition
+    help_text = tile.kpi.meaning(ctx.lang)
     if tile.error:
         help_text = f"{ctx.t('overview.tile_error')}: {tile.error}"
     elif tile.target:
