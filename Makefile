@@ -26,7 +26,7 @@ run: install
 
 test: install-dev
 	bash scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -34,6 +34,7 @@ for section, file, url_path, icon in PAGES:
     by_path[url_path] = page
 
 nav = st.navigation(sections, position="hidden" if state.kiosk else "sidebar")
+frame.follow_deep_link(by_path)
 state = frame.sidebar(state, [(p, pg.title) for p, pg in by_path.items()])
 frame.status_strip()
 # the default page's url_path is "" in Streamlit, so name the current page by identity

@@ -39,6 +39,7 @@ class Scheduler:
                 self.build_errors[name] = str(e)
                 log.error("source %s not scheduled: %s", name, e)
         self.last_results: dict[str, RunResult] = {}
+        self._attempted: set[str] = set()  # sources that have run (or crashed) at least once
         self._locks = {name: threading.Lock() for name in self.sources}
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
@@ -58,6 +59,7 @@ class Scheduler:
             log.exception("sync %s crashed", name)
             return None
         finally:
+            self._attempted.add(name)
             lock.release()
         self.last_results[name] = result
         for callback in list(self.after_sync):
@@ -124,10 +126,16 @@ class Scheduler:
         start = time.monotonic()
         due = {name: start for name in self.sources}
         snapshot_due = start + self.config.snapshot_interval_s
+        # Reference sources (planning …) get a head start: until each has been tried once, the others
+        # wait, so Shopify's first run can already map locations to warehouses.
+        pending_reference = {n for n, s in self.sources.items() if s.cfg.kind in KIND_ORDER}
         while not self._cancel.is_set():
             try:
                 now = time.monotonic()
+                pending_reference -= self._attempted
                 for name, source in self.sources.items():
+                    if pending_reference and name not in pending_reference:
+                        continue
                     if now >= due[name] and not self._locks[name].locked():
                         due[name] = now + source.cfg.interval_s
                         self._spawn(name, lambda n=name: self.run_once(n, wait=False))

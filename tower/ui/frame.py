@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +28,7 @@ from tower.ui import filters as filters_mod
 from tower.ui import fmt, i18n, kiosk
 from tower.ui.filters import Filters, ViewState
 
+DEEP_LINK_KEY = "_tower_deep_link"
 log = logging.getLogger("tower.ui")
 QUERY_TTL_S = 5          # short: wall screens refresh every 5–30 s and must see new data
 STALE_FACTOR = 3         # a source is stale when its last ok run is older than 3 × its interval
@@ -104,8 +106,33 @@ def runtime():
     return runtime_mod.get()
 
 
+def _through_the_frame() -> None:
+    """Until some session has run app.py's st.navigation, Streamlit treats pages/ as a legacy
+    pages directory, so the first visit to a deep link (a wall screen reconnecting to /map after a
+    restart) would run the page file bare, without the frame. Send such a visit through app.py,
+    which then switches to the page that was asked for, with its URL parameters."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if not PagesManager.uses_pages_directory:
+        return
+    try:
+        wanted = urlsplit(st.context.url).path.rstrip("/").rsplit("/", 1)[-1]
+    except Exception:  # noqa: BLE001 - no browser context: nothing to preserve
+        wanted = ""
+    st.session_state[DEEP_LINK_KEY] = (wanted, {k: st.query_params[k] for k in st.query_params})
+    st.switch_page("app.py")
+
+
+def follow_deep_link(pages: dict) -> None:
+    """In app.py after st.navigation: finish a deep link that `_through_the_frame` redirected."""
+    wanted, params = st.session_state.pop(DEEP_LINK_KEY, (None, None))
+    if wanted in pages:
+        st.switch_page(pages[wanted], query_params=params)
+
+
 def context() -> Context:
     """Everything a page needs for this run: db, now, filters, language, kiosk, query helpers."""
+    _through_the_frame()
     rt = runtime()
     state = filters_mod.current_state()
     now = rt.now().replace(microsecond=0)  # whole seconds: stable cache keys within a second
