@@ -39,6 +39,8 @@ SAFE_TABLE_FUNCTIONS = frozenset({
     "pragma_table_info", "pragma_show", "pragma_storage_info", "pragma_database_size",
     "pragma_version", "pragma_platform", "pragma_collations", "pg_timezone_names",
     "icu_calendar_names",
+    # Tower's own table macros (queries/schema/004_shared_macros.sql): plain selects over its tables
+    "orders_delivered_between", "shipment_state_at", "stock_health_at",
 })
 # Table functions that read files: allowed only on literal paths inside the data folder.
 FILE_TABLE_FUNCTIONS = frozenset({

@@ -21,18 +21,15 @@ with params as (
         $carrier::text   as carrier
 ),
 
+-- orders delivered in [window_start, as_of) (queries/schema/004_shared_macros.sql)
 delivered as (
     select date_diff('microsecond', o.created_at, o.delivered_at) / 3600e6 as hours
-    from orders_with_delivery o
-    cross join params p
-    where o.delivered_at >= p.window_start
-      and o.delivered_at < p.as_of
-      and o.created_at is not null
-      and (p.merchant is null or o.merchant_id = p.merchant)
-      and (p.channel is null or o.channel = p.channel)
-      and (p.market is null or o.market = p.market)
-      and (p.warehouse is null or o.warehouse_id = p.warehouse)
-      and (p.carrier is null or o.carrier = p.carrier)
+    from orders_delivered_between(
+        (select window_start from params), (select as_of from params),
+        (select merchant from params), (select channel from params), (select market from params),
+        (select warehouse from params), (select carrier from params)
+    ) o
+    where o.created_at is not null
 ),
 
 final as (

@@ -17,31 +17,14 @@ with params as (
         $market::text   as market
 ),
 
-last_checkpoint as (
-    select e.shipment_id, e.tag
-    from tracking_events e
-    cross join params p
-    where e.checkpoint_time < p.as_of
-    qualify row_number() over (
-        partition by e.shipment_id order by e.checkpoint_time desc, e.created_at desc, e.tag
-    ) = 1
-),
-
+-- shipments in flight as of as_of, tag replayed from tracking (queries/schema/004_shared_macros.sql);
+-- this breakdown has no warehouse or carrier filter
 in_transit as (
-    select
-        s.direction,
-        s.eta < p.as_of as past_eta,
-        coalesce(c.tag, case when s.updated_at < p.as_of then s.tag end, 'Pending') as tag
-    from shipments s
-    cross join params p
-    left join last_checkpoint c using (shipment_id)
-    left join orders o on o.order_id = s.order_id
-    left join warehouses w on w.warehouse_id = s.warehouse_id
-    where coalesce(s.created_at, s.shipped_at) < p.as_of
-      and (s.delivered_at is null or s.delivered_at >= p.as_of)
-      and (p.merchant is null or o.merchant_id = p.merchant)
-      and (p.channel is null or o.channel = p.channel)
-      and (p.market is null or coalesce(o.market, w.market, s.destination_country) = p.market)
+    select s.direction, s.eta < s.as_of as past_eta, s.tag_as_of as tag
+    from shipment_state_at(
+        (select as_of from params), (select merchant from params), (select channel from params),
+        (select market from params), null::text, null::text
+    ) s
 ),
 
 final as (

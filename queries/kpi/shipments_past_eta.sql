@@ -23,45 +23,14 @@ with params as (
         $carrier::text   as carrier
 ),
 
--- the newest checkpoint recorded before as_of gives the shipment's tag at that moment (replay)
-last_checkpoint as (
-    select e.shipment_id, e.tag, e.checkpoint_time
-    from tracking_events e
-    cross join params p
-    where e.checkpoint_time < p.as_of
-    qualify row_number() over (
-        partition by e.shipment_id order by e.checkpoint_time desc, e.created_at desc, e.tag
-    ) = 1
-),
-
-shipment_state as (
-    select
-        s.shipment_id,
-        s.eta,
-        coalesce(c.tag, case when s.updated_at < p.as_of then s.tag end, 'Pending') as tag_as_of,
-        coalesce(
-            c.checkpoint_time,
-            case when s.last_checkpoint_at < p.as_of then s.last_checkpoint_at end,
-            coalesce(s.created_at, s.shipped_at)
-        ) as last_activity_at,
-        p.as_of
-    from shipments s
-    cross join params p
-    left join last_checkpoint c using (shipment_id)
-    left join orders o on o.order_id = s.order_id
-    left join warehouses w on w.warehouse_id = s.warehouse_id
-    where coalesce(s.created_at, s.shipped_at) < p.as_of
-      and (s.delivered_at is null or s.delivered_at >= p.as_of)
-      and (p.merchant is null or o.merchant_id = p.merchant)
-      and (p.channel is null or o.channel = p.channel)
-      and (p.market is null or coalesce(o.market, w.market, s.destination_country) = p.market)
-      and (p.warehouse is null or s.warehouse_id = p.warehouse)
-      and (p.carrier is null or s.carrier = p.carrier)
-),
-
+-- shipments in flight as of as_of, tag replayed from tracking (queries/schema/004_shared_macros.sql)
 in_transit as (
-    select * from shipment_state
-    where tag_as_of not in ('Delivered', 'Expired')
+    select s.*
+    from shipment_state_at(
+        (select as_of from params), (select merchant from params), (select channel from params),
+        (select market from params), (select warehouse from params), (select carrier from params)
+    ) s
+    where s.tag_as_of not in ('Delivered', 'Expired')
 ),
 
 final as (

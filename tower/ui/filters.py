@@ -131,7 +131,7 @@ def _scale(text: str | None) -> float | None:
 def _seconds(text: str | None) -> int | None:
     try:
         v = int(float(text)) if text else None
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "inf", "nan" from a hand-edited URL
         return None
     return None if v is None or v <= 0 else max(REFRESH_MIN_S, min(REFRESH_MAX_S, v))
 
