@@ -21,9 +21,10 @@ with params as (
 -- this breakdown has no warehouse or carrier filter
 in_transit as (
     select s.direction, s.eta < s.as_of as past_eta, s.tag_as_of as tag
+    -- the bound values go straight in, so DuckDB folds them to constants
     from shipment_state_at(
-        (select as_of from params), (select merchant from params), (select channel from params),
-        (select market from params), null::text, null::text
+        least($end::timestamptz, $now::timestamptz),
+        $merchant::text, $channel::text, $market::text, null::text, null::text
     ) s
 ),
 

@@ -25,10 +25,11 @@ with params as (
 -- orders delivered in [window_start, as_of) (queries/schema/004_shared_macros.sql)
 delivered as (
     select o.delivered_at <= o.promised_delivery_at as on_time
+    -- the bound values go straight in, so DuckDB folds them to constants
     from orders_delivered_between(
-        (select window_start from params), (select as_of from params),
-        (select merchant from params), (select channel from params), (select market from params),
-        (select warehouse from params), (select carrier from params)
+        coalesce($start::timestamptz, '-infinity'::timestamptz),
+        least($end::timestamptz, $now::timestamptz),
+        $merchant::text, $channel::text, $market::text, $warehouse::text, $carrier::text
     ) o
     where o.promised_delivery_at is not null
 ),

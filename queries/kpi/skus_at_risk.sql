@@ -20,7 +20,8 @@ with params as (
 -- stock_health, row for row (queries/schema/004_shared_macros.sql)
 final as (
     select h.*
-    from stock_health_at((select as_of from params), (select market from params)) h
+    -- the bound values go straight in, so DuckDB folds them to constants
+    from stock_health_at(least($end::timestamptz, $now::timestamptz), $market::text) h
 )
 
 select f.*

@@ -25,9 +25,10 @@ with params as (
 -- shipments in flight as of as_of, tag replayed from tracking (queries/schema/004_shared_macros.sql)
 in_transit as (
     select s.*
+    -- the bound values go straight in, so DuckDB folds them to constants
     from shipment_state_at(
-        (select as_of from params), (select merchant from params), (select channel from params),
-        (select market from params), (select warehouse from params), (select carrier from params)
+        least($end::timestamptz, $now::timestamptz),
+        $merchant::text, $channel::text, $market::text, $warehouse::text, $carrier::text
     ) s
     where s.tag_as_of not in ('Delivered', 'Expired')
 ),

@@ -25,7 +25,8 @@ with params as (
 -- the shared definition (queries/schema/004_shared_macros.sql): one row per sku × warehouse
 final as (
     select h.*
-    from stock_health_at((select as_of from params), (select market from params)) h
+    -- the bound values go straight in, so DuckDB folds them to constants
+    from stock_health_at(least($end::timestamptz, $now::timestamptz), $market::text) h
 )
 
 select * from final
