@@ -469,3 +469,9 @@ def test_page_loads_an_example_and_shows_column_meanings(app_db):
     at = at.selectbox(key="sql_console.schema_table").select("orders").run()
     columns = at.dataframe[-1].value
     assert "destination country (ISO)" in set(columns.iloc[:, 2])
+
+
+def test_the_shared_table_macros_are_readable_from_the_console(db, data_dir):
+    result = run(db, "select count(*) as n from stock_health_at(now(), null)", data_dir)
+    assert result.statements == 1
+    assert_refused(db, data_dir, "select * from stock_health_at(now(), null), read_text('/etc/passwd')")
