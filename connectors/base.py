@@ -26,6 +26,7 @@ from typing import Annotated, Any, ClassVar, Iterable
 import duckdb
 import pyarrow as pa
 import requests
+import tenacity
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 import queries
@@ -156,46 +157,67 @@ class Http:
     def _get(self, url: str, params: dict | None, want_json: bool) -> requests.Response:
         p = self.policy
         path = requests.utils.urlparse(url).path
-        waited, attempt = 0.0, 0
-        while True:
-            if self.cancel.is_set():
-                raise Cancelled("stopping")
-            wait = min(p.backoff_s * (2 ** attempt), p.max_backoff_s)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            """Exponential backoff, or what the server asked for (Retry-After …); capped."""
+            asked = state.outcome.exception().retry_after
+            backoff = p.backoff_s * 2 ** (state.attempt_number - 1)
+            return min(backoff if asked is None else max(asked, p.backoff_s), p.max_backoff_s)
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            log.info("GET %s: %s, retrying in %.2fs", path, state.outcome.exception(), state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(Transient),
+            wait=wait,
+            # total *waiting* is capped, not request time: a slow answer still gets its retries
+            stop=tenacity.stop_after_attempt(p.retries + 1)
+            | (lambda state: state.idle_for + state.upcoming_sleep > p.max_total_wait_s),
+            sleep=self._sleep,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, url, params, want_json, path)
+        except Transient as e:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise HttpError(self.redact(f"GET {path}: {e} (gave up after {attempts} attempts)")) from None
+
+    def _attempt(self, url: str, params: dict | None, want_json: bool, path: str) -> requests.Response:
+        """One GET: the response, or Transient (worth retrying), or HttpError (not)."""
+        if self.cancel.is_set():
+            raise Cancelled("stopping")
+        self.requests_made += 1
+        try:
+            resp = self.session.get(url, params=params, timeout=(self.policy.connect_timeout_s,
+                                                                 self.policy.read_timeout_s))
+        except requests.Timeout:
+            raise Transient("timed out") from None
+        except requests.ConnectionError as e:
+            raise Transient(f"connection failed ({type(e).__name__})") from None
+        if self.on_response:
+            self.on_response(resp, self._sleep)
+        if resp.status_code in self.RETRY_STATUS:
+            raise Transient(f"HTTP {resp.status_code}", retry_after_s(resp))
+        if resp.status_code >= 400:
+            raise HttpError(self.redact(f"GET {path}: HTTP {resp.status_code} {_short(resp.text, 120)}"),
+                            resp.status_code)
+        if want_json:
             try:
-                self.requests_made += 1
-                resp = self.session.get(url, params=params,
-                                        timeout=(p.connect_timeout_s, p.read_timeout_s))
-            except requests.Timeout:
-                reason = "timed out"
-            except requests.ConnectionError as e:
-                reason = f"connection failed ({type(e).__name__})"
-            else:
-                if self.on_response:
-                    self.on_response(resp, self._sleep)
-                if resp.status_code in self.RETRY_STATUS:
-                    reason = f"HTTP {resp.status_code}"
-                    asked = retry_after_s(resp)
-                    if asked is not None:
-                        wait = min(max(asked, p.backoff_s), p.max_backoff_s)
-                elif resp.status_code >= 400:
-                    raise HttpError(self.redact(f"GET {path}: HTTP {resp.status_code} "
-                                                f"{_short(resp.text, 120)}"), resp.status_code)
-                elif want_json:
-                    try:
-                        resp._tower_json = resp.json()
-                        return resp
-                    except ValueError:
-                        reason = "malformed JSON"
-                elif resp.content and not resp.content.endswith(b"\n"):
-                    reason = "truncated body"
-                else:
-                    return resp
-            if attempt >= p.retries or waited + wait > p.max_total_wait_s:
-                raise HttpError(self.redact(f"GET {path}: {reason} (gave up after {attempt + 1} attempts)"))
-            log.info("GET %s: %s, retrying in %.2fs", path, reason, wait)
-            self._sleep(wait)
-            waited += wait
-            attempt += 1
+                resp._tower_json = resp.json()
+            except ValueError:
+                raise Transient("malformed JSON") from None
+        elif resp.content and not resp.content.endswith(b"\n"):
+            raise Transient("truncated body")
+        return resp
+
+
+class Transient(Exception):
+    """A failure worth retrying; `retry_after` is what the server asked us to wait, if it said."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def _short(text: str, n: int = MAX_ERROR_CHARS) -> str:
