@@ -345,7 +345,13 @@ class Source(abc.ABC):
         return None
 
     def on_response(self, resp: requests.Response, sleep) -> None:
-        """Hook after each response (Shopify watches its call-limit header here)."""
+        """Hook after each response. By default, pace on the common `X-RateLimit-Remaining` /
+        `X-RateLimit-Reset` pair (AfterShip's): with the window used up, wait for its reset rather
+        than spend a retry on a 429. Shopify overrides this with its call-limit bucket."""
+        if resp.headers.get("X-RateLimit-Remaining", "").strip() == "0":
+            wait = retry_after_s(resp)
+            if wait:
+                sleep(min(wait, self.policy.max_backoff_s))
 
     def make_http(self, cancel: threading.Event | None = None) -> Http:
         secret = self.secret()

@@ -157,7 +157,7 @@ def test_transient_fault_is_retried_and_gives_the_clean_result(kind, source, pre
                                                                small_reference, tmp_path):
     ref_db, sandbox = small_reference, small
     cfg = _config(tmp_path, sandbox, http={"read_timeout_s": 0.5, "retries": 3, "backoff_s": 0.02,
-                                           "max_backoff_s": 0.2, "max_total_wait_s": 3})
+                                           "max_backoff_s": 1.1, "max_total_wait_s": 5})
     db = Database(cfg.db_path)
     sched = Scheduler(db, cfg, sandbox.clock)
     if source == "shopify":
@@ -172,6 +172,20 @@ def test_transient_fault_is_retried_and_gives_the_clean_result(kind, source, pre
     assert requests.get(f"{sandbox.url}/_sandbox/faults", timeout=5).json()["faults"] == []  # it did bite
     for table in tables:
         assert table_rows(db, table) == table_rows(ref_db, table), table
+
+
+def test_aftership_paces_itself_under_the_rate_limit_without_a_429(small, small_reference, tmp_path):
+    """Small pages mean many requests a second; the connector waits out a used-up window
+    (X-RateLimit-Remaining: 0) instead of running into the sandbox's 6 requests/s wall."""
+    sources = sources_for(_shops(small), _csv_supplier(small))
+    sources["aftership"] = {**sources["aftership"], "page_size": 5}
+    cfg = write_config(tmp_path, small.url, sources=sources,
+                       http={"retries": 0, "max_backoff_s": 1.1, "max_total_wait_s": 5})
+    db = Database(cfg.db_path)
+    result = Scheduler(db, cfg, small.clock).run_once("aftership")
+    assert result.status == "ok", result.error
+    for table in ("shipments", "tracking_events"):
+        assert table_rows(db, table) == table_rows(small_reference, table), table
 
 
 @pytest.mark.parametrize("kind", ["timeout", "429", "500", "malformed"])
