@@ -259,6 +259,28 @@ def test_carrier_exceptions_put_parcels_into_exception():
     assert any(t.tag == "Exception" for t in rough.trackings(now))
 
 
+def on_time_by_market(world, now) -> dict[str, float]:
+    """Share of delivered outbound parcels that arrived by the order's promised date, per market."""
+    done = defaultdict(list)
+    for t in world.trackings(now):
+        if t.direction == "outbound" and t.shipment_delivery_date is not None:
+            done[t.destination_country].append(t.shipment_delivery_date <= t.order_promised_delivery)
+    return {m: sum(v) / len(v) for m, v in done.items()}
+
+
+def test_a_calm_week_is_on_time_and_carrier_exceptions_make_parcels_late():
+    """The checkout promise leaves a margin: a normal week is green (≥ 93 % on time in every big
+    market), so a red on-time alert means something, and a carrier-exception day drags it down."""
+    calm, _ = make(seed=7, history_days=7)
+    rates = on_time_by_market(calm, ANCHOR)
+    assert rates and all(rate >= 0.93 for m, rate in rates.items() if m in ("US", "DE", "GB", "FR"))
+    assert 0.95 <= sum(rates.values()) / len(rates) < 1.0  # still a few late parcels: not a toy
+    rough, _ = make(seed=7, history_days=2, names=["carrier_exceptions"])
+    calm2, _ = make(seed=7, history_days=2)
+    later = ANCHOR + 72 * H
+    assert on_time_by_market(rough, later)["US"] < on_time_by_market(calm2, later)["US"] - 0.03
+
+
 def test_switching_scenarios_keeps_the_past():
     world, clock = make(seed=8, history_days=2)
     twin, _ = make(seed=8, history_days=2)
