@@ -76,9 +76,9 @@ def test_demand_surge_at_150_percent_of_prorated_forecast(db):
     assert later == {}
 
 
-def test_shipments_past_eta_exception_and_silent(db):
-    base = dict(carrier="ups", direction="outbound", created_at=T0 - hours(100), mode="express",
-                tracking_number="1Z")
+def test_inbound_shipments_past_eta_exception_and_silent_alert_one_by_one(db):
+    base = dict(carrier="cosco", direction="inbound", created_at=T0 - hours(100), mode="express",
+                tracking_number="COSU1", po_id="PO-1")
     put(db, "shipments",
         dict(shipment_id="late", tag="InTransit", eta=T0 - hours(20), last_checkpoint_at=T0 - hours(1), **base),
         dict(shipment_id="very-late", tag="InTransit", eta=T0 - hours(50), last_checkpoint_at=T0 - hours(1), **base),
@@ -93,12 +93,54 @@ def test_shipments_past_eta_exception_and_silent(db):
              **{**base, "mode": "sea"}))
     late = run(db, "shipment_past_eta")
     assert {k: f.severity for k, f in late.items()} == {"late": "yellow", "very-late": "red"}
+    assert {f.entity_type for f in late.values()} == {"shipment"} and "PO-1" in late["late"].detail
     exc = run(db, "shipment_exception")
     assert {k: f.severity for k, f in exc.items()} == {"lost": "red", "customs": "yellow"}
     silent = run(db, "shipment_silent")
     # express: yellow after 36 h; an ocean leg may go weeks without a scan
     assert "quiet" in silent and "scanned" not in silent and "quiet-sea" not in silent
     assert silent["quiet"].severity == "yellow" and round(silent["quiet"].metric) == 40
+
+
+def parcels(db, lane_country, carrier, n, prefix, **fields):
+    put(db, "shipments", *[
+        dict(shipment_id=f"{prefix}{i}", tracking_number=f"{prefix.upper()}{i}", carrier=carrier,
+             direction="outbound", destination_country=lane_country, mode="express",
+             created_at=T0 - hours(100), order_id=f"o-{prefix}{i}", **fields) for i in range(n)])
+
+
+def test_outbound_parcels_alert_per_lane_once_enough_are_in_trouble(db):
+    p = SETTINGS.rules["shipment_past_eta"].params
+    lane_min, lane_red = p["lane_min_parcels"], p["lane_red_parcels"]
+    recent = dict(last_checkpoint_at=T0 - hours(1))
+    # late = past the customer's promise (the carrier's ETA may say otherwise)
+    parcels(db, "US", "ups", lane_red, "ur", tag="InTransit", promised_delivery_at=T0 - hours(5),
+            eta=T0 + hours(5), **recent)
+    parcels(db, "DE", "dhl", lane_min, "dl", tag="InTransit", promised_delivery_at=T0 - hours(1), **recent)
+    parcels(db, "GB", "royal-mail", lane_min - 1, "rm", tag="InTransit",
+            promised_delivery_at=T0 - hours(30), **recent)                       # too few: quiet
+    parcels(db, "FR", "colissimo", lane_min, "co", tag="InTransit", promised_delivery_at=T0 + hours(2),
+            eta=T0 - hours(20), **recent)                                        # promise still good
+    parcels(db, "CA", "canada-post", lane_min, "cp", tag="InTransit",             # no promise: ETA + grace
+            eta=T0 - hours(p["grace_hours"] + 1), **recent)
+    late = run(db, "shipment_past_eta")
+    assert {k: (f.entity_type, f.severity, f.metric) for k, f in late.items()} == {
+        "ups:US": ("lane", "red", lane_red), "dhl:DE": ("lane", "yellow", lane_min),
+        "canada-post:CA": ("lane", "yellow", lane_min)}
+    assert "UR0" in late["ups:US"].detail and "ups → US" in late["ups:US"].title
+
+    put(db, "shipments", dict(shipment_id="x-lost", tracking_number="XL", carrier="dpd", direction="outbound",
+                              destination_country="DE", tag="Exception", subtag="Exception_013",
+                              created_at=T0 - hours(10), last_checkpoint_at=T0 - hours(2)))
+    parcels(db, "DE", "dpd", lane_min - 1, "dp", tag="Exception", subtag="Exception_004",
+            last_checkpoint_at=T0 - hours(2))
+    exc = run(db, "shipment_exception")
+    assert {k: (f.severity, f.metric) for k, f in exc.items()} == {"dpd:DE": ("yellow", lane_min)}
+    assert exc["dpd:DE"].detail.startswith("1 lost, damaged or returning")
+
+    parcels(db, "ES", "correos", lane_min, "cs", tag="InTransit", last_checkpoint_at=T0 - hours(40))
+    silent = run(db, "shipment_silent")
+    assert {k: f.severity for k, f in silent.items()} == {"correos:ES": "yellow"}
 
 
 def test_po_behind_plan_and_supplier_silent(db):
@@ -180,3 +222,24 @@ def test_source_stale_or_failing(db):
 def test_every_configured_rule_runs_on_an_empty_database(db):
     for name in SETTINGS.rules:
         assert run(db, name) == {}
+
+
+def test_lane_diagnosis_lists_the_orders_its_troubled_parcels_carry(db):
+    from tower.alerts.diagnosis import diagnose
+    seen = dict(last_checkpoint_at=T0 - hours(1), updated_at=T0 - hours(1))
+    parcels(db, "US", "ups", 3, "ur", tag="InTransit", promised_delivery_at=T0 - hours(5), **seen)
+    parcels(db, "US", "ups", 2, "ok", tag="InTransit", promised_delivery_at=T0 + hours(30),
+            **seen)                                                             # on track: not affected
+    parcels(db, "DE", "ups", 2, "de", tag="Exception", **seen)                   # another lane
+    for prefix, n, promise in (("ur", 3, T0 - hours(5)), ("ok", 2, T0 + hours(30)), ("de", 2, T0)):
+        for i in range(n):
+            order(db, f"o-{prefix}{i}", "A", 1, T0 - hours(100), promised_delivery_at=promise,
+                  order_number=f"#{prefix}{i}")
+    d = diagnose(db, "carrier_exception", "ups:US", T0)
+    assert not d.errors
+    orders = d.sections["affected_orders"]
+    assert sorted(orders.order_number) == ["#ur0", "#ur1", "#ur2"]
+    assert (orders.hours_to_promise == -5).all()
+    assert d.numbers["affected_orders"] == 3
+    record = d.sections["carrier_record"].set_index("tag").shipments   # the carrier, all lanes
+    assert record.to_dict() == {"InTransit": 5, "Exception": 2}

@@ -1,9 +1,12 @@
--- Diagnosis carrier_record: the carrier of the shipment in $entity_id over the last 24 h to $now.
+-- Diagnosis carrier_record: the carrier of the shipment (or lane, 'carrier:country') in $entity_id
+-- over the last 24 h to $now.
 -- Grain: one row per tag of that carrier's shipments updated in the window. Columns: carrier,
 -- tag, shipments (count).
 -- Params: $now, $entity_id.
 with carrier as (
     select carrier from shipments where shipment_id = $entity_id
+    union
+    select split_part($entity_id, ':', 1) where $entity_id like '%:%'
 ),
 
 final as (
