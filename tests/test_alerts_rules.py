@@ -182,6 +182,10 @@ def test_customer_kpis_per_market(db):
         rows.append(("US", i, late))
     for i in range(40):                           # DE: 40/40 on time
         rows.append(("DE", 100 + i, False))
+    for i in range(40):                           # GB: 37/40 = 92.5 %, but could be chance: quiet
+        rows.append(("GB", 200 + i, i < 3))
+    for i in range(200):                          # FR: 150/200 = 75 %: surely below 90 %: red
+        rows.append(("FR", 300 + i, i < 50))
     for market, i, late in rows:
         oid = f"o{i}"
         put(db, "orders", dict(order_id=oid, market=market, created_at=T0 - hours(30),
@@ -193,7 +197,8 @@ def test_customer_kpis_per_market(db):
                                 created_at=T0 - hours(1)))
     put(db, "returns", dict(return_id="rej", sku="A", order_id="o101", status="rejected", created_at=T0 - hours(1)))
     otr = run(db, "on_time_rate")
-    assert {k: (f.severity, round(f.metric, 2)) for k, f in otr.items()} == {"US": ("yellow", 0.9)}
+    assert {k: (f.severity, round(f.metric, 2)) for k, f in otr.items()} == {
+        "US": ("yellow", 0.9), "FR": ("red", 0.75)}
     rr = run(db, "return_rate", min_orders=20)
     assert {k: (f.severity, round(f.metric, 3)) for k, f in rr.items()} == {"US": ("red", 0.15)}
     for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10):      # NPS 40 − 40 = 0 → red

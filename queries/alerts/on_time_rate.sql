@@ -1,9 +1,11 @@
--- Rule on_time_rate: on-time delivery rate below target, per market.
+-- Rule on_time_rate: on-time delivery rate below target, per market, beyond sampling noise.
 -- Grain: one row per market with at least $min_orders orders delivered in the last $window_hours
 -- hours (delivered_at in (now − window, now]) whose share delivered by promised_delivery_at is
--- below $yellow_target (yellow) or $red_target (red).
+-- below $yellow_target (yellow) or $red_target (red) with confidence: the Wilson score upper bound
+-- of the rate (z = $confidence_z) must be below the target, so 37 of 40 on time (92.5 %, could
+-- well be a 96 % lane having a bad day) stays quiet while 180 of 200 (90 %) does not.
 -- metric = on-time rate (0–1); threshold = the target crossed (0–1).
--- Params: $now, $window_hours, $min_orders, $yellow_target, $red_target.
+-- Params: $now, $window_hours, $min_orders, $yellow_target, $red_target, $confidence_z.
 with params as (
     select
         $now::timestamptz as now,
@@ -28,20 +30,31 @@ rates as (
     group by all
 ),
 
+bounded as (
+    -- Wilson score interval, upper end: (p + z²/2n + z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)
+    select
+        r.*,
+        (r.rate + z * z / (2 * r.n) + z * sqrt(r.rate * (1 - r.rate) / r.n + z * z / (4 * r.n * r.n)))
+            / (1 + z * z / r.n) as upper
+    from rates as r
+    cross join (select $confidence_z::double as z)
+),
+
 final as (
     select
-        case when r.rate < params.red_t then 'red' else 'yellow' end as severity,
+        case when r.upper < params.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(r.market, '?') as entity_id,
         'On-time delivery ' || round(r.rate * 100, 1) || ' % in ' || coalesce(r.market, '?') as title,
         r.n || ' orders delivered in the last ' || $window_hours || ' h; target '
-            || round(params.yellow_t * 100) || ' %' as detail,
+            || round(params.yellow_t * 100) || ' % (at best ' || round(r.upper * 100, 1)
+            || ' % allowing for chance)' as detail,
         r.rate as metric,
-        case when r.rate < params.red_t then params.red_t else params.yellow_t end as threshold
-    from rates as r
+        case when r.upper < params.red_t then params.red_t else params.yellow_t end as threshold
+    from bounded as r
     cross join params
     where r.n >= params.min_orders
-      and r.rate < params.yellow_t
+      and r.upper < params.yellow_t
 )
 
 select * from final
