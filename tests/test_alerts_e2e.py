@@ -84,7 +84,7 @@ def test_member_day_surge_then_supplier_outage_fire_in_order_and_resolve(member_
     notify = type(settings.notify)(**{**settings.notify.__dict__, "routes": {"red": ("ops_slack",), "yellow": ("ops_slack",)}})
     secrets = {("alerts_ops_slack", "webhook_url"): slack.url}
     notifier = Notifier(notify, secret=lambda s, k: secrets.get((s, k)), db=db, clock=clock)
-    engine = AlertEngine(db, settings, clock, notifier, source_names=tuple(SOURCES))
+    engine = AlertEngine(db, settings, clock, notifier, source_intervals={s: 60.0 for s in SOURCES})
     scheduler = Scheduler(db, cfg, clock)
     # Evaluate once per simulated hour after all sources synced (in the app, after_sync and the
     # timer do this; here the order is explicit so each evaluation sees the whole hour).

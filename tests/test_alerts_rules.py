@@ -3,6 +3,8 @@ break the threshold with the right severity, stays quiet on those that don't, an
 the bound $now (nothing from later rows leaks in)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tower.alerts import rules
@@ -217,11 +219,17 @@ def test_source_stale_or_failing(db):
     runs("one-fail", (5, "ok"), (1, "failed"))
     runs("failing", (20, "ok"), (15, "failed"), (10, "failed"), (5, "failed"))
     runs("dead", (300, "ok"))
+    runs("hourly", (50, "ok"))
     found = run(db, "source_stale")
     assert {k: f.severity for k, f in found.items()} == {
-        "stale": "yellow", "one-fail": "yellow", "failing": "red", "dead": "red"}
-    # Only configured sources count when the list is given.
-    assert set(run(db, "source_stale", sources='["stale", "fresh"]')) == {"stale"}
+        "stale": "yellow", "one-fail": "yellow", "failing": "red", "dead": "red", "hourly": "yellow"}
+    # Only configured sources count when the list is given, each judged against its own interval:
+    # an hourly source 50 min after its last run is on time (stale from 3 h, red from 10 h).
+    configured = json.dumps([{"source": "stale", "interval_minutes": 1}, {"source": "fresh", "interval_minutes": 1},
+                             {"source": "hourly", "interval_minutes": 60}, {"source": "dead", "interval_minutes": 60}])
+    found = run(db, "source_stale", sources=configured)
+    assert {k: (f.severity, f.threshold) for k, f in found.items()} == {
+        "stale": ("yellow", 30), "dead": ("yellow", 180)}
 
 
 def test_every_configured_rule_runs_on_an_empty_database(db):

@@ -1,11 +1,14 @@
 -- Rule source_stale: a connector source that has stopped delivering (stale) or keeps failing.
 -- Grain: one row per source that has run at least once by $now (sync_runs, or named in the
--- $sources JSON list of configured sources). Yellow when its last successful run (status ok or
--- partial) finished at least $yellow_minutes ago or its latest run failed; red at $red_minutes or
--- after $red_failures failed runs in a row.
+-- $sources JSON list of configured sources, [{"source", "interval_minutes"}], interval in clock
+-- time). A source is judged against its own pace: yellow when its last successful run (status ok
+-- or partial) finished at least max($yellow_minutes, $stale_intervals × its interval) ago or its
+-- latest run failed; red at max($red_minutes, $red_intervals × its interval) or after
+-- $red_failures failed runs in a row. (The Sources page calls a source stale at 3 intervals too.)
 -- metric = minutes since the last successful run (since the first run when none succeeded);
--- threshold = minutes (the crossed one; for a failure streak, $yellow_minutes).
--- Params: $now, $sources, $yellow_minutes, $red_minutes, $red_failures.
+-- threshold = minutes (the crossed one; for a failure streak, the yellow one).
+-- Params: $now, $sources, $yellow_minutes, $red_minutes, $stale_intervals, $red_intervals,
+--   $red_failures.
 with params as (
     select
         $now::timestamptz as now,
@@ -15,7 +18,8 @@ with params as (
 ),
 
 configured as (
-    select unnest(from_json($sources, '["varchar"]')) as source
+    select unnest(from_json($sources, '[{"source": "varchar", "interval_minutes": "double"}]'),
+                  recursive := true)
 ),
 
 runs as (
@@ -51,15 +55,18 @@ judged as (
     select
         p.*,
         s.failures,
-        epoch(params.now - coalesce(p.last_ok_at, p.first_run_at)) / 60 as minutes_since_ok
+        epoch(params.now - coalesce(p.last_ok_at, p.first_run_at)) / 60 as minutes_since_ok,
+        greatest(params.yellow_m, $stale_intervals::double * coalesce(c.interval_minutes, 0)) as yellow_m,
+        greatest(params.red_m, $red_intervals::double * coalesce(c.interval_minutes, 0)) as red_m
     from per_source as p
     inner join streaks as s using (source)
+    left join configured as c using (source)
     cross join params
 ),
 
 final as (
     select
-        case when j.minutes_since_ok >= params.red_m or j.failures >= params.red_failures
+        case when j.minutes_since_ok >= j.red_m or j.failures >= params.red_failures
              then 'red' else 'yellow' end as severity,
         'source' as entity_type,
         j.source as entity_id,
@@ -68,11 +75,10 @@ final as (
         'latest run ' || coalesce(j.latest_status, '?') || ', ' || j.failures || ' failures in a row'
             || coalesce('; ' || j.latest_error, '') as detail,
         j.minutes_since_ok as metric,
-        case when j.minutes_since_ok >= params.red_m then params.red_m else params.yellow_m end
-            as threshold
+        case when j.minutes_since_ok >= j.red_m then j.red_m else j.yellow_m end as threshold
     from judged as j
     cross join params
-    where j.minutes_since_ok >= params.yellow_m
+    where j.minutes_since_ok >= j.yellow_m
        or j.latest_status = 'failed'
 )
 

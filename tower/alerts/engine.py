@@ -69,12 +69,13 @@ def _log_rows(cur, logs: list[tuple]) -> None:
 
 class AlertEngine:
     def __init__(self, db, config: AlertSettings, clock, notifier: Notifier | None = None,
-                 source_names: tuple[str, ...] = ()):
+                 source_intervals: dict[str, float] | None = None):
         self.db = db
         self.config = config
         self.clock = clock
         self.notifier = notifier
-        self.source_names = tuple(source_names)
+        # configured sources -> their sync interval in clock minutes (staleness is judged against it)
+        self.source_intervals = dict(source_intervals or {})
         self._lock = threading.Lock()      # after_sync callbacks and the timer may overlap
         self._last_at: datetime | None = None
         self._timer: threading.Thread | None = None
@@ -82,10 +83,12 @@ class AlertEngine:
 
     @classmethod
     def from_config(cls, db, cfg, clock) -> "AlertEngine":
-        """Engine wired from tower.toml's Config: alerts file, webhook secrets, source names."""
+        """Engine wired from tower.toml's Config: alerts file, webhook secrets, source intervals."""
         settings = load_settings(tower_config=cfg)
         notifier = Notifier(settings.notify, secret=cfg.secret, db=db, clock=clock)
-        return cls(db, settings, clock, notifier, source_names=tuple(cfg.sources))
+        speed = getattr(clock, "speed", 1.0)  # intervals are wall seconds; rules read clock time
+        intervals = {name: src.interval_s * speed / 60 for name, src in cfg.sources.items()}
+        return cls(db, settings, clock, notifier, source_intervals=intervals)
 
     # ── evaluation ──────────────────────────────────────────────────────────────────────────────
     def evaluate(self, force: bool = False) -> Evaluation:
@@ -113,7 +116,8 @@ class AlertEngine:
         return result
 
     def _params(self, rule, now: datetime) -> dict:
-        return {"now": now, "sources": json.dumps(list(self.source_names)), **rule.params}
+        sources = [{"source": k, "interval_minutes": v} for k, v in self.source_intervals.items()]
+        return {"now": now, "sources": json.dumps(sources), **rule.params}
 
     def _run_rules(self, now: datetime, result: Evaluation):
         findings: dict[tuple, rules_mod.Finding] = {}
