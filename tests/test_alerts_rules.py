@@ -201,6 +201,11 @@ def test_customer_kpis_per_market(db):
     otr = run(db, "on_time_rate")
     assert {k: (f.severity, round(f.metric, 2)) for k, f in otr.items()} == {
         "US": ("yellow", 0.9), "FR": ("red", 0.75)}
+    # targets per market (a default and overrides) or one number for all
+    looser_us = run(db, "on_time_rate", yellow_target=json.dumps({"default": 0.95, "US": 0.85}), red_target=0.5)
+    assert {k: f.severity for k, f in looser_us.items()} == {"FR": "yellow"}
+    assert {k: f.threshold for k, f in run(db, "on_time_rate", yellow_target=0.95, red_target=0.9).items()} == {
+        "US": 0.95, "FR": 0.9}
     rr = run(db, "return_rate", min_orders=20)
     assert {k: (f.severity, round(f.metric, 3)) for k, f in rr.items()} == {"US": ("red", 0.15)}
     for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10):      # NPS 40 − 40 = 0 → red

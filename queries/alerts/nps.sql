@@ -1,22 +1,23 @@
 -- Rule nps: Net Promoter Score below target, per market.
 -- Grain: one row per market with at least $min_responses responses created in the last
 -- $window_hours hours whose NPS (% promoters 9–10 − % detractors 0–6, −100…100) is below
--- $yellow_target (yellow) or $red_target (red). metric = NPS points; threshold = target crossed.
+-- $yellow_target (yellow) or $red_target (red): numbers, or per-market objects with a "default"
+-- (see market_target). metric = NPS points; threshold = target crossed.
 -- Params: $now, $window_hours, $min_responses, $yellow_target, $red_target.
 with params as (
     select
         $now::timestamptz as now,
         $now::timestamptz - to_seconds($window_hours::double * 3600) as since,
-        $min_responses::integer as min_n,
-        $yellow_target::double as yellow_t,
-        $red_target::double as red_t
+        $min_responses::integer as min_n
 ),
 
 scores as (
     select
         r.market,
         count(*) as n,
-        100.0 * (avg((r.score >= 9)::integer) - avg((r.score <= 6)::integer)) as nps
+        100.0 * (avg((r.score >= 9)::integer) - avg((r.score <= 6)::integer)) as nps,
+        market_target($yellow_target, r.market) as yellow_t,
+        market_target($red_target, r.market) as red_t
     from nps_responses as r
     cross join params
     where r.created_at > params.since
@@ -27,17 +28,17 @@ scores as (
 
 final as (
     select
-        case when s.nps < params.red_t then 'red' else 'yellow' end as severity,
+        case when s.nps < s.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(s.market, '?') as entity_id,
         'NPS ' || round(s.nps) || ' in ' || coalesce(s.market, '?') as title,
-        s.n || ' responses in the last ' || $window_hours || ' h; target ' || params.yellow_t as detail,
+        s.n || ' responses in the last ' || $window_hours || ' h; target ' || s.yellow_t as detail,
         s.nps as metric,
-        case when s.nps < params.red_t then params.red_t else params.yellow_t end as threshold
+        case when s.nps < s.red_t then s.red_t else s.yellow_t end as threshold
     from scores as s
     cross join params
     where s.n >= params.min_n
-      and s.nps < params.yellow_t
+      and s.nps < s.yellow_t
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- Rule on_time_rate: on-time delivery rate below target, per market, beyond sampling noise.
 -- Grain: one row per market with at least $min_orders orders delivered in the last $window_hours
 -- hours (delivered_at in (now − window, now]) whose share delivered by promised_delivery_at is
--- below $yellow_target (yellow) or $red_target (red) with confidence: the Wilson score upper bound
+-- below $yellow_target (yellow) or $red_target (red) — numbers, or per-market objects with a
+-- "default" (see market_target) — with confidence: the Wilson score upper bound
 -- of the rate (z = $confidence_z) must be below the target, so 37 of 40 on time (92.5 %, could
 -- well be a 96 % lane having a bad day) stays quiet while 180 of 200 (90 %) does not.
 -- metric = on-time rate (0–1); threshold = the target crossed (0–1).
@@ -10,9 +11,7 @@ with params as (
     select
         $now::timestamptz as now,
         $now::timestamptz - to_seconds($window_hours::double * 3600) as since,
-        $min_orders::integer as min_orders,
-        $yellow_target::double as yellow_t,
-        $red_target::double as red_t
+        $min_orders::integer as min_orders
 ),
 
 delivered as (
@@ -25,7 +24,12 @@ delivered as (
 ),
 
 rates as (
-    select market, count(*) as n, avg(on_time::integer) as rate
+    select
+        market,
+        count(*) as n,
+        avg(on_time::integer) as rate,
+        market_target($yellow_target, market) as yellow_t,
+        market_target($red_target, market) as red_t
     from delivered
     group by all
 ),
@@ -42,19 +46,19 @@ bounded as (
 
 final as (
     select
-        case when r.upper < params.red_t then 'red' else 'yellow' end as severity,
+        case when r.upper < r.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(r.market, '?') as entity_id,
         'On-time delivery ' || round(r.rate * 100, 1) || ' % in ' || coalesce(r.market, '?') as title,
         r.n || ' orders delivered in the last ' || $window_hours || ' h; target '
-            || round(params.yellow_t * 100) || ' % (at best ' || round(r.upper * 100, 1)
+            || round(r.yellow_t * 100) || ' % (at best ' || round(r.upper * 100, 1)
             || ' % allowing for chance)' as detail,
         r.rate as metric,
-        case when r.upper < params.red_t then params.red_t else params.yellow_t end as threshold
+        case when r.upper < r.red_t then r.red_t else r.yellow_t end as threshold
     from bounded as r
     cross join params
     where r.n >= params.min_orders
-      and r.upper < params.yellow_t
+      and r.upper < r.yellow_t
 )
 
 select * from final

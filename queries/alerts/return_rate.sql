@@ -1,16 +1,15 @@
 -- Rule return_rate: return rate above target, per market.
 -- Grain: one row per market whose cohort — orders delivered in the last $window_hours hours, at
 -- least $min_orders of them — has a share of orders with a return (created by $now, not rejected)
--- above $yellow_target (yellow) or $red_target (red).
+-- above $yellow_target (yellow) or $red_target (red): numbers, or per-market objects with a
+-- "default" (see market_target).
 -- metric = return rate (0–1); threshold = the target crossed (0–1).
 -- Params: $now, $window_hours, $min_orders, $yellow_target, $red_target.
 with params as (
     select
         $now::timestamptz as now,
         $now::timestamptz - to_seconds($window_hours::double * 3600) as since,
-        $min_orders::integer as min_orders,
-        $yellow_target::double as yellow_t,
-        $red_target::double as red_t
+        $min_orders::integer as min_orders
 ),
 
 cohort as (
@@ -33,7 +32,9 @@ rates as (
     select
         c.market,
         count(*) as n,
-        avg((rt.order_id is not null)::integer) as rate
+        avg((rt.order_id is not null)::integer) as rate,
+        market_target($yellow_target, c.market) as yellow_t,
+        market_target($red_target, c.market) as red_t
     from cohort as c
     left join returned as rt using (order_id)
     group by all
@@ -41,18 +42,18 @@ rates as (
 
 final as (
     select
-        case when r.rate > params.red_t then 'red' else 'yellow' end as severity,
+        case when r.rate > r.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(r.market, '?') as entity_id,
         'Return rate ' || round(r.rate * 100, 1) || ' % in ' || coalesce(r.market, '?') as title,
         r.n || ' orders delivered in the last ' || $window_hours || ' h; target '
-            || round(params.yellow_t * 100, 1) || ' %' as detail,
+            || round(r.yellow_t * 100, 1) || ' %' as detail,
         r.rate as metric,
-        case when r.rate > params.red_t then params.red_t else params.yellow_t end as threshold
+        case when r.rate > r.red_t then r.red_t else r.yellow_t end as threshold
     from rates as r
     cross join params
     where r.n >= params.min_orders
-      and r.rate > params.yellow_t
+      and r.rate > r.yellow_t
 )
 
 select * from final
