@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tower.alerts import rules
 from tower.db import Database
@@ -207,11 +209,16 @@ def test_customer_kpis_per_market(db):
     assert {k: f.threshold for k, f in run(db, "on_time_rate", yellow_target=0.95, red_target=0.9).items()} == {
         "US": 0.95, "FR": 0.9}
     rr = run(db, "return_rate", min_orders=20)
+    # 15 % of 40 is surely above 8 % (yellow) but could be chance above 12 % (red) …
+    assert {k: (f.severity, round(f.metric, 3)) for k, f in rr.items()} == {"US": ("yellow", 0.15)}
+    # … and red when taken at face value
+    rr = run(db, "return_rate", min_orders=20, confidence_z=0)
     assert {k: (f.severity, round(f.metric, 3)) for k, f in rr.items()} == {"US": ("red", 0.15)}
     for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10):      # NPS 40 − 40 = 0 → red
         put(db, "nps_responses", dict(response_id=f"n{i}", market="US", score=score, created_at=T0 - hours(3)))
-    nps = run(db, "nps")
-    assert {k: (f.severity, f.metric) for k, f in nps.items()} == {"US": ("red", 0)}
+    nps = run(db, "nps")    # 0 ± 18 points (25 answers): surely below 30, not surely below 10
+    assert {k: (f.severity, f.metric) for k, f in nps.items()} == {"US": ("yellow", 0)}
+    assert {k: f.severity for k, f in run(db, "nps", confidence_z=0).items()} == {"US": "red"}
 
 
 def test_source_stale_or_failing(db):
@@ -261,3 +268,22 @@ def test_lane_diagnosis_lists_the_orders_its_troubled_parcels_carry(db):
     assert d.numbers["affected_orders"] == 3
     record = d.sections["carrier_record"].set_index("tag").shipments   # the carrier, all lanes
     assert record.to_dict() == {"InTransit": 5, "Exception": 2}
+
+
+def test_confidence_macros_match_the_textbook_and_bracket_the_rate(db):
+    with db.cursor() as cur:
+        # Wilson 95 % interval of 36 successes in 40 trials: [0.7695, 0.9604] (any statistics text)
+        lo, hi = cur.execute("select wilson_lower(0.9, 40, 1.96), wilson_upper(0.9, 40, 1.96)").fetchone()
+        assert (round(lo, 4), round(hi, 4)) == (0.7695, 0.9604)
+        # NPS of 10 promoters, 10 detractors in 25: 0 points, standard error 100·√(0.8/25) ≈ 17.9
+        assert cur.execute("select nps_upper(10, 10, 25, 1)").fetchone()[0] == pytest.approx(17.89, abs=0.01)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 10_000), share=st.floats(0, 1), z=st.floats(0, 3))
+def test_wilson_interval_stays_in_0_1_and_brackets_the_rate(db, n, share, z):
+    k = round(share * n)
+    with db.cursor() as cur:
+        lo, hi = cur.execute("select wilson_lower($k / $n, $n, $z), wilson_upper($k / $n, $n, $z)",
+                             {"k": k, "n": n, "z": z}).fetchone()
+    assert -1e-9 <= lo <= k / n + 1e-9 and k / n - 1e-9 <= hi <= 1 + 1e-9

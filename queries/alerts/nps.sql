@@ -1,9 +1,10 @@
--- Rule nps: Net Promoter Score below target, per market.
+-- Rule nps: Net Promoter Score below target, per market, beyond sampling noise.
 -- Grain: one row per market with at least $min_responses responses created in the last
 -- $window_hours hours whose NPS (% promoters 9–10 − % detractors 0–6, −100…100) is below
--- $yellow_target (yellow) or $red_target (red): numbers, or per-market objects with a "default"
--- (see market_target). metric = NPS points; threshold = target crossed.
--- Params: $now, $window_hours, $min_responses, $yellow_target, $red_target.
+-- $yellow_target (yellow) or $red_target (red) — numbers, or per-market objects with a "default"
+-- (see market_target) — with confidence: NPS + $confidence_z standard errors must be below it.
+-- metric = NPS points; threshold = target crossed.
+-- Params: $now, $window_hours, $min_responses, $yellow_target, $red_target, $confidence_z.
 with params as (
     select
         $now::timestamptz as now,
@@ -16,6 +17,8 @@ scores as (
         r.market,
         count(*) as n,
         100.0 * (avg((r.score >= 9)::integer) - avg((r.score <= 6)::integer)) as nps,
+        nps_upper(count(*) filter (r.score >= 9), count(*) filter (r.score <= 6), count(*),
+                  $confidence_z::double) as upper,
         market_target($yellow_target, r.market) as yellow_t,
         market_target($red_target, r.market) as red_t
     from nps_responses as r
@@ -28,17 +31,17 @@ scores as (
 
 final as (
     select
-        case when s.nps < s.red_t then 'red' else 'yellow' end as severity,
+        case when s.upper < s.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(s.market, '?') as entity_id,
         'NPS ' || round(s.nps) || ' in ' || coalesce(s.market, '?') as title,
         s.n || ' responses in the last ' || $window_hours || ' h; target ' || s.yellow_t as detail,
         s.nps as metric,
-        case when s.nps < s.red_t then s.red_t else s.yellow_t end as threshold
+        case when s.upper < s.red_t then s.red_t else s.yellow_t end as threshold
     from scores as s
     cross join params
     where s.n >= params.min_n
-      and s.nps < s.yellow_t
+      and s.upper < s.yellow_t
 )
 
 select * from final

@@ -2,8 +2,8 @@
 -- Grain: one row per market with at least $min_orders orders delivered in the last $window_hours
 -- hours (delivered_at in (now − window, now]) whose share delivered by promised_delivery_at is
 -- below $yellow_target (yellow) or $red_target (red) — numbers, or per-market objects with a
--- "default" (see market_target) — with confidence: the Wilson score upper bound
--- of the rate (z = $confidence_z) must be below the target, so 37 of 40 on time (92.5 %, could
+-- "default" (see market_target) — with confidence: the Wilson score upper bound of the rate
+-- (z = $confidence_z) must be below the target, so 37 of 40 on time (92.5 %, could
 -- well be a 96 % lane having a bad day) stays quiet while 180 of 200 (90 %) does not.
 -- metric = on-time rate (0–1); threshold = the target crossed (0–1).
 -- Params: $now, $window_hours, $min_orders, $yellow_target, $red_target, $confidence_z.
@@ -35,13 +35,8 @@ rates as (
 ),
 
 bounded as (
-    -- Wilson score interval, upper end: (p + z²/2n + z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)
-    select
-        r.*,
-        (r.rate + z * z / (2 * r.n) + z * sqrt(r.rate * (1 - r.rate) / r.n + z * z / (4 * r.n * r.n)))
-            / (1 + z * z / r.n) as upper
+    select r.*, wilson_upper(r.rate, r.n, $confidence_z::double) as upper
     from rates as r
-    cross join (select $confidence_z::double as z)
 ),
 
 final as (

@@ -1,10 +1,11 @@
--- Rule return_rate: return rate above target, per market.
+-- Rule return_rate: return rate above target, per market, beyond sampling noise.
 -- Grain: one row per market whose cohort — orders delivered in the last $window_hours hours, at
 -- least $min_orders of them — has a share of orders with a return (created by $now, not rejected)
--- above $yellow_target (yellow) or $red_target (red): numbers, or per-market objects with a
--- "default" (see market_target).
+-- above $yellow_target (yellow) or $red_target (red) — numbers, or per-market objects with a
+-- "default" (see market_target) — with confidence: the rate's Wilson lower bound
+-- (z = $confidence_z) must be above the target.
 -- metric = return rate (0–1); threshold = the target crossed (0–1).
--- Params: $now, $window_hours, $min_orders, $yellow_target, $red_target.
+-- Params: $now, $window_hours, $min_orders, $yellow_target, $red_target, $confidence_z.
 with params as (
     select
         $now::timestamptz as now,
@@ -40,20 +41,26 @@ rates as (
     group by all
 ),
 
+bounded as (
+    select r.*, wilson_lower(r.rate, r.n, $confidence_z::double) as lower
+    from rates as r
+),
+
 final as (
     select
-        case when r.rate > r.red_t then 'red' else 'yellow' end as severity,
+        case when r.lower > r.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(r.market, '?') as entity_id,
         'Return rate ' || round(r.rate * 100, 1) || ' % in ' || coalesce(r.market, '?') as title,
         r.n || ' orders delivered in the last ' || $window_hours || ' h; target '
-            || round(r.yellow_t * 100, 1) || ' %' as detail,
+            || round(r.yellow_t * 100, 1) || ' % (at least ' || round(r.lower * 100, 1)
+            || ' % allowing for chance)' as detail,
         r.rate as metric,
-        case when r.rate > r.red_t then r.red_t else r.yellow_t end as threshold
-    from rates as r
+        case when r.lower > r.red_t then r.red_t else r.yellow_t end as threshold
+    from bounded as r
     cross join params
     where r.n >= params.min_orders
-      and r.rate > r.yellow_t
+      and r.lower > r.yellow_t
 )
 
 select * from final
