@@ -33,6 +33,11 @@ def draw_tile(tile, ctx) -> None:
     with st.container(border=True, key=f"rag-{tile.status or 'grey'}-{tile.name}"):
         st.metric(tile.kpi.title(ctx.lang), tile_value(tile, ctx), tile_delta(tile, ctx),
                   delta_color="normal" if tile.kpi.better == "higher" else "inverse", help=help_text)
+        if tile.value is not None and tile.target and tile.target.min_n:
+            # a rate is only as good as its sample: say how many it stands on
+            n = fmt.number(tile.n, ctx.lang)
+            st.caption(ctx.t("overview.tile_too_few", n=n, min_n=tile.target.min_n)
+                       if tile.n < tile.target.min_n else ctx.t("overview.tile_n", n=n))
 
 
 def draw_count(label: str, count: int | None, colour: str, key: str, ctx) -> None:

@@ -412,6 +412,27 @@ def test_status_follows_the_direction(better, value, status):
     assert target.status(value) == status
 
 
+def test_too_few_observations_get_no_colour_and_overrides_keep_min_n(generated, tmp_path):
+    targets = write_targets(tmp_path, """
+[nps]
+green = 50
+yellow = 30
+min_n = 20
+[nps.markets.GB]
+green = 40
+""")
+    assert targets.for_kpi("nps", "GB") == kpis.Target(40, 30, "higher", 20)
+    assert targets.for_kpi("nps").status(-80, n=3) is None      # three answers: no red tile
+    assert targets.for_kpi("nps").status(-80, n=20) == "red"
+    db, now, _ = generated
+    p = params(now, start_h_ago=24 * 7)
+    tile = kpis.tile(db, "nps", p, targets)
+    assert tile.n >= 20 and tile.status is not None
+    strict = write_targets(tmp_path, f"[nps]\ngreen = 50\nyellow = 30\nmin_n = {tile.n + 1}\n")
+    few = kpis.tile(db, "nps", p, strict)
+    assert few.value == tile.value and few.status is None
+
+
 def test_market_override_and_shipped_targets(generated, tmp_path):
     targets = write_targets(tmp_path, """
 [return_rate]
@@ -437,6 +458,8 @@ yellow = 100
     ("[on_time_rate]\ngreen = 'x'\nyellow = 1\n", "must be numbers"),
     ("[no_such_kpi]\ngreen = 1\nyellow = 2\n", "no such KPI"),
     ("[on_time_rate\n", "not valid TOML"),
+    ("[on_time_rate]\ngreen = 95\nyellow = 90\nmin_n = -1\n", "min_n"),
+    ("[on_time_rate]\ngreen = 95\nyellow = 90\nmin_n = 2.5\n", "min_n"),
 ])
 def test_bad_targets_file_names_the_problem(tmp_path, text, message):
     with pytest.raises(kpis.TargetsError, match=message):

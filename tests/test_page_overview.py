@@ -36,6 +36,9 @@ def test_war_room_on_a_populated_database(tower_env, populated_db):
     assert metric(at, "Shipments in exception").value == "1"
     assert metric(at, "Hours to first stockout").value == "2.5 h"  # 30 bowls ÷ (48 sold / 4 h)
     assert metric(at, "Net Promoter Score").value.startswith("+25") or metric(at, "Net Promoter Score").value == "25"
+    # a handful of survey answers shows its value but no colour, and says why
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("n = ") and "too few to judge (colour from 20)" in c for c in captions), captions
 
     specs = plotly_specs(at)
     assert len(specs) == 2, "sales vs forecast and the in-transit mix"

@@ -168,10 +168,11 @@ class Target:
     green: float
     yellow: float
     better: str  # higher | lower
+    min_n: int = 0  # fewer observations than this are too few to judge (one survey answer is not a red)
 
-    def status(self, value: float | None) -> str | None:
-        """green / yellow / red; None when there is no value to judge."""
-        if value is None:
+    def status(self, value: float | None, n: int | None = None) -> str | None:
+        """green / yellow / red; None when there is no value, or too few observations, to judge."""
+        if value is None or (n is not None and n < self.min_n):
             return None
         if self.better == "higher":
             return "green" if value >= self.green else "yellow" if value >= self.yellow else "red"
@@ -198,16 +199,20 @@ def _target(path: Path, where: str, table, better: str) -> Target:
         raise TargetsError(f"{path} [{where}] needs `{e.args[0]}`") from None
     except (TypeError, ValueError):
         raise TargetsError(f"{path} [{where}] `green` and `yellow` must be numbers") from None
+    min_n = table.get("min_n", 0)
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 0:
+        raise TargetsError(f"{path} [{where}] `min_n` must be a whole number ≥ 0, got {min_n!r}")
     if (better == "higher" and green < yellow) or (better == "lower" and green > yellow):
         raise TargetsError(
             f"{path} [{where}] green={green:g} yellow={yellow:g} contradict `better: {better}` "
             f"(for {better}-is-better, green must be {'≥' if better == 'higher' else '≤'} yellow)"
         )
-    return Target(green, yellow, better)
+    return Target(green, yellow, better, min_n)
 
 
 def load_targets(path: str | Path | None = None) -> Targets:
-    """Read targets: `[<kpi>] green = …, yellow = …` and `[<kpi>.markets.<MARKET>]` overrides."""
+    """Read targets: `[<kpi>] green = …, yellow = …` (optionally `min_n = …`) and
+    `[<kpi>.markets.<MARKET>]` overrides."""
     path = Path(path or TARGETS_PATH)
     try:
         with path.open("rb") as f:
@@ -224,7 +229,7 @@ def load_targets(path: str | Path | None = None) -> Targets:
         better = known[name].better
         default[name] = _target(path, name, table, better)
         for market, override in (table.get("markets") or {}).items():
-            merged = {"green": table.get("green"), "yellow": table.get("yellow")}
+            merged = {k: table[k] for k in ("green", "yellow", "min_n") if k in table}
             merged.update(override if isinstance(override, dict) else {})
             markets[(name, market)] = _target(path, f"{name}.markets.{market}", merged, better)
     return Targets(default, markets)
@@ -278,7 +283,7 @@ def tile(db, name: str, params: dict, targets: Targets | None = None) -> Tile:
         # one broken query must not blank the whole war room: the tile says what failed
         return Tile(kpi, None, 0, None, None, None, target, error=f"{type(e).__name__}: {e}")
     delta = current - previous if current is not None and previous is not None else None
-    status = target.status(current) if target else None
+    status = target.status(current, n) if target else None
     return Tile(kpi, current, n, previous, delta, status, target)
 
 
