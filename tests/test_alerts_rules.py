@@ -107,14 +107,15 @@ def test_inbound_shipments_past_eta_exception_and_silent_alert_one_by_one(db):
 
 
 def parcels(db, lane_country, carrier, n, prefix, **fields):
+    fields = {"created_at": T0 - hours(100), **fields}
     put(db, "shipments", *[
         dict(shipment_id=f"{prefix}{i}", tracking_number=f"{prefix.upper()}{i}", carrier=carrier,
              direction="outbound", destination_country=lane_country, mode="express",
-             created_at=T0 - hours(100), order_id=f"o-{prefix}{i}", **fields) for i in range(n)])
+             order_id=f"o-{prefix}{i}", **fields) for i in range(n)])
 
 
 def test_outbound_parcels_alert_per_lane_once_enough_are_in_trouble(db):
-    p = SETTINGS.rules["shipment_past_eta"].params
+    p = SETTINGS.rules["parcel_lanes"].params
     lane_min, lane_red = p["lane_min_parcels"], p["lane_red_parcels"]
     recent = dict(last_checkpoint_at=T0 - hours(1))
     # late = past the customer's promise (the carrier's ETA may say otherwise)
@@ -127,24 +128,22 @@ def test_outbound_parcels_alert_per_lane_once_enough_are_in_trouble(db):
             eta=T0 - hours(20), **recent)                                        # promise still good
     parcels(db, "CA", "canada-post", lane_min, "cp", tag="InTransit",             # no promise: ETA + grace
             eta=T0 - hours(p["grace_hours"] + 1), **recent)
-    late = run(db, "shipment_past_eta")
-    assert {k: (f.entity_type, f.severity, f.metric) for k, f in late.items()} == {
+    # one lane, three kinds of trouble: counted together, once each
+    parcels(db, "DE", "dpd", 1, "dx", tag="Exception", subtag="Exception_013", last_checkpoint_at=T0 - hours(2))
+    parcels(db, "DE", "dpd", 1, "ds", tag="InTransit", last_checkpoint_at=T0 - hours(40))
+    parcels(db, "DE", "dpd", 1, "dz", tag="Exception", promised_delivery_at=T0 - hours(3),
+            last_checkpoint_at=T0 - hours(1))
+    parcels(db, "DE", "dpd", 1, "dold", tag="Exception", last_checkpoint_at=T0 - hours(100))  # claims' now
+    parcels(db, "ES", "correos", lane_min, "cs", tag="InTransit", created_at=T0 + hours(1))  # not yet
+    found = run(db, "parcel_lanes")
+    assert {k: (f.entity_type, f.severity, f.metric) for k, f in found.items()} == {
         "ups:US": ("lane", "red", lane_red), "dhl:DE": ("lane", "yellow", lane_min),
-        "canada-post:CA": ("lane", "yellow", lane_min)}
-    assert "UR0" in late["ups:US"].detail and "ups → US" in late["ups:US"].title
-
-    put(db, "shipments", dict(shipment_id="x-lost", tracking_number="XL", carrier="dpd", direction="outbound",
-                              destination_country="DE", tag="Exception", subtag="Exception_013",
-                              created_at=T0 - hours(10), last_checkpoint_at=T0 - hours(2)))
-    parcels(db, "DE", "dpd", lane_min - 1, "dp", tag="Exception", subtag="Exception_004",
-            last_checkpoint_at=T0 - hours(2))
-    exc = run(db, "shipment_exception")
-    assert {k: (f.severity, f.metric) for k, f in exc.items()} == {"dpd:DE": ("yellow", lane_min)}
-    assert exc["dpd:DE"].detail.startswith("1 lost, damaged or returning")
-
-    parcels(db, "ES", "correos", lane_min, "cs", tag="InTransit", last_checkpoint_at=T0 - hours(40))
-    silent = run(db, "shipment_silent")
-    assert {k: f.severity for k, f in silent.items()} == {"correos:ES": "yellow"}
+        "canada-post:CA": ("lane", "yellow", lane_min), "dpd:DE": ("lane", "yellow", 3)}
+    assert "UR0" in found["ups:US"].detail and "ups → US" in found["ups:US"].title
+    assert found["dpd:DE"].detail.startswith("1 past the promised delivery, 2 in carrier exception, 1 without")
+    # inbound-only rules leave parcels to the lane rule
+    for rule in ("shipment_past_eta", "shipment_exception", "shipment_silent"):
+        assert run(db, rule) == {}, rule
 
 
 def test_po_behind_plan_and_supplier_silent(db):

@@ -1,18 +1,13 @@
--- Rule shipment_silent: shipments in transit with no tracking update for too long.
--- Grain: shipments that have been picked up (tag InTransit, OutForDelivery, AvailableForPickup or
--- AttemptFail), are not delivered, and whose newest checkpoint is older than the per-mode
--- threshold: $yellow_hours, $red_hours (JSON objects keyed by mode — sea, air, express, truck —
--- with a "default"; sea legs scan rarely, so they get longer). Inbound shipments one row each:
--- yellow past $yellow_hours, red past $red_hours. Outbound parcels grouped by lane (carrier ×
--- destination country, entity_id 'carrier:country'): yellow with $lane_min_parcels silent, red with
--- $lane_red_parcels. metric = hours since the last checkpoint (shipment) or silent parcels (lane);
--- threshold = the crossed one.
--- Params: $now, $yellow_hours, $red_hours, $lane_min_parcels, $lane_red_parcels.
+-- Rule shipment_silent: inbound shipments in transit with no tracking update for too long.
+-- Grain: one row per inbound shipment that has been picked up (tag InTransit, OutForDelivery,
+-- AvailableForPickup or AttemptFail), is not delivered, and whose newest checkpoint is older than
+-- the per-mode threshold: yellow after $yellow_hours, red after $red_hours (JSON objects keyed by
+-- mode — sea, air, express, truck — with a "default"; sea legs scan rarely, so they get longer).
+-- Outbound parcels alert per lane (parcel_lanes).
+-- metric = hours since the last checkpoint; threshold = hours (the crossed one).
+-- Params: $now, $yellow_hours, $red_hours.
 with params as (
-    select
-        $now::timestamptz as now,
-        $lane_min_parcels::integer as lane_min,
-        $lane_red_parcels::integer as lane_red
+    select $now::timestamptz as now
 ),
 
 quiet as (
@@ -20,8 +15,6 @@ quiet as (
         s.shipment_id,
         s.tracking_number,
         s.carrier,
-        s.direction,
-        coalesce(s.destination_country, '?') as country,
         s.mode,
         s.tag,
         coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at) as last_news_at,
@@ -37,12 +30,13 @@ quiet as (
         ) as red_h
     from shipments as s
     cross join params
-    where s.tag in ('InTransit', 'OutForDelivery', 'AvailableForPickup', 'AttemptFail')
+    where s.direction = 'inbound'
+      and s.tag in ('InTransit', 'OutForDelivery', 'AvailableForPickup', 'AttemptFail')
       and s.delivered_at is null
       and s.created_at <= params.now
 ),
 
-inbound as (
+final as (
     select
         case when silent_h >= red_h then 'red' else 'yellow' end as severity,
         'shipment' as entity_type,
@@ -54,40 +48,7 @@ inbound as (
         silent_h as metric,
         case when silent_h >= red_h then red_h else yellow_h end as threshold
     from quiet
-    where direction = 'inbound'
-      and silent_h >= yellow_h
-),
-
-lanes as (
-    select
-        carrier,
-        country,
-        count(*) as parcels,
-        max(silent_h) as longest_h,
-        list(tracking_number || ' ' || round(silent_h) || ' h' order by silent_h desc)[1:3] as longest
-    from quiet
-    where direction = 'outbound'
-      and silent_h >= yellow_h
-    group by all
-),
-
-outbound as (
-    select
-        case when n.parcels >= params.lane_red then 'red' else 'yellow' end as severity,
-        'lane' as entity_type,
-        n.carrier || ':' || n.country as entity_id,
-        n.parcels || ' parcel(s) without tracking update ' || n.carrier || ' → ' || n.country
-            || ', longest ' || round(n.longest_h) || ' h' as title,
-        'silent longest: ' || array_to_string(n.longest, ', ')
-            || case when n.parcels > 3 then ', …' else '' end as detail,
-        n.parcels::double as metric,
-        case when n.parcels >= params.lane_red then params.lane_red else params.lane_min end::double
-            as threshold
-    from lanes as n
-    cross join params
-    where n.parcels >= params.lane_min
+    where silent_h >= yellow_h
 )
 
-select * from inbound
-union all
-select * from outbound
+select * from final

@@ -1,11 +1,11 @@
 -- Diagnosis affected_orders: the customer orders a late or troubled shipment puts at risk.
--- $entity_id is a shipment_id or a lane ('carrier:country', the outbound parcel alerts).
--- Outbound shipment: the order it carries. Lane: the orders on that lane's undelivered parcels
--- that are in trouble (past their promise or ETA, in Exception/AttemptFail, or without a scan for
--- 24 h). Inbound: open (unfulfilled, not cancelled) orders at the destination warehouse for the SKU
--- of its purchase order. Oldest promise first. Grain: one row per order (at most 50). Columns:
--- order_id, order_number, merchant_id, market, created_at, promised_delivery_at, hours_to_promise
--- (h, negative = broken).
+-- $entity_id is a shipment_id or a lane ('carrier:country', from the parcel_lanes rule).
+-- Lane: the orders on that lane's undelivered parcels that are in trouble as parcel_lanes counts it
+-- with its shipped settings (past the promise, else the ETA + 12 h; in Exception/AttemptFail; or no
+-- scan for 36 h). Outbound shipment: the order it carries. Inbound: open (unfulfilled, not
+-- cancelled) orders at the destination warehouse for the SKU of its purchase order. Oldest promise
+-- first. Grain: one row per order (at most 50). Columns: order_id, order_number, merchant_id,
+-- market, created_at, promised_delivery_at, hours_to_promise (h, negative = broken).
 -- Params: $now, $entity_id.
 with shipment as (
     select * from shipments where shipment_id = $entity_id
@@ -18,9 +18,9 @@ lane_parcels as (
       and s.carrier || ':' || coalesce(s.destination_country, '?') = $entity_id
       and s.delivered_at is null
       and s.created_at <= $now
-      and (coalesce(s.promised_delivery_at, s.eta) < $now
+      and (coalesce(s.promised_delivery_at, s.eta + interval 12 hour) < $now
            or s.tag in ('Exception', 'AttemptFail')
-           or coalesce(s.last_checkpoint_at, s.created_at) < $now::timestamptz - interval 24 hour)
+           or coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at) < $now::timestamptz - interval 36 hour)
 ),
 
 outbound as (

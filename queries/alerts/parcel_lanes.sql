@@ -1,0 +1,72 @@
+-- Rule parcel_lanes: outbound parcels in trouble, one alert per lane (carrier × destination country).
+-- Parcels are many and cheap: one late parcel is customer service's, several on one lane are the war
+-- room's. A parcel not delivered and created by $now is in trouble when it is late (past the
+-- customer's promised delivery, else its ETA + $grace_hours), in carrier exception (tag Exception or
+-- AttemptFail, news within $lookback_hours), or silent (picked up, no checkpoint for $silent_hours, a
+-- JSON object keyed by mode with a "default").
+-- Grain: one row per lane (entity_id 'carrier:country') with at least $lane_min_parcels parcels in
+-- trouble (yellow); red with $lane_red_parcels. metric = parcels in trouble; threshold = the crossed
+-- count. Inbound shipments alert one by one (shipment_past_eta, shipment_exception, shipment_silent).
+-- Params: $now, $grace_hours, $lookback_hours, $silent_hours, $lane_min_parcels, $lane_red_parcels.
+with params as (
+    select
+        $now::timestamptz as now,
+        $grace_hours::double as grace_h,
+        $lookback_hours::double as lookback_h,
+        $lane_min_parcels::integer as lane_min,
+        $lane_red_parcels::integer as lane_red
+),
+
+parcels as (
+    select
+        s.tracking_number,
+        s.carrier,
+        coalesce(s.destination_country, '?') as country,
+        coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at) as last_news_at,
+        params.now > coalesce(s.promised_delivery_at, s.eta + to_seconds(params.grace_h * 3600)) as late,
+        s.tag in ('Exception', 'AttemptFail')
+            and coalesce(s.last_checkpoint_at, s.updated_at) > params.now - to_seconds(params.lookback_h * 3600)
+            as troubled,
+        s.tag in ('InTransit', 'OutForDelivery', 'AvailableForPickup', 'AttemptFail')
+            and epoch(params.now - coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at)) / 3600
+                >= coalesce(json_extract($silent_hours, '$.' || s.mode), json_extract($silent_hours, '$.default'))::double
+            as silent
+    from shipments as s
+    cross join params
+    where s.direction = 'outbound'
+      and s.delivered_at is null
+      and coalesce(s.tag, '') <> 'Delivered'
+      and s.created_at <= params.now
+),
+
+lanes as (
+    select
+        carrier,
+        country,
+        count(*) as parcels,
+        count(*) filter (where late) as late,
+        count(*) filter (where troubled) as in_exception,
+        count(*) filter (where silent) as silent,
+        list(tracking_number order by last_news_at)[1:3] as oldest_news
+    from parcels
+    where coalesce(late, false) or coalesce(troubled, false) or coalesce(silent, false)
+    group by all
+),
+
+final as (
+    select
+        case when n.parcels >= params.lane_red then 'red' else 'yellow' end as severity,
+        'lane' as entity_type,
+        n.carrier || ':' || n.country as entity_id,
+        n.parcels || ' parcels in trouble ' || n.carrier || ' → ' || n.country as title,
+        n.late || ' past the promised delivery, ' || n.in_exception || ' in carrier exception, '
+            || n.silent || ' without a scan; e.g. ' || array_to_string(n.oldest_news, ', ') as detail,
+        n.parcels::double as metric,
+        case when n.parcels >= params.lane_red then params.lane_red else params.lane_min end::double
+            as threshold
+    from lanes as n
+    cross join params
+    where n.parcels >= params.lane_min
+)
+
+select * from final
