@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from tower.alerts import lifecycle
+from connectors.testing import write_config
+from tower.alerts import lifecycle, rules
 from tower.alerts.engine import AlertEngine
-from tower.clock import ManualClock
+from tower.clock import ManualClock, SimClock
 from tower.db import Database
 from test_alerts_helpers import T0, make_settings, policy, stock
 
@@ -192,3 +193,23 @@ def test_calls_closer_than_min_interval_are_coalesced(tmp_path):
     clock.advance(seconds=31)
     assert not engine.evaluate().skipped
     db.close()
+
+
+def test_sources_are_judged_stale_against_their_interval_in_clock_time(tmp_path):
+    """tower.toml intervals are wall seconds; on a 60× sandbox clock a 60 s source syncs hourly, so
+    it is stale after 3 clock hours, not after the 30-minute floor."""
+    cfg = write_config(tmp_path, "http://127.0.0.1:9", interval_s=60)
+    db = Database(cfg.db_path)
+    try:
+        engine = AlertEngine.from_config(db, cfg, SimClock(T0, speed=60))
+        assert engine.source_intervals and set(engine.source_intervals.values()) == {60.0}
+        with db.cursor() as cur:
+            cur.execute("insert into sync_runs (run_id, source, status, started_at, finished_at) "
+                        "values (1, ?, 'ok', ?, ?)", [next(iter(cfg.sources)), T0, T0])
+        rule = engine.config.rules["source_stale"]
+        for minutes, expected in ((150, set()), (200, {"yellow"})):
+            with db.cursor() as cur:
+                found = rules.run(cur, "source_stale", engine._params(rule, T0 + timedelta(minutes=minutes)))
+            assert {f.severity for f in found} == expected, minutes
+    finally:
+        db.close()
