@@ -142,7 +142,11 @@ def draw_at_risk(ctx) -> None:
     def colour(row):
         return ["background-color: #e03131; color: white; font-weight: 600" if red.iloc[row.name] else ""] * len(row)
 
-    st.dataframe(view.style.apply(colour, axis=1), hide_index=True, width="stretch")
+    styled = view.style.apply(colour, axis=1)
+    if ctx.kiosk:  # a static table takes the wall screen's dark theme and large type; the grid can't
+        st.table(styled.hide(axis="index"))
+    else:
+        st.dataframe(styled, hide_index=True, width="stretch")
 
 
 def draw_transit(ctx) -> None:

@@ -49,6 +49,9 @@ html { font-size: 20px; }
 [data-testid="stMetricDelta"] { background: transparent !important; font-size: 1.2rem !important; }
 [data-testid="stCaptionContainer"] { font-size: 1rem !important; }
 .tower-strip { font-size: 1.2rem; }
+[data-testid="stTable"] table { background: #111821; color: #f5f7fa; font-size: 1.1rem; }
+[data-testid="stTable"] th { background: #1b2430 !important; color: #c9d1db !important; }
+[data-testid="stTable"] td, [data-testid="stTable"] th { border-color: #2b3440 !important; }
 </style>
 """
 
