@@ -127,3 +127,12 @@ def test_war_room_in_chinese(tower_env, populated_db):
     assert any(m.label == "异常运单" or "异常" in m.label for m in at.metric), [m.label for m in at.metric]
     assert [trace.get("name") for trace in plotly_specs(at)[0]["data"]][0] == "实际销量"
     assert "距缺货" in at.dataframe[0].value.columns
+
+
+def test_wall_screen_shows_the_at_risk_list_as_a_static_dark_table(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_app(kiosk=1)
+    assert not at.exception
+    assert not at.dataframe, "the interactive grid ignores the kiosk theme"
+    rows = at.table[0].value
+    assert rows.iloc[0]["SKU"].startswith("GL-BOWL-01") and rows.iloc[0]["Available"] == 30
