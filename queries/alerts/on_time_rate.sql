@@ -28,15 +28,11 @@ rates as (
         market,
         count(*) as n,
         avg(on_time::integer) as rate,
+        wilson_upper(avg(on_time::integer), count(*), $confidence_z::double) as upper,
         market_target($yellow_target, market) as yellow_t,
         market_target($red_target, market) as red_t
     from delivered
     group by all
-),
-
-bounded as (
-    select r.*, wilson_upper(r.rate, r.n, $confidence_z::double) as upper
-    from rates as r
 ),
 
 final as (
@@ -50,7 +46,7 @@ final as (
             || ' % allowing for chance)' as detail,
         r.rate as metric,
         case when r.upper < r.red_t then r.red_t else r.yellow_t end as threshold
-    from bounded as r
+    from rates as r
     cross join params
     where r.n >= params.min_orders
       and r.upper < r.yellow_t

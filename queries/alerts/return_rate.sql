@@ -34,16 +34,12 @@ rates as (
         c.market,
         count(*) as n,
         avg((rt.order_id is not null)::integer) as rate,
+        wilson_lower(avg((rt.order_id is not null)::integer), count(*), $confidence_z::double) as lower,
         market_target($yellow_target, c.market) as yellow_t,
         market_target($red_target, c.market) as red_t
     from cohort as c
     left join returned as rt using (order_id)
     group by all
-),
-
-bounded as (
-    select r.*, wilson_lower(r.rate, r.n, $confidence_z::double) as lower
-    from rates as r
 ),
 
 final as (
@@ -57,7 +53,7 @@ final as (
             || ' % allowing for chance)' as detail,
         r.rate as metric,
         case when r.lower > r.red_t then r.red_t else r.yellow_t end as threshold
-    from bounded as r
+    from rates as r
     cross join params
     where r.n >= params.min_orders
       and r.lower > r.yellow_t

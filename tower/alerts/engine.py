@@ -76,6 +76,8 @@ class AlertEngine:
         self.notifier = notifier
         # configured sources -> their sync interval in clock minutes (staleness is judged against it)
         self.source_intervals = dict(source_intervals or {})
+        self._sources_json = json.dumps(
+            [{"source": k, "interval_minutes": v} for k, v in self.source_intervals.items()])
         self._lock = threading.Lock()      # after_sync callbacks and the timer may overlap
         self._last_at: datetime | None = None
         self._timer: threading.Thread | None = None
@@ -116,8 +118,7 @@ class AlertEngine:
         return result
 
     def _params(self, rule, now: datetime) -> dict:
-        sources = [{"source": k, "interval_minutes": v} for k, v in self.source_intervals.items()]
-        return {"now": now, "sources": json.dumps(sources), **rule.params}
+        return {"now": now, "sources": self._sources_json, **rule.params}
 
     def _run_rules(self, now: datetime, result: Evaluation):
         findings: dict[tuple, rules_mod.Finding] = {}
