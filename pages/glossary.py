@@ -1,6 +1,6 @@
-"""KPI glossary: every KPI as its SQL header defines it (label, definition, unit, grain, direction,
-target) with the SQL itself, so the screen and the numbers can never disagree. Also lists the
-breakdown and per-entity result sets the other pages read."""
+"""KPI glossary: every KPI of the semantic layer as its file in queries/kpi/ defines it (label,
+definition, unit, grain, direction, target, breakdowns, where it is shown) with its macro, so the
+screen and the numbers can never disagree. Also lists the per-entity result sets pages read."""
 import streamlit as st
 
 import queries
@@ -9,8 +9,8 @@ from tower.ui.frame import context
 
 # reading order for people: customer promise first, then the chain back to the supplier
 GROUPS = {
-    "customers": ("on_time_rate", "delivery_speed_p50_hours", "delivery_speed_p90_hours", "nps",
-                  "return_rate", "order_accuracy"),
+    "customers": ("on_time_rate", "otif", "delivery_speed_p50_hours", "delivery_speed_p90_hours", "nps",
+                  "csat", "return_rate", "order_accuracy"),
     "transport": ("shipments_past_eta", "exceptions", "stale_trackings", "shipping_cost_per_order"),
     "stock": ("stockouts", "hours_to_stockout", "days_of_supply", "fill_rate", "inventory_turnover",
               "sales_vs_forecast"),
@@ -61,12 +61,15 @@ def show(k: kpis.Kpi) -> None:
             f"**{ctx.t('glossary.example')}:** {k.format_value(12.5)}"
         )
         right.markdown(f"**{ctx.t('glossary.target')}:** {target_text(k)}")
+        dims = ", ".join(ctx.t(f"glossary.dim_{d}") for d in k.dimensions) or ctx.t("glossary.no_dims")
+        surfaces = ", ".join(ctx.t(f"glossary.surface_{s}") for s in kpis.shown_on(k.name))
         st.markdown(f"**{ctx.t('glossary.grain')}:** {k.grain}  \n"
-                    f"**{ctx.t('glossary.params')}:** {k.params}  \n"
-                    f"**{ctx.t('glossary.returns')}:** {k.returns}")
+                    f"**{ctx.t('glossary.by')}:** {dims}"
+                    + (f" · {ctx.t('glossary.trend')}" if k.buckets else "") + "  \n"
+                    f"**{ctx.t('glossary.shown_on')}:** {surfaces}")
         if k.caveat:
             st.caption(f"{ctx.t('glossary.caveat')}: {k.caveat}")
-        with st.expander(ctx.t("glossary.sql", file=f"queries/{k.query}.sql")):
+        with st.expander(ctx.t("glossary.sql", file=f"queries/{k.query}.sql · kpi_{k.name}(…)")):
             st.code(k.sql, language="sql")
 
 
@@ -88,19 +91,13 @@ for group, names in [*GROUPS.items(), ("other", others)]:
 if shown == 0:
     st.info(ctx.t("glossary.no_match", search=search))
 
-# ── breakdowns and per-entity result sets (what the other pages read) ────────────────────────────
+# ── per-entity result sets (what the pages list row by row, over the same facts) ───────────────
 st.header(ctx.t("glossary.result_sets"))
 st.caption(ctx.t("glossary.result_sets_intro"))
-for name in queries.names("kpi") + queries.names("kpi/by") + queries.names("kpi/trend"):
-    if kpis.is_kpi(name):
+for name in queries.names("pages"):
+    about = queries.header(name)
+    if search and search not in f"{name} {about}".lower():
         continue
-    fields = kpis.parse_header(queries.header(name))
-    label = fields.get("label_zh") if ctx.lang == "zh" and fields.get("label_zh") else fields.get("label", name)
-    if search and search not in f"{name} {label} {fields.get('definition', '')}".lower():
-        continue
-    with st.expander(f"{label} — queries/{name}.sql"):
-        st.write(fields.get("definition", ""))
-        st.markdown(f"**{ctx.t('glossary.grain')}:** {fields.get('grain', '')}  \n"
-                    f"**{ctx.t('glossary.params')}:** {fields.get('params', '')}  \n"
-                    f"**{ctx.t('glossary.returns')}:** {fields.get('returns', '')}")
+    with st.expander(f"queries/{name}.sql"):
+        st.write(about)
         st.code(queries.load(name), language="sql")

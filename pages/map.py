@@ -14,7 +14,7 @@ st.title(ctx.t("map.title"))
 nodes = ctx.query("pages/map_nodes")
 suppliers = ctx.query("pages/map_suppliers")
 warehouses = ctx.query("pages/map_warehouses")
-stock = ctx.query("kpi/stock_health")
+stock = ctx.query("pages/stock_health")
 shipments = ctx.query("pages/map_shipments")
 
 delayed = int(shipments["is_delayed"].sum()) if not shipments.empty else 0

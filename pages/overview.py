@@ -5,39 +5,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from tower.ui import charts, fmt, frame
+from tower.alerts.ui import open_alert_counts
+from tower.ui import charts, fmt, frame, tiles
 
 SURGE = 1.5  # the seeds' surge trigger: sales at 150% of forecast
 AT_RISK_ROWS = 8
-
-
-def tile_value(tile, ctx) -> str:
-    return tile.kpi.format_value(tile.value) if tile.value is not None else fmt.MISSING
-
-
-def tile_delta(tile, ctx) -> str | None:
-    if tile.delta is None:
-        return None
-    if tile.kpi.unit == "pct":  # a change of a percentage is in percentage points
-        return fmt.pp(tile.delta / 100, ctx.lang)
-    sign = "+" if tile.delta > 0 else "-" if tile.delta < 0 else ""
-    return sign + tile.kpi.format_value(abs(tile.delta)).lstrip("+")  # scores format with a sign
-
-
-def draw_tile(tile, ctx) -> None:
-    help_text = tile.kpi.meaning(ctx.lang)
-    if tile.error:
-        help_text = f"{ctx.t('overview.tile_error')}: {tile.error}"
-    elif tile.target:
-        help_text += "\n\n" + ctx.t("overview.tile_target", green=tile.target.green, yellow=tile.target.yellow)
-    with st.container(border=True, key=f"rag-{tile.status or 'grey'}-{tile.name}"):
-        st.metric(tile.kpi.title(ctx.lang), tile_value(tile, ctx), tile_delta(tile, ctx),
-                  delta_color="normal" if tile.kpi.better == "higher" else "inverse", help=help_text)
-        if tile.value is not None and tile.target and tile.target.min_n:
-            # a rate is only as good as its sample: say how many it stands on
-            n = fmt.number(tile.n, ctx.lang)
-            st.caption(ctx.t("overview.tile_too_few", n=n, min_n=tile.target.min_n)
-                       if tile.n < tile.target.min_n else ctx.t("overview.tile_n", n=n))
 
 
 def draw_count(label: str, count: int | None, colour: str, key: str, ctx) -> None:
@@ -47,34 +19,24 @@ def draw_count(label: str, count: int | None, colour: str, key: str, ctx) -> Non
 
 def draw_tiles(ctx) -> None:
     """KPI tiles, then the open red / yellow counts, five to a row."""
-    tiles = frame.kpi_tiles(ctx)
-    if not tiles:
+    shown = frame.kpi_tiles(ctx)
+    if not shown:
         st.info(ctx.t("overview.no_kpis"))
-    red, yellow, what = alert_counts(ctx, tiles)
-    cells = [lambda t=t: draw_tile(t, ctx) for t in tiles] + [
+    red, yellow, what = alert_counts(ctx, shown)
+    cells = [lambda t=t: tiles.draw_tile(t, ctx) for t in shown] + [
         lambda: draw_count(ctx.t(what + "_red"), red, "red", "alerts-red", ctx),
         lambda: draw_count(ctx.t(what + "_yellow"), yellow, "yellow", "alerts-yellow", ctx),
     ]
-    per_row = 5
-    for i in range(0, len(cells), per_row):
-        for col, cell in zip(st.columns(per_row), cells[i:i + per_row]):
-            with col:
-                cell()
+    tiles.draw_grid(cells)
 
 
 def alert_counts(ctx, tiles) -> tuple[int | None, int | None, str]:
     """(red, yellow, what they count): open alerts when the alerts module is there, else KPIs."""
     try:
-        from tower.alerts.ui import open_alert_counts
-    except ImportError:
-        open_alert_counts = None
-    if open_alert_counts is not None:
-        try:
-            counts = open_alert_counts(ctx.db, ctx.now)
-            get = counts.get if isinstance(counts, dict) else lambda k, d=0: getattr(counts, k, d)
-            return int(get("red", 0) or 0), int(get("yellow", 0) or 0), "overview.open_alerts"
-        except Exception as e:  # noqa: BLE001 - the counts are a convenience, never a crash
-            st.warning(ctx.t("frame.query_failed", name="alerts", error=str(e)[:200]))
+        counts = open_alert_counts(ctx.db, ctx.now)
+        return int(counts.get("red", 0) or 0), int(counts.get("yellow", 0) or 0), "overview.open_alerts"
+    except Exception as e:  # noqa: BLE001 - the counts are a convenience, never a crash
+        st.warning(ctx.t("frame.query_failed", name="alerts", error=str(e)[:200]))
     statuses = [t.status for t in tiles]
     return statuses.count("red"), statuses.count("yellow"), "overview.kpis_breaching"
 
@@ -93,7 +55,7 @@ def event_bounds(ctx) -> tuple[str | None, dict]:
 
 
 def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
-    hours = df["hour"].dt.tz_convert(ctx.tz).dt.tz_localize(None)
+    hours = df["bucket_start"].dt.tz_convert(ctx.tz).dt.tz_localize(None)
     fig = go.Figure()
     fig.add_bar(x=hours, y=df["units_sold"], name=ctx.t("overview.actual"), marker_color=charts.ACTUAL)
     fig.add_scatter(x=hours, y=df["forecast_units"], name=ctx.t("overview.forecast"), mode="lines+markers",
@@ -107,25 +69,30 @@ def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
 
 def draw_sales(ctx) -> None:
     event, bounds = event_bounds(ctx)
-    df = ctx.query("kpi/sales_vs_forecast_hourly", **bounds)
+    sold = ctx.kpi("sales_vs_forecast", bucket="hour", **bounds)
+    plan = ctx.query("pages/overview_forecast_by_hour", **bounds)
+    df = plan if sold.empty else plan.merge(
+        sold[["bucket_start", "units_sold", "value"]], on="bucket_start", how="outer")
+    if "units_sold" not in df:
+        df = df.assign(units_sold=None, value=None)
     st.subheader(ctx.t("overview.sales_title", event=event or ctx.t("overview.this_window")))
     if df.empty or (df["units_sold"].fillna(0).sum() == 0 and df["forecast_units"].fillna(0).sum() == 0):
         st.info(ctx.t("overview.no_sales"))
         return
     charts.show(sales_figure(df, ctx), ctx, key="overview_sales")
     # the last complete hour: the running one is too young to judge
-    complete = df["hour"] + pd.Timedelta(hours=1) <= pd.Timestamp(ctx.now)
-    done = df[complete & df["ratio_pct"].notna()]
+    complete = df["bucket_start"] + pd.Timedelta(hours=1) <= pd.Timestamp(ctx.now)
+    done = df[complete & df["value"].notna()]
     if len(done):
         last = done.iloc[-1]
-        surge = last.ratio_pct >= SURGE * 100
+        surge = last.value >= SURGE * 100
         st.caption(ctx.t("overview.sales_now_surge" if surge else "overview.sales_now",
-                         pct=fmt.pct(last.ratio_pct / 100, ctx.lang, 0)))
+                         pct=fmt.pct(last.value / 100, ctx.lang, 0)))
 
 
 def draw_at_risk(ctx) -> None:
     st.subheader(ctx.t("overview.at_risk_title"))
-    df = ctx.query("kpi/skus_at_risk", limit=AT_RISK_ROWS)
+    df = ctx.query("pages/overview_skus_at_risk", limit=AT_RISK_ROWS)
     if df.empty:
         st.info(ctx.t("overview.no_at_risk"))
         return
@@ -151,7 +118,7 @@ def draw_at_risk(ctx) -> None:
 
 def draw_transit(ctx) -> None:
     st.subheader(ctx.t("overview.transit_title"))
-    df = ctx.query("kpi/intransit_status_mix")
+    df = ctx.query("pages/overview_intransit_mix")
     if df.empty:
         st.info(ctx.t("overview.no_transit"))
         return

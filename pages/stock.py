@@ -12,7 +12,7 @@ OVER_COLOUR = "#2f6fb5"  # more than twice the planned cover: not a danger, but 
 ctx = context()
 st.title(ctx.t("stock.title"))
 
-grid = ctx.query("kpi/stock_health")
+grid = ctx.query("pages/stock_health")
 if grid.empty:
     st.info(ctx.t("stock.empty"))
     st.stop()

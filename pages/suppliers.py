@@ -5,16 +5,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from tower.ui import charts, fmt
+from tower.ui import frame
 from tower.ui.frame import context
 
-TIER_PLAN = {"primary": 70.0, "backup": 20.0, "emergency": 10.0}  # percent, DESIGN §1 and kpi/tier_share
+TIERS = ("primary", "backup", "emergency")  # the 70-20-10 plan is the tier_share KPI's (queries/kpi)
 
 ctx = context()
 st.title(ctx.t("suppliers.title"))
 
 progress = ctx.query("pages/suppliers_po_progress")
 scorecard = ctx.query("pages/suppliers_scorecard")
-mix = ctx.query("kpi/tier_share")
+mix = ctx.kpi("tier_share", dimension="tier")
 if progress.empty and scorecard.empty:
     st.info(ctx.t("suppliers.empty"))
     st.stop()
@@ -22,7 +23,7 @@ if progress.empty and scorecard.empty:
 late = progress[progress["is_late"]] if not progress.empty else progress
 behind = progress[progress["is_behind"]] if not progress.empty else progress
 silent = scorecard["silent_hours"].max() if not scorecard.empty else None
-off_plan = mix["value"].iloc[0] if not mix.empty else None
+off_plan = next((t.value for t in frame.kpi_tiles(ctx, ["tier_share"])), None)
 cols = st.columns(4)
 cols[0].metric(ctx.t("suppliers.late_pos"), fmt.number(len(late), ctx.lang))
 cols[1].metric(ctx.t("suppliers.behind_pos"), fmt.number(len(behind), ctx.lang))
@@ -39,10 +40,10 @@ else:
     colour = [charts.RAG["red"] if late_ else charts.RAG["yellow"] if behind_ else charts.RAG["green"]
               for late_, behind_ in zip(shown["is_late"], shown["is_behind"])]
     fig = go.Figure()
-    fig.add_bar(y=shown["po_id"], x=shown["produced_pct"] * 100, orientation="h", marker_color=colour,
+    fig.add_bar(y=shown["po_id"], x=shown["produced_pct"], orientation="h", marker_color=colour,
                 name=ctx.t("suppliers.produced"), customdata=shown[["supplier_name", "sku"]],
                 hovertemplate="%{y} · %{customdata[0]} · %{customdata[1]}<br>%{x:.0f}%<extra></extra>")
-    fig.add_scatter(y=shown["po_id"], x=shown["expected_pct"] * 100, mode="markers",
+    fig.add_scatter(y=shown["po_id"], x=shown["expected_pct"], mode="markers",
                     marker={"symbol": "line-ns-open", "size": 22, "line": {"width": 3}, "color": charts.FORECAST},
                     name=ctx.t("suppliers.expected"))
     fig.update_layout(height=max(260, 26 * len(shown)) + (120 if ctx.kiosk else 0),
@@ -55,8 +56,7 @@ else:
     else:
         st.dataframe(
             late.assign(promised_ship_date=late["promised_ship_date"].map(lambda t: fmt.ts(t, ctx.lang)),
-                        last_report_at=late["last_report_at"].map(lambda t: fmt.ts(t, ctx.lang)),
-                        produced_pct=late["produced_pct"] * 100, shipped_pct=late["shipped_pct"] * 100),
+                        last_report_at=late["last_report_at"].map(lambda t: fmt.ts(t, ctx.lang))),
             hide_index=True, width="stretch",
             column_order=["po_id", "supplier_name", "tier", "sku", "warehouse_id", "quantity_ordered",
                           "produced_pct", "shipped_pct", "promised_ship_date", "last_report_at"],
@@ -89,20 +89,19 @@ else:
 
 # ── volume share by tier against the plan ───────────────────────────────────────────────────────
 st.subheader(ctx.t("suppliers.tier_mix"))
-if mix.empty or not mix["n"].iloc[0]:
+if mix.empty or not mix["n"].sum():
     st.info(ctx.t("suppliers.no_volume"))
 else:
-    row = mix.iloc[0]
-    tiers = list(TIER_PLAN)
-    actual = [float(row[f"{t}_pct"]) if pd.notna(row[f"{t}_pct"]) else 0.0 for t in tiers]
-    names = [ctx.t(f"suppliers.tier_{t}") for t in tiers]
+    by_tier = mix.set_index("dimension_value").reindex(TIERS)
+    actual = by_tier["share_pct"].fillna(0.0).tolist()
+    names = [ctx.t(f"suppliers.tier_{t}") for t in TIERS]
     fig = go.Figure([go.Bar(x=names, y=actual, name=ctx.t("suppliers.actual"), marker_color=charts.ACTUAL,
                             text=[f"{v:.0f}%" for v in actual], textposition="outside"),
-                     go.Bar(x=names, y=[TIER_PLAN[t] for t in tiers], name=ctx.t("suppliers.plan"),
+                     go.Bar(x=names, y=by_tier["plan_pct"].tolist(), name=ctx.t("suppliers.plan"),
                             marker_color=charts.FORECAST)])
     fig.update_layout(barmode="group", height=340 if ctx.kiosk else 280, yaxis={"ticksuffix": "%"})
     charts.show(fig, ctx)
-    st.caption(ctx.t("suppliers.tier_note", units=fmt.number(row["n"], ctx.lang)))
+    st.caption(ctx.t("suppliers.tier_note", units=fmt.number(mix["n"].sum(), ctx.lang)))
 
 # ── scorecard ───────────────────────────────────────────────────────────────────────────────────
 st.subheader(ctx.t("suppliers.scorecard"))
@@ -112,7 +111,7 @@ else:
     num = st.column_config.NumberColumn
     st.dataframe(
         scorecard.assign(
-            tier=scorecard["tier"].map(lambda t: ctx.t(f"suppliers.tier_{t}") if t in TIER_PLAN else t),
+            tier=scorecard["tier"].map(lambda t: ctx.t(f"suppliers.tier_{t}") if t in TIERS else t),
             on_time_rate=scorecard["on_time_rate"] * 100,
             last_report_at=scorecard["last_report_at"].map(lambda t: fmt.ts(t, ctx.lang)),
             silent_for=scorecard["silent_hours"].map(lambda h: fmt.hours(h, ctx.lang)),

@@ -30,3 +30,27 @@ def header(name: str) -> str:
 def names(folder: str) -> list[str]:
     """Query names in a folder, sorted (migrations rely on the order)."""
     return sorted(f"{folder}/{p.stem}" for p in (ROOT / folder).glob("*.sql"))
+
+
+# ── the semantic layer ──────────────────────────────────────────────────────────────────────────
+LAYER = "kpi"
+FACTS = "kpi/_facts"
+
+
+@cache
+def layer() -> list[str]:
+    """The semantic layer's files in the order they must be created: the shared facts, then one
+    file per KPI (each `create or replace macro kpi_<name>`)."""
+    return [FACTS] + [n for n in names(LAYER) if n != FACTS]
+
+
+def kpi_names() -> list[str]:
+    return [n.split("/")[-1] for n in layer() if n != FACTS]
+
+
+def kpi_call(kpi: str) -> str:
+    """The statement that calls KPI `kpi`'s macro with bound parameters ($start, $end, $now, the
+    filters, $dimension, $bucket). Only a name of a file in queries/kpi/ is ever put into the SQL."""
+    if kpi not in kpi_names():
+        raise ValueError(f"unknown KPI {kpi!r}")
+    return load("semantic/call").replace("{macro}", f"kpi_{kpi}")

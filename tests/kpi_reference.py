@@ -167,10 +167,10 @@ def _match(df: pd.DataFrame, column: str, wanted) -> pd.Series:
 
 
 def orders_with_delivery(t: dict) -> pd.DataFrame:
-    """Each order with its newest outbound shipment (by updated_at)."""
+    """Each order with its newest outbound shipment (by updated_at, then shipment id)."""
     s = t["shipments"]
     s = s[(s["direction"] == "outbound") & s["order_id"].notna()]
-    s = s.sort_values("updated_at").groupby("order_id").tail(1)
+    s = s.sort_values(["updated_at", "shipment_id"]).groupby("order_id").tail(1)
     s = s[["order_id", "carrier", "shipped_at", "delivered_at"]]
     return t["orders"].merge(s, on="order_id", how="left")
 

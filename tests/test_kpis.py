@@ -17,8 +17,7 @@ from tower import kpis
 from tower.db import Database
 
 NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
-RESULT_SETS = [n for n in (queries.names("kpi") + queries.names("kpi/by") + queries.names("kpi/trend"))
-               if not kpis.is_kpi(n)]
+RESULT_SETS = queries.names("pages")  # the per-entity lists pages read over the layer's facts
 
 
 def approx_equal(sql_value, ref_value) -> bool:
@@ -185,12 +184,12 @@ def test_unknown_filter_value_gives_null(generated):
 
 @pytest.mark.parametrize("name", RESULT_SETS)
 def test_result_sets_run_on_empty_and_populated_databases(empty_db, generated, name):
-    extra = {"dimension": "carrier", "limit": 5, "bucket": "hour", **ALL_FILTERS}
+    counts = []
     for db, now in ((empty_db, NOW), (generated[0], generated[1])):
-        for chosen in ({}, extra):
-            p = {**params(now, start_h_ago=24), "dimension": "market", "limit": 5, "bucket": "day",
-                 **chosen}
-            assert isinstance(kpis.run(db, name, p), pd.DataFrame)
+        for chosen in ({}, ALL_FILTERS):
+            p = {**params(now, start_h_ago=24 * 7), "limit": 5, "po_id": "PO-1", **chosen}
+            counts.append(len(kpis.run(db, name, p)))
+    assert counts[:2] == [0, 0], "an empty database lists nothing"
 
 
 # ── breakdowns agree with the headline numbers ──────────────────────────────────────────────────
@@ -200,67 +199,86 @@ def test_breakdown_adds_up_to_the_headline(generated, name, dimension):
     db, now, _ = generated
     p = params(now, start_h_ago=24 * 6, market="US")
     headline, n = kpis.value(db, name, p)
-    rows = kpis.run(db, f"kpi/by/{name}_by_dimension", {**p, "dimension": dimension})
-    assert rows["n"].sum() == n
+    rows = kpis.breakdown(db, name, p, dimension)
+    assert n > 0 and rows["n"].sum() == n
     assert (rows["n"] * rows["value"]).sum() / n == pytest.approx(headline)
     assert rows["n"].is_monotonic_decreasing
+    for row in rows.itertuples():  # each part is the headline filtered to that value
+        if dimension != "warehouse" and row.dimension_value != "(unknown)":
+            assert kpis.value(db, name, {**p, dimension: row.dimension_value}) == (
+                pytest.approx(row.value), row.n)
 
 
 def test_breakdown_rejects_unknown_dimension_without_sql_injection(generated):
     db, now, _ = generated
-    p = {**params(now, start_h_ago=24 * 6), "dimension": "carrier; drop table orders"}
-    assert kpis.run(db, "kpi/by/on_time_rate_by_dimension", p).empty
+    p = params(now, start_h_ago=24 * 6)
+    with pytest.raises(ValueError, match="cannot be broken down"):
+        kpis.breakdown(db, "on_time_rate", p, "carrier; drop table orders")
+    with pytest.raises(ValueError, match="cannot be broken down"):
+        kpis.breakdown(db, "stockouts", p, "carrier")  # stock belongs to no carrier
+    # even called directly, the macro groups by a value it reads, never by SQL it is given
+    rows = db.df("select * from kpi_on_time_rate('-infinity', $now::timestamptz, "
+                 "dimension := 'carrier; drop table orders')", {"now": now})
+    assert list(rows["dimension_value"]) == ["(unknown)"]
     assert db.df("select count(*) as c from orders")["c"].iloc[0] > 0
 
 
 def test_delivery_speed_breakdown_matches_reference(generated):
     db, now, tables = generated
     p = params(now, start_h_ago=24 * 6)
-    rows = kpis.run(db, "kpi/by/delivery_speed_by_dimension", {**p, "dimension": "carrier"})
+    rows = kpis.breakdown(db, "delivery_speed_p90_hours", p, "carrier")
+    assert len(rows) > 1
     for row in rows.itertuples():
         want = ref.delivery_speed(tables, {**p, "carrier": row.dimension_value}, 0.9)
-        assert row.p90_hours == pytest.approx(want[0]) and row.n == want[1]
+        assert row.value == pytest.approx(want[0]) and row.n == want[1]
 
 
 def test_trend_buckets_add_up_to_the_window(generated):
     db, now, tables = generated
     start = (now - timedelta(days=5)).replace(hour=0, minute=0, second=0)
     p = {**params(now), "start": start}
-    for name in ("on_time_rate", "nps", "return_rate"):
-        daily = kpis.run(db, f"kpi/trend/{name}", {**p, "bucket": "day"})
-        hourly = kpis.run(db, f"kpi/trend/{name}", {**p, "bucket": "hour"})
+    for name in ("on_time_rate", "nps", "return_rate", "otif", "order_accuracy", "fill_rate"):
+        daily = kpis.trend(db, name, p, "day")
+        hourly = kpis.trend(db, name, p, "hour")
         n = kpis.value(db, name, p)[1]
-        assert daily["n"].sum() == n == hourly["n"].sum()
-        assert len(daily) == 6 and len(hourly) == 5 * 24 + 12
+        assert daily["n"].sum() == n == hourly["n"].sum(), name
+        # every bucket that has begun, quiet ones included (n = 0, no value); none after now
+        assert len(daily) == 6 and len(hourly) == 5 * 24 + 12, name
+        assert hourly.loc[hourly["n"] == 0, "value"].isna().all()
         day = daily.iloc[2]
         one_day = {**p, "start": day.bucket_start.to_pydatetime(),
                    "end": (day.bucket_start + pd.Timedelta(days=1)).to_pydatetime()}
-        if name == "return_rate":  # the trend's cohorts count every return opened by now
+        if name in ("return_rate", "otif", "order_accuracy", "fill_rate"):
+            # a trend's cohorts are judged with everything known now (returns opened, lines shipped
+            # since), a past window's as of its end: compare with the reference as of now
             cohort = ref._delivered(tables, one_day)
-            expected = 100.0 * cohort["order_id"].isin(ref._returned_ids(tables, pd.Timestamp(now))).mean()
+            if name == "return_rate":
+                expected = 100.0 * cohort["order_id"].isin(ref._returned_ids(tables, pd.Timestamp(now))).mean()
+            else:
+                continue
         else:
             expected = kpis.value(db, name, one_day)[0]
-        assert day.n > 0 and approx_equal(day.value, expected)
+        assert day.n > 0 and approx_equal(day.value, expected), name
 
 
 def test_sales_vs_forecast_hourly_matches_window_total(generated):
     db, now, _tables = generated
     start = now - timedelta(hours=30)  # NOW is on the hour, so hours align
     p = {**params(now), "start": start, "end": now + timedelta(hours=6)}
-    rows = kpis.run(db, "kpi/sales_vs_forecast_hourly", p)
-    assert len(rows) == 36 and rows["is_future"].sum() == 6
-    assert rows.loc[rows["is_future"], "units_sold"].isna().all()
-    assert rows.loc[rows["is_future"], "forecast_units"].notna().all()  # the plan is known ahead
+    rows = kpis.trend(db, "sales_vs_forecast", p, "hour")
+    assert len(rows) == 30, "hours that have begun, none of the future"
     total, n = kpis.value(db, "sales_vs_forecast", p)
-    past = rows[~rows["is_future"]]
-    assert past["units_sold"].sum() == n
-    assert 100 * n / past["forecast_units"].sum() == pytest.approx(total)
+    assert rows["units_sold"].sum() == n
+    assert 100 * n / rows["forecast_units"].sum() == pytest.approx(total)
+    plan = kpis.run(db, "pages/overview_forecast_by_hour", p)  # the plan is known ahead
+    assert len(plan) == 36 and plan["forecast_units"].head(30).tolist() == pytest.approx(
+        rows["forecast_units"].tolist())
 
 
 def test_stock_health_against_watermarks_and_history(generated):
     db, now, tables = generated
     p = params(now, start_h_ago=24, end_h_ago=20)
-    rows = kpis.run(db, "kpi/stock_health", p)
+    rows = kpis.run(db, "pages/stock_health", p)
     obs = tables["stock_observations"]
     as_of = now - timedelta(hours=20)
     latest = obs[obs["observed_at"] < as_of].sort_values("observed_at").groupby(
@@ -284,8 +302,8 @@ def test_stock_health_against_watermarks_and_history(generated):
 def test_skus_at_risk_are_the_soonest_to_run_out(generated):
     db, now, _ = generated
     p = {**params(now, start_h_ago=24), "limit": 3}
-    top = kpis.run(db, "kpi/skus_at_risk", p)
-    health = kpis.run(db, "kpi/stock_health", p)
+    top = kpis.run(db, "pages/overview_skus_at_risk", p)
+    health = kpis.run(db, "pages/stock_health", p)
     expected = health["hours_to_stockout"].dropna().sort_values().head(3)
     assert len(top) == 3
     assert list(top["hours_to_stockout"]) == pytest.approx(list(expected))
@@ -294,12 +312,12 @@ def test_skus_at_risk_are_the_soonest_to_run_out(generated):
 def test_intransit_mix_and_return_reasons_match_headlines(generated):
     db, now, _tables = generated
     p = params(now, start_h_ago=24 * 8)
-    mix = kpis.run(db, "kpi/intransit_status_mix", p)
+    mix = kpis.run(db, "pages/overview_intransit_mix", p)
     exceptions, in_transit = kpis.value(db, "exceptions", p)
     assert mix["shipments"].sum() == in_transit
     assert mix.set_index("tag").loc["Exception", "shipments"] == exceptions
     assert mix["share_pct"].sum() == pytest.approx(100)
-    reasons = kpis.run(db, "kpi/return_rate_by_reason", p)
+    reasons = kpis.run(db, "pages/customers_returns_by_reason", p)
     rate, delivered = kpis.value(db, "return_rate", p)
     assert (reasons["delivered_orders"] == delivered).all()
     assert reasons["rate_pct"].max() <= rate + 1e-9  # each reason is part of all returns
@@ -338,7 +356,7 @@ def test_po_progress_and_tier_share(empty_db):
         ],
     })
     p = params(NOW, start_h_ago=24 * 30)
-    rows = kpis.run(db, "kpi/po_progress", p).set_index("po_id")
+    rows = kpis.run(db, "pages/suppliers_po_progress", p).set_index("po_id")
     assert set(rows.index) == {"PO1", "PO2", "PO4"}
     assert rows.loc["PO1", "produced_pct"] == pytest.approx(20)
     assert rows.loc["PO1", "behind_points"] == pytest.approx(30)
@@ -347,15 +365,16 @@ def test_po_progress_and_tier_share(empty_db):
     assert n == 3 and value == pytest.approx(((20 - 50) + (100 - 100) + (100 - 100)) / 3)
     # a window starting after PO4 was due and finished: it drops out, unfinished PO2 stays
     later = params(NOW, start_h_ago=24)
-    assert set(kpis.run(db, "kpi/po_progress", later)["po_id"]) == {"PO1", "PO2"}
+    assert set(kpis.run(db, "pages/suppliers_po_progress", later)["po_id"]) == {"PO1", "PO2"}
     # ordered volume 1000 primary / 500 backup / 30 emergency (cancelled not counted) vs 70-20-10
     share, units = kpis.value(db, "tier_share", p)
     assert units == 1530
     shares = (100 * 1000 / 1530, 100 * 500 / 1530, 100 * 30 / 1530)
     assert share == pytest.approx(sum(abs(a - b) for a, b in zip(shares, (70, 20, 10))) / 2)
-    tiers = kpis.run(db, "kpi/tier_share_by_tier", p).set_index("tier")
-    assert tiers.loc["emergency", "units"] == 30 and tiers.loc["primary", "plan_pct"] == 70
+    tiers = kpis.breakdown(db, "tier_share", p, "tier").set_index("dimension_value")
+    assert tiers.loc["emergency", "n"] == 30 and tiers.loc["primary", "plan_pct"] == 70
     assert tiers["share_pct"].sum() == pytest.approx(100)
+    assert tiers.loc["backup", "value"] == pytest.approx(100 * 500 / 1530 - 20)
 
 
 def test_inventory_turnover_on_literal_rows(empty_db):
@@ -489,18 +508,25 @@ def test_every_kpi_header_is_complete():
     assert len(catalog) >= 18
     for k in catalog.values():
         assert k.unit in kpis.UNITS and k.better in ("higher", "lower"), k.name
-        assert k.label and k.label_zh and k.definition and k.grain and k.params, k.name
+        assert k.label and k.label_zh and k.definition and k.definition_zh and k.grain, k.name
         assert k.format_value(12.5) != "—" and k.format_value(None) == "—"
-        assert k.query == f"kpi/{k.name}" and "select" in k.sql
+        assert k.query == f"kpi/{k.name}" and f"create or replace macro kpi_{k.name}(" in k.sql
+        assert set(k.dimensions) <= set(kpis.DIMENSIONS)
 
 
-def test_every_query_binds_the_shared_filters_and_nothing_is_string_built():
-    for name in queries.names("kpi") + queries.names("kpi/by") + queries.names("kpi/trend"):
-        sql = queries.load(name)
-        used = kpis.referenced_params(sql)
-        assert {"start", "end", "now", "merchant", "channel", "market"} <= used, name
-        assert "{" not in sql.split("with params", 1)[1], name  # no templating in the body
-        assert queries.header(name).startswith("name:"), name
+def test_every_kpi_is_one_macro_with_the_common_signature():
+    """One file, one macro, one signature: the call template reaches every KPI the same way, and
+    nothing in a KPI file is templated or bound from outside (a macro takes values, not SQL)."""
+    signature = ("(window_start, as_of, merchant_filter := null, channel_filter := null,\n"
+                 "    market_filter := null, warehouse_filter := null, carrier_filter := null, "
+                 "dimension := null, bucket := null\n) as table")
+    for name in queries.kpi_names():
+        sql = queries.load(f"kpi/{name}")
+        assert sql.count("create or replace macro") == 1, name
+        assert f"create or replace macro kpi_{name}{signature}" in sql, name
+        assert not kpis.referenced_params(sql) and "{" not in sql.split(") as table", 1)[1], name
+    with pytest.raises(ValueError):
+        queries.kpi_call("on_time_rate(); drop table orders; --")
 
 
 # ── the glossary page ───────────────────────────────────────────────────────────────────────────
@@ -523,7 +549,9 @@ def test_glossary_lists_every_kpi_from_the_sql_headers(tower_env, tmp_path, lang
         assert k.meaning(lang) in text, k.name
     assert kpis.get("on_time_rate").format_value(target.green) in text
     codes = [c.value.strip() for c in at.code]
-    assert kpis.get("nps").sql.strip() in codes and queries.load("kpi/stock_health").strip() in codes
+    assert kpis.get("nps").sql.strip() in codes and queries.load("pages/stock_health").strip() in codes
+    # where each KPI is shown, derived from the surfaces that call it
+    assert ("Overview tiles" in text) == (lang == "en") and ("总览指标卡" in text) == (lang == "zh")
     assert ("越高越好" in text) == (lang == "zh") and ("higher is better" in text) == (lang == "en")
 
 

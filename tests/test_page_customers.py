@@ -1,13 +1,20 @@
 """Customers page (AppTest): headline KPIs, breakdowns and returns by reason equal direct pandas
 computations from the raw rows; trends are drawn; empty / failing states never raise."""
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
+from tower import kpis
 from tower.ui import fmt
+
+
+def label(name: str) -> str:
+    return kpis.get(name).label
 
 
 @pytest.fixture
@@ -52,6 +59,13 @@ def delivered_orders(rows, now) -> pd.DataFrame:
     return d
 
 
+def decode(array) -> list:
+    """Plotly's JSON may carry arrays as typed base64 ('bdata'); decode either form."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist()
+    return list(array)
+
+
 def nps(scores: pd.Series) -> float:
     return 100 * ((scores >= 9).sum() - (scores <= 6).sum()) / len(scores)
 
@@ -64,14 +78,20 @@ def test_headline_kpis_match_the_rows(tower_env, customer_db):
     d = delivered_orders(rows, now)
     assert len(d) == 3
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["On-time delivery"] == fmt.pct(d["on_time"].mean()) == "66.7%"
+    assert metrics[label("on_time_rate")] == fmt.pct(d["on_time"].mean()) == "66.7%"
     p50, p90 = d["hours"].quantile(0.5), d["hours"].quantile(0.9)
-    assert metrics["Delivery time p50 / p90"] == f"{p50:.1f} / {p90:.1f} h" == "38.0 / 39.6 h"
+    assert metrics[label("delivery_speed_p50_hours")] == f"{p50:.1f} h" == "38.0 h"
+    assert metrics[label("delivery_speed_p90_hours")] == f"{p90:.1f} h" == "39.6 h"
     scores = pd.DataFrame(rows["nps_responses"])["score"]
-    assert metrics["NPS"] == fmt.number(nps(scores), signed=True) == "-17"
-    assert any(c.value == f"n = {len(scores)} responses" for c in at.caption)
+    assert metrics[label("nps")] == fmt.number(nps(scores), signed=True) == "-17"
+    assert any(c.value.startswith(f"n = {len(scores)}: too few") for c in at.caption)
     returned = {r["order_id"] for r in rows["returns"] if r["status"] != "rejected"}
-    assert metrics["Return rate"] == fmt.pct(d["order_id"].isin(returned).mean()) == "33.3%"
+    assert metrics[label("return_rate")] == fmt.pct(d["order_id"].isin(returned).mean()) == "33.3%"
+    # OTIF: on time and no wrong-item/damaged return
+    bad = {r["order_id"] for r in rows["returns"]
+           if r["status"] != "rejected" and r["reason"] in ("wrong_item", "damaged")}
+    otif = (d["on_time"] & ~d["order_id"].isin(bad)).mean()
+    assert metrics[label("otif")] == fmt.pct(otif)
 
 
 def test_breakdown_by_carrier_and_market(tower_env, customer_db):
@@ -83,7 +103,7 @@ def test_breakdown_by_carrier_and_market(tower_env, customer_db):
     by_carrier = d.groupby("carrier")["on_time"].agg(["mean", "size"])
     for carrier, row in by_carrier.iterrows():
         assert table.loc[carrier, "on_time_rate"] == pytest.approx(100 * row["mean"])
-        assert table.loc[carrier, "delivered_n"] == row["size"]
+        assert table.loc[carrier, "on_time_rate_n"] == row["size"]
 
     at.radio(key="customers_dimension").set_value("market").run()
     assert not at.exception
@@ -101,20 +121,18 @@ def test_returns_by_reason_and_trends_are_drawn(tower_env, customer_db):
     at = open_app("pages/customers.py", window="7d")
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     trend = figs[0]
-    assert len(trend["data"]) == 6  # on-time, p50, NPS, returns, accuracy, p90
+    # one panel per customer KPI with a trend, titled by the layer's labels
+    assert [t["name"] for t in trend["data"]] == [kpis.get(n).label for n in kpis.CUSTOMERS]
+    on_time = next(t for t in trend["data"] if t["name"] == label("on_time_rate"))
+    d = delivered_orders(rows, now)
+    by_day = d.assign(day=d["delivered_at"].dt.floor("D")).groupby("day")["on_time"].mean() * 100
+    points = [v for v in decode(on_time["y"]) if v == v and v is not None]
+    assert points == pytest.approx(by_day.sort_index().tolist())
     reasons = figs[-1]["data"][0]
     assert list(reasons["y"]) == ["Damaged"]
-    d = delivered_orders(rows, now)
     damaged = {r["order_id"] for r in rows["returns"] if r["reason"] == "damaged"}
     rate = 100 * d["order_id"].isin(damaged).sum() / len(d)
-    x = reasons["x"]
-    if isinstance(x, dict):  # plotly's base64 arrays
-        import base64
-
-        import numpy as np
-
-        x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).tolist()
-    assert x[0] == pytest.approx(rate)
+    assert decode(reasons["x"])[0] == pytest.approx(rate)
 
 
 def test_hourly_trend_for_short_windows_and_chinese(tower_env, customer_db):
@@ -136,7 +154,7 @@ def test_failing_source_still_renders(tower_env, failing_db):
     tower_env(failing_db.path)
     at = open_app("pages/customers.py", window="7d")
     assert not at.exception
-    assert {m.label for m in at.metric} >= {"On-time delivery", "NPS"}
+    assert {m.label for m in at.metric} >= {label("on_time_rate"), label("nps")}
 
 
 def test_nps_on_the_synced_sandbox_world(tower_env, sandbox_db, tmp_path):
@@ -153,5 +171,5 @@ def test_nps_on_the_synced_sandbox_world(tower_env, sandbox_db, tmp_path):
                                                              "to": sandbox_db.now.date().isoformat()})
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["NPS"] == fmt.number(nps(scores), signed=True)
-    assert any(c.value == f"n = {len(scores):,} responses" for c in at.caption)
+    assert metrics[label("nps")] == fmt.number(nps(scores), signed=True)
+    assert any(c.value == f"n = {len(scores):,}" for c in at.caption)

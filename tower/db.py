@@ -2,6 +2,7 @@
 queries/schema/, and hands out cursors to threads. Analysts read a published snapshot instead."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from datetime import datetime, timezone
@@ -11,6 +12,9 @@ import duckdb
 import pandas as pd
 
 import queries
+
+
+log = logging.getLogger("tower.db")
 
 
 class DatabaseLocked(RuntimeError):
@@ -39,6 +43,7 @@ class Database:
             self.con.execute("set timezone = 'UTC'")
             return
         self.migrate()
+        self.install_layer()
         if str(path) == ":memory:":
             self.con.execute("set timezone = 'UTC'")
         else:
@@ -106,6 +111,21 @@ class Database:
                 raise
             applied.append(version)
         return applied
+
+    def install_layer(self) -> list[str]:
+        """(Re)create the semantic layer's macros (queries/kpi/). They are definitions, not data:
+        replacing them at every open keeps one version, the code's. A file that cannot be created
+        (a damaged database missing a table) is skipped and named in the log and the return value:
+        its KPI then fails alone, as an error on its tile, instead of the whole app."""
+        failed = []
+        cur = self.cursor()
+        for name in queries.layer():
+            try:
+                cur.execute(queries.load(name))
+            except duckdb.Error as e:
+                log.error("semantic layer: %s not installed: %s", name, e)
+                failed.append(name)
+        return failed
 
     # ── snapshot for analysts ───────────────────────────────────────────────────────────────────
     def snapshot(self, dest: str | os.PathLike) -> Path:

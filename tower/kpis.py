@@ -25,12 +25,28 @@ import queries
 
 TARGETS_PATH = Path(__file__).resolve().parent.parent / "config" / "kpis.toml"
 HEADER_KEYS = ("name", "label", "label_zh", "definition", "definition_zh", "unit", "grain", "better",
-               "format", "params", "returns", "caveat")
+               "format", "caveat", "dimensions", "buckets")
+# what a KPI can be broken down by (its header's `dimensions:` line names the ones it carries)
+DIMENSIONS = ("merchant", "channel", "market", "warehouse", "carrier", "supplier", "sku", "tier")
+BUCKETS = ("hour", "day")
 UNITS = ("pct", "count", "hours", "days", "ratio", "money", "score", "points")
 STATUSES = ("green", "yellow", "red")
 # the headline tiles of the war room, in display order
 WAR_ROOM = ("on_time_rate", "nps", "return_rate", "hours_to_stockout", "stockouts",
             "sales_vs_forecast", "shipments_past_eta", "exceptions")
+# the Customers page's headline, trends and breakdowns
+CUSTOMERS = ("on_time_rate", "otif", "delivery_speed_p50_hours", "delivery_speed_p90_hours", "nps", "csat",
+             "return_rate", "order_accuracy")
+SUPPLIERS = ("tier_share", "supplier_progress_vs_plan")
+# the KPIs the alert rules of the same name judge (queries/alerts/<name>.sql calls kpi_<name>)
+ALERTED = ("on_time_rate", "nps", "return_rate")
+# where each KPI is shown, for the glossary ("every surface calls the layer"); the CLI shows them all
+SURFACES = {"overview": WAR_ROOM, "customers": CUSTOMERS, "suppliers": SUPPLIERS, "alerts": ALERTED}
+
+
+def shown_on(name: str) -> list[str]:
+    """The surfaces that show KPI `name` (the CLI and the SQL console reach every KPI)."""
+    return [surface for surface, names in SURFACES.items() if name in names] + ["cli"]
 
 
 class TargetsError(ValueError):
@@ -49,13 +65,14 @@ class Kpi:
     better: str             # "higher" | "lower"
     format: str             # str.format spec for the value, e.g. "{:.1f}%"
     definition_zh: str = ""
-    params: str = ""
-    returns: str = ""
     caveat: str = ""
-    query: str = ""         # name for queries.load / db.query, e.g. "kpi/on_time_rate"
+    dimensions: tuple[str, ...] = ()   # what it can be broken down by
+    buckets: bool = False              # whether it has an hourly/daily trend (a window KPI)
+    query: str = ""                    # its file, e.g. "kpi/on_time_rate" (the macro's definition)
 
     @property
     def sql(self) -> str:
+        """The macro's definition (for the glossary)."""
         return queries.load(self.query)
 
     def title(self, lang: str = "en") -> str:
@@ -111,9 +128,10 @@ def catalog() -> dict[str, Kpi]:
             grain=fields.get("grain", ""),
             better=fields["better"],
             format=fields.get("format", "{:,.2f}"),
-            params=fields.get("params", ""),
-            returns=fields.get("returns", ""),
             caveat=fields.get("caveat", ""),
+            dimensions=tuple(d for d in re.findall(r"[a-z]+", fields.get("dimensions", "").split("(")[0])
+                             if d in DIMENSIONS),
+            buckets=fields.get("buckets", "none").split()[0].strip(",") != "none",
             query=query_name,
         )
     return found
@@ -145,6 +163,48 @@ def run(db, query_name: str, params: dict) -> pd.DataFrame:
     return db.df(sql, bind(sql, params))
 
 
+def frame(db, name: str, params: dict, dimension: str | None = None,
+          bucket: str | None = None) -> pd.DataFrame:
+    """Call KPI `name`'s macro: columns dimension_value, bucket_start, value, n (and any extras the
+    KPI returns), one row per group. No rows when nothing counted."""
+    kpi = get(name)
+    if dimension is not None and dimension not in kpi.dimensions:
+        raise ValueError(f"{name} cannot be broken down by {dimension!r} "
+                         f"(it can by: {', '.join(kpi.dimensions) or 'nothing'})")
+    if bucket is not None and (bucket not in BUCKETS or not kpi.buckets):
+        raise ValueError(f"{name} has no {bucket!r} trend")
+    sql = queries.kpi_call(name)
+    return db.df(sql, bind(sql, {**params, "dimension": dimension, "bucket": bucket}))
+
+
+def breakdown(db, name: str, params: dict, dimension: str) -> pd.DataFrame:
+    """One row per value of `dimension` (dimension_value, value, n), the most observed first."""
+    df = frame(db, name, params, dimension=dimension).drop(columns="bucket_start")
+    return df.sort_values(["n", "dimension_value"], ascending=[False, True], ignore_index=True)
+
+
+def trend(db, name: str, params: dict, bucket: str = "hour") -> pd.DataFrame:
+    """One row per UTC bucket of the window (bucket_start, value, n), quiet buckets included with
+    n = 0 and no value, so a gap shows as a gap and never as a zero."""
+    df = frame(db, name, params, bucket=bucket).drop(columns="dimension_value")
+    start, end = params.get("start"), min(x for x in (params.get("end"), params.get("now")) if x)
+    if start is None and not df.empty:
+        start = df["bucket_start"].min()
+    if start is None:
+        return df
+    freq = "h" if bucket == "hour" else "D"
+    first = pd.Timestamp(start).tz_convert("UTC").floor(freq)
+    # only buckets that have begun: a bucket after now is the future, not a quiet hour
+    grid = pd.DataFrame({"bucket_start": pd.date_range(first, pd.Timestamp(end).tz_convert("UTC"),
+                                                       freq=freq, inclusive="left")})
+    if not grid.empty and grid["bucket_start"].iloc[-1] + pd.Timedelta(1, freq) < pd.Timestamp(end):
+        grid = grid  # the grid already reaches the last partial bucket
+    df["bucket_start"] = pd.to_datetime(df["bucket_start"], utc=True)
+    out = grid.merge(df, on="bucket_start", how="left")
+    out["n"] = out["n"].fillna(0).astype("int64")
+    return out
+
+
 def _clean(x) -> float | None:
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return None
@@ -156,8 +216,11 @@ def _clean(x) -> float | None:
 
 
 def value(db, name: str, params: dict) -> tuple[float | None, int]:
-    """(value, n) of one KPI; value None when there is no data."""
-    row = run(db, get(name).query, params).iloc[0]
+    """(value, n) of one KPI over the whole window; value None when there is no data."""
+    df = frame(db, name, params)
+    if df.empty:
+        return None, 0
+    row = df.iloc[0]
     n = _clean(row.get("n"))
     return _clean(row.get("value")), int(n or 0)
 

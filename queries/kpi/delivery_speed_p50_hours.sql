@@ -8,34 +8,13 @@
 -- grain: one row for the window; orders delivered in [start, min(end, now))
 -- better: lower
 -- format: {:.1f} h
--- params: start, end, now, merchant, channel, market, warehouse, carrier (NULL = all)
--- returns: value (hours, NULL without deliveries), n (delivered orders)
-with params as (
-    select
-        coalesce($start::timestamptz, '-infinity'::timestamptz) as window_start,
-        least($end::timestamptz, $now::timestamptz)             as as_of,
-        $merchant::text  as merchant,
-        $channel::text   as channel,
-        $market::text    as market,
-        $warehouse::text as warehouse,
-        $carrier::text   as carrier
-),
-
--- orders delivered in [window_start, as_of) (queries/schema/004_shared_macros.sql)
-delivered as (
-    select date_diff('microsecond', o.created_at, o.delivered_at) / 3600e6 as hours
-    -- the bound values go straight in, so DuckDB folds them to constants
-    from orders_delivered_between(
-        coalesce($start::timestamptz, '-infinity'::timestamptz),
-        least($end::timestamptz, $now::timestamptz),
-        $merchant::text, $channel::text, $market::text, $warehouse::text, $carrier::text
-    ) o
-    where o.created_at is not null
-),
-
-final as (
-    select quantile_cont(hours, 0.50) as value, count(*) as n
-    from delivered
-)
-
-select * from final
+-- dimensions: merchant, channel, market, warehouse, carrier
+-- buckets: hour, day (by delivery time)
+create or replace macro kpi_delivery_speed_p50_hours(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+select dimension_value, kpi_bucket(bucket, delivered_at) as bucket_start,
+    quantile_cont(hours_to_deliver, 0.50) as value, count(*) as n
+from order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
+where delivered_at >= window_start and hours_to_deliver is not null
+group by all;

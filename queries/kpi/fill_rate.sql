@@ -9,45 +9,16 @@
 -- grain: one row for the window; order lines of orders created in [start, min(end, now))
 -- better: higher
 -- format: {:.1f}%
--- params: start, end, now, merchant, channel, market, warehouse (NULL = all)
--- returns: value (percent 0–100, NULL without orders), n (units ordered and judged)
-with params as (
-    select
-        coalesce($start::timestamptz, '-infinity'::timestamptz) as window_start,
-        least($end::timestamptz, $now::timestamptz)             as as_of,
-        $merchant::text  as merchant,
-        $channel::text   as channel,
-        $market::text    as market,
-        $warehouse::text as warehouse
-),
-
-lines as (
-    select
-        l.quantity,
-        o.fulfilled_at is not null and o.fulfilled_at < p.as_of as shipped,
-        o.cancelled_at is not null and o.cancelled_at < p.as_of as cancelled,
-        o.created_at >= p.as_of - interval 48 hour as within_handling_time
-    from order_lines l
-    join orders o using (order_id)
-    cross join params p
-    where o.created_at >= p.window_start
-      and o.created_at < p.as_of
-      and (p.merchant is null or o.merchant_id = p.merchant)
-      and (p.channel is null or o.channel = p.channel)
-      and (p.market is null or o.market = p.market)
-      and (p.warehouse is null or o.warehouse_id = p.warehouse)
-),
-
-judged as (
-    select * from lines
-    where shipped or cancelled or not within_handling_time
-),
-
-final as (
-    select
-        100.0 * coalesce(sum(quantity) filter (where shipped), 0) / nullif(sum(quantity), 0) as value,
-        coalesce(sum(quantity), 0)::bigint as n
-    from judged
-)
-
-select * from final
+-- dimensions: merchant, channel, market, warehouse, sku
+-- buckets: hour, day (by order time)
+create or replace macro kpi_fill_rate(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+-- lines still inside the 48 h handling time and neither shipped nor cancelled are not judged yet
+select dimension_value, kpi_bucket(bucket, created_at) as bucket_start,
+    100.0 * coalesce(sum(quantity) filter (where fulfilled), 0) / nullif(sum(quantity), 0) as value,
+    coalesce(sum(quantity), 0)::bigint as n
+from line_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, dimension)
+where created_at >= window_start
+  and (fulfilled or cancelled or created_at < as_of - interval 48 hour)
+group by all;

@@ -8,52 +8,15 @@
 -- grain: one row: stock as of min(end, now); sales in the 4 hours before it; min over pairs
 -- better: higher
 -- format: {:.1f} h
--- params: start (unused: a state), end, now, market (the warehouse's), warehouse; merchant and
---   channel do not apply (stock and its drain are shared)
--- returns: value (hours, NULL when no stocked pair sold in 4 h), n (stocked pairs that are selling)
-with params as (
-    select
-        least($end::timestamptz, $now::timestamptz) as as_of,
-        $start::timestamptz as window_start,  -- unused: a state, not a window
-        $merchant::text  as merchant,         -- unused: stock is shared
-        $channel::text   as channel,          -- unused: stock is shared
-        $market::text    as market,
-        $warehouse::text as warehouse
-),
-
-stock_as_of as (
-    select o.sku, o.warehouse_id, o.available
-    from stock_observations o
-    cross join params p
-    left join warehouses w using (warehouse_id)
-    where o.observed_at < p.as_of
-      and (p.market is null or w.market = p.market)
-      and (p.warehouse is null or o.warehouse_id = p.warehouse)
-    qualify row_number() over (partition by o.sku, o.warehouse_id order by o.observed_at desc) = 1
-),
-
-pace as (
-    select l.sku, o.warehouse_id, sum(l.quantity) / 4.0 as units_per_hour
-    from order_lines l
-    join orders o using (order_id)
-    cross join params p
-    where o.created_at >= p.as_of - interval 4 hour
-      and o.created_at < p.as_of
-      and (o.cancelled_at is null or o.cancelled_at >= p.as_of)
-    group by all
-),
-
-runway as (
-    select s.available / k.units_per_hour as hours
-    from stock_as_of s
-    join pace k using (sku, warehouse_id)
-    where s.available > 0
-      and k.units_per_hour > 0
-),
-
-final as (
-    select min(hours) as value, count(*) as n
-    from runway
-)
-
-select * from final
+-- dimensions: market, warehouse, sku
+-- buckets: none (a state as of the moment)
+create or replace macro kpi_hours_to_stockout(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+select kpi_group(dimension, null, null, market, warehouse_id, null, null, sku) as dimension_value,
+    null::timestamptz as bucket_start,
+    min(hours_to_stockout) as value, count(*) as n
+from stock_health_at(as_of, market_filter)
+where (warehouse_filter is null or warehouse_id = warehouse_filter)
+  and available > 0 and units_per_hour > 0
+group by all;

@@ -9,37 +9,26 @@
 -- grain: one row for the window [start, min(end, now)); stock value from the history at both ends
 -- better: higher
 -- format: {:.1f}×
--- params: start (required), end, now, market (the warehouse's), warehouse; merchant and channel do
---   not apply (stock is shared)
--- returns: value (turns per year, NULL without a start, sales or stock), n (units sold)
-with params as (
-    select
-        $start::timestamptz                          as window_start,
-        least($end::timestamptz, $now::timestamptz)  as as_of,
-        $merchant::text  as merchant,  -- unused: stock is shared
-        $channel::text   as channel,   -- unused: stock is shared
-        $market::text    as market,
-        $warehouse::text as warehouse
-),
-
-moments as (
-    select 'start' as moment, window_start as moment_at from params
+-- dimensions: none (stock value at both ends of the window)
+-- buckets: none
+create or replace macro kpi_inventory_turnover(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+-- needs a real start: a turnover over "all time" means nothing
+with moments as (
+    select 'start' as moment, window_start as moment_at
     union all
-    select 'end', as_of from params
+    select 'end', as_of
 ),
 
--- stock at each moment: the latest observation before it per pair
 stock_at as (
     select m.moment, o.sku, greatest(o.available, 0) as available
     from moments m
     join stock_observations o on o.observed_at < m.moment_at
-    cross join params p
     left join warehouses w on w.warehouse_id = o.warehouse_id
-    where (p.market is null or w.market = p.market)
-      and (p.warehouse is null or o.warehouse_id = p.warehouse)
-    qualify row_number() over (
-        partition by m.moment, o.sku, o.warehouse_id order by o.observed_at desc
-    ) = 1
+    where (market_filter is null or w.market = market_filter)
+      and (warehouse_filter is null or o.warehouse_id = warehouse_filter)
+    qualify row_number() over (partition by m.moment, o.sku, o.warehouse_id order by o.observed_at desc) = 1
 ),
 
 stock_value as (
@@ -51,26 +40,19 @@ stock_value as (
 ),
 
 sold as (
-    select sum(l.quantity * k.unit_cost) as cogs, sum(l.quantity) as units
-    from order_lines l
-    join orders o using (order_id)
-    join skus k on k.sku = l.sku
-    cross join params p
-    left join warehouses w on w.warehouse_id = o.warehouse_id
-    where o.created_at >= p.window_start
-      and o.created_at < p.as_of
-      and (o.cancelled_at is null or o.cancelled_at >= p.as_of)
-      and (p.market is null or w.market = p.market)
-      and (p.warehouse is null or o.warehouse_id = p.warehouse)
-),
-
-final as (
-    select
-        -- a moment with no observation yet is unknown, not empty: average what is known
-        s.cogs::double / nullif(coalesce((v.at_start + v.at_end) / 2, v.at_start, v.at_end), 0)
-            * 365 * 86400e6 / nullif(date_diff('microsecond', p.window_start, p.as_of), 0) as value,
-        coalesce(s.units, 0)::bigint as n
-    from sold s, stock_value v, params p
+    select sum(quantity * unit_cost) as cogs, sum(quantity) as units
+    from line_facts(as_of, null, null, null, warehouse_filter, null)
+    where created_at >= window_start
+      and not cancelled
+      and (market_filter is null or warehouse_market = market_filter)
 )
 
-select * from final
+select
+    null::text as dimension_value,
+    null::timestamptz as bucket_start,
+    -- a moment with no observation yet is unknown, not empty: average what is known
+    s.cogs::double / nullif(coalesce((v.at_start + v.at_end) / 2, v.at_start, v.at_end), 0)
+        * 365 * 86400e6 / nullif(date_diff('microsecond', window_start, as_of), 0) as value,
+    coalesce(s.units, 0)::bigint as n
+from sold s, stock_value v
+where isfinite(window_start);

@@ -8,52 +8,40 @@
 -- grain: one row for the window [start, min(end, now)); all SKUs, forecast per sku × market × hour
 -- better: higher
 -- format: {:.0f}%
--- params: start, end, now, market; merchant and channel do not apply (the forecast is for the
---   whole market)
--- returns: value (percent, NULL without a forecast), n (units sold), units_sold, forecast_units
-with params as (
-    select
-        coalesce($start::timestamptz, '-infinity'::timestamptz) as window_start,
-        least($end::timestamptz, $now::timestamptz)             as as_of,
-        $merchant::text as merchant,  -- unused: forecasts are per market
-        $channel::text  as channel,   -- unused: forecasts are per market
-        $market::text   as market
+-- dimensions: market, sku
+-- buckets: hour, day (the forecast prorated to the elapsed part of each bucket)
+create or replace macro kpi_sales_vs_forecast(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+with sold as (
+    select dimension_value, kpi_bucket(bucket, created_at) as bucket_start, sum(quantity) as units
+    from line_facts(as_of, null, null, market_filter, null, dimension)
+    where created_at >= window_start and not cancelled
+    group by all
 ),
 
-sold as (
-    select sum(l.quantity) as units
-    from order_lines l
-    join orders o using (order_id)
-    cross join params p
-    where o.created_at >= p.window_start
-      and o.created_at < p.as_of
-      and (o.cancelled_at is null or o.cancelled_at >= p.as_of)
-      and (p.market is null or o.market = p.market)
-),
-
--- each forecast hour counts for the fraction of it inside the window
 forecast as (
-    select sum(
-        f.units * date_diff(
-            'microsecond',
-            greatest(f.period_start, p.window_start),
-            least(f.period_start + interval 1 hour, p.as_of)
-        ) / 3600e6
-    ) as units
-    from forecasts f
-    cross join params p
-    where f.period_start < p.as_of
-      and f.period_start + interval 1 hour > p.window_start
-      and (p.market is null or f.market = p.market)
-),
-
-final as (
+    -- each forecast hour counts for the part of it inside [window_start, as_of)
     select
-        100.0 * coalesce(s.units, 0) / nullif(f.units, 0) as value,
-        coalesce(s.units, 0)::bigint as n,
-        coalesce(s.units, 0)::bigint as units_sold,
-        f.units as forecast_units
-    from sold s, forecast f
+        kpi_group(dimension, null, null, f.market, null, null, null, f.sku) as dimension_value,
+        kpi_bucket(bucket, f.period_start) as bucket_start,
+        sum(f.units * date_diff('microsecond', greatest(f.period_start, window_start),
+            least(f.period_start + interval 1 hour, as_of)) / 3600e6) as units
+    from forecasts f
+    where f.period_start < as_of
+      and f.period_start + interval 1 hour > window_start
+      and (market_filter is null or f.market = market_filter)
+    group by all
 )
 
-select * from final
+select
+    coalesce(s.dimension_value, f.dimension_value) as dimension_value,
+    coalesce(s.bucket_start, f.bucket_start) as bucket_start,
+    100.0 * coalesce(s.units, 0) / nullif(f.units, 0) as value,
+    coalesce(s.units, 0)::bigint as n,
+    coalesce(s.units, 0)::bigint as units_sold,
+    f.units as forecast_units
+from sold s
+full join forecast f
+    on s.dimension_value is not distinct from f.dimension_value
+   and s.bucket_start is not distinct from f.bucket_start;

@@ -8,36 +8,14 @@
 -- grain: one row: the state as of min(end, now) over sku × warehouse pairs
 -- better: lower
 -- format: {:,.0f}
--- params: start (unused: a state), end, now, market (the warehouse's), warehouse; merchant and
---   channel do not apply (stock is shared by every merchant and channel)
--- returns: value (pairs out of stock, NULL without stock data), n (pairs observed)
-with params as (
-    select
-        least($end::timestamptz, $now::timestamptz) as as_of,
-        $start::timestamptz as window_start,  -- unused: a state, not a window
-        $merchant::text  as merchant,         -- unused: stock is shared
-        $channel::text   as channel,          -- unused: stock is shared
-        $market::text    as market,
-        $warehouse::text as warehouse
-),
-
--- latest observation before as_of per pair (the history, not stock_current, so replay works)
-stock_as_of as (
-    select o.sku, o.warehouse_id, o.available
-    from stock_observations o
-    cross join params p
-    left join warehouses w using (warehouse_id)
-    where o.observed_at < p.as_of
-      and (p.market is null or w.market = p.market)
-      and (p.warehouse is null or o.warehouse_id = p.warehouse)
-    qualify row_number() over (partition by o.sku, o.warehouse_id order by o.observed_at desc) = 1
-),
-
-final as (
-    select
-        case when count(*) > 0 then count(*) filter (where available <= 0) end as value,
-        count(*) as n
-    from stock_as_of
-)
-
-select * from final
+-- dimensions: market, warehouse, sku
+-- buckets: none (a state as of the moment)
+create or replace macro kpi_stockouts(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+select kpi_group(dimension, null, null, market, warehouse_id, null, null, sku) as dimension_value,
+    null::timestamptz as bucket_start,
+    count(*) filter (where available <= 0) as value, count(*) as n
+from stock_health_at(as_of, market_filter)
+where warehouse_filter is null or warehouse_id = warehouse_filter
+group by all;

@@ -9,56 +9,54 @@
 -- grain: one row for the window; PO units ordered in [start, min(end, now))
 -- better: lower
 -- format: {:.1f} pts
--- params: start, end, now, market (destination warehouse's), warehouse (destination); merchant and
---   channel do not apply (POs are per supplier)
--- returns: value (points 0–100, NULL without POs), n (units ordered), primary_pct, backup_pct,
---   emergency_pct (actual shares in percent)
-with params as (
-    select
-        coalesce($start::timestamptz, '-infinity'::timestamptz) as window_start,
-        least($end::timestamptz, $now::timestamptz)             as as_of,
-        $merchant::text  as merchant,  -- unused: POs are per supplier
-        $channel::text   as channel,   -- unused: POs are per supplier
-        $market::text    as market,
-        $warehouse::text as warehouse
-),
-
-plan as (
+-- dimensions: tier (one row per tier, plan tiers always listed: value = share − plan in points,
+--   n = units, with share_pct and plan_pct)
+-- buckets: none
+create or replace macro kpi_tier_share(window_start, as_of, merchant_filter := null, channel_filter := null,
+    market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
+) as table
+with plan as (
     select * from (values ('primary', 70.0), ('backup', 20.0), ('emergency', 10.0)) t(tier, plan_pct)
 ),
 
 volume as (
     select coalesce(s.tier, 'unknown') as tier, sum(po.quantity_ordered) as units
     from purchase_orders po
-    cross join params p
     left join suppliers s using (supplier_id)
     left join warehouses w on w.warehouse_id = po.warehouse_id
-    where po.ordered_at >= p.window_start
-      and po.ordered_at < p.as_of
+    where po.ordered_at >= window_start
+      and po.ordered_at < as_of
       and coalesce(po.status, '') <> 'cancelled'
-      and (p.market is null or w.market = p.market)
-      and (p.warehouse is null or po.warehouse_id = p.warehouse)
+      and (market_filter is null or w.market = market_filter)
+      and (warehouse_filter is null or po.warehouse_id = warehouse_filter)
     group by all
 ),
 
--- a tier outside the plan (or unknown) is planned at 0%
 shares as (
     select
         coalesce(v.tier, plan.tier) as tier,
         coalesce(plan.plan_pct, 0) as plan_pct,
+        coalesce(v.units, 0) as units,
         100.0 * coalesce(v.units, 0) / nullif(sum(v.units) over (), 0) as share_pct
     from volume v
     full outer join plan using (tier)
-),
-
-final as (
-    select
-        sum(abs(share_pct - plan_pct)) / 2 as value,
-        coalesce((select sum(units) from volume), 0)::bigint as n,
-        max(share_pct) filter (where tier = 'primary') as primary_pct,
-        max(share_pct) filter (where tier = 'backup') as backup_pct,
-        max(share_pct) filter (where tier = 'emergency') as emergency_pct
-    from shares
 )
 
-select * from final
+-- the whole mix: half the absolute gaps are the points of volume that would have to move
+select
+    null::text as dimension_value,
+    null::timestamptz as bucket_start,
+    sum(abs(share_pct - plan_pct)) / 2 as value,
+    sum(units)::bigint as n,
+    null::double as share_pct,
+    null::double as plan_pct
+from shares
+where dimension is null
+having sum(units) > 0
+
+union all
+
+-- its parts, for the by-tier chart
+select tier, null::timestamptz, share_pct - plan_pct, units::bigint, share_pct, plan_pct
+from shares
+where dimension = 'tier';

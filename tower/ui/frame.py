@@ -3,8 +3,8 @@
 Pages do:
     from tower.ui.frame import context
     ctx = context()
-    df = ctx.query("kpi/on_time_rate")           # queries/kpi/on_time_rate.sql, params bound
-    st.metric(ctx.t("mypage.title"), fmt.pct(df.rate[0], ctx.lang))
+    df = ctx.query("pages/stock_health")                 # queries/pages/stock_health.sql, params bound
+    trend = ctx.kpi("on_time_rate", bucket="hour")       # a KPI of the semantic layer (tower.kpis)
 and for parts that refresh on their own (wall screens):
     frame.live(lambda ctx: draw(ctx), key="stock_live")   # re-runs every ?refresh= seconds
 
@@ -24,6 +24,7 @@ import pandas as pd
 import streamlit as st
 
 import queries
+from tower import kpis
 from tower.ui import filters as filters_mod
 from tower.ui import fmt, i18n, kiosk
 from tower.ui.filters import Filters, ViewState
@@ -70,6 +71,18 @@ class Context:
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
             return pd.DataFrame()
 
+    def kpi(self, name: str, *, dimension: str | None = None, bucket: str | None = None,
+            **extra) -> pd.DataFrame:
+        """KPI `name` of the semantic layer for the filters: broken down by `dimension`
+        (dimension_value, value, n) or as a trend by `bucket` (bucket_start, value, n, gaps kept).
+        Cached and failure-safe like `query`."""
+        try:
+            return _cached_kpi(str(self.db.path), name, dimension, bucket, self.params(**extra), self.db)
+        except Exception as e:  # noqa: BLE001 - a broken KPI shows as an empty state, not a crash
+            log.warning("kpi %s failed: %s", name, e)
+            st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
+            return pd.DataFrame()
+
     @property
     def scale(self) -> float:
         """Chart size multiplier from ?scale= (wall screens); 1 by default."""
@@ -97,6 +110,15 @@ def _cached_query(db_key: str, name: str, params: dict, _db) -> pd.DataFrame:
     # db_key keeps results of different database files apart; _db stays out of the cache key.
     sql = queries.load(name)
     return _db.df(sql, bind(sql, params))
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=2000)
+def _cached_kpi(db_key: str, name: str, dimension, bucket, params: dict, _db) -> pd.DataFrame:
+    if dimension:
+        return kpis.breakdown(_db, name, params, dimension)
+    if bucket:
+        return kpis.trend(_db, name, params, bucket)
+    return kpis.frame(_db, name, params)
 
 
 def runtime():
@@ -306,13 +328,9 @@ def _alert_banner(ctx: Context) -> None:
 
 
 # KPI tiles come from tower.kpis (the single source of KPI values and RAG status). The frame must
-# still run when that module or one of its queries is broken, so failures become "no tiles".
+# still run when one of its queries is broken, so failures become "no tiles".
 def kpi_tiles(ctx: Context, names=None) -> list:
     """War-room KPI tiles (tower.kpis.Tile) for ctx's filters, cached like queries."""
-    try:
-        from tower import kpis
-    except ImportError:
-        return []
     names = tuple(names or kpis.WAR_ROOM)
     try:
         return _cached_tiles(str(ctx.db.path), names, ctx.params(), ctx.db)
@@ -324,8 +342,6 @@ def kpi_tiles(ctx: Context, names=None) -> list:
 
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=500)
 def _cached_tiles(db_key: str, names: tuple, params: dict, _db) -> list:
-    from tower import kpis
-
     return kpis.tiles(_db, names, params)
 
 

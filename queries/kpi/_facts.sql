@@ -1,0 +1,417 @@
+-- The semantic layer's shared facts: what happened to each order, survey answer, PO and stock pair
+-- as known at a moment, with every dimension a KPI can be filtered or broken down by. Each KPI in
+-- this folder is one table macro `kpi_<name>` that selects from these facts and adds only its own
+-- aggregate; tiles, trends, breakdowns, alerts, the retro, the report and the CLI all call the KPI
+-- macros (tower/kpis.py), so a definition lives in exactly one place.
+--
+-- Conventions. Arguments are values (NULL filter = all); the caller casts them
+-- (`$as_of::timestamptz`, `$market::text`) so their types are fixed. Parameters carry a suffix
+-- (`_filter`, `as_of`, …) so they can never shadow a column. Everything is "as of" a moment: nothing
+-- recorded at or after `as_of` counts, so replaying a past moment shows what was known then.
+-- This file is applied before the KPI files (tower/db.py installs the layer at every open).
+
+
+-- ─── grouping ────────────────────────────────────────────────────────────────────────────────────
+-- kpi_group(dimension, merchant, channel, market, warehouse, carrier, supplier, sku): the value a
+--   row is broken down by, chosen by name, never by building SQL from input. NULL dimension = one
+--   group (NULL); a dimension a fact does not carry groups as '(unknown)'.
+create or replace macro kpi_group(dimension, merchant, channel, market, warehouse, carrier, supplier, sku) as
+    case
+        when dimension is null then null
+        else coalesce(case dimension
+            when 'merchant' then merchant
+            when 'channel' then channel
+            when 'market' then market
+            when 'warehouse' then warehouse
+            when 'carrier' then carrier
+            when 'supplier' then supplier
+            when 'sku' then sku
+        end, '(unknown)')
+    end;
+
+-- kpi_bucket(bucket, event_at): the UTC hour or day a fact falls in ('hour' | 'day'); NULL = no trend.
+create or replace macro kpi_bucket(bucket, event_at) as
+    case when bucket in ('hour', 'day') then date_trunc(bucket, event_at) end;
+
+-- ─── orders ──────────────────────────────────────────────────────────────────────────────────────
+-- orders_with_delivery: each order with the outbound shipment that carries it (delivery time,
+--   carrier, status): its newest by updated_at, ties broken by shipment id so every reader picks
+--   the same one (first created in queries/schema/001_core.sql).
+create or replace view orders_with_delivery as
+select o.*, s.shipment_id, s.carrier, s.tag as shipment_tag, s.shipped_at, s.delivered_at, s.eta
+from orders o
+left join (
+    select * from shipments
+    where direction = 'outbound' and order_id is not null
+    qualify row_number() over (partition by order_id order by updated_at desc, shipment_id desc) = 1
+) s using (order_id);
+
+
+-- order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter,
+--   carrier_filter, dimension): one row per order created before as_of, with what was known of it
+--   then and the value of the breakdown dimension.
+-- Columns: dimension_value, order_id, merchant_id, channel, market, warehouse_id, carrier, created_at,
+--   shipped_at (shipped, else fulfilled; NULL if after as_of), delivered_at (NULL if after as_of),
+--   promised_delivery_at, on_time (delivered by the promise; NULL undelivered or without promise),
+--   returned (a return not rejected, opened before as_of), inaccurate (such a return for a wrong or
+--   damaged item), cancelled, hours_to_deliver (order → delivered), shipping_cost_usd (in the
+--   reporting currency, USD).
+create or replace macro order_facts(
+    as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension
+) as table
+with returned as (
+    select
+        r.order_id,
+        true as returned,
+        bool_or(r.reason in ('wrong_item', 'damaged')) as inaccurate
+    from returns r
+    where r.created_at < as_of
+      and coalesce(r.status, '') <> 'rejected'
+    group by r.order_id
+),
+
+known as (
+    select
+        o.order_id, o.merchant_id, o.channel, o.market, o.warehouse_id, o.carrier,
+        o.created_at, o.promised_delivery_at, o.shipping_cost, o.currency,
+        case when coalesce(o.shipped_at, o.fulfilled_at) < as_of
+            then coalesce(o.shipped_at, o.fulfilled_at) end as shipped_at,
+        case when o.delivered_at < as_of then o.delivered_at end as delivered_at,
+        o.cancelled_at is not null and o.cancelled_at < as_of as cancelled
+    from orders_with_delivery o
+    where o.created_at < as_of
+      and (merchant_filter is null or o.merchant_id = merchant_filter)
+      and (channel_filter is null or o.channel = channel_filter)
+      and (market_filter is null or o.market = market_filter)
+      and (warehouse_filter is null or o.warehouse_id = warehouse_filter)
+      and (carrier_filter is null or o.carrier = carrier_filter)
+)
+
+select
+    kpi_group(dimension, k.merchant_id, k.channel, k.market, k.warehouse_id, k.carrier, null, null)
+        as dimension_value,
+    k.order_id, k.merchant_id, k.channel, k.market, k.warehouse_id, k.carrier,
+    k.created_at, k.shipped_at, k.delivered_at, k.promised_delivery_at,
+    k.delivered_at <= k.promised_delivery_at as on_time,
+    coalesce(r.returned, false) as returned,
+    coalesce(r.inaccurate, false) as inaccurate,
+    k.cancelled,
+    date_diff('microsecond', k.created_at, k.delivered_at) / 3600e6 as hours_to_deliver,
+    -- the rate in force on the order's day (config/fx_rates.csv); an unknown currency gives NULL,
+    -- never an amount averaged in as if it were USD
+    case when upper(k.currency) = 'USD' then k.shipping_cost::double
+         else k.shipping_cost::double * fx.rate_to_reporting end as shipping_cost_usd
+from known k
+left join returned r using (order_id)
+asof left join fx_rates fx on fx.currency = upper(k.currency) and k.created_at::date >= fx.valid_from;
+
+
+-- ─── order lines ────────────────────────────────────────────────────────────────────────────────
+-- line_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, dimension):
+--   one row per order line of orders created before as_of.
+-- Columns: dimension_value, order_id, sku, quantity, unit_cost, merchant_id, channel, market, warehouse_id,
+--   warehouse_market, created_at, fulfilled (before as_of), cancelled (before as_of).
+create or replace macro line_facts(
+    as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, dimension
+) as table
+select
+    kpi_group(dimension, o.merchant_id, o.channel, o.market, o.warehouse_id, null, null, l.sku)
+        as dimension_value,
+    l.order_id, l.sku, l.quantity, k.unit_cost,
+    o.merchant_id, o.channel, o.market, o.warehouse_id, w.market as warehouse_market,
+    o.created_at,
+    o.fulfilled_at is not null and o.fulfilled_at < as_of as fulfilled,
+    o.cancelled_at is not null and o.cancelled_at < as_of as cancelled
+from order_lines l
+join orders o using (order_id)
+left join skus k on k.sku = l.sku
+left join warehouses w on w.warehouse_id = o.warehouse_id
+where o.created_at < as_of
+  and (merchant_filter is null or o.merchant_id = merchant_filter)
+  and (channel_filter is null or o.channel = channel_filter)
+  and (market_filter is null or o.market = market_filter)
+  and (warehouse_filter is null or o.warehouse_id = warehouse_filter);
+
+
+-- ─── survey answers ─────────────────────────────────────────────────────────────────────────────
+-- survey_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter,
+--   carrier_filter, dimension): NPS (0–10) and CSAT (1–5) answers received before as_of, with the surveyed
+--   order's dimensions (the answer's own merchant and market win when it carries them).
+-- Columns: survey ('nps' | 'csat'), dimension_value, response_id, score, created_at, order_id, merchant_id, channel,
+--   market, warehouse_id, carrier. Scores outside the survey's scale are left out.
+create or replace macro survey_facts(
+    as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension
+) as table
+with answers as (
+    select 'nps' as survey, response_id, order_id, merchant_id, market, score, created_at
+    from nps_responses
+    where score between 0 and 10 and created_at < as_of
+    union all
+    select 'csat', response_id, order_id, merchant_id, market, score, created_at
+    from csat_responses
+    where score between 1 and 5 and created_at < as_of
+),
+
+dimensioned as (
+    select
+        a.survey, a.response_id, a.score, a.created_at, a.order_id,
+        coalesce(a.merchant_id, o.merchant_id) as merchant_id,
+        o.channel,
+        coalesce(a.market, o.market) as market,
+        o.warehouse_id,
+        o.carrier
+    from answers a
+    left join orders_with_delivery o on o.order_id = a.order_id
+)
+
+select
+    kpi_group(dimension, merchant_id, channel, market, warehouse_id, carrier, null, null)
+        as dimension_value,
+    *
+from dimensioned
+where (merchant_filter is null or merchant_id = merchant_filter)
+  and (channel_filter is null or channel = channel_filter)
+  and (market_filter is null or market = market_filter)
+  and (warehouse_filter is null or warehouse_id = warehouse_filter)
+  and (carrier_filter is null or carrier = carrier_filter);
+
+
+-- ─── shipments in flight ─────────────────────────────────────────────────────────────────────────
+-- shipment_state_at(at_ts, merchant_filter, channel_filter, market_filter, warehouse_filter,
+--   carrier_filter, dimension): one row per shipment (inbound and outbound) created before at_ts and not
+--   delivered by then, with its tracking tag and last activity as of at_ts (replays from
+--   tracking_events, so "as of 10:00" is what we knew at 10:00). Merchant and channel keep only
+--   outbound shipments of matching orders; market is the order's, else the warehouse's, else the
+--   destination country. Rows tagged Delivered/Expired as of at_ts are still returned: callers keep
+--   what they count as in transit.
+-- Columns: dimension_value, shipment_id, direction, mode, carrier, merchant_id, channel, market, warehouse_id, eta,
+--   tag_as_of, in_transit (tag not Delivered/Expired), last_activity_at (newest checkpoint before
+--   at_ts, else creation), as_of (= at_ts).
+create or replace macro shipment_state_at(
+    at_ts, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension
+) as table
+with last_checkpoint as (
+    -- the newest checkpoint recorded before at_ts gives the shipment's tag at that moment
+    select e.shipment_id, e.tag, e.checkpoint_time
+    from tracking_events e
+    where e.checkpoint_time < at_ts
+    qualify row_number() over (
+        partition by e.shipment_id order by e.checkpoint_time desc, e.created_at desc, e.tag
+    ) = 1
+),
+
+state as (
+    select
+        s.shipment_id,
+        s.direction,
+        s.mode,
+        s.carrier,
+        o.merchant_id,
+        o.channel,
+        coalesce(o.market, w.market, s.destination_country) as market,
+        s.warehouse_id,
+        s.eta,
+        coalesce(c.tag, case when s.updated_at < at_ts then s.tag end, 'Pending') as tag_as_of,
+        coalesce(
+            c.checkpoint_time,
+            case when s.last_checkpoint_at < at_ts then s.last_checkpoint_at end,
+            coalesce(s.created_at, s.shipped_at)
+        ) as last_activity_at,
+        at_ts as as_of
+    from shipments s
+    left join last_checkpoint c using (shipment_id)
+    left join orders o on o.order_id = s.order_id
+    left join warehouses w on w.warehouse_id = s.warehouse_id
+    where coalesce(s.created_at, s.shipped_at) < at_ts
+      and (s.delivered_at is null or s.delivered_at >= at_ts)
+)
+
+select
+    kpi_group(dimension, merchant_id, channel, market, warehouse_id, carrier, null, null)
+        as dimension_value,
+    *,
+    tag_as_of not in ('Delivered', 'Expired') as in_transit
+from state
+where (merchant_filter is null or merchant_id = merchant_filter)
+  and (channel_filter is null or channel = channel_filter)
+  and (market_filter is null or market = market_filter)
+  and (warehouse_filter is null or warehouse_id = warehouse_filter)
+  and (carrier_filter is null or carrier = carrier_filter);
+
+
+-- ─── stock health ────────────────────────────────────────────────────────────────────────────────
+-- stock_health_at(at_ts, market_filter): one row per sku × warehouse with a stock observation
+-- before at_ts (market = the warehouse's, NULL = all). Units available against the safety / warning /
+-- limit watermarks, cover and runway at the current pace, and what is on its way; the column
+-- definitions are in the header of queries/kpi/stock_health.sql.
+-- Columns: sku, sku_name, sku_class, warehouse_id, warehouse_name, market, available, observed_at,
+--   safety_qty, warning_qty, limit_qty, cover_days, units_sold_7d, units_per_hour, days_of_supply,
+--   hours_to_stockout, inbound_qty, inbound_in_transit_qty, next_inbound_eta, next_po_ship_date,
+--   status (red | yellow | over | green). Unordered.
+create or replace macro stock_health_at(at_ts, market_filter) as table
+with stock_as_of as (
+    -- latest observation before at_ts per pair (history, so "as of 10:00" replays)
+    select o.sku, o.warehouse_id, o.available, o.observed_at
+    from stock_observations o
+    left join warehouses w using (warehouse_id)
+    where o.observed_at < at_ts
+      and (market_filter is null or w.market = market_filter)
+    qualify row_number() over (partition by o.sku, o.warehouse_id order by o.observed_at desc) = 1
+),
+
+-- units sold per sku × fulfilling warehouse: last 7 days (cover) and last 4 hours (pace)
+sales as (
+    select
+        l.sku,
+        o.warehouse_id,
+        sum(l.quantity) as units_7d,
+        coalesce(sum(l.quantity) filter (where o.created_at >= at_ts - interval 4 hour), 0)
+            as units_4h
+    from order_lines l
+    join orders o using (order_id)
+    where o.created_at >= at_ts - interval 7 day
+      and o.created_at < at_ts
+      and (o.cancelled_at is null or o.cancelled_at >= at_ts)
+    group by all
+),
+
+-- inbound: POs not cancelled/closed whose goods have not arrived by at_ts
+arrived_pos as (
+    select distinct s.po_id
+    from shipments s
+    where s.direction = 'inbound' and s.po_id is not null and s.delivered_at < at_ts
+),
+
+moving_pos as (
+    select s.po_id, min(s.eta) as eta
+    from shipments s
+    where s.direction = 'inbound'
+      and s.po_id is not null
+      and coalesce(s.created_at, s.shipped_at) < at_ts
+      and (s.delivered_at is null or s.delivered_at >= at_ts)
+    group by s.po_id
+),
+
+inbound as (
+    select
+        po.sku,
+        po.warehouse_id,
+        sum(po.quantity_ordered) as inbound_qty,
+        coalesce(sum(po.quantity_ordered) filter (where m.po_id is not null), 0)
+            as inbound_in_transit_qty,
+        min(m.eta) as next_inbound_eta,
+        min(po.promised_ship_date) filter (where m.po_id is null) as next_po_ship_date
+    from purchase_orders po
+    left join moving_pos m using (po_id)
+    left join arrived_pos a using (po_id)
+    where po.ordered_at < at_ts
+      and coalesce(po.status, '') not in ('cancelled', 'closed')
+      and a.po_id is null
+    group by all
+),
+
+health as (
+    select
+        s.sku,
+        k.name as sku_name,
+        k.sku_class,
+        s.warehouse_id,
+        w.name as warehouse_name,
+        w.market,
+        s.available,
+        s.observed_at,
+        sp.safety_qty,
+        sp.warning_qty,
+        sp.limit_qty,
+        -- planned cover by class (DESIGN §1): core 45 d, potential 30 d, long tail 15 d
+        case k.sku_class when 'core' then 45 when 'potential' then 30 when 'long_tail' then 15
+            else 30 end as cover_days,
+        coalesce(x.units_7d, 0)::bigint as units_sold_7d,
+        coalesce(x.units_4h, 0) / 4.0 as units_per_hour,
+        greatest(s.available, 0) / nullif(coalesce(x.units_7d, 0) / 7.0, 0) as days_of_supply,
+        case
+            when s.available <= 0 then 0.0
+            when coalesce(x.units_4h, 0) > 0 then s.available / (x.units_4h / 4.0)
+        end as hours_to_stockout,
+        coalesce(i.inbound_qty, 0)::bigint as inbound_qty,
+        coalesce(i.inbound_in_transit_qty, 0)::bigint as inbound_in_transit_qty,
+        i.next_inbound_eta,
+        i.next_po_ship_date
+    from stock_as_of s
+    left join skus k using (sku)
+    left join warehouses w using (warehouse_id)
+    left join stock_policies sp using (sku, warehouse_id)
+    left join sales x using (sku, warehouse_id)
+    left join inbound i using (sku, warehouse_id)
+)
+
+select
+    *,
+    case
+        when available <= 0 or available < limit_qty then 'red'
+        when available < warning_qty then 'yellow'
+        when days_of_supply > 2 * cover_days then 'over'
+        else 'green'
+    end as status
+from health;
+
+
+-- ─── purchase orders ────────────────────────────────────────────────────────────────────────────
+-- po_state_at(window_start, as_of, market_filter, warehouse_filter, dimension): POs ordered before as_of, not
+--   cancelled, due in [window_start, …) or still unfinished, with the supplier's latest progress
+--   report before as_of against a straight-line plan (0 % at order, 100 % at the promised ship date).
+-- Columns: dimension_value, po_id, supplier_id, supplier_name, tier, sku, warehouse_id, market, quantity_ordered,
+--   quantity_produced, quantity_qc_passed, quantity_shipped, produced_pct, expected_pct,
+--   behind_points, ordered_at, promised_ship_date, last_report_at, hours_since_report, finished,
+--   late (unfinished after the promised ship date), status.
+create or replace macro po_state_at(window_start, as_of, market_filter, warehouse_filter, dimension) as table
+with progress_as_of as (
+    select
+        r.po_id, r.observed_at, r.quantity_produced, r.quantity_qc_passed, r.quantity_shipped,
+        -- finished: all shipped, or the supplier reports shipped/closed (QC rejects can leave a gap)
+        r.quantity_shipped >= po.quantity_ordered or r.status in ('shipped', 'closed') as finished
+    from po_progress r
+    join purchase_orders po using (po_id)
+    where r.observed_at < as_of
+    qualify row_number() over (partition by r.po_id order by r.observed_at desc) = 1
+),
+
+active as (
+    select
+        po.po_id, po.supplier_id, s.name as supplier_name, s.tier, po.sku, po.warehouse_id,
+        w.market, po.quantity_ordered,
+        coalesce(r.quantity_produced, 0) as quantity_produced,
+        coalesce(r.quantity_qc_passed, 0) as quantity_qc_passed,
+        coalesce(r.quantity_shipped, 0) as quantity_shipped,
+        100.0 * least(coalesce(r.quantity_produced, 0), po.quantity_ordered) / po.quantity_ordered
+            as produced_pct,
+        case
+            when po.promised_ship_date <= po.ordered_at then 100.0
+            else 100.0 * greatest(0.0, least(1.0,
+                date_diff('microsecond', po.ordered_at, as_of)
+                / date_diff('microsecond', po.ordered_at, po.promised_ship_date)))
+        end as expected_pct,
+        po.ordered_at, po.promised_ship_date,
+        r.observed_at as last_report_at,
+        date_diff('microsecond', r.observed_at, as_of) / 3600e6 as hours_since_report,
+        coalesce(r.finished, false) as finished,
+        po.status
+    from purchase_orders po
+    left join progress_as_of r using (po_id)
+    left join suppliers s using (supplier_id)
+    left join warehouses w on w.warehouse_id = po.warehouse_id
+    where po.ordered_at < as_of
+      and po.quantity_ordered > 0
+      and po.promised_ship_date is not null
+      and coalesce(po.status, '') <> 'cancelled'
+      and (po.promised_ship_date >= window_start or not coalesce(r.finished, false))
+      and (market_filter is null or w.market = market_filter)
+      and (warehouse_filter is null or po.warehouse_id = warehouse_filter)
+)
+
+select
+    kpi_group(dimension, null, null, market, warehouse_id, null, supplier_id, sku) as dimension_value,
+    *,
+    expected_pct - produced_pct as behind_points,
+    not finished and as_of::date > promised_ship_date::date as late
+from active;
