@@ -47,6 +47,7 @@ from sandbox.model import (
     Sku,
     StockPolicy,
     Supplier,
+    SurveyResponse,
     Tracking,
     Warehouse,
 )
@@ -63,6 +64,8 @@ ORDER_DAYS = 14                  # days of demand one replenishment round orders
 PROCESSING_H = (2, 16)           # warehouse pick/pack before handover: 2 h + up to 16 h
 QC_HOURS = 8                     # QC + packing between end of production and handover
 H = timedelta(hours=1)
+CSAT_ANSWER_RATE = 0.3           # share of delivered orders whose CSAT survey is answered
+CSAT_DELAY_H = (2, 72)           # the answer comes 2 h … 3 days after delivery
 UNITS_PER_ORDER_LINES = ((1, 0.6), (2, 0.3), (3, 0.1))
 QTY_PER_LINE = ((1, 0.7), (2, 0.2), (3, 0.1))
 EXPECTED_UNITS_PER_ORDER = sum(n * p for n, p in UNITS_PER_ORDER_LINES) * sum(q * p for q, p in QTY_PER_LINE)
@@ -377,6 +380,9 @@ class World:
         self._nps_keys: list = []
         self._nps: list[NpsResponse] = []
         self._nps_seq = 0
+        self._csat_keys: list = []                    # (created_at, seq) ascending
+        self._csat: list[SurveyResponse] = []
+        self._csat_seq = 0
         self._lost: list[tuple[datetime, str, str, int]] = []   # (time, sku, market, units) not served
         self._cache: dict = {}
         self._day_factors: dict[tuple[str, str], float] = {}
@@ -850,6 +856,7 @@ class World:
         rng = _rng(self.seed, "post", order.order_id)
         late = tr.delivered_at > order.promised
         troubled = any(cp.tag == "Exception" for cp in tr.checkpoints)
+        reason = None
         if rng.random() < 0.05 + (0.03 if late else 0) + (0.06 if troubled else 0):
             line = rng.choice(order.lines)
             reasons = list(cat.RETURN_REASONS)
@@ -881,6 +888,25 @@ class World:
                 487_000_000 + self._nps_seq * 7, order.order_id,
                 f"#{order.number}", order.shop, order.market, order.email, score, comment,
                 created, created))
+        self._csat_answer(tr, late, troubled, reason)
+
+    def _csat_answer(self, tr: _Track, late: bool, troubled: bool, return_reason: str | None) -> None:
+        """The CSAT survey sent at delivery ("How satisfied were you with your order?", 1–5). Its own
+        RNG stream, so adding it left every other record of the world unchanged."""
+        order = tr.order
+        rng = _rng(self.seed, "csat", order.order_id)
+        if rng.random() >= CSAT_ANSWER_RATE:
+            return
+        created = _sec(tr.delivered_at + timedelta(hours=rng.uniform(*CSAT_DELAY_H)))
+        faulty = return_reason in ("damaged", "wrong_item", "not_as_described")
+        mean = 4.5 - (1.6 if late else 0) - (1.2 if troubled else 0) - (1.8 if faulty else 0)
+        score = max(1, min(5, round(rng.gauss(mean, 0.8))))
+        group = "satisfied" if score >= 4 else ("neutral" if score == 3 else "unsatisfied")
+        comment = rng.choice(cat.CSAT_COMMENTS[group])
+        self._csat_seq += 1
+        self._insert(self._csat_keys, self._csat, created, SurveyResponse(
+            612_000_000 + self._csat_seq * 11, order.order_id, f"#{order.number}", order.shop,
+            order.market, order.email, score, comment, created, created, "csat"))
 
     def _insert(self, keys: list, items: list, when: datetime, item) -> None:
         self._seq += 1
@@ -1167,6 +1193,11 @@ class World:
         with self._lock:
             c, _ = self._view("nps", now)
             return self._nps[:bisect.bisect_left(self._nps_keys, (c,))]
+
+    def csat_responses(self, now: datetime) -> list[SurveyResponse]:
+        with self._lock:
+            c, _ = self._view("csat", now)
+            return self._csat[:bisect.bisect_left(self._csat_keys, (c,))]
 
     def forecasts(self, now: datetime, start: datetime | None = None, end: datetime | None = None) -> list[Forecast]:
         """Hourly plan per sku×market: by default from `now - history` to `now + 2 days`; `start`/`end`
