@@ -28,8 +28,8 @@ create table if not exists fx_rates (
 
 -- Money columns and their currency: orders.total_price, orders.shipping_cost and order_lines.price
 -- are in orders.currency (the shop's currency); skus and purchase_orders now say theirs.
-alter table skus add column if not exists currency text;            -- currency of unit_cost and unit_price (ISO 4217)
-alter table purchase_orders add column if not exists currency text; -- currency of unit_cost (ISO 4217), as invoiced by the supplier
+alter table skus add column if not exists currency text;            -- ISO 4217 code of unit_cost, unit_price
+alter table purchase_orders add column if not exists currency text; -- ISO 4217 code of unit_cost (invoice)
 
 -- to_reporting(amount, currency_code, at_ts): `amount` in `currency_code` converted to the reporting
 --   currency at the rate valid on at_ts's date (the row with the latest valid_from ≤ that date; an
