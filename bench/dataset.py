@@ -59,7 +59,7 @@ DB_NAME = "tower.duckdb"
 EVENT_OFFSET = timedelta(minutes=30)  # sandbox.scenarios: member_day starts 0.5 h after the world
 JITTER_S = 1800                       # copies move back by up to 30 min
 # Tables copied unchanged into the scaled database (reference data and the run log).
-UNCHANGED = ("suppliers", "warehouses", "nodes", "events", "sync_runs", "sync_state")
+UNCHANGED = ("suppliers", "warehouses", "nodes", "events", "fx_rates", "sync_runs", "sync_state")
 
 
 @dataclass
@@ -226,6 +226,12 @@ def _copy(tables: dict[str, pd.DataFrame], k: int) -> dict[str, pd.DataFrame]:
     for c in ("response_id", "order_id", "merchant_id"):
         nps[c] = _suffix(nps[c], k)
     out["nps_responses"] = nps
+
+    csat = t["csat_responses"]
+    csat = _jitter(csat, csat["order_id"].fillna(csat["response_id"]), k)
+    for c in ("response_id", "order_id", "merchant_id"):
+        csat[c] = _suffix(csat[c], k)
+    out["csat_responses"] = csat
     return out
 
 

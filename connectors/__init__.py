@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from connectors.aftership import AfterShipSource
 from connectors.base import RunResult, Source, sync
-from connectors.nps import NpsSource
+from connectors.fx_rates import FxRatesSource
+from connectors.nps import CsatSource, NpsSource
 from connectors.planning import PlanningSource
 from connectors.returns import ReturnsSource
 from connectors.shopify import ShopifySource
@@ -17,7 +18,7 @@ from connectors.supplier_portal import SupplierPortalSource
 
 KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (
     AfterShipSource, ShopifySource, SupplierPortalSource, SupplierCsvSource, ReturnsSource,
-    NpsSource, PlanningSource,
+    NpsSource, CsatSource, PlanningSource, FxRatesSource,
 )}
 
 

@@ -229,10 +229,12 @@ def _short(text: str, n: int = MAX_ERROR_CHARS) -> str:
 @dataclass(frozen=True)
 class Table:
     """A target table: merge tables upsert the newest version of a row (by `version`, when the batch
-    carries it); append (history) tables keep the first row stored for a key."""
+    carries it); append (history) tables keep the first row stored for a key; replace tables are
+    merged and then lose every row whose key the batch does not carry (the batch is the whole table,
+    e.g. a local reference file)."""
     name: str
     primary_key: tuple[str, ...]
-    write: str = "merge"             # merge | append
+    write: str = "merge"             # merge | append | replace
     version: str | None = "updated_at"
 
 
@@ -428,7 +430,14 @@ def upsert(cur: duckdb.DuckDBPyConnection, table: Table, rows: list[dict] | pa.T
             body += f"do update set {sets} where {changed}"
             if version:
                 body += f" and coalesce(excluded.{_q(version)} >= {t}.{_q(version)}, true)"
-        return int(cur.execute(body).fetchone()[0])
+        written = int(cur.execute(body).fetchone()[0])
+        if table.write == "replace":
+            t = _q(table.name)
+            same_key = " and ".join(f"cast(s.{_q(k)} as {types[k]}) = {t}.{_q(k)}" for k in table.primary_key)
+            written += int(cur.execute(
+                f"delete from {t} where not exists (select 1 from {_q(stage)} as s where {same_key})"
+            ).fetchone()[0])
+        return written
     finally:
         cur.unregister(stage)
 

@@ -35,6 +35,7 @@ class SkuRow(_Row):
     sku_class: Optional[str] = None
     unit_cost: Optional[Decimal] = None
     unit_price: Optional[Decimal] = None
+    currency: Optional[str] = None
     inventory_item_id: Optional[int] = None
     updated_at: Optional[Instant] = None
 

@@ -48,6 +48,7 @@ class PurchaseOrder(Record):
     destination_warehouse: Optional[str] = None
     quantity_ordered: Optional[int] = None
     unit_cost: Optional[Decimal] = None
+    currency: Optional[str] = None
     ordered_at: Optional[Instant] = None
     promised_ship_date: Optional[datetime] = None
     quantity_produced: Optional[int] = None
@@ -72,7 +73,7 @@ class PurchaseOrder(Record):
 # purchase_orders column ← PurchaseOrder field
 PO_COLUMNS = {"po_id": "po_number", "supplier_id": "supplier_code", "sku": "sku",
               "warehouse_id": "destination_warehouse", "quantity_ordered": "quantity_ordered",
-              "unit_cost": "unit_cost", "ordered_at": "ordered_at",
+              "unit_cost": "unit_cost", "currency": "currency", "ordered_at": "ordered_at",
               "promised_ship_date": "promised_ship_date", "status": "status", "updated_at": "updated_at"}
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from tower import config as config_mod
 
+FX_RATES_FILE = config_mod.ROOT / "config" / "fx_rates.csv"
+
 # Every table a full sync fills, with its primary key (to check for duplicates).
 TABLE_KEYS = {
     "merchants": ("merchant_id",),
@@ -31,6 +33,8 @@ TABLE_KEYS = {
     "order_lines": ("order_id", "line_id"),
     "returns": ("return_id", "sku"),
     "nps_responses": ("response_id",),
+    "csat_responses": ("response_id",),
+    "fx_rates": ("currency", "valid_from"),
 }
 
 # Fast retries for tests: faults are retried within a fraction of a second, and a rate-limit reset
@@ -60,6 +64,8 @@ def sources_for(shops=("green-living", "nordic-nest", "casa-verde"), supplier_cs
                          "url": f"{{sandbox}}/supplier-files/{supplier_csv}/progress.csv"},
         "returns": {"kind": "returns", "base_url": "{sandbox}/returns/2025-07"},
         "nps": {"kind": "nps", "base_url": "{sandbox}/delighted/v1"},
+        "csat": {"kind": "csat", "base_url": "{sandbox}/delighted-csat/v1"},
+        "fx_rates": {"kind": "fx_rates", "path": str(FX_RATES_FILE)},
         "planning": {"kind": "planning", "base_url": "{sandbox}/planning"},
     }
 

@@ -309,6 +309,14 @@ NPS_COMMENTS = {
                   "Wrong item in the box.", "No updates on my delivery for days."),
 }
 
+CSAT_COMMENTS = {
+    "satisfied": ("Arrived on time and well packed.", "Exactly as pictured, thank you!",
+                  "Smooth delivery.", ""),
+    "neutral": ("Fine, but delivery took a while.", "Okay overall.", ""),
+    "unsatisfied": ("Delivery was late.", "Item arrived damaged.", "Not what I ordered.",
+                    "Tracking never updated."),
+}
+
 FIRST_NAMES = ("emma", "liam", "olivia", "noah", "mia", "lucas", "sofia", "leon", "chloe", "mateo",
                "hannah", "jack", "lea", "hugo", "amelia", "pablo", "lena", "oscar", "isla", "marta")
 LAST_NAMES = ("smith", "garcia", "muller", "martin", "brown", "schmidt", "dubois", "lopez", "wilson",

@@ -223,17 +223,22 @@ class Return:
 
 
 @dataclass(frozen=True)
-class NpsResponse:
+class SurveyResponse:
+    """One answer to a post-delivery survey (a Delighted project: NPS or CSAT)."""
     id: int
     order_id: int
     order_number: str
     shop: str
     market: str
     email: str
-    score: int                     # 0–10
+    score: int                     # nps: 0–10; csat: 1–5
     comment: str
     created_at: datetime
     updated_at: datetime
+    survey_type: str = "nps"       # nps | csat (Delighted's `survey_type`)
+
+
+NpsResponse = SurveyResponse       # the name callers (and the fixture world) already use
 
 
 @dataclass(frozen=True)

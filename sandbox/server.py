@@ -547,6 +547,12 @@ ROUTES = [
         NPS,
         lambda s, m, r, now: nps.survey_responses(s.world, now, r.query),
     ),
+    (
+        "GET",
+        re.compile(r"/delighted-csat/v1/survey_responses\.json"),
+        NPS,
+        lambda s, m, r, now: nps.survey_responses(s.world, now, r.query, survey="csat"),
+    ),
     ("GET", re.compile(r"/planning/(?P<name>\w+)\.csv"), PLANNING, _planning),
 ]
 

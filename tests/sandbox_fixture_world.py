@@ -274,6 +274,22 @@ class FixtureWorld:
             )
             for i, o in enumerate(self._orders[::2])
         ]
+        self._csat = [
+            NpsResponse(
+                7000 + i,
+                o.order_id,
+                o.name,
+                o.shop,
+                o.market,
+                o.email,
+                1 + i % 5,
+                "" if i % 2 else "Arrived on time",
+                o.created_at + timedelta(hours=28),
+                o.created_at + timedelta(hours=28),
+                "csat",
+            )
+            for i, o in enumerate(self._orders[1::3])
+        ]
         self._nodes = [
             Node("CNSZX", "Shenzhen", "port", "CN", 22.54, 114.06, "normal", t0),
             Node("USLAX", "Los Angeles", "port", "US", 33.74, -118.27, "normal", t0),
@@ -321,6 +337,9 @@ class FixtureWorld:
 
     def nps_responses(self, now):
         return self._seen(self._nps, now)
+
+    def csat_responses(self, now):
+        return self._seen(self._csat, now)
 
     def forecasts(self, now, start=None, end=None):
         return [f for f in self._forecasts if f.updated_at <= now

@@ -26,6 +26,9 @@ def test_default_config_points_every_source_at_the_sandbox():
     assert cfg.sandbox.enabled
     assert cfg.sources, "the default config must define sources"
     for src in cfg.sources.values():
+        if src.kind == "fx_rates":  # a local file (config/fx_rates.csv), not a network API
+            assert (config_mod.ROOT / src.options["path"]).is_file()
+            continue
         assert src.uses_sandbox
         urls = [v for v in src.options.values() if isinstance(v, str) and v.startswith("http")]
         assert urls and all(u.startswith(cfg.sandbox.url) for u in urls)

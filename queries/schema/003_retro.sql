@@ -5,7 +5,7 @@
 create sequence if not exists annotation_id_seq;
 
 create table if not exists annotations (
-    annotation_id  bigint primary key default nextval('annotation_id_seq'),
+    annotation_id  bigint primary key default nextval('annotation_id_seq'),  -- note number (increasing)
     event_id       text,                     -- the event the note belongs to (NULL = not tied to one)
     happened_at    timestamptz,              -- the moment the note is about (UTC)
     author         text,                     -- who wrote it (free text, as typed)

@@ -1,4 +1,9 @@
-"""Delighted survey responses: `GET /delighted/v1/survey_responses.json`.
+"""Delighted survey responses: `GET /delighted/v1/survey_responses.json` (the NPS project) and
+`GET /delighted-csat/v1/survey_responses.json` (the CSAT project).
+
+In Delighted every project (one survey type each) has its own API key on the same URL; the sandbox
+has one token, so it mounts the CSAT project under its own prefix instead. Same response shape;
+`survey_type` is "nps" (score 0–10) or "csat" (score 1–5).
 
 As Delighted's API: HTTP Basic auth with the API key as user name, a bare JSON array, numbered pages
 (`per_page` ≤ 100, default 20; `page` from 1), unix-time filters `since`/`until` (created) and
@@ -11,7 +16,7 @@ import hashlib
 from datetime import datetime
 
 from sandbox.formats.base import BadRequest, Query, Reply, within
-from sandbox.model import NpsResponse
+from sandbox.model import SurveyResponse
 
 MAX_PER_PAGE = 100
 ORDERS = {"asc", "desc", "asc:updated_at", "desc:updated_at"}
@@ -44,12 +49,12 @@ def _unix(dt: datetime) -> int:
     return int(dt.timestamp())
 
 
-def _person_id(r: NpsResponse) -> str:
+def _person_id(r: SurveyResponse) -> str:
     # Stable across processes (str hash() is salted per process).
     return str(int(hashlib.sha1(r.email.encode()).hexdigest()[:8], 16))
 
 
-def response_json(r: NpsResponse, expand_person: bool) -> dict:
+def response_json(r: SurveyResponse, expand_person: bool) -> dict:
     person = _person_id(r)
     if expand_person:
         person = {
@@ -63,7 +68,7 @@ def response_json(r: NpsResponse, expand_person: bool) -> dict:
     return {
         "id": str(r.id),
         "person": person,
-        "survey_type": "nps",
+        "survey_type": r.survey_type,
         "score": r.score,
         "comment": r.comment or None,
         "permalink": f"https://app.delighted.com/r/{r.id}",
@@ -81,7 +86,8 @@ def response_json(r: NpsResponse, expand_person: bool) -> dict:
     }
 
 
-def survey_responses(world, now: datetime, q: Query) -> Reply:
+def survey_responses(world, now: datetime, q: Query, survey: str = "nps") -> Reply:
+    """One page of the `survey` project's responses ("nps" or "csat")."""
     per_page = q.int("per_page", 20, hi=MAX_PER_PAGE, clamp=True)
     page = q.int("page", 1)
     order = q.get("order", "asc")
@@ -92,7 +98,7 @@ def survey_responses(world, now: datetime, q: Query) -> Reply:
     expand = "person" in q.all("expand[]") or "person" in q.all("expand")
     rows = [
         r
-        for r in world.nps_responses(now)
+        for r in (world.csat_responses(now) if survey == "csat" else world.nps_responses(now))
         if within(r.created_at, since, until)
         and within(r.updated_at, updated_since, updated_until)
         and r.updated_at <= now

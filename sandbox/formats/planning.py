@@ -30,7 +30,8 @@ def _num(value: float) -> str:
 
 def skus(world, now: datetime, q: Query) -> Reply:
     return csv_reply(
-        ("sku", "name", "sku_class", "unit_cost", "unit_price", "inventory_item_id", "updated_at"),
+        ("sku", "name", "sku_class", "unit_cost", "unit_price", "currency", "inventory_item_id",
+         "updated_at"),
         (
             (
                 s.sku,
@@ -38,6 +39,7 @@ def skus(world, now: datetime, q: Query) -> Reply:
                 s.sku_class,
                 f"{s.unit_cost:.2f}",
                 f"{s.unit_price:.2f}",
+                "USD",                           # the planning sheet's costs and list prices
                 s.inventory_item_id,
                 iso_z(s.updated_at),
             )

@@ -92,6 +92,7 @@ def po_json(p: PurchaseOrder) -> dict:
         "destination_warehouse": p.warehouse_id,
         "quantity_ordered": p.quantity_ordered,
         "unit_cost": money(p.unit_cost),
+        "currency": "USD",                       # suppliers invoice in US dollars
         "ordered_at": iso_z(p.ordered_at),
         "promised_ship_date": day(p.promised_ship_date),
         "quantity_produced": p.quantity_produced,
