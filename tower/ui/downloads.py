@@ -19,3 +19,12 @@ def file_name(*parts: str | None, at: datetime, ext: str) -> str:
     stamp = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H%MZ")
     words = [s for s in (slug(p) for p in parts) if s]
     return "_".join(["tower", *words, stamp]) + "." + ext.lstrip(".")
+
+
+def sql_label(sql: str, example: str | None = None, example_sql: str | None = None) -> str:
+    """What a console query is called in its file name: the example's name while the editor still
+    holds that example unchanged, else the first words of the SQL (comments left out)."""
+    if example and example_sql is not None and (sql or "").strip() == example_sql.strip():
+        return example.rsplit("/", 1)[-1]
+    text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql or "", flags=re.S)
+    return "-".join(re.findall(r"[A-Za-z0-9_]+", text)[:4]) or "query"
