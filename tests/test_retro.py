@@ -406,6 +406,20 @@ def test_roi_from_the_event_data(world, db):
     assert -1 <= r.roi < 1   # a credible ratio for a 6-hour event, not 28,500 %
 
 
+def test_roi_during_the_event_climbs_with_the_totals_instead_of_swinging(world, db):
+    """Event-to-date: each hour adds sales while the investment is fixed, so the ratio only climbs
+    (per-hour ratios would jump between the 2-unit and 15-unit hours)."""
+    _, _rows, t0, _now = world
+    config = retro.load_config()
+    ratios = []
+    for hours_in in range(1, 7):
+        at = t0 + hours_in * H
+        facts = retro.roi_inputs(db, retro.Window(t0, t0 + 6 * H).elapsed(at), {**PARAMS, "now": at}, config)
+        ratios.append(retro.roi(facts, config).roi)
+    assert all(r is not None for r in ratios)
+    assert ratios == sorted(ratios) and ratios[0] < ratios[-1]
+
+
 # ── events and annotations ─────────────────────────────────────────────────────────────────────
 def test_events_from_config_ui_and_planning(db, world):
     _, _rows, t0, now = world
