@@ -173,7 +173,10 @@ with tab_cmp:
                                    for a, b in zip(table["event_n"].fillna(0), table["baseline_n"].fillna(0))],
         })
         st.dataframe(shown, hide_index=True, width="stretch", key="retro_kpi_table", column_config={
+            ctx.t("retro.col_event"): st.column_config.TextColumn(help=ctx.t("retro.help_kpi_value")),
+            ctx.t("retro.col_baseline"): st.column_config.TextColumn(help=ctx.t("retro.help_kpi_value")),
             ctx.t("retro.col_delta"): st.column_config.TextColumn(help=ctx.t("retro.help_delta")),
+            ctx.t("retro.col_verdict"): st.column_config.TextColumn(help=ctx.t("retro.help_verdict")),
             ctx.t("retro.col_n"): st.column_config.TextColumn(help=ctx.t("retro.help_n"))})
         report.append(retro.Section(ctx.t("retro.tab_compare"), table=shown))
         errors = table[table["error"].notna()]

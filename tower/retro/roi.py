@@ -139,6 +139,9 @@ def _clean(v) -> float:
 
 
 def roi(inputs: RoiInputs, config: RoiConfig) -> RoiResult:
+    """The seeds' ROI from event-to-date facts and the config (each term is documented in
+    config/roi.toml). The units the backup tiers made sellable are the units sold × their share
+    of the event's PO volume: without them the primary alone would have left that demand unserved."""
     i = RoiInputs(**{f.name: _clean(getattr(inputs, f.name)) for f in fields(RoiInputs)})
     value = i.unit_price if config.basis == "revenue" else max(i.unit_price - i.unit_cost, 0.0)
     tiers = i.backup_units + i.primary_units
