@@ -9,7 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from tower import retro
-from tower.ui import charts, fmt
+from tower.alerts import settings as alert_settings
+from tower.ui import charts, downloads, fmt
+from tower.ui import retro_tables as tables
 from tower.ui.frame import context
 
 ctx = context()
@@ -21,6 +23,30 @@ raw_config = getattr(getattr(ctx.runtime, "config", None), "raw", {}) or {}
 
 def ts(value) -> str:
     return fmt.ts(value, lang, ctx.tz) if value is not None and pd.notna(value) else fmt.MISSING
+
+
+def show(df: pd.DataFrame, columns: list, key: str) -> pd.DataFrame:
+    """A labelled, formatted table (tower.ui.retro_tables); the same frame goes into the report."""
+    return tables.show(df, columns, ctx.t, lang, ctx.tz, key=key)
+
+
+def labelled(df: pd.DataFrame, columns: list) -> pd.DataFrame:
+    return tables.table(df, columns, ctx.t, lang, ctx.tz)[0]
+
+
+def totals_view(totals: pd.DataFrame) -> pd.DataFrame:
+    """Demand totals with each value formatted in its own unit (money for revenue)."""
+    money = totals["measure"] == "revenue"
+
+    def as_text(col: str, signed: bool = False) -> list[str]:
+        return [fmt.money(v, lang) if m else fmt.number(v, lang, signed=signed) for v, m in zip(totals[col], money)]
+
+    return totals.assign(measure_label=[ctx.t(f"retro.m_{m}") for m in totals["measure"]],
+                         event_text=as_text("event"), baseline_text=as_text("baseline"),
+                         delta_text=as_text("delta", signed=True))
+
+
+DELTA_UNITS = ("pct", "points", "hours", "days", "score", "money", "count", "ratio")
 
 
 def failed(what: str, error: Exception) -> None:
@@ -121,23 +147,37 @@ with tab_cmp:
             delta = fmt.pct(r.change_pct / 100, lang, signed=True) if pd.notna(r.change_pct) else None
             col.metric(ctx.t(f"retro.m_{r.measure}"), value, delta,
                        help=ctx.t("retro.vs_baseline", value=fmt.number(r.baseline, lang)))
+        report.append(retro.Section(ctx.t("retro.totals"), table=labelled(totals_view(totals), tables.TOTALS)))
     if table.empty or (table["event_n"].fillna(0).sum() == 0 and table["baseline_n"].fillna(0).sum() == 0):
         st.info(ctx.t("retro.no_kpi_data"))
     else:
         def cell(r, col):
             return fmt.MISSING if pd.isna(r[col]) else retro.kpis.get(r["kpi"]).format_value(r[col])
 
+        def delta_text(r) -> str:
+            """The difference in the KPI's own unit (percentage points for a rate)."""
+            if pd.isna(r["delta"]):
+                return fmt.MISSING
+            unit = ctx.t(f"retro.unit_{r['unit']}") if r["unit"] in DELTA_UNITS else ""
+            return f"{fmt.number(r['delta'], lang, 1, signed=True)}{unit}"
+
         shown = pd.DataFrame({
             ctx.t("retro.col_kpi"): [r["label_zh"] if lang == "zh" and r["label_zh"] else r["label"]
                                      for _, r in table.iterrows()],
             ctx.t("retro.col_event"): [cell(r, "event") for _, r in table.iterrows()],
             ctx.t("retro.col_baseline"): [cell(r, "baseline") for _, r in table.iterrows()],
-            ctx.t("retro.col_delta"): [fmt.number(r["delta"], lang, 1, signed=True) for _, r in table.iterrows()],
+            ctx.t("retro.col_delta"): [delta_text(r) for _, r in table.iterrows()],
             ctx.t("retro.col_verdict"): [ctx.t(f"retro.verdict_{v}") if isinstance(v, str) else fmt.MISSING
                                          for v in table["verdict"]],
-            "n": [f"{int(a)} / {int(b)}" for a, b in zip(table["event_n"].fillna(0), table["baseline_n"].fillna(0))],
+            ctx.t("retro.col_n"): [f"{fmt.number(a, lang)} / {fmt.number(b, lang)}"
+                                   for a, b in zip(table["event_n"].fillna(0), table["baseline_n"].fillna(0))],
         })
-        st.dataframe(shown, hide_index=True, width="stretch", key="retro_kpi_table")
+        st.dataframe(shown, hide_index=True, width="stretch", key="retro_kpi_table", column_config={
+            ctx.t("retro.col_event"): st.column_config.TextColumn(help=ctx.t("retro.help_kpi_value")),
+            ctx.t("retro.col_baseline"): st.column_config.TextColumn(help=ctx.t("retro.help_kpi_value")),
+            ctx.t("retro.col_delta"): st.column_config.TextColumn(help=ctx.t("retro.help_delta")),
+            ctx.t("retro.col_verdict"): st.column_config.TextColumn(help=ctx.t("retro.help_verdict")),
+            ctx.t("retro.col_n"): st.column_config.TextColumn(help=ctx.t("retro.help_n"))})
         report.append(retro.Section(ctx.t("retro.tab_compare"), table=shown))
         errors = table[table["error"].notna()]
         for r in errors.itertuples(index=False):
@@ -166,15 +206,11 @@ with tab_cmp:
                                     spans=rel_spans, notes_label=ctx.t("retro.notes"))
         charts.show(fig, ctx, key="retro_relative_chart")
         report.append(retro.Section(ctx.t("retro.relative"), ctx.t(f"retro.metric_{metric}"), figure=fig))
-        if len(totals):
-            report.insert(0, retro.Section(ctx.t("retro.totals"), table=totals))
 
 # ── timeline ───────────────────────────────────────────────────────────────────────────────────
 with tab_time:
     target = retro.DEFAULT_ACK_TARGET_MINUTES
     try:
-        from tower.alerts import settings as alert_settings
-
         target = alert_settings.load(tower_config=getattr(ctx.runtime, "config", None)).ack_target_minutes
     except Exception as e:  # noqa: BLE001 - no or bad alerts config: the documented 1-hour target
         st.caption(ctx.t("retro.default_target", error=str(e).splitlines()[0][:160] if str(e) else type(e).__name__))
@@ -203,34 +239,22 @@ with tab_time:
                   fmt.pct(acked.mean(), lang) if len(acked) else fmt.MISSING)
         c3.metric(ctx.t("retro.median_ack"), fmt.duration(alerts["minutes_to_ack"].median() * 60, lang)
                   if alerts["minutes_to_ack"].notna().any() else fmt.MISSING)
-        shown = alerts.assign(
-            opened_at=alerts["opened_at"].map(ts), acknowledged_at=alerts["acknowledged_at"].map(ts),
-            resolved_at=alerts["resolved_at"].map(ts),
-            ack_on_time=alerts["ack_on_time"].map(
-                lambda v: fmt.MISSING if pd.isna(v) else ctx.t("retro.yes" if v else "retro.late")))
-        cols = ["alert_id", "severity", "title", "opened_at", "acknowledged_at", "acknowledged_by",
-                "minutes_to_ack", "ack_on_time", "resolved_at", "minutes_to_resolve"]
-        st.dataframe(shown[cols], hide_index=True, width="stretch", key="retro_alerts_table", column_config={
-            "minutes_to_ack": st.column_config.NumberColumn(ctx.t("retro.col_min_ack"), format="%.0f"),
-            "minutes_to_resolve": st.column_config.NumberColumn(ctx.t("retro.col_min_resolve"), format="%.0f"),
-            "ack_on_time": ctx.t("retro.col_ack_on_time")})
-        report.append(retro.Section(ctx.t("retro.alerts"), table=shown[cols]))
+        shown = show(alerts, tables.ALERTS, "retro_alerts_table")
+        report.append(retro.Section(ctx.t("retro.alerts"), table=shown))
 
     st.subheader(ctx.t("retro.disruptions"))
     if disr.empty:
         st.info(ctx.t("retro.no_disruptions"))
     else:
-        st.dataframe(disr.assign(starts_at=disr["starts_at"].map(ts), ends_at=disr["ends_at"].map(ts)),
-                     hide_index=True, width="stretch", key="retro_disruptions_table")
-        report.append(retro.Section(ctx.t("retro.disruptions"), table=disr))
+        shown = show(disr, tables.DISRUPTIONS, "retro_disruptions_table")
+        report.append(retro.Section(ctx.t("retro.disruptions"), table=shown))
 
     st.subheader(ctx.t("retro.notes"))
     if notes.empty:
         st.info(ctx.t("retro.no_notes"))
     else:
-        st.dataframe(notes[["happened_at", "author", "text"]].assign(happened_at=notes["happened_at"].map(ts)),
-                     hide_index=True, width="stretch", key="retro_notes_table")
-        report.append(retro.Section(ctx.t("retro.notes"), table=notes[["happened_at", "author", "text"]]))
+        shown = show(notes, tables.NOTES, "retro_notes_table")
+        report.append(retro.Section(ctx.t("retro.notes"), table=shown))
     with st.form("retro_note", clear_on_submit=True):
         text = st.text_area(ctx.t("retro.note_text"), key="retro_note_text", max_chars=2000)
         n1, n2, n3 = st.columns(3)
@@ -273,16 +297,13 @@ with tab_replay:
             if rp.stock.empty:
                 st.info(ctx.t("retro.no_stock_then"))
             else:
-                st.dataframe(rp.stock[["sku", "warehouse_id", "available", "status", "observed_at"]]
-                             .assign(observed_at=rp.stock["observed_at"].map(ts)),
-                             hide_index=True, width="stretch", key="retro_replay_stock")
+                show(rp.stock, tables.REPLAY_STOCK, "retro_replay_stock")
         with s2:
             st.markdown(f"**{ctx.t('retro.replay_transit', n=len(rp.in_transit))}**")
             if rp.in_transit.empty:
                 st.info(ctx.t("retro.no_transit_then"))
             else:
-                st.dataframe(rp.in_transit[["shipment_id", "carrier", "mode", "direction", "tag", "past_eta"]],
-                             hide_index=True, width="stretch", key="retro_replay_transit")
+                show(rp.in_transit, tables.REPLAY_TRANSIT, "retro_replay_transit")
 
 # ── scorecards ─────────────────────────────────────────────────────────────────────────────────
 with tab_cards:
@@ -301,13 +322,12 @@ with tab_cards:
             if part.empty:
                 st.caption(ctx.t("retro.no_links"))
                 continue
-            view = part[["link_id", "name", "n", "on_time_pct", "delays", "exceptions", "stockout_hours"]]
-            st.dataframe(view, hide_index=True, width="stretch", key=f"retro_cards_{link_type}", column_config={
-                "link_id": ctx.t("retro.col_link"), "name": ctx.t("retro.col_name"), "n": "n",
-                "on_time_pct": st.column_config.NumberColumn(ctx.t("retro.col_on_time"), format="%.1f%%"),
-                "delays": ctx.t("retro.col_delays"), "exceptions": ctx.t("retro.col_exceptions"),
-                "stockout_hours": st.column_config.NumberColumn(ctx.t("retro.col_stockout_h"), format="%.1f")})
-        report.append(retro.Section(ctx.t("retro.tab_scorecards"), table=cards))
+            shown = show(part, tables.SCORECARD, f"retro_cards_{link_type}")
+            report.append(retro.Section(f"{ctx.t('retro.tab_scorecards')}: {ctx.t(f'retro.link_{link_type}')}",
+                                        table=shown))
+        st.download_button(ctx.t("retro.download_scorecard"), data=cards.to_csv(index=False).encode(),
+                           file_name=downloads.file_name("retro", "scorecard", at=ctx.now, ext="csv"),
+                           mime="text/csv", on_click="ignore", key="retro_dl_scorecard")
 
 # ── lost sales and ROI ─────────────────────────────────────────────────────────────────────────
 with tab_loss:
@@ -325,48 +345,53 @@ with tab_loss:
     c3.metric(ctx.t("retro.lost_sales"), fmt.money(lost["lost_sales"], lang))
     if episodes.empty:
         st.info(ctx.t("retro.no_stockouts"))
+        report.append(retro.Section(ctx.t("retro.tab_lost"), ctx.t("retro.lost_definition")))
     else:
-        view = episodes[["sku", "warehouse_id", "out_from", "out_to", "hours", "rate_per_hour", "unit_price",
-                         "lost_units", "lost_sales"]]
-        st.dataframe(view.assign(out_from=view["out_from"].map(ts), out_to=view["out_to"].map(ts)),
-                     hide_index=True, width="stretch", key="retro_stockouts", column_config={
-                         "hours": st.column_config.NumberColumn(ctx.t("retro.col_hours"), format="%.1f"),
-                         "rate_per_hour": st.column_config.NumberColumn(ctx.t("retro.col_rate"), format="%.2f"),
-                         "lost_units": st.column_config.NumberColumn(ctx.t("retro.lost_units"), format="%.0f"),
-                         "lost_sales": st.column_config.NumberColumn(ctx.t("retro.lost_sales"), format="%.2f")})
-    report.append(retro.Section(ctx.t("retro.tab_lost"), ctx.t("retro.lost_definition"),
-                                table=episodes if len(episodes) else None))
+        shown = show(episodes, tables.STOCKOUTS, "retro_stockouts")
+        report.append(retro.Section(ctx.t("retro.tab_lost"), ctx.t("retro.lost_definition"), table=shown))
 
     st.subheader(ctx.t("retro.roi"))
     st.caption(ctx.t("retro.roi_definition"))
     try:
-        defaults = retro.roi_defaults(ctx.db, event, params, totals if len(totals) else None)
+        roi_config = retro.load_config()
+        baseline_units = float(totals.set_index("measure").loc["units", "baseline"]) if len(totals) else 0.0
+        result = retro.roi(retro.roi_inputs(ctx.db, event.elapsed(ctx.now), params, roi_config, baseline_units),
+                           roi_config)
+    except retro.RoiConfigError as e:
+        st.error(ctx.t("retro.roi_bad_config", error=str(e)))
+        result = None
     except duckdb.Error as e:
         failed(ctx.t("retro.roi"), e)
-        defaults = retro.RoiInputs()
-    suffix = f"{event.event_id}_{kind}"
-    r1, r2, r3, r4, r5 = st.columns(5)
-    entered = retro.RoiInputs(
-        backup_units=r1.number_input(ctx.t("retro.roi_backup_units"), min_value=0.0,
-                                     value=float(defaults.backup_units), key=f"retro_roi_units_{suffix}"),
-        unit_margin=r2.number_input(ctx.t("retro.roi_margin"), min_value=0.0,
-                                    value=float(defaults.unit_margin), key=f"retro_roi_margin_{suffix}"),
-        premium_per_unit=r3.number_input(ctx.t("retro.roi_premium"), min_value=0.0,
-                                         value=float(defaults.premium_per_unit), key=f"retro_roi_premium_{suffix}"),
-        fixed_cost=r4.number_input(ctx.t("retro.roi_fixed"), min_value=0.0,
-                                   value=float(defaults.fixed_cost), key=f"retro_roi_fixed_{suffix}"),
-        extra_units=r5.number_input(ctx.t("retro.roi_extra_units"), min_value=0.0,
-                                    value=float(defaults.extra_units), key=f"retro_roi_extra_{suffix}"),
-    )
-    result = retro.roi(entered)
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric(ctx.t("retro.roi_avoided"), fmt.money(result.avoided_loss, lang))
-    m2.metric(ctx.t("retro.roi_extra"), fmt.money(result.extra_sales, lang))
-    m3.metric(ctx.t("retro.roi_cost"), fmt.money(result.cost, lang))
-    m4.metric(ctx.t("retro.roi_value"), fmt.pct(result.roi, lang, 0) if result.roi is not None else fmt.MISSING,
-              help=ctx.t("retro.roi_net", net=fmt.money(result.net, lang)))
-    report.append(retro.Section(ctx.t("retro.roi"), ctx.t("retro.roi_definition"), table=pd.DataFrame([{
-        **{k: v for k, v in vars(entered).items()}, **vars(result)}])))
+        result = None
+    if result is not None:
+        why = ctx.t(f"retro.roi_why_{result.reason}") if result.reason else ctx.t("retro.roi_net",
+                                                                                  net=fmt.money(result.net, lang))
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric(ctx.t("retro.roi_avoided"), fmt.money(result.avoided_loss, lang))
+        m2.metric(ctx.t("retro.roi_gains"), fmt.money(result.gains, lang))
+        m3.metric(ctx.t("retro.roi_investment"), fmt.money(result.investment, lang))
+        m4.metric(ctx.t("retro.roi_value"), fmt.pct(result.roi, lang, 0) if result.roi is not None else fmt.MISSING,
+                  help=why)
+        if result.reason:
+            st.caption(why)
+        st.caption(ctx.t("retro.roi_to_date"))
+        lines = pd.DataFrame([
+            (ctx.t("retro.roi_lost_sales_avoided"), result.lost_sales_avoided,
+             ctx.t("retro.roi_how_lost_sales", units=fmt.number(result.avoided_units, lang, 1))),
+            (ctx.t("retro.roi_churn_avoided"), result.churn_avoided, ctx.t("retro.roi_how_churn")),
+            (ctx.t("retro.roi_avoided"), result.avoided_loss, ctx.t("retro.roi_how_avoided")),
+            (ctx.t("retro.roi_gains"), result.gains, ctx.t("retro.roi_how_gains")),
+            (ctx.t("retro.roi_premium"), result.backup_premium, ctx.t("retro.roi_how_premium")),
+            (ctx.t("retro.roi_carrying"), result.carrying_cost, ctx.t("retro.roi_how_carrying")),
+            (ctx.t("retro.roi_tools"), result.tools, ctx.t("retro.roi_how_config")),
+            (ctx.t("retro.roi_training"), result.training, ctx.t("retro.roi_how_config")),
+            (ctx.t("retro.roi_investment"), result.investment, ctx.t("retro.roi_how_investment")),
+            (ctx.t("retro.roi_net_label"), result.net, ctx.t("retro.roi_how_net")),
+        ], columns=["item", "amount", "how"])
+        shown = show(lines, tables.ROI, "retro_roi_table")
+        roi_text = fmt.pct(result.roi, lang, 0) if result.roi is not None else f"{fmt.MISSING} ({why})"
+        report.append(retro.Section(ctx.t("retro.roi"), f"{ctx.t('retro.roi_value')}: {roi_text}. "
+                                    + ctx.t("retro.roi_definition"), table=shown))
 
 # ── export ─────────────────────────────────────────────────────────────────────────────────────
 with tab_export:
@@ -374,10 +399,10 @@ with tab_export:
     title = ctx.t("retro.report_title", event=event.label)
     subtitle = ctx.t("retro.windows", event=event.label, start=ts(event.start), end=ts(event.end),
                      baseline=base_label, bstart=ts(base.start), bend=ts(base.end))
-    stem = (event.event_id or "window").replace("/", "-")
+    what = event.event_id or event.label
     st.download_button(ctx.t("retro.download_report"), data=lambda: retro.report_html(title, subtitle, report, lang),
-                       file_name=f"retro-{stem}.html", mime="text/html", on_click="ignore",
-                       key="retro_dl_report")
+                       file_name=downloads.file_name("retro", "report", what, at=ctx.now, ext="html"),
+                       mime="text/html", on_click="ignore", key="retro_dl_report")
     st.download_button(ctx.t("retro.download_pack"), data=lambda: retro.data_pack(ctx.db, event, params, ctx.now),
-                       file_name=f"retro-{stem}-data.zip", mime="application/zip", on_click="ignore",
-                       key="retro_dl_pack")
+                       file_name=downloads.file_name("retro", "data", what, at=ctx.now, ext="zip"),
+                       mime="application/zip", on_click="ignore", key="retro_dl_pack")

@@ -10,11 +10,12 @@ import streamlit as st
 import queries
 from queries import schema_docs
 from tower import sql_console
-from tower.ui import charts, fmt
+from tower.ui import charts, downloads, fmt
 from tower.ui.frame import context
 
 SQL_KEY = "sql_console.sql"
 RESULT_KEY = "sql_console.result"
+RAN_KEY = "sql_console.ran"          # (label, time) of the last run: the download files' names
 
 ctx = context()
 options = (getattr(getattr(ctx.runtime, "config", None), "raw", None) or {}).get("console", {})
@@ -47,6 +48,10 @@ def load_example() -> None:
 
 def run_editor() -> None:
     params = ctx.params(warehouse=None, carrier=None)
+    sql = st.session_state.get(SQL_KEY, "")
+    example = st.session_state.get("sql_console.example")
+    st.session_state[RAN_KEY] = (downloads.sql_label(sql, example, queries.load(example) if example else None),
+                                 ctx.now)
     try:
         result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), data_dir=data_dir,
                                  params=params, time_limit_s=time_limit_s, row_cap=row_cap,
@@ -105,13 +110,15 @@ def draw_result(result) -> None:
     if not len(result.df.columns):
         return
     down = st.columns(2)
+    label, ran_at = st.session_state.get(RAN_KEY, ("query", ctx.now))
     down[0].download_button(ctx.t("sql_console.download_csv"), result.df.to_csv(index=False).encode(),
-                            file_name="tower_query.csv", mime="text/csv", key="sql_console.csv")
+                            file_name=downloads.file_name("sql", label, at=ran_at, ext="csv"),
+                            mime="text/csv", key="sql_console.csv")
     try:
         buffer = io.BytesIO()
         result.df.to_parquet(buffer, index=False)
         down[1].download_button(ctx.t("sql_console.download_parquet"), buffer.getvalue(),
-                                file_name="tower_query.parquet",
+                                file_name=downloads.file_name("sql", label, at=ran_at, ext="parquet"),
                                 mime="application/vnd.apache.parquet", key="sql_console.parquet")
     except Exception as e:  # noqa: BLE001 - an odd column type must not hide the CSV and the table
         down[1].caption(ctx.t("sql_console.parquet_failed", message=str(e)[:200]))

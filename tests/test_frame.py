@@ -11,7 +11,7 @@ from hypothesis import strategies as hs
 
 import queries
 from tower.ui import charts, fmt, frame, i18n, kiosk
-from tower.ui.filters import DEFAULT_WINDOW, ViewState, resolve
+from tower.ui.filters import DEFAULT_WINDOW, ViewState, resolve, window_hours
 
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, populated_db, sample_rows, tower_env  # noqa: F401
 
@@ -36,7 +36,8 @@ def test_view_state_round_trips_through_the_url():
                                         "playlist", "rotate", "junk"]), hs.text(max_size=300)))
 def test_any_url_parses_to_a_valid_state(q):
     state = ViewState.from_query(q)
-    assert state.window in ("1h", "today", "event", "7d", "custom")
+    assert state.window in ("live", "1h", "today", "event", "7d", "custom")
+    assert state.event is None or state.window == "event"
     assert state.lang in ("en", "zh")
     assert 5 <= state.refresh_s <= 3600 and 5 <= state.rotate_s <= 3600
     assert all(len(v) <= 200 for v in (state.merchant or "", state.channel or "", state.market or ""))
@@ -60,12 +61,53 @@ def test_windows_resolve_to_bounds_at_now():
     assert week.start == NOW - timedelta(days=7)
 
 
-def test_event_window_uses_the_promotion_and_falls_back_to_today():
-    event = {"name": "Member Day", "starts_at": NOW - timedelta(hours=2), "ends_at": NOW + timedelta(hours=6)}
-    f = resolve(ViewState(window="event"), NOW, event)
-    assert (f.start, f.end, f.event_name, f.note) == (event["starts_at"], event["ends_at"], "Member Day", None)
+def test_default_window_is_the_last_n_hours_ending_now():
+    assert DEFAULT_WINDOW == "live" and ViewState().window == "live"
+    f = resolve(ViewState(), NOW)
+    assert (f.window, f.start, f.end, f.hours, f.note) == ("live", NOW - timedelta(hours=24), NOW, 24, None)
+    six = resolve(ViewState.from_query({}), NOW, live_hours=6)
+    assert (six.start, six.end) == (NOW - timedelta(hours=6), NOW)
+    # a promotion running or over does not change the default: it is an explicit choice
+    running = {"event_id": "A", "name": "Member Day", "starts_at": NOW - timedelta(hours=2), "ends_at": NOW + timedelta(hours=6)}
+    assert resolve(ViewState(), NOW, running).end == NOW
+
+
+def test_window_hours_come_from_tower_toml_and_are_validated():
+    assert window_hours({"ui": {"default_window_hours": 6}}) == (6, None)
+    assert window_hours({}) == (24, None)
+    for bad in (0, -3, 2.5, "24", True, 10_000):
+        hours, problem = window_hours({"ui": {"default_window_hours": bad}})
+        assert hours == 24 and "default_window_hours" in problem
+    assert window_hours({"ui": "nonsense"})[0] == 24
+
+
+def test_choosing_an_event_gives_its_window_and_an_ended_event_never_freezes_the_default():
+    member_day = {"event_id": "A", "name": "Member Day", "starts_at": NOW - timedelta(days=7),
+                  "ends_at": NOW - timedelta(days=6)}
+    running = {"event_id": "B", "name": "Flash sale", "starts_at": NOW - timedelta(hours=2),
+               "ends_at": NOW + timedelta(hours=6)}
+    # the chosen event (URL ?window=event&event=A): its own window, even though it is over
+    state = ViewState.from_query({"window": "event", "event": "A"})
+    assert state.to_query() == {"window": "event", "event": "A"}
+    chosen = resolve(state, NOW, member_day)
+    assert (chosen.window, chosen.start, chosen.end, chosen.event_name) == \
+        ("event", member_day["starts_at"], member_day["ends_at"], "Member Day")
+    assert chosen.note == "filters.note_event_over"
+    # "the running promotion" (?window=event): its window while it runs …
+    now_running = resolve(ViewState(window="event"), NOW, running)
+    assert (now_running.start, now_running.end, now_running.note) == (running["starts_at"], running["ends_at"], None)
+    # … and once it has ended the board is live again, not frozen on it
+    after = NOW + timedelta(hours=7)
+    ended = resolve(ViewState(window="event"), after, running)
+    assert (ended.window, ended.start, ended.end) == ("live", after - timedelta(hours=24), after)
+    assert ended.note == "filters.note_no_running_event"
+    assert resolve(ViewState(), after, running).end == after          # the default: always now
     none = resolve(ViewState(window="event"), NOW, None)
-    assert none.start == datetime(2026, 11, 24, tzinfo=timezone.utc) and none.note == "frame.note_no_event"
+    assert none.window == "live" and none.end == NOW and none.note == "filters.note_no_running_event"
+    unknown = resolve(ViewState(window="event", event="gone"), NOW, None)
+    assert unknown.end == NOW and unknown.note == "filters.note_unknown_event"
+    # the event id only travels with window=event
+    assert ViewState.from_query({"window": "7d", "event": "A"}).event is None
 
 
 def test_custom_window_covers_whole_days_and_rejects_reversed_ranges():
@@ -204,6 +246,26 @@ def test_filters_in_the_url_round_trip_and_survive_page_switches(tower_env, popu
     at2 = open_app(merchant="someone-new")
     assert at2.selectbox(key="tower_merchant").value == "someone-new"
     assert at2.query_params["merchant"] == "someone-new"
+
+
+def test_the_board_opens_live_and_an_event_is_picked_in_the_filters(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_app()
+    assert not at.exception
+    assert at.selectbox(key="tower_window").value == "live"
+    captions = [c.value for c in at.sidebar.caption]
+    assert any(c.startswith("Last 24 h (live): ") for c in captions), captions
+    # an explicit event choice: the picker lists the promotions, the URL carries the id
+    at.selectbox(key="tower_window").set_value("event").run()
+    assert at.selectbox(key="tower_event").options[0] == "The running promotion"
+    assert any(o.startswith("Spring Sale · ") for o in at.selectbox(key="tower_event").options)
+    at.selectbox(key="tower_event").set_value("spring-sale").run()
+    assert not at.exception
+    assert dict(at.query_params) == {"window": "event", "event": "spring-sale"}
+    captions = [c.value for c in at.sidebar.caption]
+    assert any(c.startswith("Spring Sale: ") and "this event is over" in c.lower() for c in captions), captions
+    shared = open_app(window="event", event="spring-sale")
+    assert shared.selectbox(key="tower_event").value == "spring-sale"
 
 
 def test_language_switch_changes_the_ui_text(tower_env, populated_db):

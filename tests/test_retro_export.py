@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from html.parser import HTMLParser
 
 import duckdb
 import pandas as pd
@@ -12,6 +13,8 @@ import pytest
 
 from tests.test_retro import PARAMS, H, db, world  # noqa: F401  (fixtures)
 from tower import retro
+from tower.ui import i18n
+from tower.ui import retro_tables as tables
 
 
 def event_windows(t0):
@@ -62,8 +65,12 @@ def test_data_pack_of_an_empty_window_is_valid(db, world):  # noqa: F811
     assert all(v["rows"] == 0 for v in manifest["tables"].values())
 
 
-def build_report(db, t0, now) -> str:  # noqa: F811
-    """The report the page offers, from the same functions: overlay, timeline and tables."""
+def build_report(db, t0, now, lang: str = "en") -> str:  # noqa: F811
+    """The report the page offers, from the same functions: overlay, timeline and the tables as the
+    page labels and formats them (tower.ui.retro_tables) in the viewer's language."""
+    def t(key: str, **kw) -> str:
+        return i18n.t(key, lang, **kw)
+
     ev, base = event_windows(t0)
     params = {**PARAMS, "now": now}
     notes = retro.annotations(db, ev, "A")
@@ -75,13 +82,60 @@ def build_report(db, t0, now) -> str:  # noqa: F811
         spans=[(retro.relative_hours(r.starts_at, ev.start), retro.relative_hours(r.ends_at, ev.start), r.name)
                for r in spans.itertuples()])
     timeline = retro.timeline_figure(retro.alert_timeline(db, ev, now), notes, spans, ev, now, notes_label="Notes")
+    cards = retro.scorecards(db, ev, params)
     sections = [
-        retro.Section("Demand", table=retro.compare_totals(db, ev, base, params)),
+        retro.Section("Scorecards", table=tables.table(cards, tables.SCORECARD, t, lang)[0]),
         retro.Section("Hour by hour", "units", figure=rel),
         retro.Section("Timeline", figure=timeline),
-        retro.Section("Lost sales <script>alert(1)</script>", table=retro.stockouts(db, ev, params)),
+        retro.Section("Lost sales <script>alert(1)</script>",
+                      table=tables.table(retro.stockouts(db, ev, params), tables.STOCKOUTS, t, lang)[0]),
     ]
-    return retro.report_html("Retro: Member Day", "2026 window", sections)
+    return retro.report_html("Retro: Member Day", "2026 window", sections, lang)
+
+
+class _Tables(HTMLParser):
+    """The report's <table class="tbl"> as lists of rows of cell text (stdlib only)."""
+    def __init__(self):
+        super().__init__()
+        self.tables, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and "tbl" in (dict(attrs).get("class") or ""):
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.tables[-1][-1].append(self.cell.strip())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def report_tables(page_html: str) -> list[pd.DataFrame]:
+    parser = _Tables()
+    parser.feed(page_html)
+    return [pd.DataFrame(rows[1:], columns=rows[0]) for rows in parser.tables]
+
+
+@pytest.mark.parametrize("lang, stockout_h, lost_sales", [("en", "Stockout hours (h)", "Lost sales (USD, est.)"),
+                                                          ("zh", "缺货时长（小时）", "损失销售额（美元，估）")])
+def test_report_tables_are_labelled_with_units_and_formatted(world, db, lang, stockout_h, lost_sales):  # noqa: F811
+    _, _rows, t0, now = world
+    cards, lost = report_tables(build_report(db, t0, now, lang))
+    assert stockout_h in cards.columns and "stockout_hours" not in cards.columns
+    assert lost_sales in lost.columns and "lost_sales" not in lost.columns
+    by_id = cards.set_index(cards.columns[0])
+    assert by_id.loc["ups", stockout_h] == "—"                     # carriers hold no stock
+    assert by_id.loc["US-WEST-LA", stockout_h] == "4.0"
+    bowl = lost[lost.iloc[:, 0] == "GL-BOWL-01"].iloc[0]
+    assert bowl[lost_sales] == ("$300" if lang == "en" else "US$300")   # 4 h × 6.25/h × $12
+    assert not (cards.astype(str) == "None").any().any() and not (lost.astype(str) == "nan").any().any()
 
 
 def test_html_report_opens_offline_in_chromium_with_charts_drawn(world, db, tmp_path):  # noqa: F811

@@ -2,10 +2,11 @@
 -- the event and what a unit earns. All editable on the page.
 -- grain: one row. params: start, end, now, lookback_days (how long before the event backup POs count),
 --   market (destination warehouse's / order market; NULL = all)
--- returns: backup_units (units on backup and emergency POs ordered from lookback_days before the
---   event start to its end, not cancelled), backup_unit_cost and primary_unit_cost (average unit cost
+-- returns: backup_units / primary_units (units on backup and emergency / primary POs ordered from
+--   lookback_days before the event start to its end so far, not cancelled), backup_unit_cost and primary_unit_cost (average unit cost
 --   per PO unit of those tiers vs the primary tier's POs, NULL without POs), unit_price and unit_cost
---   (unit-weighted averages over the units sold in the event; list price/cost, else catalogue mean)
+--   (unit-weighted averages over the units sold in the event; list price/cost, else catalogue mean),
+--   units_sold and orders (in the event so far, not cancelled)
 with params as (
     select
         $start::timestamptz                          as window_start,
@@ -29,6 +30,7 @@ event_pos as (
 tiers as (
     select
         coalesce(sum(quantity_ordered) filter (where tier in ('backup', 'emergency')), 0) as backup_units,
+        coalesce(sum(quantity_ordered) filter (where tier = 'primary'), 0) as primary_units,
         sum(quantity_ordered * unit_cost) filter (where tier in ('backup', 'emergency'))
             / nullif(sum(quantity_ordered) filter (where tier in ('backup', 'emergency')), 0) as backup_unit_cost,
         sum(quantity_ordered * unit_cost) filter (where tier = 'primary')
@@ -38,6 +40,8 @@ tiers as (
 
 sold as (
     select
+        coalesce(sum(l.quantity), 0) as units_sold,
+        count(distinct o.order_id) as orders,
         sum(l.quantity * coalesce(k.unit_price, l.price)) / nullif(sum(l.quantity), 0) as unit_price,
         sum(l.quantity * k.unit_cost) / nullif(sum(l.quantity) filter (where k.unit_cost is not null), 0) as unit_cost
     from orders o
@@ -56,7 +60,10 @@ catalogue as (
 
 final as (
     select
-        t.backup_units,
+        t.backup_units::double  as backup_units,
+        t.primary_units::double as primary_units,
+        s.units_sold::double    as units_sold,
+        s.orders,
         t.backup_unit_cost::double  as backup_unit_cost,
         t.primary_unit_cost::double as primary_unit_cost,
         coalesce(s.unit_price, c.unit_price)::double as unit_price,

@@ -1,7 +1,12 @@
 """What the viewer is looking at, kept in the URL so a link is shareable:
 
-    ?window=event&merchant=green-living&channel=web&market=US&lang=zh&kiosk=1&refresh=10
+    ?window=event&event=A&merchant=green-living&channel=web&market=US&lang=zh&kiosk=1&refresh=10
      &playlist=overview,map,stock&rotate=30          (custom window: &window=custom&from=…&to=…)
+
+The default window is *live*: the last N hours ending now (N = `[ui] default_window_hours` in
+tower.toml, 24 when unset), so a first visit shows the present and the board never freezes on a
+promotion that is over. An event is an explicit choice: `window=event` follows the promotion
+running now (the live window while none runs), `window=event&event=<id>` shows that event.
 
 `ViewState` is that URL state as plain values (parsing never raises: bad values fall back to
 defaults). `resolve()` turns it into the concrete `Filters` a query needs (start/end instants).
@@ -13,12 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Mapping
 
-WINDOWS = ("1h", "today", "event", "7d", "custom")
-DEFAULT_WINDOW = "event"
+WINDOWS = ("live", "1h", "today", "event", "7d", "custom")
+DEFAULT_WINDOW = "live"
+DEFAULT_WINDOW_HOURS = 24
+MAX_WINDOW_HOURS = 24 * 31
 REFRESH_MIN_S, REFRESH_MAX_S = 5, 3600
 DEFAULT_REFRESH_S, DEFAULT_KIOSK_REFRESH_S, DEFAULT_ROTATE_S = 30, 15, 30
 DIMENSIONS = ("merchant", "channel", "market")
-URL_KEYS = ("window", "from", "to", *DIMENSIONS, "lang", "kiosk", "refresh", "playlist", "rotate", "scale")
+URL_KEYS = ("window", "event", "from", "to", *DIMENSIONS, "lang", "kiosk", "refresh", "playlist", "rotate", "scale")
 
 
 @dataclass(frozen=True)
@@ -32,11 +39,13 @@ class Filters:
     market: str | None = None
     event_name: str | None = None  # the promotion behind window='event'
     note: str | None = None        # i18n key explaining a fallback (e.g. no promotion found)
+    hours: int | None = None       # the length of the live window ('Last {hours} h')
 
 
 @dataclass(frozen=True)
 class ViewState:
     window: str = DEFAULT_WINDOW
+    event: str | None = None            # event id chosen with window='event'; None = the running one
     date_from: date | None = None
     date_to: date | None = None
     merchant: str | None = None
@@ -68,8 +77,10 @@ class ViewState:
             return v[:200] or None  # a hostile URL cannot blow up labels or queries
 
         window = text("window")
+        window = window if window in WINDOWS else DEFAULT_WINDOW
         return cls(
-            window=window if window in WINDOWS else DEFAULT_WINDOW,
+            window=window,
+            event=text("event") if window == "event" else None,
             date_from=_date(text("from")),
             date_to=_date(text("to")),
             merchant=text("merchant"),
@@ -88,6 +99,8 @@ class ViewState:
         q: dict[str, str] = {}
         if self.window != DEFAULT_WINDOW:
             q["window"] = self.window
+        if self.window == "event" and self.event:
+            q["event"] = self.event
         if self.window == "custom":
             if self.date_from:
                 q["from"] = self.date_from.isoformat()
@@ -136,11 +149,34 @@ def _seconds(text: str | None) -> int | None:
     return None if v is None or v <= 0 else max(REFRESH_MIN_S, min(REFRESH_MAX_S, v))
 
 
-def resolve(state: ViewState, now: datetime, event: Mapping | None = None) -> Filters:
-    """Concrete window bounds for `state` at `now` (UTC). `event` is the current/last promotion
-    (a row of queries/ops/current_event.sql) or None. Days are UTC days."""
+def window_hours(raw_config: Mapping | None) -> tuple[int, str | None]:
+    """`[ui] default_window_hours` from tower.toml: (hours, None), or (DEFAULT_WINDOW_HOURS, why)
+    when it is not a whole number of hours from 1 to MAX_WINDOW_HOURS (the board still runs)."""
+    ui = (raw_config or {}).get("ui", {})
+    value = ui.get("default_window_hours", DEFAULT_WINDOW_HOURS) if isinstance(ui, Mapping) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WINDOW_HOURS:
+        return value, None
+    return DEFAULT_WINDOW_HOURS, (f"[ui] default_window_hours must be a whole number of hours from 1 to "
+                                  f"{MAX_WINDOW_HOURS}, got {value!r}; using {DEFAULT_WINDOW_HOURS}")
+
+
+def resolve(state: ViewState, now: datetime, event: Mapping | None = None,
+            live_hours: int = DEFAULT_WINDOW_HOURS) -> Filters:
+    """Concrete window bounds for `state` at `now` (UTC). Days are UTC days.
+
+    `event` is the promotion behind window='event': the chosen one (state.event, a row of
+    queries/ops/event_by_id.sql) or, with no choice, the current one (queries/ops/current_event.sql),
+    or None. Without a choice only a *running* promotion counts: once it is over the board goes
+    back to the live window (never frozen on an event that ended); a chosen event is shown as
+    chosen, over or not."""
     dims = {d: getattr(state, d) for d in DIMENSIONS}
     midnight = datetime.combine(now.astimezone(timezone.utc).date(), time(), timezone.utc)
+
+    def live(note: str | None = None) -> Filters:
+        return Filters("live", now - timedelta(hours=live_hours), now, note=note, hours=live_hours, **dims)
+
+    if state.window == "live":
+        return live()
     if state.window == "1h":
         return Filters("1h", now - timedelta(hours=1), now, **dims)
     if state.window == "today":
@@ -148,11 +184,16 @@ def resolve(state: ViewState, now: datetime, event: Mapping | None = None) -> Fi
     if state.window == "7d":
         return Filters("7d", now - timedelta(days=7), now, **dims)
     if state.window == "event":
-        if event and event.get("starts_at") is not None:
-            start = _aware(event["starts_at"])
-            end = _aware(event["ends_at"]) if event.get("ends_at") is not None else now
-            return Filters("event", start, max(end, start), event_name=event.get("name"), **dims)
-        return Filters("event", midnight, now, note="frame.note_no_event", **dims)
+        if not event or event.get("starts_at") is None:
+            return live("filters.note_unknown_event" if state.event else "filters.note_no_running_event")
+        start = _aware(event["starts_at"])
+        end = _aware(event["ends_at"]) if event.get("ends_at") is not None else None
+        over = end is not None and end <= now
+        if over and not state.event:
+            return live("filters.note_no_running_event")
+        end = end if end is not None else now
+        return Filters("event", start, max(end, start), event_name=event.get("name"),
+                       note="filters.note_event_over" if over else None, **dims)
     # custom: whole UTC days from..to inclusive; a missing or reversed range falls back to 7 days
     if state.date_from and state.date_to and state.date_from <= state.date_to:
         start = datetime.combine(state.date_from, time(), timezone.utc)
@@ -168,7 +209,7 @@ def _aware(ts) -> datetime:
 
 
 # ── Streamlit side ────────────────────────────────────────────────────────────────────────────────
-_W = {"window": "tower_window", "date_from": "tower_from", "date_to": "tower_to",
+_W = {"window": "tower_window", "event": "tower_event", "date_from": "tower_from", "date_to": "tower_to",
       "merchant": "tower_merchant", "channel": "tower_channel", "market": "tower_market",
       "lang": "tower_lang", "kiosk": "tower_kiosk", "refresh": "tower_refresh",
       "playlist": "tower_playlist", "rotate": "tower_rotate"}
@@ -233,6 +274,8 @@ def _state_from_widgets(base: ViewState) -> ViewState:
         values.pop("lang", None)
     if values.get("window") not in WINDOWS:
         values.pop("window", None)
+    if values.get("window", base.window) != "event":
+        values["event"] = None
     values["kiosk"] = bool(values.get("kiosk", base.kiosk))
     return replace(base, **values)
 
@@ -257,12 +300,22 @@ def write_url(state: ViewState) -> None:
     st.session_state[STATE_KEY] = state
 
 
+def event_options(events) -> list[tuple[str, str]]:
+    """[(event_id, 'name · start')] of the promotions in a queries/retro/events.sql frame, newest first."""
+    if events is None or not len(events):
+        return []
+    promos = events[events["kind"] == "promotion"].sort_values("starts_at", ascending=False)
+    return [(str(r.event_id), f"{r.name} · {_aware(r.starts_at):%Y-%m-%d %H:%M} UTC")
+            for r in promos.itertuples(index=False)]
+
+
 def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]],
-                   t: Callable[..., str], page_names: list[tuple[str, str]]) -> ViewState:
+                   t: Callable[..., str], page_names: list[tuple[str, str]],
+                   live_hours: int = DEFAULT_WINDOW_HOURS) -> ViewState:
     """Draw the filter widgets (values already seeded by adopt_url) and return the new state.
 
-    `options` maps dimension → [(value, label)]; `page_names` is [(url_path, title)] for the
-    wall-screen playlist picker."""
+    `options` maps dimension → [(value, label)] and "event" → [(event_id, label)];
+    `page_names` is [(url_path, title)] for the wall-screen playlist picker."""
     import streamlit as st
 
     sb = st.sidebar
@@ -274,7 +327,15 @@ def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]
 
     sb.markdown(f"**{tr('frame.filters')}**")
     window = sb.selectbox(tr("frame.window"), WINDOWS, key=_W["window"],
-                          format_func=lambda w: tr(f"frame.window_{w}"))
+                          format_func=lambda w: tr(f"frame.window_{w}", hours=live_hours))
+    event = None
+    if window == "event":
+        events = dict(options.get("event", []))
+        current = st.session_state.get(_W["event"])
+        if current and current not in events:  # a shared link's event not loaded yet: keep it
+            events[current] = current
+        event = sb.selectbox(tr("filters.event"), [None, *events], key=_W["event"],
+                             format_func=lambda v: tr("filters.event_running") if v is None else events[v])
     date_from = date_to = None
     if window == "custom":
         c1, c2 = sb.columns(2)
@@ -304,7 +365,7 @@ def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]
                                  step=5, key=_W["rotate"], help=tr("frame.rotate_help"))
 
     return replace(
-        state, window=window, date_from=date_from, date_to=date_to, lang=lang, kiosk=bool(kiosk),
+        state, window=window, event=event, date_from=date_from, date_to=date_to, lang=lang, kiosk=bool(kiosk),
         refresh=_seconds(str(refresh)) if refresh else None, playlist=tuple(playlist),
         rotate=_seconds(str(rotate)) if rotate else None, **dims,
     )

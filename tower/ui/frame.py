@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
@@ -159,17 +159,24 @@ def context() -> Context:
     state = filters_mod.current_state()
     now = rt.now().replace(microsecond=0)  # whole seconds: stable cache keys within a second
     event = None
-    if state.window == "event":
+    if state.window == "event":  # the chosen promotion, else the running one
+        name, params = ("ops/event_by_id", {"event_id": state.event}) if state.event \
+            else ("ops/current_event", {"now": now})
         try:
-            rows = _cached_query(str(rt.db.path), "ops/current_event", {"now": now}, rt.db)
+            rows = _cached_query(str(rt.db.path), name, params, rt.db)
             event = rows.iloc[0].to_dict() if len(rows) else None
-        except Exception as e:  # noqa: BLE001 - fall back to 'today' rather than break the page
-            log.warning("current_event failed: %s", e)
+        except Exception as e:  # noqa: BLE001 - fall back to the live window rather than break the page
+            log.warning("%s failed: %s", name, e)
+    hours, problem = filters_mod.window_hours(getattr(getattr(rt, "config", None), "raw", None))
+    resolved = filters_mod.resolve(state, now, event, live_hours=hours)
+    if problem and resolved.window == "live" and not resolved.note:
+        log.warning("%s", problem)
+        resolved = replace(resolved, note="filters.note_bad_window_hours")
     try:
         tz = st.context.timezone or "UTC"
     except Exception:  # noqa: BLE001 - no browser context (bare script, some tests)
         tz = "UTC"
-    return Context(db=rt.db, now=now, filters=filters_mod.resolve(state, now, event),
+    return Context(db=rt.db, now=now, filters=resolved,
                    lang=state.lang, kiosk=state.kiosk, refresh_s=state.refresh_s, state=state,
                    runtime=rt, tz=tz)
 
@@ -261,7 +268,14 @@ def filter_options(rt) -> dict[str, list[tuple[str, str]]]:
 def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
     """Draw the sidebar filters and write the resulting state to the URL."""
     rt = runtime()
-    new = filters_mod.render_sidebar(state, filter_options(rt), i18n.t, page_names)
+    try:
+        events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db))
+    except Exception as e:  # noqa: BLE001 - the picker without events beats a broken frame
+        log.warning("event options failed: %s", e)
+        events = []
+    hours, _problem = filters_mod.window_hours(getattr(getattr(rt, "config", None), "raw", None))
+    new = filters_mod.render_sidebar(state, {**filter_options(rt), "event": events}, i18n.t, page_names,
+                                     live_hours=hours)
     filters_mod.write_url(new)
     ctx = context()  # every page shows which window its numbers cover, right under the picker
     note = f" — {ctx.t(ctx.filters.note)}" if ctx.filters.note else ""
@@ -352,7 +366,8 @@ def _tile_status(tile) -> str:
 def window_caption(ctx: Context) -> str:
     """'Member Day: 2026-11-24 08:00 UTC → 16:00 UTC' — what the numbers below cover."""
     f = ctx.filters
-    name = f.event_name if f.window == "event" and f.event_name else ctx.t(f"frame.window_{f.window}")
+    name = f.event_name if f.window == "event" and f.event_name else ctx.t(f"frame.window_{f.window}",
+                                                                           hours=f.hours)
     same_day = f.start.astimezone(f.end.tzinfo).date() == f.end.date()
     return ctx.t("frame.window_caption", window=name, start=fmt.ts(f.start, ctx.lang, ctx.tz),
                  end=fmt.ts(f.end, ctx.lang, ctx.tz, date=not same_day))
