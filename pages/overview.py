@@ -42,15 +42,17 @@ def alert_counts(ctx, tiles) -> tuple[int | None, int | None, str]:
 
 
 def event_bounds(ctx) -> tuple[str | None, dict]:
-    """(event name, window params) for the sales chart: the promotion's own hours whatever window
-    the filters show; the filters' window when there is no promotion."""
+    """(event name, window params) for the sales chart: a promotion running now is shown whole (its
+    plan ahead included) whatever window the filters show; an ended one never holds the chart."""
     f = ctx.filters
     if f.window == "event" and f.event_name:
         return f.event_name, {}
     ev = ctx.query("ops/current_event")
     if len(ev):
-        return ev["name"].iloc[0], {"start": ev["starts_at"].iloc[0].to_pydatetime(),
-                                    "end": ev["ends_at"].iloc[0].to_pydatetime()}
+        ends = ev["ends_at"].iloc[0]
+        if pd.isna(ends) or ends > pd.Timestamp(ctx.now):
+            return ev["name"].iloc[0], {"start": ev["starts_at"].iloc[0].to_pydatetime(),
+                                        "end": None if pd.isna(ends) else ends.to_pydatetime()}
     return None, {}
 
 

@@ -30,7 +30,7 @@ def test_war_room_on_a_populated_database(tower_env, populated_db):
     at = open_app()
     assert not at.exception
     assert [t.value for t in at.title] == ["War room"]
-    assert "Member Day" in at.caption[0].value  # the event window is the default
+    assert "Last 24 h (live)" in at.caption[0].value  # live by default, whatever event ran
 
     # KPI tiles from tower.kpis, with values from the rows: 3 event hours × (16 + 6 + 2) units sold
     assert metric(at, "Shipments in exception").value == "1"

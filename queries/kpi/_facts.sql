@@ -97,13 +97,11 @@ select
     coalesce(r.inaccurate, false) as inaccurate,
     k.cancelled,
     date_diff('microsecond', k.created_at, k.delivered_at) / 3600e6 as hours_to_deliver,
-    -- the rate in force on the order's day (config/fx_rates.csv); an unknown currency gives NULL,
-    -- never an amount averaged in as if it were USD
-    case when upper(k.currency) = 'USD' then k.shipping_cost::double
-         else k.shipping_cost::double * fx.rate_to_reporting end as shipping_cost_usd
+    -- at the rate in force on the order's day (config/fx_rates.csv, macro in 008_csat_fx.sql); an
+    -- unknown currency gives NULL, never an amount averaged in as if it were USD
+    to_reporting(k.shipping_cost, k.currency, k.created_at)::double as shipping_cost_usd
 from known k
-left join returned r using (order_id)
-asof left join fx_rates fx on fx.currency = upper(k.currency) and k.created_at::date >= fx.valid_from;
+left join returned r using (order_id);
 
 
 -- ─── order lines ────────────────────────────────────────────────────────────────────────────────
