@@ -205,7 +205,8 @@ def trend(db, name: str, params: dict, bucket: str = "hour") -> pd.DataFrame:
     return out
 
 
-def _clean(x) -> float | None:
+def clean(x) -> float | None:
+    """A float, or None for NULL/NaN/NA (what DuckDB and pandas give for 'no value')."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return None
     try:
@@ -221,8 +222,8 @@ def value(db, name: str, params: dict) -> tuple[float | None, int]:
     if df.empty:
         return None, 0
     row = df.iloc[0]
-    n = _clean(row.get("n"))
-    return _clean(row.get("value")), int(n or 0)
+    n = clean(row.get("n"))
+    return clean(row.get("value")), int(n or 0)
 
 
 # ── targets and status ──────────────────────────────────────────────────────────────────────────
