@@ -1,7 +1,11 @@
 """The alert engine: runs every rule "as of" the clock's now, and turns what they find into alerts
 that do not flap. A condition must hold for `hold_count` consecutive evaluations before it fires
-and be absent for `clear_count` before it resolves; one unresolved alert per (rule, entity);
-severity escalates yellow → red in place; unacknowledged alerts past the target escalate once.
+and be absent for `clear_count` before it resolves; one unresolved alert per (rule, entity), which
+the store itself enforces (alerts.open_key is unique, queries/schema/007_alert_uniqueness.sql).
+An open alert's severity is always the one its rule gives for the metric it shows: it changes in
+place both ways (each change logged), and only the first rise to red is notified, so a metric
+wobbling around the red line does not re-notify. Unacknowledged alerts past the target are
+re-notified once on the red channels, still showing their own severity.
 Every change is written to alert_log in the same transaction as the change itself."""
 from __future__ import annotations
 
@@ -46,8 +50,15 @@ class _Plan:
     """What one evaluation will write: decided first, then written in bulk."""
     states: list = field(default_factory=list)      # alert_state rows to keep (STATE_COLUMNS order)
     opens: list = field(default_factory=list)       # (finding, first_hit_at, playbook, its state row)
-    refreshes: list = field(default_factory=list)   # (alert_id, old severity, finding, escalate)
+    refreshes: list = field(default_factory=list)   # (alert_id, old severity, finding, ever escalated)
     resolves: list = field(default_factory=list)    # (alert_id, clear_count)
+
+
+def open_key(key: tuple[str, str, str]) -> str:
+    """alerts.open_key of an unresolved alert: rule, entity type and entity id joined by the unit
+    separator (never in a name). The unique index on it is what makes a second open alert for the
+    same (rule, entity) impossible, whoever writes it."""
+    return "\x1f".join(key)
 
 
 def _bulk(cur, sql: str, rows: list[dict], params: dict | None = None) -> list:
@@ -158,13 +169,14 @@ class AlertEngine:
             if ok_rules:
                 rows = cur.execute(
                     "select s.rule, s.entity_type, s.entity_id, s.hits, s.misses, s.first_hit_at, "
-                    "s.open_alert_id, s.suppressed, a.state, a.severity "
+                    "s.open_alert_id, s.suppressed, a.state, a.severity, a.escalated_at "
                     "from alert_state s left join alerts a on a.alert_id = s.open_alert_id "
                     "where list_contains(?, s.rule)", [ok_rules]).fetchall()
                 for r in rows:
                     states[(r[0], r[1], r[2])] = {
                         "hits": r[3], "misses": r[4], "first_hit_at": r[5], "alert_id": r[6],
-                        "suppressed": bool(r[7]), "alert_state": r[8], "severity": r[9]}
+                        "suppressed": bool(r[7]), "alert_state": r[8], "severity": r[9],
+                        "escalated_at": r[10]}
             plan = _Plan()
             for key in sorted(set(states) | set(findings)):
                 self._step(now, key, states.get(key), findings.get(key), plan)
@@ -201,9 +213,7 @@ class AlertEngine:
         suppressed = bool(st and st["suppressed"])
         row = [*key, hits, 0, first_hit_at, alert_id, suppressed, now]
         if alert_id is not None:
-            escalate = (rules_mod.SEVERITY_RANK[finding.severity]
-                        > rules_mod.SEVERITY_RANK.get(st["severity"], 0))
-            plan.refreshes.append((alert_id, st["severity"], finding, escalate))
+            plan.refreshes.append((alert_id, st["severity"], finding, st["escalated_at"] is not None))
         elif not suppressed and hits >= settings.hold_count:
             plan.opens.append((finding, first_hit_at, settings.playbook, row))
         plan.states.append(row)
@@ -217,7 +227,8 @@ class AlertEngine:
             rows = []
             for alert_id, (f, first_hit_at, playbook, state_row) in zip(ids, plan.opens):
                 state_row[6] = alert_id
-                rows.append({"alert_id": alert_id, "rule": f.rule, "entity_type": f.entity_type,
+                rows.append({"alert_id": alert_id, "open_key": open_key(f.key),
+                             "rule": f.rule, "entity_type": f.entity_type,
                              "entity_id": f.entity_id, "severity": f.severity, "state": "open",
                              "title": f.title, "detail": f.detail, "metric": f.metric,
                              "threshold": f.threshold, "playbook": playbook,
@@ -231,26 +242,36 @@ class AlertEngine:
 
         if plan.refreshes:
             rows = []
-            for alert_id, severity, f, escalate in plan.refreshes:
-                # Severity never steps down while the alert is unresolved: a metric wobbling
-                # around the red line would otherwise flip-flop and re-notify.
+            for alert_id, severity, f, was_escalated in plan.refreshes:
+                # The severity is the one the rule gives now, for the metric and title written
+                # alongside it: an alert that once hit red and came back to 154 % is yellow again.
+                # (Keeping the peak severity is what showed "RED at 154 %" with red at 200 %.)
+                change = (rules_mod.SEVERITY_RANK[f.severity]
+                          - rules_mod.SEVERITY_RANK.get(severity, 0))
+                escalate = change > 0
                 rows.append({"alert_id": alert_id, "title": f.title, "detail": f.detail,
                              "metric": f.metric, "threshold": f.threshold,
-                             "severity": f.severity if escalate else severity, "escalate": escalate})
+                             "severity": f.severity, "escalate": escalate})
+                if change:
+                    action = "escalated" if escalate else "deescalated"
+                    logs.append((alert_id, now, ENGINE, action, severity, f.severity, f.title))
                 if escalate:
-                    logs.append((alert_id, now, ENGINE, "escalated", severity, f.severity, f.title))
                     result.escalated.append(alert_id)
+                if escalate and not was_escalated:
+                    # Only the first rise to red is news; a metric wobbling around the red line
+                    # changes the shown severity (logged) without re-notifying every time.
                     notices.append(Notice(alert_id, "escalated", f.severity, f.title, f.detail, f.rule,
                                           f.entity_id, self.config.rules[f.rule].playbook, now))
             _bulk(cur, "update alerts set title = s.title, detail = s.detail, metric = s.metric, "
                        "threshold = s.threshold, severity = s.severity, last_seen_at = $now, "
-                       "escalated_at = case when s.escalate then $now else alerts.escalated_at end, "
+                       "escalated_at = case when s.escalate and alerts.escalated_at is null then $now "
+                       "else alerts.escalated_at end, "
                        "updated_at = $now from staged as s where alerts.alert_id = s.alert_id",
                   rows, {"now": now})
 
         if plan.resolves:
             rows = [{"alert_id": a, "note": f"condition clear for {n} evaluations"} for a, n in plan.resolves]
-            done = _bulk(cur, "update alerts set state = 'resolved', resolved_at = $now, "
+            done = _bulk(cur, "update alerts set state = 'resolved', open_key = null, resolved_at = $now, "
                               "resolved_by = 'engine', resolution_note = s.note, updated_at = $now "
                               "from staged as s where alerts.alert_id = s.alert_id "
                               "and alerts.state <> 'resolved' returning alerts.alert_id, alerts.severity, "
@@ -280,10 +301,11 @@ class AlertEngine:
         notices, logs = [], []
         for alert_id, severity, title, detail, rule, entity_id, playbook in sorted(rows):
             note = f"not acknowledged within {self.config.ack_target_minutes:g} min"
-            logs.append((alert_id, now, ENGINE, "ack_overdue", severity, "red", note))
+            logs.append((alert_id, now, ENGINE, "ack_overdue", None, None, note))
             result.ack_overdue.append(alert_id)
-            # The second notification always goes out marked red, whatever the alert's severity.
-            notices.append(Notice(alert_id, "ack_overdue", "red", title, detail, rule, entity_id,
+            # The reminder goes to the red channels but shows the alert's own severity: a yellow
+            # alert is not red because nobody acknowledged it (see Notice.route_severity).
+            notices.append(Notice(alert_id, "ack_overdue", severity, title, detail, rule, entity_id,
                                   playbook, now))
         _log_rows(cur, logs)
         return notices
