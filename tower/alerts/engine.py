@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from tower.alerts.settings import AlertSettings, load as load_settings
 
 log = logging.getLogger("tower.alerts")
 ENGINE = "engine"
+RETRIES = 8
 
 
 @dataclass
@@ -113,16 +115,23 @@ class AlertEngine:
                     and (now - self._last_at).total_seconds() < self.config.min_interval_s):
                 return Evaluation(at=now, skipped=True)
             result = Evaluation(at=now)
-            findings, ok_rules = self._run_rules(now, result)
+            findings, ok_rules, runs = self._run_rules(now, result)
             notices: list[Notice] = []
-            for attempt in range(3):
+            for attempt in range(RETRIES):
                 try:
-                    notices = self._apply(now, findings, ok_rules, result)
+                    notices = self._apply(now, findings, ok_rules, runs, result)
                     break
-                except duckdb.TransactionException as e:
-                    # A person acknowledged the same alert in the same instant: start again.
+                except (duckdb.TransactionException, duckdb.ConstraintException) as e:
+                    # Another writer got there first: a person acknowledged the same alert in the
+                    # same instant, or another evaluation (a second engine on this database) opened
+                    # the same key — the unique open_key refuses the twin. Re-read and start again.
                     log.warning("alert evaluation conflicted (%s), retrying", e)
                     result.opened, result.escalated, result.resolved, result.ack_overdue = [], [], [], []
+                    if attempt == RETRIES - 1:
+                        raise
+                    # The other transaction may still be running: give it a moment (jittered, so
+                    # two losers do not collide again in lockstep).
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
             self._last_at = now
         if self.notifier and notices:
             self.notifier.submit(notices)
@@ -134,6 +143,7 @@ class AlertEngine:
     def _run_rules(self, now: datetime, result: Evaluation):
         findings: dict[tuple, rules_mod.Finding] = {}
         ok_rules: list[str] = []
+        runs: list[dict] = []       # alert_rule_runs rows, written with the evaluation's changes
         with self.db.cursor() as cur:
             for rule in self.config.rules.values():
                 if not rule.enabled:
@@ -151,14 +161,12 @@ class AlertEngine:
                     ok_rules.append(rule.name)
                     for f in found:
                         findings[f.key] = f
-                cur.execute(
-                    "insert or replace into alert_rule_runs values (?, ?, ?, ?, ?)",
-                    [rule.name, now, len(found), (time.perf_counter() - started) * 1000, error],
-                )
+                runs.append({"rule": rule.name, "evaluated_at": now, "rows_matched": len(found),
+                             "duration_ms": (time.perf_counter() - started) * 1000, "error": error})
         result.findings = len(findings)
-        return findings, ok_rules
+        return findings, ok_rules, runs
 
-    def _apply(self, now, findings, ok_rules, result: Evaluation) -> list[Notice]:
+    def _apply(self, now, findings, ok_rules, runs, result: Evaluation) -> list[Notice]:
         """Decide every (rule, entity) step in Python, then write all changes in bulk inside one
         transaction: thousands of findings cost a handful of statements, not thousands."""
         notices: list[Notice] = []
@@ -177,10 +185,12 @@ class AlertEngine:
                         "hits": r[3], "misses": r[4], "first_hit_at": r[5], "alert_id": r[6],
                         "suppressed": bool(r[7]), "alert_state": r[8], "severity": r[9],
                         "escalated_at": r[10]}
+                self._adopt_untracked(cur, ok_rules, states)
             plan = _Plan()
             for key in sorted(set(states) | set(findings)):
                 self._step(now, key, states.get(key), findings.get(key), plan)
             self._write(cur, now, ok_rules, plan, result, notices)
+            _bulk(cur, "insert or replace into alert_rule_runs by name select * from staged", runs)
             notices += self._check_ack_overdue(cur, now, result)
             cur.execute("commit")
         except Exception:
@@ -189,6 +199,22 @@ class AlertEngine:
         finally:
             cur.close()
         return notices
+
+    @staticmethod
+    def _adopt_untracked(cur, ok_rules, states: dict) -> None:
+        """An unresolved alert whose key the engine's memory does not point at (its state row was
+        lost, or another writer opened it) is adopted as this key's open alert rather than twinned:
+        the store would refuse a second one anyway (unique open_key)."""
+        rows = cur.execute(
+            "select a.rule, a.entity_type, a.entity_id, a.alert_id, a.state, a.severity, a.escalated_at "
+            "from alerts a left join alert_state s on s.open_alert_id = a.alert_id "
+            "where a.open_key is not null and s.open_alert_id is null and list_contains(?, a.rule)",
+            [ok_rules]).fetchall()
+        for rule, entity_type, entity_id, alert_id, state, severity, escalated_at in rows:
+            key = (rule, entity_type, entity_id)
+            st = states.get(key) or {"hits": 0, "misses": 0, "first_hit_at": None, "suppressed": False}
+            states[key] = {**st, "alert_id": alert_id, "alert_state": state, "severity": severity,
+                           "escalated_at": escalated_at, "suppressed": False}
 
     def _step(self, now, key, st, finding, plan: "_Plan") -> None:
         """One (rule, entity): update its hit/miss counts and decide open / refresh / resolve."""
