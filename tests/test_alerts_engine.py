@@ -185,11 +185,11 @@ def test_a_broken_rule_is_recorded_and_the_others_still_run(tmp_path):
                              only=["stock_watermark", "demand_surge"])
     # Remove a threshold the demand_surge SQL needs: a config mistake, not a crash.
     rule = settings.rules["demand_surge"]
-    broken = {k: v for k, v in rule.params.items() if k != "yellow_ratio"}
+    broken = {k: v for k, v in rule.params.items() if k != "yellow_percent"}
     settings.rules["demand_surge"] = type(rule)(**{**rule.__dict__, "params": broken})
     engine = AlertEngine(db, settings, clock, Recorder())
     r = engine.evaluate()
-    assert "demand_surge" in r.errors and "yellow_ratio" in r.errors["demand_surge"]
+    assert "demand_surge" in r.errors and "yellow_percent" in r.errors["demand_surge"]
     assert len(r.opened) == 1
     runs = db.df("select rule, error from alert_rule_runs order by rule")
     assert runs.set_index("rule").error.isna().to_dict() == {"demand_surge": False, "stock_watermark": True}

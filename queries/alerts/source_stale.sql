@@ -71,7 +71,7 @@ final as (
         'source' as entity_type,
         j.source as entity_id,
         'Source ' || j.source || case when j.latest_status = 'failed' then ' failing' else ' stale' end
-            || ': no fresh data for ' || round(j.minutes_since_ok) || ' min' as title,
+            || ': no fresh data for ' || floor(j.minutes_since_ok)::bigint || ' min' as title,
         'latest run ' || coalesce(j.latest_status, '?') || ', ' || j.failures || ' failures in a row'
             || coalesce('; ' || j.latest_error, '') as detail,
         j.minutes_since_ok as metric,
