@@ -12,7 +12,7 @@ from tower.alerts import lifecycle
 from tower.alerts.engine import AlertEngine, open_key
 from tower.clock import ManualClock
 from tower.db import Database
-from test_alerts_helpers import T0, make_settings, policy, put, stock
+from test_alerts_helpers import T0, hours, make_settings, policy, put, stock
 
 KEY = ("stock_watermark", "sku_warehouse", "SKU-A@WH-1")
 
@@ -119,3 +119,20 @@ def test_the_migration_resolves_twins_already_in_a_database(tmp_path):
             open_alert(d, 3)
     finally:
         d.close()
+
+
+def test_one_lane_is_one_alert_whatever_the_spelling_of_its_carrier_and_country(db):
+    """Lane ids are built from carrier slug and country as stored: 'DHL' / 'dhl ' / 'us' spellings
+    of one lane must make one entity, not one alert each."""
+    clock = ManualClock(T0)
+    for i, (carrier, country) in enumerate([("dhl", "US"), ("DHL", "US"), ("dhl ", "us"), ("Dhl", " US")]):
+        put(db, "shipments", dict(shipment_id=f"p{i}", tracking_number=f"T{i}", carrier=carrier,
+                                  direction="outbound", destination_country=country, tag="Exception",
+                                  created_at=T0 - hours(50), last_checkpoint_at=T0 - hours(2),
+                                  updated_at=T0 - hours(2)))
+    engine = AlertEngine(db, make_settings(engine={"hold_count": 1, "min_interval_s": 0},
+                                           only=["parcel_lanes"]), clock)
+    r = engine.evaluate()
+    assert len(r.opened) == 1
+    a = db.df("select entity_id, metric from alerts").iloc[0]
+    assert (a.entity_id, a.metric) == ("dhl:US", 4)
