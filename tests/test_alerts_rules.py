@@ -302,3 +302,12 @@ def test_wilson_interval_stays_in_0_1_and_brackets_the_rate(db, n, share, z):
         lo, hi = cur.execute("select wilson_lower($k / $n, $n, $z), wilson_upper($k / $n, $n, $z)",
                              {"k": k, "n": n, "z": z}).fetchone()
     assert -1e-9 <= lo <= k / n + 1e-9 and k / n - 1e-9 <= hi <= 1 + 1e-9
+
+
+def test_a_source_red_from_its_failure_streak_says_so_in_the_title(db):
+    for i, ago in enumerate((20, 15, 10, 5)):
+        put(db, "sync_runs", dict(run_id=i, source="shopify", status="ok" if i == 0 else "failed",
+                                  started_at=T0 - hours(ago / 60), finished_at=T0 - hours(ago / 60)))
+    f = run(db, "source_stale")["shopify"]
+    assert f.severity == "red" and f.metric < f.threshold          # young, but failing 3 times running
+    assert "3 failed runs in a row" in f.title

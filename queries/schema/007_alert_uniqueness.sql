@@ -6,6 +6,8 @@
 -- Until now only alert_state.open_alert_id kept the rule, so a writer that lost track of it (two
 -- engines on one file, a state row lost) could open a twin; twins already in a database are
 -- resolved here (the oldest stays open), with an alert_log row saying which one they duplicated.
+-- (alert_log also gains the action 'deescalated': an open alert's severity now follows its rule
+-- both ways, red → yellow logged like yellow → red.)
 
 alter table alerts add column if not exists open_key text;
 
