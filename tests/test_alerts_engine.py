@@ -123,6 +123,16 @@ def test_severity_always_matches_the_metric_shown_and_changes_in_place(world):
     assert rec.notices[1].severity == "red"
 
 
+def test_an_alert_opened_red_that_dips_and_returns_is_not_announced_again(world):
+    db, clock, engine, rec = world
+    for available in (10, 10, 50, 10, 50, 10):
+        step(db, clock, engine, available)
+    a = alerts(db)
+    assert len(a) == 1 and a.iloc[0].severity == "red"
+    assert actions(db).count("deescalated") == 2 and actions(db).count("escalated") == 2
+    assert [(n.event, n.severity) for n in rec.notices] == [("opened", "red")]
+
+
 def test_unacknowledged_past_target_reminds_once_on_red_channels_with_its_own_severity(world):
     db, clock, engine, rec = world
     step(db, clock, engine, 90)

@@ -7,7 +7,8 @@
 -- engines on one file, a state row lost) could open a twin; twins already in a database are
 -- resolved here (the oldest stays open), with an alert_log row saying which one they duplicated.
 -- (alert_log also gains the action 'deescalated': an open alert's severity now follows its rule
--- both ways, red → yellow logged like yellow → red.)
+-- both ways, red → yellow logged like yellow → red; alerts.escalated_at now records when the alert
+-- was first red, its opening included, so only that first red is notified.)
 
 alter table alerts add column if not exists open_key text;
 

@@ -259,6 +259,9 @@ class AlertEngine:
                              "title": f.title, "detail": f.detail, "metric": f.metric,
                              "threshold": f.threshold, "playbook": playbook,
                              "first_seen_at": first_hit_at, "opened_at": now, "last_seen_at": now,
+                             # escalated_at = when it was first red (opening red counts), so a later
+                             # return to red after a dip is not announced again
+                             "escalated_at": now if f.severity == "red" else None,
                              "updated_at": now})
                 logs.append((alert_id, now, ENGINE, "opened", None, f.severity, f.title))
                 result.opened.append(alert_id)
