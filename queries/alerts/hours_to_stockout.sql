@@ -58,7 +58,7 @@ final as (
         case when hours_left < red_h then 'red' else 'yellow' end as severity,
         'sku_warehouse' as entity_type,
         sku || '@' || warehouse_id as entity_id,
-        'Stockout in ' || round(hours_left, 1) || ' h: ' || sku || ' at ' || warehouse_id as title,
+        'Stockout in ' || floor(hours_left * 10) / 10 || ' h: ' || sku || ' at ' || warehouse_id as title,
         available || ' available, selling ' || round(units_per_hour, 1) || '/h ('
             || sku_class || ' threshold ' || yellow_h || ' h)' as detail,
         hours_left as metric,

@@ -3,7 +3,9 @@
 -- $window_hours hours whose NPS (% promoters 9–10 − % detractors 0–6, −100…100) is below
 -- $yellow_target (yellow) or $red_target (red) — numbers, or per-market objects with a "default"
 -- (see market_target) — with confidence: NPS + $confidence_z standard errors must be below it.
--- metric = NPS points; threshold = target crossed.
+-- Confidence only decides whether to alert; the severity is the shown NPS against the targets: red
+-- when it is below $red_target.
+-- metric = NPS points; threshold = target crossed. The title shows NPS rounded down.
 -- Params: $now, $window_hours, $min_responses, $yellow_target, $red_target, $confidence_z.
 with params as (
     select
@@ -31,13 +33,13 @@ scores as (
 
 final as (
     select
-        case when s.upper < s.red_t then 'red' else 'yellow' end as severity,
+        case when s.nps < s.red_t then 'red' else 'yellow' end as severity,
         'market' as entity_type,
         coalesce(s.market, '?') as entity_id,
-        'NPS ' || round(s.nps) || ' in ' || coalesce(s.market, '?') as title,
+        'NPS ' || floor(s.nps)::integer || ' in ' || coalesce(s.market, '?') as title,
         s.n || ' responses in the last ' || $window_hours || ' h; target ' || s.yellow_t as detail,
         s.nps as metric,
-        case when s.upper < s.red_t then s.red_t else s.yellow_t end as threshold
+        case when s.nps < s.red_t then s.red_t else s.yellow_t end as threshold
     from scores as s
     cross join params
     where s.n >= params.min_n

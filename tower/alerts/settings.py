@@ -1,5 +1,11 @@
 """Alert settings from config/alerts.toml: rules and their thresholds, hold/clear counts, the
-acknowledge target and notification routing. A bad file fails with a message naming the field."""
+acknowledge target and notification routing. A bad file fails with a message naming the field.
+
+Thresholds are plain parameters: every key of [rules.<name>] other than playbook, hold_count,
+clear_count and enabled lands in RuleSettings.params and is bound as $<key> (tables and lists as
+JSON text; the SQL reads per-market tables with market_target). Filling params from another source
+(e.g. the customer-KPI targets in config/kpis.toml) needs no SQL change, as long as the values keep
+the rule's unit: percentages 0–100, as kpis.toml writes them."""
 from __future__ import annotations
 
 import json
