@@ -222,13 +222,13 @@ def test_customer_kpis_per_market(db):
     assert {k: f.severity for k, f in looser_us.items()} == {"FR": "yellow"}
     assert {k: f.threshold for k, f in run(db, "on_time_rate", yellow_target=95, red_target=90).items()} == {
         "US": 95, "FR": 90}
-    rr = run(db, "return_rate", min_orders=20)
-    # 15 % of 40 is surely above 8 % (so it alerts), and the 15 % it shows is above the red 12 %:
-    # red, even though 15 % of only 40 could be chance above 12 % (confidence gates, never demotes)
-    assert {k: (f.severity, round(f.metric, 1), f.threshold) for k, f in rr.items()} == {"US": ("red", 15.0, 12)}
+    rr = run(db, "return_rate", min_n=20)
+    # the return-rate KPI's targets (config/kpis.toml: green ≤ 5, yellow ≤ 8): 15 % of 40 is surely
+    # above 5 % (so it alerts), and the 15 % it shows is past the tile's red line, 8 %: red
+    assert {k: (f.severity, round(f.metric, 1), f.threshold) for k, f in rr.items()} == {"US": ("red", 15.0, 8)}
     assert "Return rate 15.0 %" in rr["US"].title
     # a rate not surely above the yellow target does not alert at all
-    assert run(db, "return_rate", min_orders=20, yellow_target=12, red_target=20) == {}
+    assert run(db, "return_rate", min_n=20, yellow_target=12, red_target=20) == {}
     for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10):      # NPS 40 − 40 = 0 → red
         put(db, "nps_responses", dict(response_id=f"n{i}", market="US", score=score, created_at=T0 - hours(3)))
     nps = run(db, "nps")    # 0 ± 18 points (25 answers): surely below 30 — and 0 is below red 10

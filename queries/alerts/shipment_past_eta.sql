@@ -23,7 +23,7 @@ late as (
         s.eta,
         s.po_id,
         epoch(params.now - s.eta) / 3600 as hours_late
-    from shipment_state_at($now::timestamptz, null::text, null::text, null::text, null::text, null::text)
+    from shipment_state_at($now::timestamptz, null::text, null::text, null::text, null::text, null::text, null)
         as st
     inner join shipments as s using (shipment_id)
     cross join params
