@@ -53,7 +53,7 @@ def test_hours_to_stockout_uses_the_sku_class_threshold(db):
     put(db, "skus", dict(sku="CORE", sku_class="core"), dict(sku="TAIL", sku_class="long_tail"))
     stock(db, "CORE", "W", T0 - hours(1), 300)
     stock(db, "TAIL", "W", T0 - hours(1), 300)
-    for i in range(3):                          # 30 units/h each over the 3 h window
+    for i in range(4):                          # 30 units/h each over the KPI's 4 h pace window
         order(db, f"c{i}", "CORE", 30, T0 - hours(i + 0.5), wh="W")
         order(db, f"t{i}", "TAIL", 30, T0 - hours(i + 0.5), wh="W")
     order(db, "old", "CORE", 999, T0 - hours(5), wh="W")        # outside the window
