@@ -238,6 +238,11 @@ def filter_options(rt) -> dict[str, list[tuple[str, str]]]:
 
 def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
     """Draw the sidebar filters and write the resulting state to the URL."""
+    if state.kiosk:
+        # A wall screen is driven by its URL: no sidebar at all (not merely hidden by CSS), so it
+        # can never show filter widgets such as a "refresh 0" placeholder, nor cover the board.
+        filters_mod.write_url(state)
+        return state
     rt = runtime()
     new = filters_mod.render_sidebar(state, filter_options(rt), i18n.t, page_names)
     filters_mod.write_url(new)
