@@ -113,6 +113,22 @@ def test_view_keeps_every_mark_and_arc_end_on_screen():
     top, bottom = ml._lat_of(centre + height / 2 / px_per_y), ml._lat_of(centre - height / 2 / px_per_y)
     lats = ml.latitudes(*frames().values())
     assert bottom < min(lats) and max(lats) < top, (bottom, top, lats)
+    # and across: every arc lies within the one world the view spans, none leaves by a side edge
+    left, right = view["longitude"] - 180, view["longitude"] + 180
+    for arc in layers_of(deck)[ml.ARCS]["data"]:
+        assert left <= arc["from"][0] <= right and left <= arc["to"][0] <= right, (view["longitude"], arc)
+
+
+def test_centre_counts_the_ocean_an_arc_crosses():
+    # marks in the US, Europe and China only: the widest empty stretch is the Pacific, but the
+    # China → US arcs cross it, so the view centres on the Pacific side, not on Europe
+    f = frames()
+    f["nodes"] = pd.concat([f["nodes"], pd.DataFrame([{"node_id": "DEHAM", "name": "Hamburg", "kind": "port",
+                                                        "lat": 53.5, "lon": 10.0, "status": "normal"}])])
+    marks_only = ml.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"])
+    with_arcs = ml.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"], ml.arc_longitudes(f["shipments"]))
+    assert -60 < marks_only < 60, marks_only
+    assert with_arcs > 120 or with_arcs < -90, with_arcs
 
 
 def test_delayed_and_exception_shipments_are_highlighted():

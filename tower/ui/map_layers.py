@@ -194,6 +194,18 @@ def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0) -> pdk
     )
 
 
+def arc_longitudes(shipments: pd.DataFrame, steps: int = 8) -> pd.DataFrame:
+    """Longitudes along each origin → destination arc (the short way), as a `lon` column: the water
+    an arc crosses is "in use", so the view is not centred with an arc running off its edge."""
+    cols = ["origin_lon", "dest_lon"]
+    if shipments is None or shipments.empty or not set(cols) <= set(shipments):
+        return pd.DataFrame(columns=["lon"])
+    ends = shipments[cols].apply(pd.to_numeric, errors="coerce").dropna()
+    delta = (ends["dest_lon"] - ends["origin_lon"] + 180) % 360 - 180
+    lons = [ends["origin_lon"] + delta * k / steps for k in range(steps + 1)]
+    return pd.DataFrame({"lon": pd.concat(lons, ignore_index=True)})
+
+
 def centre_longitude(*frames: pd.DataFrame) -> float:
     """The middle of the longitudes in use, measured around the globe opposite the widest empty gap,
     so a China → US network centres on the Pacific (where its arcs run), not on Africa."""
@@ -270,7 +282,7 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
     match its theme and fetches it from basemaps.cartocdn.com. `map_provider=None` with pydeck's
     default style is what Streamlit draws with no basemap at all.)"""
     marks = (1.25 if kiosk else 1.0) * scale
-    lon = centre_longitude(nodes, suppliers, warehouses, shipments)
+    lon = centre_longitude(nodes, suppliers, warehouses, shipments, arc_longitudes(shipments))
     # Drawn in this order: hundreds of parcels must not bury the few places they move between.
     layers = [
         outline_layer(dark or kiosk),
