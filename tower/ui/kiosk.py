@@ -65,8 +65,10 @@ html { font-size: min(1vw, 1.78vh); }
   background: transparent !important; }
 .stMetric label + div p { overflow-wrap: anywhere; }
 [class*="st-key-rag-"] { padding: .35rem .45rem !important; gap: .2rem !important; }
+[class*="st-key-rag-"] .stMarkdown, [class*="st-key-rag-"] .stMarkdown * { white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
 .stApp .tower-strip { font-size: 1.05rem; line-height: 1.6; }
-.stApp table { background: #111821 !important; color: #f5f7fa !important; font-size: .9rem; }
+.stApp table { background: #111821 !important; color: #f5f7fa !important; font-size: .85rem; }
 .stApp table th { background: #1b2430 !important; color: #c9d1db !important; }
 .stApp table td, .stApp table th { border-color: #2b3440 !important; padding: .15rem .45rem !important;
   line-height: 1.3; }
@@ -104,6 +106,11 @@ def chart_height(ctx, share: float, normal: int) -> int:
     """A Plotly chart's height: `share` of a 1080-line wall in kiosk mode, else `normal`.
     charts.apply multiplies it by ?scale=, so a 3840×2160 wall with scale=2 gets the same share."""
     return round(WALL_H * share) if getattr(ctx, "kiosk", False) else normal
+
+
+def rows(ctx, kiosk_rows: int, normal: int) -> int:
+    """How many rows a list shows: fewer on a wall screen, which cannot scroll."""
+    return kiosk_rows if getattr(ctx, "kiosk", False) else normal
 
 
 def table(data, ctx, **dataframe_args) -> None:
