@@ -49,11 +49,11 @@ html { font-size: min(1vw, 1.78vh); }
 .stAppHeader, .stAppToolbar, .stSidebar, footer { display: none !important; }
 .stApp, .stMain { background: #05080d !important; color: #f5f7fa; }
 .stMainBlockContainer { padding: .6rem 1.25rem !important; max-width: 100% !important; }
-.stMain .stVerticalBlock { gap: .45rem; }
+.stMain .stVerticalBlock { gap: .35rem; }
 /* headings sit in a wrapper pulled up by 1rem below: the bottom padding keeps the next element
    from covering the heading's lower half */
 .stApp h1 { font-size: 1.9rem !important; line-height: 1.25 !important; padding: .15rem 0 1.05rem !important; }
-.stApp h2, .stApp h3 { font-size: 1.25rem !important; padding: .2rem 0 1.05rem !important; }
+.stApp h2, .stApp h3 { font-size: 1.25rem !important; padding: .1rem 0 1rem !important; }
 .stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp p, .stApp li, .stApp label, .stApp span,
 .stApp small { color: #f5f7fa !important; }
 .stApp .tower-badge.yellow { color: #1b1f24 !important; }
