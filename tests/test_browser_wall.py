@@ -3,6 +3,7 @@ tests/test_browser.py's fixture on a populated database, sandbox off): the kiosk
 screen, every table follows the dark theme, and the map shows the world once and asks no host but
 the app's own for anything while online tiles are off. Screenshots go to test-artifacts/."""
 import io
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -125,7 +126,7 @@ def test_kiosk_map_shows_the_world_once_and_calls_no_remote_host(app_url, browse
     assert not remote, f"online tiles are off, yet the map asked: {remote[:5]}"
 
     box = page.locator(".st-key-map-deck canvas").first.bounding_box()
-    expected_w = kiosk.content_width(type("Ctx", (), {"scale": scale})())
+    expected_w = kiosk.content_width(SimpleNamespace(scale=scale))
     assert abs(box["width"] - expected_w) <= 2, (box, expected_w)  # the width the zoom was made for
     assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height * 1.05
     # World once: were the world tiled n times, the picture would equal itself shifted by 1/n of

@@ -63,7 +63,10 @@ html { font-size: min(1vw, 1.78vh); }
   line-height: 1.15; }
 .stMetric label + div + div, .stMetric label + div + div * { font-size: .95rem !important;
   background: transparent !important; }
-.stMetric label + div p { overflow-wrap: anywhere; }
+/* a long value (a date, "carrier · mode") wraps on the wall instead of ending in "…" */
+.stMetric label + div, .stMetric label + div * { white-space: normal !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
+.st-key-map-shipment-facts .stMetric label + div { font-size: 1.6rem !important; }
 [class*="st-key-rag-"] { padding: .35rem .45rem !important; gap: .2rem !important; }
 [class*="st-key-rag-"] .stMarkdown, [class*="st-key-rag-"] .stMarkdown * { white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }
