@@ -31,6 +31,7 @@ def luminance(css_colour: str) -> float:
 
 def open_wall(browser, url: str, width: int, height: int):
     """A fresh page at the wall's size that records every request leaving the machine."""
+    ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": width, "height": height})
     remote = []
 
@@ -144,7 +145,8 @@ def test_kiosk_map_shows_the_world_once_and_calls_no_remote_host(app_url, browse
     px = canvas_pixels(page, ".st-key-map-deck canvas")
     assert px.std() > 5, "the map drew something"
     period, best, typical = repeat_period(px)
-    assert best > 0.4 * typical, f"the world repeats every {period} px of {px.shape[1]} ({best:.1f} vs {typical:.1f})"
+    assert best > 0.4 * typical, \
+        f"the world repeats every {period} px of {px.shape[1]} ({best:.1f} vs {typical:.1f})"
     assert_tables_dark(page)
     page.close()
 

@@ -52,7 +52,8 @@ html { font-size: min(1vw, 1.78vh); }
 .stMain .stVerticalBlock { gap: .35rem; }
 /* headings sit in a wrapper pulled up by 1rem below: the bottom padding keeps the next element
    from covering the heading's lower half */
-.stApp h1 { font-size: 1.9rem !important; line-height: 1.25 !important; padding: .15rem 0 1.05rem !important; }
+.stApp h1 { font-size: 1.9rem !important; line-height: 1.25 !important;
+  padding: .15rem 0 1.05rem !important; }
 .stApp h2, .stApp h3 { font-size: 1.25rem !important; padding: .1rem 0 1rem !important; }
 .stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp p, .stApp li, .stApp label, .stApp span,
 .stApp small { color: #f5f7fa !important; }
@@ -64,8 +65,8 @@ html { font-size: min(1vw, 1.78vh); }
 .stMetric label + div + div, .stMetric label + div + div * { font-size: .95rem !important;
   background: transparent !important; }
 /* a long value (a date, "carrier · mode") wraps on the wall instead of ending in "…" */
-.stMetric label + div, .stMetric label + div * { white-space: normal !important; text-overflow: clip !important;
-  overflow-wrap: anywhere; }
+.stMetric label + div, .stMetric label + div * { white-space: normal !important;
+  text-overflow: clip !important; overflow-wrap: anywhere; }
 .st-key-map-shipment-facts .stMetric label + div { font-size: 1.6rem !important; }
 [class*="st-key-rag-"] { padding: .35rem .45rem !important; gap: .2rem !important; }
 [class*="st-key-rag-"] .stMarkdown, [class*="st-key-rag-"] .stMarkdown * { white-space: nowrap;
@@ -119,7 +120,8 @@ def rows(ctx, kiosk_rows: int, normal: int) -> int:
 def table(data, ctx, **dataframe_args) -> None:
     """A small table that follows the screen: in kiosk mode a static HTML table (dark, large type,
     no scrollbars); elsewhere the interactive grid with `dataframe_args` (column_config, …).
-    In kiosk mode pass display-ready columns: column_config labels are applied as renames."""
+    In kiosk mode column_config labels become the headers and printf-style number formats
+    ("%.1f") are applied; other column settings are for the grid only."""
     if not getattr(ctx, "kiosk", False):
         st.dataframe(data, **dataframe_args)
         return
@@ -128,8 +130,9 @@ def table(data, ctx, **dataframe_args) -> None:
         label = cfg if isinstance(cfg, str) else (cfg or {}).get("label")
         if label:
             labels[col] = label
-        number_format = ((cfg or {}).get("type_config") or {}).get("format") if isinstance(cfg, dict) else None
-        if number_format and col in data:
+        type_config = (cfg.get("type_config") or {}) if isinstance(cfg, dict) else {}
+        number_format = type_config.get("format")
+        if isinstance(number_format, str) and "%" in number_format and col in data:
             formats[col] = number_format
     view = data.assign(**{col: data[col].map(lambda v, f=f: "" if v is None or v != v else f % v)
                           for col, f in formats.items()}).rename(columns=labels)
