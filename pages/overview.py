@@ -65,7 +65,9 @@ def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
     fig.add_scatter(x=hours, y=df["forecast_units"] * SURGE, name=ctx.t("overview.surge"), mode="lines",
                     line=dict(color=charts.SURGE, width=2, dash="dash"))
     fig.update_layout(yaxis_title=ctx.t("overview.units"), xaxis_title=ctx.tz, bargap=0.15,
-                      height=kiosk.chart_height(ctx, 0.2, 360))
+                      height=kiosk.chart_height(ctx, 0.3, 360),
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+    fig.update_xaxes(tickformat="%H:%M", nticks=8, tickangle=0)  # hours read across a room
     return fig
 
 
@@ -158,6 +160,13 @@ def draw_freshness(ctx) -> None:
 def war_room(ctx) -> None:
     # what the war room acts on first (KPIs, the surge, the stockouts) sits above the fold
     draw_tiles(ctx)
+    if ctx.kiosk:
+        # a wall cannot scroll: one row under the tiles, and the status strip above already shows
+        # every source's freshness
+        for col, draw in zip(st.columns([5, 4, 3]), (draw_sales, draw_at_risk, draw_transit)):
+            with col:
+                draw(ctx)
+        return
     left, right = st.columns([3, 2])
     with left:
         draw_sales(ctx)

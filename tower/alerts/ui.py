@@ -33,7 +33,7 @@ _CHIME = """
 _FLASH_CSS = """
 <style>
 @keyframes tower-alert-flash { 0%, 100% { background: #e03131; } 50% { background: #5c0b0b; } }
-.tower-alert-flash { animation: tower-alert-flash 0.6s ease-in-out 6; color: #fff; padding: .6rem 1rem;
+.tower-alert-flash { animation: tower-alert-flash 0.6s ease-in-out 6; background: #5c0b0b; color: #fff; padding: .6rem 1rem;
   border-radius: .5rem; font-weight: 700; font-size: 1.4rem; margin-bottom: .5rem; }
 </style>
 """

@@ -58,6 +58,7 @@ html { font-size: min(1vw, 1.78vh); }
 .stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp p, .stApp li, .stApp label, .stApp span,
 .stApp small { color: #f5f7fa !important; }
 .stApp .tower-badge.yellow { color: #1b1f24 !important; }
+.stApp .stAlert > div { background: #5c0b0b !important; }  /* the page's light text stays readable */
 .stMetric { background: #111821; padding: .3rem .7rem; border-radius: .5rem; }
 .stMetric label p { font-size: .95rem !important; color: #c9d1db !important; }
 .stMetric label + div { font-size: 2.3rem !important; font-weight: 700; color: #ffffff !important;
