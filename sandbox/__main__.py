@@ -11,6 +11,7 @@ import sys
 import threading
 from datetime import datetime, timezone
 
+from sandbox.server import start
 from tower import config as config_mod
 from tower.clock import SimClock
 
@@ -59,8 +60,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {exc}; using built-in sandbox defaults", file=sys.stderr)
         defaults = config_mod.SandboxConfig()
     cfg = parse_args(argv, defaults)
-
-    from sandbox.server import start
 
     clock = SimClock(datetime.now(timezone.utc), cfg.speed)  # the process entry point owns "now"
     try:

@@ -13,6 +13,7 @@ fragment always gets a fresh `now`. app.py draws the frame (sidebar filters, lan
 mode, status strip with freshness and the stale/red-alert banners) and then runs the page."""
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -22,11 +23,16 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 import queries
 from tower import kpis
+from tower import runtime as runtime_mod
+from tower.config import ConfigError
+from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
 from tower.ui import fmt, i18n, kiosk
+from tower.ui.alert_banner import render_banner
 from tower.ui.filters import Filters, ViewState
 
 DEEP_LINK_KEY = "_tower_deep_link"
@@ -123,8 +129,6 @@ def _cached_kpi(db_key: str, name: str, dimension, bucket, params: dict, _db) ->
 
 def runtime():
     """The process's runtime (config, clock, database), started once per server."""
-    from tower import runtime as runtime_mod
-
     return runtime_mod.get()
 
 
@@ -133,8 +137,6 @@ def _through_the_frame() -> None:
     pages directory, so the first visit to a deep link (a wall screen reconnecting to /map after a
     restart) would run the page file bare, without the frame. Send such a visit through app.py,
     which then switches to the page that was asked for, with its URL parameters."""
-    from streamlit.runtime.pages_manager import PagesManager
-
     if not PagesManager.uses_pages_directory:
         return
     try:
@@ -196,8 +198,6 @@ def live(render: Callable[[Context], None], *, key: str, every: int | None = Non
 # ── helpers pages share ─────────────────────────────────────────────────────────────────────────
 def badge(text: str, status: str) -> str:
     """An HTML pill coloured red/yellow/green/grey (use with st.markdown(..., unsafe_allow_html=True))."""
-    import html
-
     status = status if status in ("red", "yellow", "green") else "grey"
     return f'<span class="tower-badge {status}">{html.escape(str(text))}</span>'
 
@@ -224,9 +224,6 @@ def source_status(ctx: Context) -> pd.DataFrame:
 def start_runtime():
     """Start (or reuse) the runtime; on failure draw a clear error panel and stop the run —
     never a stack trace. Returns the runtime."""
-    from tower.config import ConfigError
-    from tower.db import DatabaseLocked
-
     lang = filters_mod.ViewState.from_query({k: st.query_params[k] for k in st.query_params}).lang
     try:
         return runtime()
@@ -324,21 +321,11 @@ def _draw_status(ctx: Context) -> None:
 
 
 def _alert_banner(ctx: Context) -> None:
-    """Open red alerts, from the alerts module when present; else red KPI tiles."""
+    """Open red alerts (tower.ui.alert_banner)."""
     try:
-        from tower.alerts.ui import render_banner
-    except ImportError:
-        render_banner = None
-    if render_banner is not None:
-        try:
-            render_banner(ctx)
-        except Exception as e:  # noqa: BLE001 - a broken banner must not take the page down
-            log.warning("alert banner failed: %s", e)
-        return
-    reds = [tile for tile in kpi_tiles(ctx) if _tile_status(tile) == "red"]
-    if reds:
-        names = ", ".join(t.kpi.title(ctx.lang) for t in reds)
-        st.error(ctx.t("frame.kpi_red_banner", n=len(reds), names=names), icon="🔴")
+        render_banner(ctx)
+    except Exception as e:  # noqa: BLE001 - a broken banner must not take the page down
+        log.warning("alert banner failed: %s", e)
 
 
 # KPI tiles come from tower.kpis (the single source of KPI values and RAG status). The frame must
@@ -357,10 +344,6 @@ def kpi_tiles(ctx: Context, names=None) -> list:
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=500)
 def _cached_tiles(db_key: str, names: tuple, params: dict, _db) -> list:
     return kpis.tiles(_db, names, params)
-
-
-def _tile_status(tile) -> str:
-    return str(getattr(tile, "status", None) or "grey").lower()
 
 
 def window_caption(ctx: Context) -> str:

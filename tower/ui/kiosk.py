@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Mapping, Sequence
 
+import streamlit as st
+
 SHOWN_KEY = "_tower_kiosk_shown"  # (page url_path, monotonic time it was first shown)
 
 # Styles for every mode: RAG tiles and badges (containers keyed "rag-<status>-…" get a coloured
@@ -61,8 +63,6 @@ def css(kiosk: bool) -> str:
 
 
 def inject(kiosk: bool) -> None:
-    import streamlit as st
-
     st.markdown(css(kiosk), unsafe_allow_html=True)
 
 
@@ -85,8 +85,6 @@ def rotate(state, current: str | None, pages: Mapping[str, object], query: Mappi
     Rotation is screen timing, so it uses the wall clock (time.monotonic), not the data clock: a
     sandbox running 60× faster must not flip screens 60× faster. A fragment ticks every rotate_s;
     a full rerun of the same page (a filter change) does not restart the page's time."""
-    import streamlit as st
-
     if not state.kiosk or not state.playlist:
         return
     target = next_page(state.playlist, current, list(pages))
