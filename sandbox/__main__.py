@@ -5,7 +5,6 @@ Defaults come from tower.toml's [sandbox] table; flags override them. Ctrl-C (or
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 import threading
@@ -42,15 +41,15 @@ def parse_args(argv: list[str] | None, defaults: config_mod.SandboxConfig) -> co
     args = p.parse_args(argv)
     if args.speed <= 0:
         p.error("--speed must be > 0")
-    return dataclasses.replace(
-        defaults,
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        speed=args.speed,
-        history_days=args.history_days,
-        scenarios=tuple(args.scenarios) if args.scenarios else defaults.scenarios,
-    )
+    return config_mod.SandboxConfig.model_validate({
+        **defaults.model_dump(),
+        "host": args.host,
+        "port": args.port,
+        "seed": args.seed,
+        "speed": args.speed,
+        "history_days": args.history_days,
+        "scenarios": tuple(args.scenarios) if args.scenarios else defaults.scenarios,
+    })
 
 
 def main(argv: list[str] | None = None) -> int:
