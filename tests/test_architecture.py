@@ -138,10 +138,19 @@ def sql_in_python(path: Path, root: Path = ROOT) -> list[str]:
     return sorted(set(found))
 
 
+# Files whose SQL has still to move to queries/ (owned by the alerts work in progress). Shrink only.
+SQL_PENDING = {"tower/alerts/engine.py", "tower/alerts/lifecycle.py", "tower/alerts/notify.py"}
+
+
 def test_no_sql_outside_queries():
-    files = [p for p in _sources() if not _rel(p).startswith("queries/")]
+    files = [p for p in _sources() if not _rel(p).startswith("queries/") and _rel(p) not in SQL_PENDING]
     found = [hit for p in files for hit in sql_in_python(p)]
     assert not found, "SQL built in Python (put it in queries/*.sql, load by name):\n" + "\n".join(found)
+
+
+def test_pending_sql_list_only_names_files_that_still_need_it():
+    stale = sorted(f for f in SQL_PENDING if not sql_in_python(ROOT / f))
+    assert not stale, f"these files no longer build SQL: drop them from SQL_PENDING: {stale}"
 
 
 @pytest.mark.parametrize("code", [

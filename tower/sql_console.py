@@ -25,6 +25,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import queries
+
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
 TIME_LIMIT_S = 30.0       # a runaway query is interrupted after this many seconds
 MAX_SQL_CHARS = 100_000   # longer scripts are refused before parsing
@@ -164,7 +166,7 @@ def _check_statement(stmt, con, data_dir) -> CheckedStatement:
 
 
 def _check_select(sql: str, con, data_dir) -> None:
-    tree = json.loads(con.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()[0])
+    tree = json.loads(con.execute(queries.load("console/serialize"), {"sql": sql}).fetchone()[0])
     if tree.get("error"):
         raise Refused(f"This query can't be checked, so it was refused ({tree.get('error_message')}).")
     for node in _walk(tree):
