@@ -178,7 +178,7 @@ PRIVATE_STREAMLIT_ALLOWED = {
     # Until some session has run app.py's st.navigation, Streamlit treats the `pages/` folder as a
     # legacy pages directory and runs a deep-linked page bare; only PagesManager tells. Renaming the
     # folder (so there is no legacy pages directory at all) would remove this use.
-    ("tower/ui/frame.py", "streamlit.runtime.pages_manager"),
+    ("tower/ui/context.py", "streamlit.runtime.pages_manager"),
     # `python -m tower` starts the runtime before the server, in one process: the same entry point
     # the `streamlit` console script calls (there is no public "serve this app" function).
     ("tower/__main__.py", "streamlit.web"),
