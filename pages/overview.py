@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from tower.alerts.ui import open_alert_counts
-from tower.ui import charts, fmt, frame, tiles
+from tower.ui import charts, fmt, frame, kiosk, tiles
 
 SURGE = 1.5  # the seeds' surge trigger: sales at 150% of forecast
 AT_RISK_ROWS = 8
@@ -65,7 +65,7 @@ def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
     fig.add_scatter(x=hours, y=df["forecast_units"] * SURGE, name=ctx.t("overview.surge"), mode="lines",
                     line=dict(color=charts.SURGE, width=2, dash="dash"))
     fig.update_layout(yaxis_title=ctx.t("overview.units"), xaxis_title=ctx.tz, bargap=0.15,
-                      height=340 if ctx.kiosk else 360)
+                      height=kiosk.chart_height(ctx, 0.2, 360))
     return fig
 
 
@@ -94,7 +94,7 @@ def draw_sales(ctx) -> None:
 
 def draw_at_risk(ctx) -> None:
     st.subheader(ctx.t("overview.at_risk_title"))
-    df = ctx.query("pages/overview_skus_at_risk", limit=AT_RISK_ROWS)
+    df = ctx.query("pages/overview_skus_at_risk", limit=kiosk.rows(ctx, 5, AT_RISK_ROWS))
     if df.empty:
         st.info(ctx.t("overview.no_at_risk"))
         return
@@ -131,7 +131,8 @@ def draw_transit(ctx) -> None:
         x=df["shipments"], y=df["tag"], orientation="h", text=df["shipments"], textposition="auto",
         marker_color=[colours.get(t, charts.ACTUAL) for t in df["tag"]],
     ))
-    fig.update_layout(height=80 + 40 * len(df), xaxis_title=ctx.t("overview.shipments"), showlegend=False)
+    fig.update_layout(height=kiosk.chart_height(ctx, 0.18, 80 + 40 * len(df)),
+                      xaxis_title=ctx.t("overview.shipments"), showlegend=False)
     charts.show(fig, ctx, key="overview_transit")
 
 

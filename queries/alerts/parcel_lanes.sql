@@ -4,7 +4,8 @@
 -- customer's promised delivery, else its ETA + $grace_hours), in carrier exception (tag Exception or
 -- AttemptFail, news within $lookback_hours), or silent (picked up, no checkpoint for $silent_hours, a
 -- JSON object keyed by mode with a "default").
--- Grain: one row per lane (entity_id 'carrier:country') with at least $lane_min_parcels parcels in
+-- Grain: one row per lane (entity_id 'carrier:country', carrier slug in lower case and country code
+-- in upper case, trimmed: "DHL " and "dhl" are one lane, one alert) with at least $lane_min_parcels parcels in
 -- trouble (yellow); red with $lane_red_parcels. metric = parcels in trouble; threshold = the crossed
 -- count. Inbound shipments alert one by one (shipment_past_eta, shipment_exception, shipment_silent).
 -- Params: $now, $grace_hours, $lookback_hours, $silent_hours, $lane_min_parcels, $lane_red_parcels.
@@ -20,8 +21,8 @@ with params as (
 parcels as (
     select
         s.tracking_number,
-        s.carrier,
-        coalesce(s.destination_country, '?') as country,
+        lower(trim(s.carrier)) as carrier,
+        upper(trim(coalesce(s.destination_country, '?'))) as country,
         coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at) as last_news_at,
         params.now > coalesce(s.promised_delivery_at, s.eta + to_seconds(params.grace_h * 3600)) as late,
         s.tag in ('Exception', 'AttemptFail')

@@ -41,7 +41,7 @@ final as (
         case when silent_h >= red_h then 'red' else 'yellow' end as severity,
         'shipment' as entity_type,
         shipment_id as entity_id,
-        'No tracking update for ' || round(silent_h) || ' h: ' || tracking_number
+        'No tracking update for ' || floor(silent_h)::integer || ' h: ' || tracking_number
             || ' (' || carrier || ')' as title,
         coalesce(mode, '?') || ' shipment, tag ' || tag || ', last checkpoint '
             || strftime(last_news_at, '%Y-%m-%d %H:%M UTC') as detail,

@@ -6,7 +6,8 @@
 -- latest run failed; red at max($red_minutes, $red_intervals × its interval) or after
 -- $red_failures failed runs in a row. (The Sources page calls a source stale at 3 intervals too.)
 -- metric = minutes since the last successful run (since the first run when none succeeded);
--- threshold = minutes (the crossed one; for a failure streak, the yellow one).
+-- threshold = minutes (the crossed one; for a failure streak, the yellow one — the title then names
+-- the failure count that made it red).
 -- Params: $now, $sources, $yellow_minutes, $red_minutes, $stale_intervals, $red_intervals,
 --   $red_failures.
 with params as (
@@ -71,8 +72,12 @@ final as (
         'source' as entity_type,
         j.source as entity_id,
         'Source ' || j.source || case when j.latest_status = 'failed' then ' failing' else ' stale' end
-            || ': no fresh data for ' || round(j.minutes_since_ok) || ' min' as title,
+            || ': no fresh data for ' || floor(j.minutes_since_ok)::bigint || ' min'
+            -- a red that comes from the failure streak says so, not only the (younger) age
+            || case when j.failures >= params.red_failures and j.minutes_since_ok < j.red_m
+                    then ', ' || j.failures || ' failed runs in a row' else '' end as title,
         'latest run ' || coalesce(j.latest_status, '?') || ', ' || j.failures || ' failures in a row'
+            || ' (red at ' || params.red_failures || ' or ' || floor(j.red_m)::bigint || ' min)'
             || coalesce('; ' || j.latest_error, '') as detail,
         j.minutes_since_ok as metric,
         case when j.minutes_since_ok >= j.red_m then j.red_m else j.yellow_m end as threshold

@@ -104,6 +104,11 @@ def filter_options(rt) -> dict[str, list[tuple[str, str]]]:
 
 def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
     """Draw the sidebar filters and write the resulting state to the URL."""
+    if state.kiosk:
+        # A wall screen is driven by its URL: no sidebar at all (not merely hidden by CSS), so it
+        # can never show filter widgets such as a "refresh 0" placeholder, nor cover the board.
+        filters_mod.write_url(state)
+        return state
     rt = runtime()
     try:
         events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db))
