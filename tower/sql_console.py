@@ -169,7 +169,7 @@ def _check_statement(stmt, con, data_dir) -> CheckedStatement:
 
 
 def _check_select(sql: str, con, data_dir) -> None:
-    tree = json.loads(con.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()[0])
+    tree = json.loads(con.execute(queries.load("console/serialize"), {"sql": sql}).fetchone()[0])
     if tree.get("error"):
         raise Refused(f"This query can't be checked, so it was refused ({tree.get('error_message')}).")
     for node in _walk(tree):

@@ -7,6 +7,7 @@ Colours are named for what they mean (RAG status, actual vs forecast) so pages a
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import streamlit as st
 
 # Red/amber/green readable on both light and dark backgrounds (and distinct in greyscale).
 RAG = {"green": "#1a9850", "yellow": "#f2a900", "red": "#e03131", "grey": "#8c96a3"}
@@ -61,8 +62,6 @@ def apply(fig: go.Figure, ctx=None) -> go.Figure:
 
 def show(fig: go.Figure, ctx=None, **kwargs) -> None:
     """Apply the theme and draw the figure full-width (Streamlit's theme off so ours shows)."""
-    import streamlit as st
-
     apply(fig, ctx)
     kwargs.setdefault("config", {"displaylogo": False, "displayModeBar": not _is_kiosk(ctx)})
     st.plotly_chart(fig, theme=None, width="stretch", **kwargs)

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
+
 MISSING = "—"
 _SYMBOLS = {"USD": ("$", "US$"), "CNY": ("CN¥", "¥"), "EUR": ("€", "€"), "GBP": ("£", "£"),
             "JPY": ("JP¥", "日元"), "CAD": ("CA$", "加元"), "AUD": ("A$", "澳元")}
@@ -91,8 +93,6 @@ def ts(dt, lang: str = "en", tz=None, *, date: bool = True, seconds: bool = Fals
         return MISSING
     if not isinstance(dt, datetime):
         try:  # pandas Timestamp, ISO string, numpy datetime64
-            import pandas as pd
-
             dt = pd.Timestamp(dt)
             if pd.isna(dt):
                 return MISSING
