@@ -2,7 +2,6 @@
 headless Debian Chromium through Playwright. Screenshots go to test-artifacts/ (gitignored)."""
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
