@@ -10,7 +10,7 @@
 -- both ways, red → yellow logged like yellow → red; alerts.escalated_at now records when the alert
 -- was first red, its opening included, so only that first red is notified.)
 
-alter table alerts add column if not exists open_key text;
+alter table alerts add column if not exists open_key text;  -- rule, entity type and entity id of an unresolved alert (NULL once resolved): unique, so one open alert per (rule, entity)
 
 -- The index comes first, while the new column is all NULL: DuckDB cannot build an index on a table
 -- with updates outstanding in the same transaction; once built, it is checked on every write below.
