@@ -1,8 +1,16 @@
--- Table macros the retro queries share: "the orders of a window" and "rows about those orders",
--- written once instead of in every data-pack query. (The KPI layer's facts are in
--- queries/kpi/_facts.sql.) Arguments are values the caller casts ($start::timestamptz, $merchant::text);
--- a NULL filter = all. Like 005's macros they are created once by this migration: a change to one
--- is a new migration with `create or replace macro`.
+-- Macros the retro and alert queries share: "the orders of a window" and "rows about those orders",
+-- written once instead of in every data-pack query, and the per-class / per-mode threshold lookup of
+-- the alert rules. (The KPI layer's facts are in queries/kpi/_facts.sql.) Arguments are values the
+-- caller casts ($start::timestamptz, $merchant::text); a NULL filter = all. Like 005's macros they
+-- are created once by this migration: a change to one is a new migration with `create or replace`.
+
+-- threshold_for(thresholds, key): the number for `key` (a sku class, a transport mode) in JSON text
+--   of an object with a "default", as alert configs write per-class thresholds:
+--   { core = 48, default = 24 }; the default when the key is absent or NULL.
+create or replace macro threshold_for(thresholds, key) as coalesce(
+    json_extract(thresholds, '$.' || key)::double,
+    json_extract(thresholds, '$.default')::double
+);
 
 -- orders_in_window(window_start, window_end, merchant_filter, channel_filter, market_filter): every
 --   stored column of the orders created in [window_start, window_end) of that merchant, channel and
