@@ -14,14 +14,8 @@ with rated as (
         h.available,
         h.units_per_hour,
         h.hours_to_stockout as hours_left,
-        coalesce(
-            json_extract($yellow_hours, '$.' || h.sku_class)::double,
-            json_extract($yellow_hours, '$.default')::double
-        ) as yellow_h,
-        coalesce(
-            json_extract($red_hours, '$.' || h.sku_class)::double,
-            json_extract($red_hours, '$.default')::double
-        ) as red_h
+        threshold_for($yellow_hours, h.sku_class) as yellow_h,   -- 009_shared_query_macros.sql
+        threshold_for($red_hours, h.sku_class) as red_h
     from stock_health_at($now::timestamptz, null) as h
     where h.available > 0
       and h.units_per_hour * 4 >= $min_units::double

@@ -9,30 +9,18 @@
 -- crossed a flat 6 h line before every report and the alert flapped open/closed four times a day.
 -- metric = hours since the last report; threshold = hours (the crossed one).
 -- Params: $now, $yellow_hours, $red_hours, $yellow_intervals, $red_intervals, $cadence_days.
-with params as (
-    select
-        $now::timestamptz as now,
-        $yellow_hours::double as yellow_h,
-        $red_hours::double as red_h,
-        $yellow_intervals::double as yellow_n,
-        $red_intervals::double as red_n,
-        $now::timestamptz - to_seconds($cadence_days::double * 86400) as cadence_since
-),
-
-open_pos as (
+with open_pos as (
     select po.po_id, po.supplier_id, po.ordered_at, po.quantity_ordered
     from purchase_orders as po
-    cross join params
     where po.status in ('open', 'in_production')
-      and po.ordered_at <= params.now
+      and po.ordered_at <= $now::timestamptz
 ),
 
 reports as (
     select o.supplier_id, max(p.observed_at) as last_report_at
     from open_pos as o
     inner join po_progress as p using (po_id)
-    cross join params
-    where p.observed_at <= params.now
+    where p.observed_at <= $now::timestamptz
     group by all
 ),
 
@@ -41,9 +29,8 @@ posts as (
     select distinct po.supplier_id, p.observed_at
     from po_progress as p
     inner join purchase_orders as po using (po_id)
-    cross join params
-    where p.observed_at <= params.now
-      and p.observed_at > params.cadence_since
+    where p.observed_at <= $now::timestamptz
+      and p.observed_at > $now::timestamptz - to_seconds($cadence_days::double * 86400)
 ),
 
 cadence as (
@@ -73,13 +60,12 @@ silence as (
 judged as (
     select
         s.*,
-        epoch(params.now - s.last_news_at) / 3600 as silent_h,
+        epoch($now::timestamptz - s.last_news_at) / 3600 as silent_h,
         c.interval_h,
-        greatest(params.yellow_h, params.yellow_n * coalesce(c.interval_h, 0)) as yellow_h,
-        greatest(params.red_h, params.red_n * coalesce(c.interval_h, 0)) as red_h
+        greatest($yellow_hours::double, $yellow_intervals::double * coalesce(c.interval_h, 0)) as yellow_h,
+        greatest($red_hours::double, $red_intervals::double * coalesce(c.interval_h, 0)) as red_h
     from silence as s
     left join cadence as c using (supplier_id)
-    cross join params
 ),
 
 final as (
