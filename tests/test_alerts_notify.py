@@ -28,8 +28,9 @@ WECOM_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 
 
 class Receiver:
-    """A loopback webhook receiver. `script` holds (path prefix, status, body) answers, used once
-    each by the first request whose path matches; other requests get the platform's success."""
+    """A loopback webhook receiver. `script` holds (path prefix, status, body[, headers]) answers,
+    used once each by the first request whose path matches; other requests get the platform's
+    success."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -43,14 +44,17 @@ class Receiver:
                 url = urllib.parse.urlsplit(self.path)
                 receiver.requests.append({
                     "path": url.path, "query": urllib.parse.parse_qs(url.query), "raw_query": url.query,
-                    "json": json.loads(raw), "content_type": self.headers.get("Content-Type")})
+                    "json": json.loads(raw), "content_type": self.headers.get("Content-Type"),
+                    "at": time.monotonic()})
                 with receiver.lock:
                     hit = next((s for s in receiver.script if url.path.startswith(s[0])), None)
                     if hit:
                         receiver.script.remove(hit)
-                status, body = hit[1:] if hit else (200, _ok(url.path))
+                status, body = hit[1:3] if hit else (200, _ok(url.path))
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (hit[3] if hit and len(hit) > 3 else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -229,6 +233,25 @@ def test_retries_with_backoff_then_records_the_outcome(tmp_path, monkeypatch, re
     assert n.drain(10)
     failed = db.df("select platform, attempts, error from alert_notifications where status = 'failed'")
     assert len(failed) == 1 and failed.attempts[0] == 1 and "19021" in failed.error[0]
+    engine.stop()
+    db.close()
+
+
+def test_a_rate_limited_channel_waits_as_asked_and_a_refusal_is_not_retried(tmp_path, monkeypatch, receiver):
+    cfg = tower_config(tmp_path, monkeypatch, receiver.url)
+    db, engine = engine_with_red_alert(tmp_path, cfg, {"backoff_wall_s": 0.01, "retries": 3,
+                                                       "routes": {"red": ("ops_slack", "ops_wecom")}})
+    # Slack says "too many requests, come back in 1 s"; WeCom refuses the request outright (400).
+    receiver.script = [("/slack", 429, "rate limited", {"Retry-After": "1"}),
+                       ("/cgi-bin", 400, "bad request")]
+    engine.evaluate()
+    assert engine.notifier.drain(10)
+    slack = receiver.by_path("/slack")
+    assert len(slack) == 2 and slack[1]["at"] - slack[0]["at"] >= 0.95   # not the 0.01 s backoff
+    assert len(receiver.by_path("/cgi-bin")) == 1                         # a 400 will not pass later
+    got = db.df("select platform, status, attempts, http_status from alert_notifications order by platform")
+    assert list(got.itertuples(index=False, name=None)) == [("slack", "sent", 2, 200),
+                                                            ("wecom", "failed", 1, 400)]
     engine.stop()
     db.close()
 

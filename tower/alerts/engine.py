@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+import queries
 from tower.alerts import rules as rules_mod
 from tower.alerts.notify import Notice, Notifier
 from tower.alerts.settings import AlertSettings, load as load_settings
@@ -75,9 +76,7 @@ def _bulk(cur, sql: str, rows: list[dict], params: dict | None = None) -> list:
 
 
 def _log_rows(cur, logs: list[tuple]) -> None:
-    _bulk(cur, "insert into alert_log (alert_id, logged_at, actor, action, old_value, new_value, note) "
-               "select alert_id, logged_at, actor, action, old_value, new_value, note from staged",
-          [dict(zip(LOG_COLUMNS, row)) for row in logs])
+    _bulk(cur, queries.load("alerts/store/log_rows"), [dict(zip(LOG_COLUMNS, row)) for row in logs])
 
 
 class AlertEngine:
@@ -175,11 +174,8 @@ class AlertEngine:
         try:
             states = {}
             if ok_rules:
-                rows = cur.execute(
-                    "select s.rule, s.entity_type, s.entity_id, s.hits, s.misses, s.first_hit_at, "
-                    "s.open_alert_id, s.suppressed, a.state, a.severity, a.escalated_at "
-                    "from alert_state s left join alerts a on a.alert_id = s.open_alert_id "
-                    "where list_contains(?, s.rule)", [ok_rules]).fetchall()
+                rows = cur.execute(queries.load("alerts/store/tracked_states"),
+                                   {"rules": ok_rules}).fetchall()
                 for r in rows:
                     states[(r[0], r[1], r[2])] = {
                         "hits": r[3], "misses": r[4], "first_hit_at": r[5], "alert_id": r[6],
@@ -190,7 +186,7 @@ class AlertEngine:
             for key in sorted(set(states) | set(findings)):
                 self._step(now, key, states.get(key), findings.get(key), plan)
             self._write(cur, now, ok_rules, plan, result, notices)
-            _bulk(cur, "insert or replace into alert_rule_runs by name select * from staged", runs)
+            _bulk(cur, queries.load("alerts/store/insert_rule_runs"), runs)
             notices += self._check_ack_overdue(cur, now, result)
             cur.execute("commit")
         except Exception:
@@ -205,11 +201,7 @@ class AlertEngine:
         """An unresolved alert whose key the engine's memory does not point at (its state row was
         lost, or another writer opened it) is adopted as this key's open alert rather than twinned:
         the store would refuse a second one anyway (unique open_key)."""
-        rows = cur.execute(
-            "select a.rule, a.entity_type, a.entity_id, a.alert_id, a.state, a.severity, a.escalated_at "
-            "from alerts a left join alert_state s on s.open_alert_id = a.alert_id "
-            "where a.open_key is not null and s.open_alert_id is null and list_contains(?, a.rule)",
-            [ok_rules]).fetchall()
+        rows = cur.execute(queries.load("alerts/store/untracked_open"), {"rules": ok_rules}).fetchall()
         for rule, entity_type, entity_id, alert_id, state, severity, escalated_at in rows:
             key = (rule, entity_type, entity_id)
             st = states.get(key) or {"hits": 0, "misses": 0, "first_hit_at": None, "suppressed": False}
@@ -248,8 +240,8 @@ class AlertEngine:
         logs = []
         if plan.opens:
             # Ids come from the sequence first, so the state rows can point at their alerts.
-            ids = [r[0] for r in cur.execute(
-                "select nextval('alert_id_seq') from range(?)", [len(plan.opens)]).fetchall()]
+            ids = [r[0] for r in cur.execute(queries.load("alerts/store/next_alert_ids"),
+                                             {"n": len(plan.opens)}).fetchall()]
             rows = []
             for alert_id, (f, first_hit_at, playbook, state_row) in zip(ids, plan.opens):
                 state_row[6] = alert_id
@@ -267,7 +259,7 @@ class AlertEngine:
                 result.opened.append(alert_id)
                 notices.append(Notice(alert_id, "opened", f.severity, f.title, f.detail, f.rule,
                                       f.entity_id, playbook, now))
-            _bulk(cur, "insert into alerts by name select * from staged", rows)
+            _bulk(cur, queries.load("alerts/store/insert_alerts"), rows)
 
         if plan.refreshes:
             rows = []
@@ -291,22 +283,11 @@ class AlertEngine:
                     # changes the shown severity (logged) without re-notifying every time.
                     notices.append(Notice(alert_id, "escalated", f.severity, f.title, f.detail, f.rule,
                                           f.entity_id, self.config.rules[f.rule].playbook, now))
-            _bulk(cur, "update alerts set title = s.title, detail = s.detail, metric = s.metric, "
-                       "threshold = s.threshold, severity = s.severity, last_seen_at = $now, "
-                       "escalated_at = case when s.escalate and alerts.escalated_at is null then $now "
-                       "else alerts.escalated_at end, "
-                       "updated_at = $now from staged as s where alerts.alert_id = s.alert_id",
-                  rows, {"now": now})
+            _bulk(cur, queries.load("alerts/store/refresh_alerts"), rows, {"now": now})
 
         if plan.resolves:
             rows = [{"alert_id": a, "note": f"condition clear for {n} evaluations"} for a, n in plan.resolves]
-            done = _bulk(cur, "update alerts set state = 'resolved', open_key = null, resolved_at = $now, "
-                              "resolved_by = 'engine', resolution_note = s.note, updated_at = $now "
-                              "from staged as s where alerts.alert_id = s.alert_id "
-                              "and alerts.state <> 'resolved' returning alerts.alert_id, alerts.severity, "
-                              "alerts.title, alerts.detail, alerts.rule, alerts.entity_id, "
-                              "alerts.playbook, alerts.resolution_note",
-                         rows, {"now": now})
+            done = _bulk(cur, queries.load("alerts/store/resolve_alerts"), rows, {"now": now})
             for alert_id, severity, title, detail, rule, entity_id, playbook, note in sorted(done):
                 logs.append((alert_id, now, ENGINE, "resolved", None, "resolved", note))
                 result.resolved.append(alert_id)
@@ -314,19 +295,15 @@ class AlertEngine:
                                       playbook, now))
 
         if ok_rules:
-            cur.execute("delete from alert_state where list_contains(?, rule)", [ok_rules])
-        _bulk(cur, "insert into alert_state select * from staged",
+            cur.execute(queries.load("alerts/store/forget_states"), {"rules": ok_rules})
+        _bulk(cur, queries.load("alerts/store/insert_states"),
               [dict(zip(STATE_COLUMNS, row)) for row in plan.states])
         _log_rows(cur, logs)
 
     def _check_ack_overdue(self, cur, now, result) -> list[Notice]:
         deadline = now - timedelta(minutes=self.config.ack_target_minutes)
-        rows = cur.execute(
-            "update alerts set ack_overdue_at = ?, updated_at = ? "
-            "where state = 'open' and ack_overdue_at is null and opened_at <= ? "
-            "and (snoozed_until is null or snoozed_until <= ?) "
-            "returning alert_id, severity, title, detail, rule, entity_id, playbook",
-            [now, now, deadline, now]).fetchall()
+        rows = cur.execute(queries.load("alerts/store/mark_ack_overdue"),
+                           {"now": now, "deadline": deadline}).fetchall()
         notices, logs = [], []
         for alert_id, severity, title, detail, rule, entity_id, playbook in sorted(rows):
             note = f"not acknowledged within {self.config.ack_target_minutes:g} min"

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import queries
+
 STATES = ("open", "acknowledged", "resolved")
+CURRENT = ("alert_id", "state", "owner", "snoozed_until", "severity")
 
 
 class LifecycleError(ValueError):
@@ -19,34 +22,34 @@ def _need(text: str | None, what: str) -> str:
     return text[:2000]
 
 
-def _change(db, alert_id: int, now: datetime, actor: str, action: str, check, sets: dict,
-            old_col: str, new_value, note: str | None) -> dict:
+def _change(db, alert_id: int, now: datetime, actor: str, action: str, check, statement: str,
+            params: dict, changes: dict, old_col: str, new_value, note: str | None) -> dict:
+    """Run the move's own fixed statement (a queries/alerts/lifecycle/ name, bound with
+    $alert_id, $now and `params`) and log it, in one transaction; `changes` is what it sets, as
+    the caller sees it in the returned row."""
+    alert_id = int(alert_id)
     cur = db.cursor()
     cur.execute("begin")
     try:
-        row = cur.execute(
-            "select alert_id, state, owner, snoozed_until, severity from alerts where alert_id = ?",
-            [int(alert_id)]).fetchone()
+        row = cur.execute(queries.load("alerts/lifecycle/current"), {"alert_id": alert_id}).fetchone()
         if row is None:
             raise LifecycleError(f"alert #{alert_id} does not exist")
-        current = dict(zip(("alert_id", "state", "owner", "snoozed_until", "severity"), row))
+        current = dict(zip(CURRENT, row))
         check(current)
-        assignments = ", ".join(f"{col} = ?" for col in sets)
-        cur.execute(f"update alerts set {assignments}, updated_at = ? where alert_id = ?",  # noqa: S608 - column names are ours
-                    [*sets.values(), now, int(alert_id)])
+        cur.execute(queries.load(statement),
+                    {**params, "alert_id": alert_id, "now": now})
         old = current.get(old_col)
-        cur.execute(
-            "insert into alert_log (alert_id, logged_at, actor, action, old_value, new_value, note) "
-            "values (?, ?, ?, ?, ?, ?, ?)",
-            [int(alert_id), now, actor, action, None if old is None else str(old),
-             None if new_value is None else str(new_value), note])
+        cur.execute(queries.load("alerts/store/log_entry"), {
+            "alert_id": alert_id, "logged_at": now, "actor": actor, "action": action,
+            "old_value": None if old is None else str(old),
+            "new_value": None if new_value is None else str(new_value), "note": note})
         cur.execute("commit")
     except Exception:
         cur.execute("rollback")
         raise
     finally:
         cur.close()
-    return {**current, **sets}
+    return {**current, **changes}
 
 
 def acknowledge(db, alert_id: int, by: str, comment: str | None, now: datetime) -> dict:
@@ -58,7 +61,8 @@ def acknowledge(db, alert_id: int, by: str, comment: str | None, now: datetime) 
             raise LifecycleError(f"alert #{a['alert_id']} is {a['state']}, not open")
 
     comment = (comment or "").strip() or None
-    return _change(db, alert_id, now, by, "acknowledged", check,
+    return _change(db, alert_id, now, by, "acknowledged", check, "alerts/lifecycle/acknowledge",
+                   {"by": by, "comment": comment},
                    {"state": "acknowledged", "acknowledged_at": now, "acknowledged_by": by,
                     "ack_comment": comment}, "state", "acknowledged", comment)
 
@@ -71,7 +75,8 @@ def assign(db, alert_id: int, owner: str, by: str, now: datetime) -> dict:
         if a["state"] == "resolved":
             raise LifecycleError(f"alert #{a['alert_id']} is already resolved")
 
-    return _change(db, alert_id, now, by, "assigned", check, {"owner": owner}, "owner", owner, None)
+    return _change(db, alert_id, now, by, "assigned", check, "alerts/lifecycle/assign",
+                   {"owner": owner}, {"owner": owner}, "owner", owner, None)
 
 
 def snooze(db, alert_id: int, until: datetime, by: str, now: datetime, note: str | None = None) -> dict:
@@ -84,8 +89,10 @@ def snooze(db, alert_id: int, until: datetime, by: str, now: datetime, note: str
         if a["state"] == "resolved":
             raise LifecycleError(f"alert #{a['alert_id']} is already resolved")
 
-    return _change(db, alert_id, now, by, "snoozed", check, {"snoozed_until": until},
-                   "snoozed_until", until.isoformat(), (note or "").strip() or None)
+    return _change(db, alert_id, now, by, "snoozed", check, "alerts/lifecycle/snooze",
+                   {"until": until},
+                   {"snoozed_until": until}, "snoozed_until", until.isoformat(),
+                   (note or "").strip() or None)
 
 
 def resolve(db, alert_id: int, by: str, note: str, now: datetime) -> dict:
@@ -98,6 +105,7 @@ def resolve(db, alert_id: int, by: str, note: str, now: datetime) -> dict:
         if a["state"] == "resolved":
             raise LifecycleError(f"alert #{a['alert_id']} is already resolved")
 
-    return _change(db, alert_id, now, by, "resolved", check,
-                   {"state": "resolved", "open_key": None, "resolved_at": now, "resolved_by": by, "resolution_note": note},
-                   "state", "resolved", note)
+    return _change(db, alert_id, now, by, "resolved", check, "alerts/lifecycle/resolve",
+                   {"by": by, "note": note},
+                   {"state": "resolved", "open_key": None, "resolved_at": now, "resolved_by": by,
+                    "resolution_note": note}, "state", "resolved", note)

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import requests
+import tenacity
 
+import queries
+from connectors.http import retry_after_s
 from tower.alerts.settings import ChannelSettings, NotifySettings
 
 log = logging.getLogger("tower.alerts.notify")
@@ -31,6 +34,9 @@ EVENT_LABEL = {
     "resolved": "Resolved",
 }
 ICON = {"red": "🔴", "yellow": "🟡", "green": "🟢"}
+# Longest wait a platform's Retry-After may impose between two attempts: a delivery holds one of
+# the few worker threads while it waits, and an hour-long ask would starve the other channels.
+MAX_RETRY_AFTER_WALL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -135,17 +141,23 @@ FORMATS = {
 
 
 class DeliveryError(RuntimeError):
-    def __init__(self, message: str, http_status: int | None = None, retryable: bool = True):
+    """One attempt failed. `retryable` when a later attempt may pass (timeout, connection failure,
+    HTTP 429 or 5xx); `retry_after` is the wait the platform asked for, if it said."""
+
+    def __init__(self, message: str, http_status: int | None = None, retryable: bool = True,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.http_status = http_status
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 def _check(resp: requests.Response) -> None:
     """Raise unless the platform accepted the message. Feishu, DingTalk and WeCom answer HTTP 200
     with an error code in the body (code / StatusCode / errcode) when they refuse one."""
     if resp.status_code == 429 or resp.status_code >= 500:
-        raise DeliveryError(f"HTTP {resp.status_code}", resp.status_code, retryable=True)
+        raise DeliveryError(f"HTTP {resp.status_code}", resp.status_code, retryable=True,
+                            retry_after=retry_after_s(resp))
     if resp.status_code >= 400:
         raise DeliveryError(f"HTTP {resp.status_code}: {resp.text[:120]}", resp.status_code, retryable=False)
     try:
@@ -216,28 +228,51 @@ class Notifier:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def deliver(self, channel: ChannelSettings, url: str, n: Notice) -> Delivery:
-        """Send one notice to one channel, with retries and exponential backoff."""
+        """Send one notice to one channel: at most `retries` attempts, waiting backoff_wall_s,
+        then twice that, … between them (or what the platform asks for in Retry-After). Only a
+        failure a later attempt may cure is retried: timeout, connection failure, HTTP 429, 5xx."""
         secret = self.secret(f"alerts_{channel.name}", "secret")
-        attempts, error, http_status = 0, None, None
-        for attempt in range(self.settings.retries):
-            attempts = attempt + 1
+        backoff = self.settings.backoff_wall_s
+        tried = {"attempts": 0, "http_status": None}
+
+        def attempt() -> None:
+            tried["attempts"] += 1
             # Re-sign every attempt: the platforms only accept fresh timestamps.
             target, body = FORMATS[channel.platform](url, n, secret, self.wall())
             try:
                 resp = self.session.post(target, json=body, timeout=self.settings.timeout_wall_s)
-                http_status = resp.status_code
-                _check(resp)
-                return Delivery(channel.name, channel.platform, "sent", attempts, http_status, None)
-            except DeliveryError as e:
-                error, http_status = str(e), e.http_status
-                if not e.retryable:
-                    break
-            except requests.RequestException as e:
+            except (requests.Timeout, requests.ConnectionError) as e:
                 # The exception text can carry the URL, and the URL is a secret (it holds the key).
-                error = type(e).__name__
-            if attempt + 1 < self.settings.retries:
-                time.sleep(self.settings.backoff_wall_s * (2 ** attempt))
-        return Delivery(channel.name, channel.platform, "failed", attempts, http_status, error)
+                raise DeliveryError(type(e).__name__, retryable=True) from None
+            except requests.RequestException as e:
+                raise DeliveryError(type(e).__name__, retryable=False) from None
+            tried["http_status"] = resp.status_code
+            _check(resp)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            asked = state.outcome.exception().retry_after
+            if asked is not None:
+                return min(max(asked, backoff), MAX_RETRY_AFTER_WALL_S)
+            return backoff * 2 ** (state.attempt_number - 1)
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            log.info("alert #%s to %s: %s, retrying in %.2fs", n.alert_id, channel.name,
+                     state.outcome.exception(), state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, DeliveryError) and e.retryable),
+            stop=tenacity.stop_after_attempt(self.settings.retries),
+            wait=wait,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        try:
+            retrying(attempt)
+        except DeliveryError as e:
+            return Delivery(channel.name, channel.platform, "failed", tried["attempts"],
+                            tried["http_status"], str(e))
+        return Delivery(channel.name, channel.platform, "sent", tried["attempts"],
+                        tried["http_status"], None)
 
     def _deliver_and_record(self, channel: ChannelSettings, url: str, n: Notice) -> Delivery:
         try:
@@ -255,17 +290,16 @@ class Notifier:
         try:
             with self.db.cursor() as cur:
                 cur.execute("begin")
-                cur.execute(
-                    "insert into alert_notifications (alert_id, channel, platform, event, severity, "
-                    "status, attempts, http_status, error, sent_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [n.alert_id, d.channel, d.platform, n.event, n.severity, d.status, d.attempts,
-                     d.http_status, d.error, at])
-                cur.execute(
-                    "insert into alert_log (alert_id, logged_at, actor, action, old_value, new_value, note) "
-                    "values (?, ?, ?, ?, ?, ?, ?)",
-                    [n.alert_id, at, ACTOR, "notified" if d.status == "sent" else "notify_failed",
-                     n.event, d.channel,
-                     d.error if d.status == "failed" else f"{d.platform}, {d.attempts} attempt(s)"])
+                cur.execute(queries.load("alerts/store/record_notification"), {
+                    "alert_id": n.alert_id, "channel": d.channel, "platform": d.platform,
+                    "event": n.event, "severity": n.severity, "status": d.status,
+                    "attempts": d.attempts, "http_status": d.http_status, "error": d.error,
+                    "sent_at": at})
+                cur.execute(queries.load("alerts/store/log_entry"), {
+                    "alert_id": n.alert_id, "logged_at": at, "actor": ACTOR,
+                    "action": "notified" if d.status == "sent" else "notify_failed",
+                    "old_value": n.event, "new_value": d.channel,
+                    "note": d.error if d.status == "failed" else f"{d.platform}, {d.attempts} attempt(s)"})
                 cur.execute("commit")
         except Exception:  # noqa: BLE001 - e.g. the database closed during shutdown
             log.exception("could not record delivery of alert #%s", n.alert_id)
