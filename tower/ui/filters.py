@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Mapping
 
+from tower.ui import fmt
+
 WINDOWS = ("live", "1h", "today", "event", "7d", "custom")
 DEFAULT_WINDOW = "live"
 DEFAULT_WINDOW_HOURS = 24
@@ -300,12 +302,12 @@ def write_url(state: ViewState) -> None:
     st.session_state[STATE_KEY] = state
 
 
-def event_options(events) -> list[tuple[str, str]]:
+def event_options(events, lang: str = "en") -> list[tuple[str, str]]:
     """[(event_id, 'name · start')] of the promotions in a queries/retro/events.sql frame, newest first."""
     if events is None or not len(events):
         return []
     promos = events[events["kind"] == "promotion"].sort_values("starts_at", ascending=False)
-    return [(str(r.event_id), f"{r.name} · {_aware(r.starts_at):%Y-%m-%d %H:%M} UTC")
+    return [(str(r.event_id), f"{fmt.event(r.name, lang)} · {_aware(r.starts_at):%Y-%m-%d %H:%M} UTC")
             for r in promos.itertuples(index=False)]
 
 
@@ -320,7 +322,7 @@ def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]
 
     sb = st.sidebar
     lang = sb.radio(
-        t("frame.language"), ["en", "zh"], key=_W["lang"], horizontal=True,
+        t("frame.language", lang=state.lang), ["en", "zh"], key=_W["lang"], horizontal=True,
         format_func=lambda v: {"en": "English", "zh": "中文"}[v],
     ) or state.lang
     tr = lambda key, **kw: t(key, lang=lang, **kw)  # labels below follow a language just picked

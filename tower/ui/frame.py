@@ -269,7 +269,8 @@ def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
     """Draw the sidebar filters and write the resulting state to the URL."""
     rt = runtime()
     try:
-        events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db))
+        events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db),
+                                             state.lang)
     except Exception as e:  # noqa: BLE001 - the picker without events beats a broken frame
         log.warning("event options failed: %s", e)
         events = []
@@ -366,7 +367,7 @@ def _tile_status(tile) -> str:
 def window_caption(ctx: Context) -> str:
     """'Member Day: 2026-11-24 08:00 UTC → 16:00 UTC' — what the numbers below cover."""
     f = ctx.filters
-    name = f.event_name if f.window == "event" and f.event_name else ctx.t(f"frame.window_{f.window}",
+    name = fmt.event(f.event_name, ctx.lang) if f.window == "event" and f.event_name else ctx.t(f"frame.window_{f.window}",
                                                                            hours=f.hours)
     same_day = f.start.astimezone(f.end.tzinfo).date() == f.end.date()
     return ctx.t("frame.window_caption", window=name, start=fmt.ts(f.start, ctx.lang, ctx.tz),
