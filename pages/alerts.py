@@ -76,6 +76,22 @@ def column_label(name: str) -> str:
     return known(f"alerts.col.{name}", name)
 
 
+CELL_CODES = {"tag": fmt.tag, "mode": fmt.mode, "direction": fmt.direction,
+              "tier": lambda v, lang: known(f"alerts.word.{v}", v),
+              "status": lambda v, lang: known(f"alerts.word.{v}", v)}
+
+
+def in_words(df: pd.DataFrame) -> pd.DataFrame:
+    """Code columns of a diagnosis table (carrier tags, modes, supplier tiers) in the viewer's words."""
+    return df.assign(**{c: [f(v, ctx.lang) if isinstance(v, str) else v for v in df[c]]
+                        for c, f in CELL_CODES.items() if c in df.columns})
+
+
+def log_value(v: str) -> str:
+    """A value in the alert's log: a state, a severity or the title the engine wrote, in words."""
+    return known(f"alerts.state_{v}", known(f"alerts.sev_{v}", alert_text.title(alert.rule, v, ctx.lang)))
+
+
 def state_label(row) -> str:
     if row.snoozed:
         return t("alerts.state_snoozed")
@@ -176,7 +192,7 @@ with tab_diag:
         if df.empty:
             st.caption(t("alerts.diag_none"))
         else:
-            st.dataframe(df.rename(columns=column_label), hide_index=True, width="stretch")
+            st.dataframe(in_words(df).rename(columns=column_label), hide_index=True, width="stretch")
     for name, error in diag.errors.items():
         st.warning(t("alerts.diag_failed", name=name, error=error))
     if not diag.sections and not diag.errors:
@@ -195,4 +211,7 @@ with tab_log:
     history = read("alerts/views/alert_log", alert_id=int(selected))
     history["logged_at"] = [fmt.ts(x, ctx.lang, ctx.tz, seconds=True) for x in history.logged_at]
     history["action"] = [known(f"alerts.action.{a}", a) for a in history.action]
+    history["actor"] = [known(f"alerts.actor.{a}", a) for a in history.actor]
+    for col in ("old_value", "new_value", "note"):  # states, severities, the engine's title; notes stay
+        history[col] = [log_value(v) if isinstance(v, str) else v for v in history[col]]
     st.dataframe(history.rename(columns=column_label), hide_index=True, width="stretch")

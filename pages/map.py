@@ -72,7 +72,8 @@ else:
     checkpoints = checkpoints.assign(tag=checkpoints["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
                                      subtag=checkpoints["subtag"].map(lambda c: fmt.subtag(c, ctx.lang)))
     fig = px.line(checkpoints, x="checkpoint_time", y="tag", markers=True, hover_data=["message", "location"],
-                  labels={"checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag")})
+                  labels={"checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag"),
+                          "message": ctx.t("map.col_message"), "location": ctx.t("map.col_location")})
     fig.update_layout(height=300 if ctx.kiosk else 240)
     charts.show(fig, ctx)
     table = checkpoints.assign(checkpoint_time=checkpoints["checkpoint_time"].map(lambda t: fmt.ts(t, ctx.lang)))
@@ -95,7 +96,8 @@ if late.empty:
 else:
     st.dataframe(
         late[["carrier", "tracking_number", "direction", "mode", "tag", "eta", "hours_late", "last_location"]]
-        .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang)), tag=late["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
+        .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang)),
+                tag=late["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
                 mode=late["mode"].map(lambda c: fmt.mode(c, ctx.lang)),
                 direction=late["direction"].map(lambda c: fmt.direction(c, ctx.lang))),
         hide_index=True, width="stretch",

@@ -152,7 +152,9 @@ with tab_cmp:
         st.info(ctx.t("retro.no_kpi_data"))
     else:
         def cell(r, col):
-            return fmt.MISSING if pd.isna(r[col]) else retro.kpis.get(r["kpi"]).format_value(r[col])
+            if pd.isna(r[col]):
+                return fmt.MISSING
+            return fmt.units(retro.kpis.get(r["kpi"]).format_value(r[col]), lang)
 
         def delta_text(r) -> str:
             """The difference in the KPI's own unit (percentage points for a rate)."""
@@ -220,7 +222,7 @@ with tab_time:
         failed(ctx.t("retro.alerts"), e)
         alerts = None
     if alerts is not None and len(alerts):
-        alerts = alerts.assign(title=[alert_text.title(r, x, ctx.lang) for r, x in zip(alerts["rule"], alerts["title"])])
+        alerts = alerts.assign(title=[alert_text.title(r, x, lang) for r, x in zip(alerts["rule"], alerts["title"])])
     if len(disr) and "name" in disr:
         disr = disr.assign(name=[fmt.event(n, ctx.lang) for n in disr["name"]])
     fig = retro.timeline_figure(alerts, notes, disr, event, ctx.now, notes_label=ctx.t("retro.notes"),
@@ -244,7 +246,8 @@ with tab_time:
                   fmt.pct(acked.mean(), lang) if len(acked) else fmt.MISSING)
         c3.metric(ctx.t("retro.median_ack"), fmt.duration(alerts["minutes_to_ack"].median() * 60, lang)
                   if alerts["minutes_to_ack"].notna().any() else fmt.MISSING)
-        shown = show(alerts, tables.ALERTS, "retro_alerts_table")
+        titles = [alert_text.title(r, x, lang) for r, x in zip(alerts["rule"], alerts["title"])]
+        shown = show(alerts.assign(title=titles), tables.ALERTS, "retro_alerts_table")
         report.append(retro.Section(ctx.t("retro.alerts"), table=shown))
 
     st.subheader(ctx.t("retro.disruptions"))
@@ -294,8 +297,8 @@ with tab_replay:
     if rp is not None:
         cols = st.columns(4)
         for i, tile in enumerate(rp.tiles):
-            cols[i % 4].metric(tile.kpi.title(lang), tile.kpi.format_value(tile.value) if not tile.error
-                               else fmt.MISSING)
+            value = fmt.units(tile.kpi.format_value(tile.value), lang) if not tile.error else fmt.MISSING
+            cols[i % 4].metric(tile.kpi.title(lang), value)
         s1, s2 = st.columns(2)
         with s1:
             st.markdown(f"**{ctx.t('retro.replay_stock', n=len(rp.stock))}**")

@@ -21,6 +21,9 @@ ALLOWED = {
     "amazon", "web", "rma", "ddp", "iso", "gmt", "id", "markdown", "streamlit", "python",
     "parquet", "jupyter",  # file format / tool names
     "english",  # the language switch names each language in itself (English / 中文)
+    # DuckDB column types, listed by the SQL console's schema browser (code to type, not prose)
+    "varchar", "timestamp", "with", "time", "zone", "decimal", "bigint", "integer", "double",
+    "boolean", "date", "hugeint", "smallint", "float", "json", "interval", "blob", "ubigint",
 }
 _URL = re.compile(r"(https?://|www\.)\S+|\S+@\S+\.\w+|\S*/\S+\.(md|sql|toml|csv|py|json|duckdb)\b")
 # A token: a run of letters, digits and identifier punctuation. Tokens with a digit, underscore,
@@ -92,7 +95,7 @@ def _frame_texts(df: pd.DataFrame, config: str = "", order=()) -> list[str]:
     out = [str(labels.get(f"name:{c}") or labels.get(str(c)) or c) for c in df.columns]
     for col in df.columns:
         series = df[col]
-        if series.dtype == object or str(series.dtype).startswith("string"):
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
             out.extend(str(v) for v in series.dropna().unique()[:200] if isinstance(v, str))
     return out
 

@@ -82,7 +82,7 @@ def render_banner(ctx) -> None:
     if not ids:
         return
 
-    titles = "; ".join(html.escape(alert_text.title(r, t, ctx.lang)) for r, t in zip(reds.rule, reds.title.head(3)))
+    titles = "; ".join(html.escape(alert_text.title(r, t, ctx.lang)) for r, t in zip(reds.rule, reds.title[:3]))
     more = len(ids) - 3
     text = ctx.t("alerts.banner", n=len(ids)) + f" — {titles}" + (
         " " + ctx.t("alerts.banner_more", n=more) if more > 0 else "")

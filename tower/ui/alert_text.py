@@ -22,7 +22,8 @@ PATTERNS: dict[str, tuple[str, str]] = {
         rf"(?P<sold>{_N}) sold vs (?P<forecast>{_N}) forecast in the last (?P<hours>{_N}) h"),
     "hours_to_stockout": (
         rf"Stockout in (?P<hours>{_N}) h: (?P<sku>\S+) at (?P<warehouse>\S+)",
-        rf"(?P<available>{_N}) available, selling (?P<rate>{_N})/h \((?P<sku_class>\w+) threshold (?P<hours>{_N}) h\)"),
+        rf"(?P<available>{_N}) available, selling (?P<rate>{_N})/h "
+        rf"\((?P<sku_class>\w+) threshold (?P<hours>{_N}) h\)"),
     "node_congested": (
         r"(?P<kind>\w+) (?P<name>.+) is (?P<status>\w+)",
         rf"(?P<n>{_N}) inbound shipments in transit from (?P<country>\S+)"),
@@ -62,7 +63,8 @@ PATTERNS: dict[str, tuple[str, str]] = {
         rf"(?P<available>{_N}) available; warning (?P<warning>{_N}), limit (?P<limit>{_N})"),
     "supplier_silent": (
         rf"Supplier (?P<name>.+) silent for (?P<hours>{_N}) h",
-        rf"(?P<tier>\S+) supplier, (?P<pos>{_N}) open POs \((?P<units>{_N}) units\), last report (?P<at>{_TS})"),
+        rf"(?P<tier>\S+) supplier, (?P<pos>{_N}) open POs \((?P<units>{_N}) units\), "
+        rf"last report (?P<at>{_TS})"),
 }
 
 

@@ -189,7 +189,16 @@ def event(name, lang: str = "en") -> str:
         return MISSING
     slug = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
     text = _coded("event.name", slug, lang)
-    return str(name) if text == slug else text
+    if text != slug:
+        return text
+    # generated names ("Supplier VN-BAMBOO-01 silent"): `event.pattern.*` templates in events.toml
+    for key, template in i18n.table()["en"].items():
+        if key.startswith("event.pattern."):
+            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))
+            match = re.fullmatch(regex, str(name).strip())
+            if match:
+                return i18n.t(key, lang, **match.groupdict())
+    return str(name)
 
 
 _UNIT_WORD = re.compile(r"(?<=[\d\s])(pts|pp|h|d|min|s|units)\b")
