@@ -12,6 +12,8 @@ import re
 
 import pandas as pd
 
+from tower.ui import i18n
+
 # Proper nouns, product and vendor names, codes and units that stay as they are in Chinese.
 ALLOWED = {
     "sku", "nps", "csat", "otif", "eta", "csv", "sql", "duckdb", "utc", "usd", "cny", "eur", "gbp",
@@ -145,6 +147,13 @@ def visible_texts(at) -> list[tuple[str, str]]:
     return out
 
 
+def missing_keys(text: str) -> list[str]:
+    """Catalogue keys shown as text: i18n.t falls back to the key itself when no language has it."""
+    namespaces = {key.split(".")[0] for key in i18n.table()["en"]}
+    return [k for k in re.findall(r"(?<![A-Za-z_.])[a-z_]+(?:\.[A-Za-z0-9_]+)+", _URL.sub(" ", str(text)))
+            if k.split(".")[0] in namespaces and not k.endswith((".md", ".sql", ".py", ".toml", ".csv"))]
+
+
 def untranslated(at, allow: set[str], documents: list[str] = ()) -> list[tuple[str, str, list[str]]]:
     """(kind, text, english words) for every visible text with English left in it. `documents` are
     exact passages of English reference documents (playbooks, SQL headers) taken out first."""
@@ -153,7 +162,7 @@ def untranslated(at, allow: set[str], documents: list[str] = ()) -> list[tuple[s
         for doc in documents:
             if doc and doc in text:
                 text = text.replace(doc, " ")
-        words = english_words(text, allow)
+        words = english_words(text, allow) + missing_keys(text)
         if words:
             bad.append((kind, text[:160], words))
     return bad

@@ -196,3 +196,9 @@ def test_zh_text_keeps_the_placeholders_of_en(path):
     wrong = {k: (fields(en[k]), fields(zh[k]))
              for k in en.keys() & zh.keys() if fields(en[k]) != fields(zh[k])}
     assert not wrong, f"{path.name}: placeholders differ: {wrong}"
+
+
+def test_an_empty_translation_is_shown_as_empty_not_as_its_key():
+    # a count has no unit after it: "+3", not "+3retro.unit_count"
+    assert i18n.t("retro.unit_count", "zh") == "" and i18n.t("retro.unit_count", "en") == ""
+    assert i18n.t("no.such_key", "zh") == "no.such_key"

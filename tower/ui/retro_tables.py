@@ -51,7 +51,7 @@ CODES: dict[str, Callable] = {
     "mode": lambda v, lang, t: fmt.mode(v, lang),
     "direction": lambda v, lang, t: fmt.direction(v, lang),
     "severity": lambda v, lang, t: t(f"alerts.sev_{v}"),
-    "stock_status": lambda v, lang, t: t(f"stock.status_{v}"),
+    "stock_status": lambda v, lang, t: t(f"retro.stock_{v}"),  # queries/retro/replay_stock.sql
 }
 
 
