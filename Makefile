@@ -26,7 +26,7 @@ run: install
 
 test: install-dev
 	bash scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -3,6 +3,8 @@ filters, language switch, wall-screen/kiosk mode, live status strip with freshne
 stale-data and red-alert banners), then runs the chosen page. Pages read data via
 `tower.ui.frame.context()`."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from tower.ui import frame, i18n, kiosk
@@ -21,7 +23,9 @@ PAGES = [
     ("analysis", "pages/sources.py", "sources", ":material/sync:"),
 ]
 
-st.set_page_config(page_title="Tower", page_icon=":material/cell_tower:", layout="wide")
+# a bundled icon: a ":material/…:" page icon makes every browser fetch it from fonts.gstatic.com
+ICON = Path(__file__).resolve().parent / "assets" / "tower_icon.png"
+st.set_page_config(page_title="Tower", page_icon=str(ICON), layout="wide")
 frame.start_runtime()  # on failure: a clear error panel, then st.stop()
 state = frame.begin()
 

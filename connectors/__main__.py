@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from connectors.base import sql
+from connectors.scheduler import Scheduler
+from sandbox.server import start as start_sandbox
 from tower import config as config_mod
 from tower.clock import SimClock, SystemClock
 from tower.db import Database, DatabaseLocked
@@ -62,14 +64,12 @@ def _start_clock(cfg):
     """(clock, sandbox server or None)."""
     if not cfg.sandbox.enabled:
         return SystemClock(), None
-    from sandbox.server import start as start_sandbox
 
     clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed)
     return clock, start_sandbox(cfg.sandbox, clock)
 
 
 def cmd_sync(cfg, db, args) -> int:
-    from connectors.scheduler import Scheduler
 
     unknown = [n for n in args.sources if n not in cfg.sources]
     if unknown:

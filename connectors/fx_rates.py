@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -128,7 +128,8 @@ class FxRatesSource(Source):
             raise FxRateFileError(f"{self.path}: file not found") from None
         except UnicodeDecodeError:
             raise FxRateFileError(f"{self.path.name}: not UTF-8 text") from None
+        # the data is as fresh as the file: a rate valid since January was still checked today
+        edited = min(datetime.fromtimestamp(self.path.stat().st_mtime, timezone.utc), run.now)
         for row in read_rates(text, self.path.name, reporting):
-            starts = datetime.combine(row.valid_from, time(), timezone.utc)
-            run.saw(1, starts if starts <= run.now else None)
+            run.saw(1, edited)
             run.emit("fx_rates", {**row.model_dump(), "reporting_currency": reporting})

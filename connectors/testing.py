@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from queries import dynamic
 from tower import config as config_mod
 
 FX_RATES_FILE = config_mod.ROOT / "config" / "fx_rates.csv"
@@ -102,15 +103,14 @@ def write_config(folder: str | Path, sandbox_url: str, *, interval_s: float = 60
 
 
 def table_counts(db) -> dict[str, int]:
-    return {t: int(db.df(f'select count(*) as n from "{t}"').n.iloc[0]) for t in TABLE_KEYS}
+    return {t: int(db.df(dynamic.count_rows(t)).n.iloc[0]) for t in TABLE_KEYS}
 
 
 def duplicate_keys(db) -> dict[str, int]:
     """Tables whose rows repeat a primary key (the schema enforces it; this double-checks)."""
     out = {}
     for t, key in TABLE_KEYS.items():
-        cols = ", ".join(f'"{c}"' for c in key)
-        n = db.df(f'select count(*) - count(distinct ({cols})) as d from "{t}"').d.iloc[0]
+        n = db.df(dynamic.duplicate_keys(t, key)).d.iloc[0]
         if n:
             out[t] = int(n)
     return out
@@ -118,7 +118,6 @@ def duplicate_keys(db) -> dict[str, int]:
 
 def table_rows(db, table: str, exclude: tuple[str, ...] = ()) -> list[tuple]:
     """Every row of `table` sorted by its key, for comparing databases."""
-    key = ", ".join(f'"{c}"' for c in TABLE_KEYS[table])
-    df = db.df(f'select * from "{table}" order by {key}')
+    df = db.df(dynamic.all_rows(table, TABLE_KEYS[table]))
     df = df.drop(columns=[c for c in exclude if c in df.columns])
     return [tuple(r) for r in df.astype(object).where(df.notna(), None).itertuples(index=False)]

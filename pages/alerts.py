@@ -10,6 +10,7 @@ import streamlit as st
 
 import queries
 from tower.alerts import diagnosis, lifecycle, playbooks
+from tower.alerts.rules import bound
 from tower.alerts.ui import open_alert_counts
 from tower.ui import alert_text, fmt
 from tower.ui.frame import context
@@ -28,8 +29,6 @@ if "_alerts_flash" in st.session_state:
 def read(name: str, **params) -> pd.DataFrame:
     """Alert tables are small and must be live after every click: no cache here."""
     sql = queries.load(name)
-    from tower.alerts.rules import bound
-
     full = {"now": ctx.now, "start": ctx.filters.start, "end": ctx.filters.end, **params}
     return ctx.db.df(sql, bound(sql, full))
 

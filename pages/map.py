@@ -5,8 +5,10 @@ Works offline: the base layer is the bundled world outline; online tiles are an 
 import plotly.express as px
 import streamlit as st
 
-from tower.ui import charts, fmt, map_layers
+from tower.ui import charts, fmt, kiosk, map_layers
 from tower.ui.frame import context
+
+KIOSK_ATTENTION_ROWS = 10
 
 ctx = context()
 st.title(ctx.t("map.title"))
@@ -29,13 +31,18 @@ cols[3].metric(ctx.t("map.congested_nodes"), fmt.number(congested, ctx.lang))
 if all(df.empty for df in (nodes, suppliers, warehouses, shipments)):
     st.info(ctx.t("map.empty"))
 
-online = st.toggle(ctx.t("map.online_tiles"), value=False, key="map_online_tiles",
-                   help=ctx.t("map.online_tiles_help"))
-deck = map_layers.build_deck(nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock,
-                             shipments=shipments, kiosk=ctx.kiosk, online_tiles=online,
-                             height=760 if ctx.kiosk else 560)
-event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",
-                        height=760 if ctx.kiosk else 560, alt=ctx.t("map.alt"))
+# A wall screen has nobody to flip the toggle: it always draws the offline outline.
+online = False if ctx.kiosk else st.toggle(ctx.t("map.online_tiles"), value=False, key="map_online_tiles",
+                                           help=ctx.t("map.online_tiles_help"))
+# The deck is drawn at a fixed width: its zoom shows the world exactly once across that width.
+width = kiosk.content_width(ctx) if ctx.kiosk else 1200
+deck, height = map_layers.build_deck(
+    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=shipments,
+    kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0,
+    max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620)
+with st.container(key="map-deck"):
+    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",
+                            width=width, height=height, alt=ctx.t("map.alt"))
 st.caption(ctx.t("map.legend"))
 
 # ── the selected shipment: picked on the map, or from the list (keyboard / kiosk friendly) ─────
@@ -59,7 +66,7 @@ if st.session_state.get("map_shipment") not in labels:
 shipment_id = st.selectbox(ctx.t("map.pick_shipment"), options, format_func=labels.get, key="map_shipment")
 
 row = shipments[shipments["shipment_id"] == shipment_id].iloc[0]
-info = st.columns(4)
+info = st.container(key="map-shipment-facts").columns(4)
 info[0].metric(ctx.t("map.carrier"), f"{row['carrier'] or '—'} · {fmt.mode(row['mode'], ctx.lang)}")
 info[1].metric(ctx.t("map.tag"), fmt.tag(row["tag"], ctx.lang))
 info[2].metric(ctx.t("map.eta"), fmt.ts(row["eta"], ctx.lang))
@@ -77,9 +84,9 @@ else:
     fig.update_layout(height=300 if ctx.kiosk else 240)
     charts.show(fig, ctx)
     table = checkpoints.assign(checkpoint_time=checkpoints["checkpoint_time"].map(lambda t: fmt.ts(t, ctx.lang)))
-    st.dataframe(
+    kiosk.table(
         table[["checkpoint_time", "tag", "subtag", "message", "location", "country", "hours_since_previous"]],
-        hide_index=True, width="stretch",
+        ctx, hide_index=True, width="stretch",
         column_config={
             "checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag"),
             "subtag": ctx.t("map.col_subtag"), "message": ctx.t("map.col_message"),
@@ -94,13 +101,15 @@ st.subheader(ctx.t("map.attention"))
 if late.empty:
     st.success(ctx.t("map.nothing_late"))
 else:
-    st.dataframe(
+    if ctx.kiosk:  # a wall shows the worst few; the full list is for a desk
+        late = late.sort_values(["is_exception", "hours_late"], ascending=False).head(KIOSK_ATTENTION_ROWS)
+    kiosk.table(
         late[["carrier", "tracking_number", "direction", "mode", "tag", "eta", "hours_late", "last_location"]]
         .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang)),
                 tag=late["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
                 mode=late["mode"].map(lambda c: fmt.mode(c, ctx.lang)),
                 direction=late["direction"].map(lambda c: fmt.direction(c, ctx.lang))),
-        hide_index=True, width="stretch",
+        ctx, hide_index=True, width="stretch",
         column_config={
             "carrier": ctx.t("map.carrier"), "tracking_number": ctx.t("map.col_tracking"),
             "direction": ctx.t("map.col_direction"), "mode": ctx.t("map.col_mode"), "tag": ctx.t("map.tag"),

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from tower.alerts.ui import open_alert_counts
-from tower.ui import charts, fmt, frame, tiles
+from tower.ui import charts, fmt, frame, kiosk, tiles
 
 SURGE = 1.5  # the seeds' surge trigger: sales at 150% of forecast
 AT_RISK_ROWS = 8
@@ -65,7 +65,9 @@ def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
     fig.add_scatter(x=hours, y=df["forecast_units"] * SURGE, name=ctx.t("overview.surge"), mode="lines",
                     line=dict(color=charts.SURGE, width=2, dash="dash"))
     fig.update_layout(yaxis_title=ctx.t("overview.units"), xaxis_title=ctx.tz, bargap=0.15,
-                      height=340 if ctx.kiosk else 360)
+                      height=kiosk.chart_height(ctx, 0.3, 360),
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+    fig.update_xaxes(tickformat="%H:%M", nticks=8, tickangle=0)  # hours read across a room
     return fig
 
 
@@ -95,7 +97,7 @@ def draw_sales(ctx) -> None:
 
 def draw_at_risk(ctx) -> None:
     st.subheader(ctx.t("overview.at_risk_title"))
-    df = ctx.query("pages/overview_skus_at_risk", limit=AT_RISK_ROWS)
+    df = ctx.query("pages/overview_skus_at_risk", limit=kiosk.rows(ctx, 5, AT_RISK_ROWS))
     if df.empty:
         st.info(ctx.t("overview.no_at_risk"))
         return
@@ -133,7 +135,8 @@ def draw_transit(ctx) -> None:
         textposition="auto",
         marker_color=[colours.get(t, charts.ACTUAL) for t in df["tag"]],
     ))
-    fig.update_layout(height=80 + 40 * len(df), xaxis_title=ctx.t("overview.shipments"), showlegend=False)
+    fig.update_layout(height=kiosk.chart_height(ctx, 0.18, 80 + 40 * len(df)),
+                      xaxis_title=ctx.t("overview.shipments"), showlegend=False)
     charts.show(fig, ctx, key="overview_transit")
 
 
@@ -159,6 +162,13 @@ def draw_freshness(ctx) -> None:
 def war_room(ctx) -> None:
     # what the war room acts on first (KPIs, the surge, the stockouts) sits above the fold
     draw_tiles(ctx)
+    if ctx.kiosk:
+        # a wall cannot scroll: one row under the tiles, and the status strip above already shows
+        # every source's freshness
+        for col, draw in zip(st.columns([5, 4, 3]), (draw_sales, draw_at_risk, draw_transit)):
+            with col:
+                draw(ctx)
+        return
     left, right = st.columns([3, 2])
     with left:
         draw_sales(ctx)

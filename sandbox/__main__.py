@@ -5,12 +5,12 @@ Defaults come from tower.toml's [sandbox] table; flags override them. Ctrl-C (or
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 import threading
 from datetime import datetime, timezone
 
+from sandbox.server import start
 from tower import config as config_mod
 from tower.clock import SimClock
 
@@ -41,15 +41,15 @@ def parse_args(argv: list[str] | None, defaults: config_mod.SandboxConfig) -> co
     args = p.parse_args(argv)
     if args.speed <= 0:
         p.error("--speed must be > 0")
-    return dataclasses.replace(
-        defaults,
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        speed=args.speed,
-        history_days=args.history_days,
-        scenarios=tuple(args.scenarios) if args.scenarios else defaults.scenarios,
-    )
+    return config_mod.SandboxConfig.model_validate({
+        **defaults.model_dump(),
+        "host": args.host,
+        "port": args.port,
+        "seed": args.seed,
+        "speed": args.speed,
+        "history_days": args.history_days,
+        "scenarios": tuple(args.scenarios) if args.scenarios else defaults.scenarios,
+    })
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {exc}; using built-in sandbox defaults", file=sys.stderr)
         defaults = config_mod.SandboxConfig()
     cfg = parse_args(argv, defaults)
-
-    from sandbox.server import start
 
     clock = SimClock(datetime.now(timezone.utc), cfg.speed)  # the process entry point owns "now"
     try:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from sandbox.formats import aftership, nps, planning, returns, shopify, supplier_portal
 from sandbox.formats.base import BadRequest, Query, Reply, parse_time
 from sandbox.model import ScenarioWindow
+from sandbox.world import World, scenario_windows
 from tower.config import SANDBOX_TOKEN, SandboxConfig
 
 log = logging.getLogger("tower.sandbox")
@@ -611,8 +612,6 @@ class _Handler(BaseHTTPRequestHandler):
 def start(cfg: SandboxConfig, clock, world=None) -> SandboxServer:
     """Serve the sandbox on cfg.host:cfg.port (port 0 = any free port) from a daemon thread."""
     if world is None:
-        from sandbox.world import World, scenario_windows
-
         world = World(
             seed=cfg.seed,
             clock=clock,

@@ -24,13 +24,14 @@ SKUS = (("GL-BOWL-01", "core", 1.85), ("GL-CUP-02", "core", 1.10), ("GL-PLATE-03
 REASONS = ("wrong_item", "damaged", "not_as_described", "changed_mind", "late_delivery")
 RETURN_STATUSES = ("submitted", "approved", "done", "rejected", "expired")
 TABLES = ("orders", "order_lines", "shipments", "tracking_events", "returns", "nps_responses",
-          "stock_observations", "forecasts", "skus", "warehouses", "stock_policies")
+          "csat_responses", "stock_observations", "forecasts", "skus", "warehouses", "stock_policies")
 
 
 # ── generator ───────────────────────────────────────────────────────────────────────────────────
 def generate(seed: int, now: datetime, n_orders: int = 150, days: float = 10.0) -> dict[str, list[dict]]:
     """Raw rows per table, everything at or before `now` (like the real sources), seeded."""
     rng = random.Random(seed)
+    csat_rng = random.Random(seed + 1)  # its own stream: CSAT answers leave every other row as it was
     t0 = now - timedelta(days=days)
 
     def at(lo: datetime, hi: datetime) -> datetime:
@@ -129,6 +130,15 @@ def generate(seed: int, now: datetime, n_orders: int = 150, days: float = 10.0) 
                     "response_id": f"n-{oid}", "order_id": oid if rng.random() < 0.9 else None,
                     "merchant_id": o["merchant_id"], "market": o["market"], "score": rng.randint(0, 10),
                     "comment": "", "created_at": answered, "updated_at": answered})
+        if delivered and csat_rng.random() < 0.5:
+            answered = delivered + timedelta(hours=csat_rng.uniform(0.5, 72))
+            if answered <= now:
+                o = rows["orders"][-1]
+                rows["csat_responses"].append({
+                    "response_id": f"c-{oid}", "order_id": oid if csat_rng.random() < 0.9 else None,
+                    "merchant_id": o["merchant_id"] if csat_rng.random() < 0.8 else None,
+                    "market": o["market"], "score": csat_rng.choice((1, 2, 3, 4, 4, 5, 5, 5, 0, 6)),
+                    "comment": "", "created_at": answered, "updated_at": answered})
     return rows
 
 
@@ -223,6 +233,32 @@ def nps(t: dict, p: dict):
     if r.empty:
         return None, 0
     return _result(100.0 * ((r["score"] >= 9).mean() - (r["score"] <= 6).mean()), len(r))
+
+
+def csat(t: dict, p: dict):
+    """% of 1–5 answers that are 4 or 5 (scores off the scale are left out)."""
+    start, as_of = _window(p)
+    r = t["csat_responses"].merge(
+        orders_with_delivery(t)[["order_id", "merchant_id", "market", "channel", "warehouse_id", "carrier"]],
+        on="order_id", how="left", suffixes=("", "_order"))
+    r["merchant_id"] = r["merchant_id"].fillna(r["merchant_id_order"])
+    r["market"] = r["market"].fillna(r["market_order"])
+    r = r[_in(r["created_at"], start, as_of) & r["score"].between(1, 5) & _order_filters(r, p)]
+    if r.empty:
+        return None, 0
+    return _result(100.0 * (r["score"] >= 4).mean(), len(r))
+
+
+def otif(t: dict, p: dict):
+    """On time and in full: delivered by the promise, no wrong-item/damaged return opened by then."""
+    d = _delivered(t, p)
+    d = d[d["promised_delivery_at"].notna()]
+    if d.empty:
+        return None, 0
+    _, as_of = _window(p)
+    bad = _returned_ids(t, as_of, reasons=("wrong_item", "damaged"))
+    ok = (d["delivered_at"] <= d["promised_delivery_at"]) & ~d["order_id"].isin(bad)
+    return _result(100.0 * ok.mean(), len(d))
 
 
 def return_rate(t: dict, p: dict):
@@ -325,6 +361,8 @@ def fill_rate(t: dict, p: dict):
 REFERENCE = {
     "on_time_rate": on_time_rate,
     "nps": nps,
+    "csat": csat,
+    "otif": otif,
     "return_rate": return_rate,
     "order_accuracy": order_accuracy,
     "delivery_speed_p50_hours": lambda t, p: delivery_speed(t, p, 0.5),

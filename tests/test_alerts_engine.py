@@ -94,7 +94,9 @@ def test_oscillating_metric_gives_one_alert_not_many(world):
     assert alerts(db).iloc[0].state == "resolved"
 
 
-def test_escalates_yellow_to_red_in_place_and_never_steps_down(world):
+def test_severity_always_matches_the_metric_shown_and_changes_in_place(world):
+    """Reported: a demand surge showed RED at 154 % of forecast with red at 200 %. The alert had hit
+    red earlier and the engine kept the peak severity while refreshing the metric and title."""
     db, clock, engine, rec = world
     step(db, clock, engine, 90)
     step(db, clock, engine, 90)
@@ -105,15 +107,33 @@ def test_escalates_yellow_to_red_in_place_and_never_steps_down(world):
     a = alerts(db)
     assert len(a) == 1
     assert (a.iloc[0].alert_id, a.iloc[0].severity, a.iloc[0].threshold) == (first.alert_id, "red", 20)
-    log = db.df("select old_value, new_value from alert_log where action = 'escalated'")
-    assert list(log.itertuples(index=False, name=None)) == [("yellow", "red")]
     step(db, clock, engine, 50)                               # back above the limit, still below warning
+    a = alerts(db).iloc[0]
+    assert (a.alert_id, a.severity, a.metric, a.threshold) == (first.alert_id, "yellow", 50, 100)
+    assert "below warning" in a.title
+    log = db.df("select action, old_value, new_value from alert_log "
+                "where action in ('escalated', 'deescalated') order by log_id")
+    assert list(log.itertuples(index=False, name=None)) == [
+        ("escalated", "yellow", "red"), ("deescalated", "red", "yellow")]
+    # Wobbling around the red line: the severity follows, but only the first rise is notified.
+    for available in (10, 50, 10):
+        step(db, clock, engine, available)
     assert alerts(db).iloc[0].severity == "red"
     assert [n.event for n in rec.notices] == ["opened", "escalated"]
     assert rec.notices[1].severity == "red"
 
 
-def test_unacknowledged_past_target_escalates_once_marked_red(world):
+def test_an_alert_opened_red_that_dips_and_returns_is_not_announced_again(world):
+    db, clock, engine, rec = world
+    for available in (10, 10, 50, 10, 50, 10):
+        step(db, clock, engine, available)
+    a = alerts(db)
+    assert len(a) == 1 and a.iloc[0].severity == "red"
+    assert actions(db).count("deescalated") == 2 and actions(db).count("escalated") == 2
+    assert [(n.event, n.severity) for n in rec.notices] == [("opened", "red")]
+
+
+def test_unacknowledged_past_target_reminds_once_on_red_channels_with_its_own_severity(world):
     db, clock, engine, rec = world
     step(db, clock, engine, 90)
     step(db, clock, engine, 90)
@@ -125,7 +145,11 @@ def test_unacknowledged_past_target_escalates_once_marked_red(world):
     clock.advance(minutes=30)
     assert engine.evaluate().ack_overdue == []                # only once
     overdue = [n for n in rec.notices if n.event == "ack_overdue"]
-    assert len(overdue) == 1 and overdue[0].severity == "red"  # the yellow alert's reminder goes out red
+    assert len(overdue) == 1
+    # A yellow alert stays yellow in the message; the reminder is routed like a red one.
+    assert (overdue[0].severity, overdue[0].route_severity) == ("yellow", "red")
+    assert "[YELLOW]" in overdue[0].headline
+    assert alerts(db).iloc[0].severity == "yellow"
     assert alerts(db).iloc[0].ack_overdue_at == T0 + timedelta(minutes=20 + 61)
     assert actions(db, alert_id).count("ack_overdue") == 1
 
@@ -171,11 +195,11 @@ def test_a_broken_rule_is_recorded_and_the_others_still_run(tmp_path):
                              only=["stock_watermark", "demand_surge"])
     # Remove a threshold the demand_surge SQL needs: a config mistake, not a crash.
     rule = settings.rules["demand_surge"]
-    broken = {k: v for k, v in rule.params.items() if k != "yellow_ratio"}
+    broken = {k: v for k, v in rule.params.items() if k != "yellow_percent"}
     settings.rules["demand_surge"] = type(rule)(**{**rule.__dict__, "params": broken})
     engine = AlertEngine(db, settings, clock, Recorder())
     r = engine.evaluate()
-    assert "demand_surge" in r.errors and "yellow_ratio" in r.errors["demand_surge"]
+    assert "demand_surge" in r.errors and "yellow_percent" in r.errors["demand_surge"]
     assert len(r.opened) == 1
     runs = db.df("select rule, error from alert_rule_runs order by rule")
     assert runs.set_index("rule").error.isna().to_dict() == {"demand_surge": False, "stock_watermark": True}

@@ -186,6 +186,29 @@ def test_yellow_goes_only_to_the_yellow_route(tmp_path, monkeypatch, receiver):
     db.close()
 
 
+def test_an_unacknowledged_yellow_reminder_reaches_the_red_channels_still_marked_yellow(
+        tmp_path, monkeypatch, receiver):
+    cfg = tower_config(tmp_path, monkeypatch, receiver.url)
+    db, engine = engine_with_red_alert(tmp_path, cfg)
+    policy(db, "GL-CUP-02", "US-WEST-LA", warning=100, limit=20)
+    stock(db, "GL-CUP-02", "US-WEST-LA", T0, 60)               # yellow: below warning, above limit
+    engine.evaluate()
+    assert engine.notifier.drain(10)
+    receiver.requests.clear()
+    engine.clock.advance(minutes=61)                             # past the 60-minute ack target
+    assert len(engine.evaluate().ack_overdue) == 2
+    assert engine.notifier.drain(10)
+    cup = [r for r in receiver.requests if "GL-CUP-02" in json.dumps(r["json"], ensure_ascii=False)]
+    assert sorted(r["path"].split("/")[1] for r in cup) == ["cgi-bin", "dingtalk", "feishu", "slack"]
+    assert all("[YELLOW]" in json.dumps(r["json"], ensure_ascii=False) for r in cup)
+    assert not any("[RED]" in json.dumps(r["json"], ensure_ascii=False) for r in cup)
+    sent = db.df("select distinct severity from alert_notifications where event = 'ack_overdue' "
+                 "and alert_id = (select alert_id from alerts where entity_id like 'GL-CUP-02%')")
+    assert list(sent.severity) == ["yellow"]
+    engine.stop()
+    db.close()
+
+
 def test_retries_with_backoff_then_records_the_outcome(tmp_path, monkeypatch, receiver):
     cfg = tower_config(tmp_path, monkeypatch, receiver.url)
     db, engine = engine_with_red_alert(tmp_path, cfg, {"backoff_wall_s": 0.01, "routes": {"red": ("ops_slack", "ops_feishu")}})

@@ -73,9 +73,9 @@ def test_list_shows_engine_alerts_with_playbook_and_diagnosis(tower_env, populat
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     # US warehouses hold 30 + 400 units; the bowl sold 16 units at :10 past each of the last 3 (or,
-    # late in the hour, 2) event hours inside the page's 3 h window.
+    # late in the hour, 2) event hours inside the hours_to_stockout KPI's 4 h pace window.
     assert metrics["Available units"] == "430"
-    assert metrics["Hours to stockout"] in {fmt.hours(430 / 16), fmt.hours(430 / (32 / 3))}
+    assert metrics["Hours to stockout"] in {fmt.hours(430 / (48 / 4)), fmt.hours(430 / (32 / 4))}
     assert metrics["Backup supplier"] == "ZJ-BAMBOO-02"
     assert metrics["Backup lead time"] == "12 d"
     assert any("switch volume to the backup supplier" in m.value.lower() for m in at.markdown)

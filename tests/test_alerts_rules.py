@@ -53,7 +53,7 @@ def test_hours_to_stockout_uses_the_sku_class_threshold(db):
     put(db, "skus", dict(sku="CORE", sku_class="core"), dict(sku="TAIL", sku_class="long_tail"))
     stock(db, "CORE", "W", T0 - hours(1), 300)
     stock(db, "TAIL", "W", T0 - hours(1), 300)
-    for i in range(3):                          # 30 units/h each over the 3 h window
+    for i in range(4):                          # 30 units/h each over the KPI's 4 h pace window
         order(db, f"c{i}", "CORE", 30, T0 - hours(i + 0.5), wh="W")
         order(db, f"t{i}", "TAIL", 30, T0 - hours(i + 0.5), wh="W")
     order(db, "old", "CORE", 999, T0 - hours(5), wh="W")        # outside the window
@@ -73,11 +73,26 @@ def test_demand_surge_at_150_percent_of_prorated_forecast(db):
     order(db, "c1", "C", 61, T0 - hours(2), market="DE")   # 203 % → red
     order(db, "c2", "C", 99, T0 - hours(2), market="DE", cancelled_at=T0 - hours(1.5))  # cancelled
     found = run(db, "demand_surge")
-    assert {k: (f.severity, round(f.metric, 2)) for k, f in found.items()} == {
-        "A@US": ("yellow", 1.5), "C@DE": ("red", 2.03)}
+    assert {k: (f.severity, round(f.metric, 1), f.threshold) for k, f in found.items()} == {
+        "A@US": ("yellow", 150.0, 150), "C@DE": ("red", 203.3, 200)}
+    assert "at 150 % of forecast" in found["A@US"].title and "at 203 %" in found["C@DE"].title
     # Half an hour later the window is 07:30–10:30 vs forecast 30 units: same sales, lower ratio.
     later = run(db, "demand_surge", now=T0 + hours(2.5))
     assert later == {}
+
+
+def test_titles_never_show_a_line_the_severity_has_not_crossed(db):
+    """A surge at 199.6 % of forecast is yellow (red from 200 %): its title must not read 200 %."""
+    for h in range(-4, 2):
+        put(db, "forecasts", dict(sku="A", market="US", period_start=T0 + hours(h), units=10.02))
+    order(db, "a1", "A", 60, T0 - hours(1))     # 60 / 30.06 = 199.6 %
+    f = run(db, "demand_surge")["A@US"]
+    assert (f.severity, f.threshold) == ("yellow", 150) and 199.5 < f.metric < 200
+    assert "at 199 % of forecast" in f.title
+    policy(db, "S", "W", warning=100, limit=20)
+    stock(db, "S", "W", T0 - hours(1), 20)
+    stock_found = run(db, "stock_watermark")["S@W"]     # at the limit is not below it
+    assert stock_found.severity == "yellow"
 
 
 def test_inbound_shipments_past_eta_exception_and_silent_alert_one_by_one(db):
@@ -201,23 +216,24 @@ def test_customer_kpis_per_market(db):
     put(db, "returns", dict(return_id="rej", sku="A", order_id="o101", status="rejected", created_at=T0 - hours(1)))
     otr = run(db, "on_time_rate")
     assert {k: (f.severity, round(f.metric, 2)) for k, f in otr.items()} == {
-        "US": ("yellow", 0.9), "FR": ("red", 0.75)}
-    # targets per market (a default and overrides) or one number for all
-    looser_us = run(db, "on_time_rate", yellow_target=json.dumps({"default": 0.95, "US": 0.85}), red_target=0.5)
+        "US": ("yellow", 90.0), "FR": ("red", 75.0)}
+    # targets per market (a default and overrides) or one number for all, in percent
+    looser_us = run(db, "on_time_rate", yellow_target=json.dumps({"default": 95, "US": 85}), red_target=50)
     assert {k: f.severity for k, f in looser_us.items()} == {"FR": "yellow"}
-    assert {k: f.threshold for k, f in run(db, "on_time_rate", yellow_target=0.95, red_target=0.9).items()} == {
-        "US": 0.95, "FR": 0.9}
-    rr = run(db, "return_rate", min_orders=20)
-    # 15 % of 40 is surely above 8 % (yellow) but could be chance above 12 % (red) …
-    assert {k: (f.severity, round(f.metric, 3)) for k, f in rr.items()} == {"US": ("yellow", 0.15)}
-    # … and red when taken at face value
-    rr = run(db, "return_rate", min_orders=20, confidence_z=0)
-    assert {k: (f.severity, round(f.metric, 3)) for k, f in rr.items()} == {"US": ("red", 0.15)}
+    assert {k: f.threshold for k, f in run(db, "on_time_rate", yellow_target=95, red_target=90).items()} == {
+        "US": 95, "FR": 90}
+    rr = run(db, "return_rate", min_n=20)
+    # the return-rate KPI's targets (config/kpis.toml: green ≤ 5, yellow ≤ 8): 15 % of 40 is surely
+    # above 5 % (so it alerts), and the 15 % it shows is past the tile's red line, 8 %: red
+    assert {k: (f.severity, round(f.metric, 1), f.threshold) for k, f in rr.items()} == {"US": ("red", 15.0, 8)}
+    assert "Return rate 15.0 %" in rr["US"].title
+    # a rate not surely above the yellow target does not alert at all
+    assert run(db, "return_rate", min_n=20, yellow_target=12, red_target=20) == {}
     for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10):      # NPS 40 − 40 = 0 → red
         put(db, "nps_responses", dict(response_id=f"n{i}", market="US", score=score, created_at=T0 - hours(3)))
-    nps = run(db, "nps")    # 0 ± 18 points (25 answers): surely below 30, not surely below 10
-    assert {k: (f.severity, f.metric) for k, f in nps.items()} == {"US": ("yellow", 0)}
-    assert {k: f.severity for k, f in run(db, "nps", confidence_z=0).items()} == {"US": "red"}
+    nps = run(db, "nps")    # 0 ± 18 points (25 answers): surely below 30 — and 0 is below red 10
+    assert {k: (f.severity, f.metric, f.threshold) for k, f in nps.items()} == {"US": ("red", 0, 10)}
+    assert run(db, "nps", yellow_target=10, red_target=5) == {}    # not surely below 10: quiet
 
 
 def test_source_stale_or_failing(db):
@@ -286,3 +302,12 @@ def test_wilson_interval_stays_in_0_1_and_brackets_the_rate(db, n, share, z):
         lo, hi = cur.execute("select wilson_lower($k / $n, $n, $z), wilson_upper($k / $n, $n, $z)",
                              {"k": k, "n": n, "z": z}).fetchone()
     assert -1e-9 <= lo <= k / n + 1e-9 and k / n - 1e-9 <= hi <= 1 + 1e-9
+
+
+def test_a_source_red_from_its_failure_streak_says_so_in_the_title(db):
+    for i, ago in enumerate((20, 15, 10, 5)):
+        put(db, "sync_runs", dict(run_id=i, source="shopify", status="ok" if i == 0 else "failed",
+                                  started_at=T0 - hours(ago / 60), finished_at=T0 - hours(ago / 60)))
+    f = run(db, "source_stale")["shopify"]
+    assert f.severity == "red" and f.metric < f.threshold          # young, but failing 3 times running
+    assert "3 failed runs in a row" in f.title

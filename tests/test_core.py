@@ -66,6 +66,38 @@ def test_bad_config_fails_with_a_clear_message(tmp_path, body, message):
     assert "s3cret" not in str(err.value)
 
 
+@pytest.mark.parametrize("body, message", [
+    ("[sandbox]\nport='eighty'\n", r"\[sandbox\] port: Input should be a valid integer"),
+    ("[sandbox]\nspeed=0\n", r"\[sandbox\] speed must be > 0"),
+    ("[sandbox]\nprot=8765\n", r"\[sandbox\] prot: Extra inputs are not permitted"),
+    ("[database]\nsnapshot_interval_s=-5\n", r"\[database\] snapshot_interval_s must be > 0"),
+    ("[sources.x]\nkind='nps'\ninterval_s='often'\n", r"\[sources.x\] interval_s: Input should be a valid number"),
+])
+def test_a_bad_value_names_its_table_and_field(tmp_path, body, message):
+    with pytest.raises(config_mod.ConfigError, match=message):
+        config_mod.load(write(tmp_path, body))
+
+
+def test_environment_overrides_the_file(tmp_path, monkeypatch):
+    path = write(tmp_path, """
+        [sandbox]
+        port = 8765
+        [sources.nps]
+        kind = "nps"
+        base_url = "{sandbox}/nps"
+        interval_s = 60
+    """)
+    monkeypatch.setenv("TOWER_SANDBOX__PORT", "9911")
+    monkeypatch.setenv("TOWER_SOURCES__NPS__INTERVAL_S", "5")
+    cfg = config_mod.load(path)
+    assert cfg.sandbox.port == 9911
+    assert cfg.sources["nps"].interval_s == 5
+    assert cfg.sources["nps"].options["base_url"] == "http://127.0.0.1:9911/nps"  # resolved after
+    monkeypatch.setenv("TOWER_SANDBOX__PORT", "-1")
+    with pytest.raises(config_mod.ConfigError, match=r"\[sandbox\] port must be >= 0"):
+        config_mod.load(path)
+
+
 def test_missing_config_file(tmp_path):
     with pytest.raises(config_mod.ConfigError, match="not found"):
         config_mod.load(tmp_path / "nope.toml")

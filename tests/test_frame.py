@@ -130,8 +130,9 @@ def test_playlist_wraps_and_skips_unknown_pages():
 
 
 def test_kiosk_css_hides_chrome_only_in_kiosk():
-    assert '[data-testid="stSidebar"]' in kiosk.css(True) and "display: none" in kiosk.css(True)
+    assert ".stAppHeader" in kiosk.css(True) and "display: none" in kiosk.css(True)
     assert "display: none" not in kiosk.css(False)
+    assert "data-testid" not in kiosk.css(True), "styles hook onto public classes and keys, not test ids"
 
 
 # ── formats, translations, charts ──────────────────────────────────────────────────────────────
@@ -287,7 +288,9 @@ def test_kiosk_hides_chrome_and_rotation_keeps_kiosk_params(tower_env, populated
     tower_env(populated_db.path)
     at = open_app(kiosk="1", playlist="overview,sources", rotate="5", market="US", refresh="10")
     assert not at.exception
-    assert any('[data-testid="stSidebar"]' in m.value and "display: none" in m.value for m in at.markdown)
+    assert any(".stAppHeader" in h.value and "display: none" in h.value for h in at.html)
+    assert not at.sidebar.children, "a wall screen draws no sidebar (no filter or refresh widgets)"
+    assert not at.number_input, "no 'refresh 0' input on a wall screen"
     assert [t.value for t in at.title] == ["War room"]
     time.sleep(5.2)
     at.run()  # the page has been up rotate seconds: the rotation moves to the next screen
@@ -295,7 +298,7 @@ def test_kiosk_hides_chrome_and_rotation_keeps_kiosk_params(tower_env, populated
     assert [t.value for t in at.title] == ["Data sources"]
     assert dict(at.query_params) == {"kiosk": "1", "playlist": "overview,sources", "rotate": "5",
                                      "market": "US", "refresh": "10"}
-    assert any("display: none" in m.value for m in at.markdown), "still in kiosk on the next page"
+    assert any("display: none" in h.value for h in at.html), "still in kiosk on the next page"
 
 
 def test_stale_banner_appears_only_when_a_source_failed(tower_env, populated_db, failing_db):

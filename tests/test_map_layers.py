@@ -1,5 +1,6 @@
 """tower.ui.map_layers: the offline outline asset and the deck built from query results."""
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -54,34 +55,84 @@ def frames():
     return {"nodes": nodes, "suppliers": suppliers, "warehouses": warehouses, "stock": stock, "shipments": shipments}
 
 
+def deck_of(**kwargs):
+    deck, _height = ml.build_deck(**{**frames(), **kwargs})
+    return deck
+
+
 def layers_of(deck) -> dict:
     return {layer["id"]: layer for layer in json.loads(deck.to_json())["layers"]}
 
 
 def test_deck_has_the_outline_under_every_data_layer_and_no_tiles_by_default():
-    deck = ml.build_deck(**frames())
-    spec = json.loads(deck.to_json())
+    spec = json.loads(deck_of().to_json())
     ids = [layer["id"] for layer in spec["layers"]]
     assert ids[0] == ml.OUTLINE  # drawn first = underneath
     assert set(ids) == {ml.OUTLINE, ml.NODES, ml.SUPPLIERS, ml.WAREHOUSES, ml.ARCS, ml.SHIPMENTS}
     assert spec["layers"][0]["@@type"] == "GeoJsonLayer"
     assert len(spec["layers"][0]["data"]["features"]) == 177
-    assert not spec.get("mapStyle") and not spec.get("mapProvider")  # no tiles: works offline
-    online = json.loads(ml.build_deck(**frames(), online_tiles=True).to_json())
+    # No tiles: works offline. A *missing* mapStyle is not enough: Streamlit then fetches a Carto
+    # basemap to match its theme. No provider and pydeck's own default style means no basemap.
+    assert not spec.get("mapProvider")
+    assert spec.get("mapStyle") and "://" not in json.dumps(spec["mapStyle"])
+    assert "carto" not in json.dumps(spec).lower() and "mapbox" not in json.dumps(spec).lower()
+    online = json.loads(deck_of(online_tiles=True).to_json())
     assert "carto" in json.dumps(online).lower()
 
 
-def test_arcs_use_great_circle_and_skip_shipments_without_destination():
-    arcs = layers_of(ml.build_deck(**frames()))[ml.ARCS]
-    assert arcs["greatCircle"] is True
+def test_arcs_run_the_short_way_and_skip_shipments_without_destination():
+    arcs = layers_of(deck_of())[ml.ARCS]
     assert [a["shipment_id"] for a in arcs["data"]] == ["S-OK", "S-LATE"]
     late = arcs["data"][1]
     assert (late["origin_lon"], late["origin_lat"], late["dest_lon"], late["dest_lat"]) == (114.3, 22.5, -74.2, 40.7)
+    # Shenzhen → New Jersey crosses the Pacific eastwards (171.5°), not Asia and the Atlantic (188.5°)
+    assert late["from"][0] % 360 == pytest.approx(114.3) and late["to"][0] % 360 == pytest.approx(285.8)
+    assert late["to"][0] - late["from"][0] == pytest.approx(171.5)
+    assert all(abs(a["to"][0] - a["from"][0]) <= 180 for a in arcs["data"])
+    # straight in the projection, so an arc stays inside the box of its ends (which the view fits);
+    # a Mercator great circle from Asia to the US climbs off the top of a wall map
+    assert arcs["greatCircle"] is False
     assert late["width"] > arcs["data"][0]["width"]
 
 
+def test_world_shows_once_across_the_chart_width():
+    for width in (1200, 1872, 3744):
+        deck, height = ml.build_deck(**frames(), width=width, max_height=2000)
+        view = json.loads(deck.to_json())["initialViewState"]
+        world_px = 512 * 2 ** view["zoom"]
+        assert abs(world_px - width) < 2, (width, world_px)       # one world wide, not tiled
+        assert view["minZoom"] == view["zoom"]                    # zooming out cannot tile it
+        assert width / 3 <= height <= 2000
+
+
+def test_view_keeps_every_mark_and_arc_end_on_screen():
+    deck, height = ml.build_deck(**frames(), width=1872, max_height=800)
+    view = json.loads(deck.to_json())["initialViewState"]
+    px_per_y = 1872 / (2 * math.pi)
+    centre = ml._mercator_y(view["latitude"])
+    top, bottom = ml._lat_of(centre + height / 2 / px_per_y), ml._lat_of(centre - height / 2 / px_per_y)
+    lats = ml.latitudes(*frames().values())
+    assert bottom < min(lats) and max(lats) < top, (bottom, top, lats)
+    # and across: every arc lies within the one world the view spans, none leaves by a side edge
+    left, right = view["longitude"] - 180, view["longitude"] + 180
+    for arc in layers_of(deck)[ml.ARCS]["data"]:
+        assert left <= arc["from"][0] <= right and left <= arc["to"][0] <= right, (view["longitude"], arc)
+
+
+def test_centre_counts_the_ocean_an_arc_crosses():
+    # marks in the US, Europe and China only: the widest empty stretch is the Pacific, but the
+    # China → US arcs cross it, so the view centres on the Pacific side, not on Europe
+    f = frames()
+    f["nodes"] = pd.concat([f["nodes"], pd.DataFrame([{"node_id": "DEHAM", "name": "Hamburg", "kind": "port",
+                                                        "lat": 53.5, "lon": 10.0, "status": "normal"}])])
+    marks_only = ml.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"])
+    with_arcs = ml.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"], ml.arc_longitudes(f["shipments"]))
+    assert -60 < marks_only < 60, marks_only
+    assert with_arcs > 120 or with_arcs < -90, with_arcs
+
+
 def test_delayed_and_exception_shipments_are_highlighted():
-    dots = {d["shipment_id"]: d for d in layers_of(ml.build_deck(**frames()))[ml.SHIPMENTS]["data"]}
+    dots = {d["shipment_id"]: d for d in layers_of(deck_of())[ml.SHIPMENTS]["data"]}
     assert dots["S-OK"]["status"] == "on_track" and not dots["S-OK"]["highlight"]
     assert dots["S-LATE"]["status"] == "delayed" and dots["S-LATE"]["color"] == ml.SHIPMENT_COLOURS["delayed"]
     # an exception outranks a late ETA
@@ -90,7 +141,7 @@ def test_delayed_and_exception_shipments_are_highlighted():
 
 
 def test_warehouses_take_their_worst_sku_status_and_nodes_their_congestion():
-    layers = layers_of(ml.build_deck(**frames()))
+    layers = layers_of(deck_of())
     wh = {d["warehouse_id"]: d for d in layers[ml.WAREHOUSES]["data"]}
     assert wh["LA"]["worst_status"] == "red" and wh["LA"]["color"] == ml.RED
     assert "red 1" in wh["LA"]["detail"] and "yellow 1" in wh["LA"]["detail"]
@@ -100,8 +151,8 @@ def test_warehouses_take_their_worst_sku_status_and_nodes_their_congestion():
 
 
 def test_kiosk_draws_bigger_marks():
-    normal = layers_of(ml.build_deck(**frames()))[ml.SHIPMENTS]["data"][0]["radius"]
-    kiosk = layers_of(ml.build_deck(**frames(), kiosk=True))[ml.SHIPMENTS]["data"][0]["radius"]
+    normal = layers_of(deck_of())[ml.SHIPMENTS]["data"][0]["radius"]
+    kiosk = layers_of(deck_of(kiosk=True))[ml.SHIPMENTS]["data"][0]["radius"]
     assert kiosk > normal
 
 
@@ -114,7 +165,9 @@ def test_view_centres_an_asia_to_americas_network_on_the_pacific():
 
 def test_empty_frames_still_give_a_map_with_the_outline():
     empty = pd.DataFrame()
-    layers = layers_of(ml.build_deck(nodes=empty, suppliers=empty, warehouses=empty, stock=empty, shipments=empty))
+    deck, height = ml.build_deck(nodes=empty, suppliers=empty, warehouses=empty, stock=empty, shipments=empty)
+    assert height > 0
+    layers = layers_of(deck)
     assert layers[ml.OUTLINE]["data"]["features"]
     assert all(layers[k]["data"] == [] for k in (ml.NODES, ml.SUPPLIERS, ml.WAREHOUSES, ml.ARCS, ml.SHIPMENTS))
 

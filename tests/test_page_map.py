@@ -79,7 +79,8 @@ def test_map_draws_outline_and_data_layers_with_late_shipments_highlighted(tower
     _, spec = deck_of(at)
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert spec["layers"][0]["id"] == ml.OUTLINE and len(layers[ml.OUTLINE]["data"]["features"]) == 177
-    assert not spec.get("mapStyle")  # offline by default
+    # offline by default: no provider, and a style Streamlit will not swap for its Carto basemap
+    assert not spec.get("mapProvider") and spec.get("mapStyle") and "://" not in str(spec["mapStyle"])
     dots = {d["shipment_id"]: d for d in layers[ml.SHIPMENTS]["data"]}
     assert set(dots) == set(moving["shipment_id"])
     assert dots["SH-2"]["status"] == "delayed" and dots["SH-2"]["highlight"]
@@ -89,7 +90,7 @@ def test_map_draws_outline_and_data_layers_with_late_shipments_highlighted(tower
     assert (dots["SH-6"]["lat"], dots["SH-6"]["lon"]) == MID_PACIFIC
 
     arcs = layers[ml.ARCS]
-    assert arcs["greatCircle"] is True
+    assert arcs["greatCircle"] is False  # straight, the short way: stays on a Mercator wall map
     arc = {a["shipment_id"]: a for a in arcs["data"]}["SH-6"]
     assert (arc["origin_lat"], arc["origin_lon"]) == SHANGHAI  # first checkpoint with a coordinate
     assert (arc["dest_lat"], arc["dest_lon"]) == NEWARK         # destination warehouse
@@ -131,7 +132,9 @@ def test_map_in_chinese_and_kiosk_mode(tower_env, map_db):
     assert at.title[0].value == "地图：货物在哪里流动"
     _, spec = deck_of(at)
     dots = next(layer for layer in spec["layers"] if layer["id"] == ml.SHIPMENTS)["data"]
-    assert min(d["radius"] for d in dots) > 5  # larger marks on the wall screen
+    assert min(d["radius"] for d in dots) > 4  # larger marks than the desk map's 4 px
+    assert not at.toggle, "a wall screen has no online-tiles toggle: always the offline outline"
+    assert not at.dataframe and at.table, "small tables are static HTML in the wall's dark theme"
 
 
 def test_empty_database_shows_an_empty_state_and_the_world(tower_env, empty_db):
@@ -185,7 +188,7 @@ def test_map_on_the_synced_sandbox_world(tower_env, sandbox_db, tmp_path):
     _, spec = deck_of(at)
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert len(layers[ml.SHIPMENTS]["data"]) == len(located)
-    assert layers[ml.ARCS]["data"] and layers[ml.ARCS]["greatCircle"] is True
+    assert layers[ml.ARCS]["data"] and layers[ml.ARCS]["greatCircle"] is False
     assert len(layers[ml.WAREHOUSES]["data"]) > 0 and len(layers[ml.SUPPLIERS]["data"]) > 0
 
 

@@ -62,7 +62,11 @@ def test_data_pack_of_an_empty_window_is_valid(db, world):  # noqa: F811
     blob = retro.data_pack(db, far, {**PARAMS, "now": now}, now)
     with zipfile.ZipFile(__import__("io").BytesIO(blob)) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-    assert all(v["rows"] == 0 for v in manifest["tables"].values())
+    assert set(manifest["tables"]) == set(retro.PACK_TABLES)  # every fact table, even when empty
+    facts = ("orders", "order_lines", "shipments", "tracking_events", "stock_observations", "returns",
+             "nps_responses", "csat_responses", "forecasts", "purchase_orders", "po_progress",
+             "alerts", "alert_log", "annotations")
+    assert all(manifest["tables"][name]["rows"] == 0 for name in facts)
 
 
 def build_report(db, t0, now, lang: str = "en") -> str:  # noqa: F811

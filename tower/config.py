@@ -1,22 +1,33 @@
 """Configuration: tower.toml (or $TOWER_CONFIG) for settings, .streamlit/secrets.toml or the
-environment for secrets. A bad file fails with a message that names the file and the field."""
+environment for secrets. A bad file fails with a message that names the file and the field.
+
+The file is validated with pydantic-settings models; any declared setting can be overridden from the
+environment as TOWER_<TABLE>__<FIELD> (e.g. TOWER_SANDBOX__PORT=9000,
+TOWER_SOURCES__AFTERSHIP__INTERVAL_S=5), which beats the file. Secrets are never settings: they
+are read on demand by `Config.secret` and refused inside the config file."""
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_TOKEN = "sandbox"  # the sandbox's well-known credential; never valid on a real API
+SECRET_LIKE = ("api_key", "token", "password", "access_token")
 
 
 class ConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class SourceConfig:
+class SourceConfig(BaseModel):
+    """One configured source, as the connectors see it."""
+    model_config = ConfigDict(frozen=True)
+
     name: str
     kind: str
     interval_s: float
@@ -24,14 +35,15 @@ class SourceConfig:
     uses_sandbox: bool = False
 
 
-@dataclass(frozen=True)
-class SandboxConfig:
+class SandboxConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     enabled: bool = True
     host: str = "127.0.0.1"
-    port: int = 8765
+    port: int = Field(8765, ge=0, le=65535)  # 0 = any free port (tests)
     seed: int = 7
-    speed: float = 60.0
-    history_days: float = 7.0
+    speed: float = Field(60.0, gt=0)
+    history_days: float = Field(7.0, ge=0)
     scenarios: tuple[str, ...] = ("member_day",)
 
     @property
@@ -39,14 +51,58 @@ class SandboxConfig:
         return f"http://{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class Config:
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str = "data/tower.duckdb"
+    snapshot: str = "data/snapshot/tower.duckdb"
+    snapshot_interval_s: float = Field(60.0, gt=0)
+
+
+class SourceSettings(BaseModel):
+    """A [sources.<name>] table: `kind` and `interval_s` are Tower's; the rest is the connector's."""
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    interval_s: float = Field(60.0, gt=0)
+
+
+class TowerSettings(BaseSettings):
+    """The validated file, with TOWER_<TABLE>__<FIELD> environment overrides on top."""
+    model_config = SettingsConfigDict(env_prefix="TOWER_", env_nested_delimiter="__", extra="ignore",
+                                      frozen=True)
+
+    database: DatabaseSettings = DatabaseSettings()
+    sandbox: SandboxConfig = SandboxConfig()
+    sources: dict[str, SourceSettings] = {}
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _no_secrets_in_the_file(cls, value: Any) -> Any:
+        for name, table in (value.items() if isinstance(value, dict) else ()):
+            for key in SECRET_LIKE:
+                if isinstance(table, dict) and key in table:
+                    raise ValueError(
+                        f"[sources.{name}] has `{key}`: secrets belong in .streamlit/secrets.toml or "
+                        "the environment, not the config file")
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, **_others):
+        # the environment beats the file (the file arrives as init arguments)
+        return env_settings, init_settings
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     db_path: Path
     snapshot_path: Path
     snapshot_interval_s: float
     sandbox: SandboxConfig
     sources: dict[str, SourceConfig]
-    raw: dict = field(repr=False, default_factory=dict)
+    raw: dict = Field(default_factory=dict, repr=False)  # the file's tables, e.g. [ui], [alerts]
     secrets_path: Path = ROOT / ".streamlit" / "secrets.toml"
 
     @property
@@ -77,6 +133,27 @@ def _resolve(value, sandbox_url: str):
     return value
 
 
+def _explain(path: Path, error: ValidationError) -> str:
+    """One line per problem, naming the table and field: `tower.toml [sandbox] port: …`."""
+    lines = []
+    for e in error.errors():
+        loc = [str(p) for p in e["loc"]]
+        table = ".".join(loc[:2]) if loc[:1] == ["sources"] else (loc[0] if loc else "")
+        field = loc[-1] if len(loc) > (2 if loc[:1] == ["sources"] else 1) else ""
+        if e["type"] == "missing" and field == "kind":
+            lines.append(f"{path} [{table}] needs a `kind`")
+        elif e["type"] in ("greater_than", "greater_than_equal", "less_than_equal"):
+            bound = {"greater_than": "> {gt:g}", "greater_than_equal": ">= {ge:g}",
+                     "less_than_equal": "<= {le:g}"}[e["type"]].format(**e.get("ctx", {}))
+            lines.append(f"{path} [{table}] {field} must be {bound} (got {e.get('input')!r})")
+        elif e["type"] == "value_error":
+            lines.append(f"{path} {str(e['ctx']['error'])}")
+        else:
+            where = f"[{table}] {field}".rstrip()
+            lines.append(f"{path} {where}: {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
 def load(path: str | os.PathLike | None = None, **overrides) -> Config:
     """Read the config file. `overrides` replace top-level tables (handy for tests)."""
     path = Path(path or os.environ.get("TOWER_CONFIG") or ROOT / "tower.toml")
@@ -90,51 +167,28 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
     for k, v in overrides.items():
         raw[k] = {**raw.get(k, {}), **v} if isinstance(v, dict) else v
 
+    try:
+        settings = TowerSettings(**{k: raw[k] for k in ("database", "sandbox", "sources") if k in raw})
+    except ValidationError as e:
+        raise ConfigError(_explain(path, e)) from None  # the chained error would echo the input
+
     def under_root(p: str) -> Path:
         p = Path(p)
         return p if p.is_absolute() else (path.parent / p)
 
-    db = raw.get("database", {})
-    sb = raw.get("sandbox", {})
-    try:
-        sandbox = SandboxConfig(
-            enabled=bool(sb.get("enabled", True)),
-            host=str(sb.get("host", "127.0.0.1")),
-            port=int(sb.get("port", 8765)),
-            seed=int(sb.get("seed", 7)),
-            speed=float(sb.get("speed", 60)),
-            history_days=float(sb.get("history_days", 7)),
-            scenarios=tuple(sb.get("scenarios", ("member_day",))),
-        )
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{path} [sandbox]: {e}") from e
-
+    sandbox_url = settings.sandbox.url
     sources = {}
-    for name, table in raw.get("sources", {}).items():
-        if not isinstance(table, dict) or "kind" not in table:
-            raise ConfigError(f"{path} [sources.{name}] needs a `kind`")
-        options = {k: _resolve(v, sandbox.url) for k, v in table.items()
-                   if k not in ("kind", "interval_s")}
-        for secret_like in ("api_key", "token", "password", "access_token"):
-            if secret_like in options:
-                raise ConfigError(
-                    f"{path} [sources.{name}] has `{secret_like}`: secrets belong in "
-                    ".streamlit/secrets.toml or the environment, not the config file"
-                )
-        try:
-            interval = float(table.get("interval_s", 60))
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"{path} [sources.{name}] interval_s: {e}") from e
-        if interval <= 0:
-            raise ConfigError(f"{path} [sources.{name}] interval_s must be > 0")
-        uses_sandbox = any("{sandbox}" in str(v) for v in table.values())
-        sources[name] = SourceConfig(name, str(table["kind"]), interval, options, uses_sandbox)
+    for name, table in settings.sources.items():
+        options = {k: _resolve(v, sandbox_url) for k, v in (table.model_extra or {}).items()}
+        uses_sandbox = any("{sandbox}" in str(v) for v in (table.model_extra or {}).values())
+        sources[name] = SourceConfig(name=name, kind=table.kind, interval_s=table.interval_s,
+                                     options=options, uses_sandbox=uses_sandbox)
 
     return Config(
-        db_path=under_root(db.get("path", "data/tower.duckdb")),
-        snapshot_path=under_root(db.get("snapshot", "data/snapshot/tower.duckdb")),
-        snapshot_interval_s=float(db.get("snapshot_interval_s", 60)),
-        sandbox=sandbox,
+        db_path=under_root(settings.database.path),
+        snapshot_path=under_root(settings.database.snapshot),
+        snapshot_interval_s=settings.database.snapshot_interval_s,
+        sandbox=settings.sandbox,
         sources=sources,
         raw=raw,
     )

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 import queries
+from queries import dynamic
 
 
 log = logging.getLogger("tower.db")
@@ -76,7 +77,7 @@ class Database:
         local variables, and no settings changes. Registered DataFrames, ATTACH of a snapshot file
         inside the data folder and COPY FROM DATABASE keep working. Once locked even `set timezone`
         is refused, so UTC is set globally first and new cursors inherit it."""
-        if self.con.execute("select current_setting('lock_configuration')").fetchone()[0]:
+        if self.con.execute(queries.load("core/config_locked")).fetchone()[0]:
             return  # this process already opened (and hardened) the same database instance
         dirs = [str(Path(d).resolve()) + os.sep for d in (data_dir, *extra_dirs)]
         self.con.execute("set global timezone = 'UTC'")
@@ -88,26 +89,21 @@ class Database:
     def migrate(self) -> list[str]:
         """Apply queries/schema/NNN_*.sql files not yet applied, each in its own transaction."""
         cur = self.cursor()
-        cur.execute(
-            "create table if not exists schema_migrations "
-            "(version text primary key, applied_at timestamptz)"
-        )
-        done = {r[0] for r in cur.execute("select version from schema_migrations").fetchall()}
+        cur.execute(queries.load("core/migrations_table"))
+        done = {r[0] for r in cur.execute(queries.load("core/migrations_done")).fetchall()}
         applied = []
         for name in queries.names("schema"):
             version = name.split("/")[-1]
             if version in done:
                 continue
-            cur.execute("begin")
+            cur.begin()
             try:
                 cur.execute(queries.load(name))
-                cur.execute(
-                    "insert into schema_migrations values (?, ?)",
-                    [version, datetime.now(timezone.utc)],
-                )
-                cur.execute("commit")
+                cur.execute(queries.load("core/migration_record"),
+                            {"version": version, "applied_at": datetime.now(timezone.utc)})
+                cur.commit()
             except Exception:
-                cur.execute("rollback")
+                cur.rollback()
                 raise
             applied.append(version)
         return applied
@@ -139,11 +135,11 @@ class Database:
         with self._snapshot_lock:
             tmp.unlink(missing_ok=True)
             cur = self.cursor()
-            db_name = cur.execute("select current_database()").fetchone()[0]
-            cur.execute("attach ? as tower_snapshot", [str(tmp)])
+            db_name = cur.execute(queries.load("core/current_database")).fetchone()[0]
+            cur.execute(queries.load("core/snapshot_attach"), {"path": str(tmp)})
             try:
-                cur.execute(f'copy from database "{db_name}" to tower_snapshot')
+                cur.execute(dynamic.copy_database(db_name))
             finally:
-                cur.execute("detach tower_snapshot")
+                cur.execute(queries.load("core/snapshot_detach"))
             os.replace(tmp, dest)
         return dest

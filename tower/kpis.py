@@ -40,13 +40,14 @@ CUSTOMERS = ("on_time_rate", "otif", "delivery_speed_p50_hours", "delivery_speed
 SUPPLIERS = ("tier_share", "supplier_progress_vs_plan")
 # the KPIs the alert rules of the same name judge (queries/alerts/<name>.sql calls kpi_<name>)
 ALERTED = ("on_time_rate", "nps", "return_rate")
-# where each KPI is shown, for the glossary ("every surface calls the layer"); the CLI shows them all
+# where each KPI is shown, for the glossary ("every surface calls the layer"); the retro compares
+# every KPI of the event with its baseline, and the CLI prints them all
 SURFACES = {"overview": WAR_ROOM, "customers": CUSTOMERS, "suppliers": SUPPLIERS, "alerts": ALERTED}
 
 
 def shown_on(name: str) -> list[str]:
-    """The surfaces that show KPI `name` (the CLI and the SQL console reach every KPI)."""
-    return [surface for surface, names in SURFACES.items() if name in names] + ["cli"]
+    """The surfaces that show KPI `name`."""
+    return [surface for surface, names in SURFACES.items() if name in names] + ["retro", "cli"]
 
 
 class TargetsError(ValueError):
@@ -205,7 +206,8 @@ def trend(db, name: str, params: dict, bucket: str = "hour") -> pd.DataFrame:
     return out
 
 
-def _clean(x) -> float | None:
+def clean(x) -> float | None:
+    """A float, or None for NULL/NaN/NA (what DuckDB and pandas give for 'no value')."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return None
     try:
@@ -221,8 +223,8 @@ def value(db, name: str, params: dict) -> tuple[float | None, int]:
     if df.empty:
         return None, 0
     row = df.iloc[0]
-    n = _clean(row.get("n"))
-    return _clean(row.get("value")), int(n or 0)
+    n = clean(row.get("n"))
+    return clean(row.get("value")), int(n or 0)
 
 
 # ── targets and status ──────────────────────────────────────────────────────────────────────────

@@ -8,7 +8,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import streamlit as st
+
+from connectors.scheduler import Scheduler
+from sandbox.server import start as start_sandbox
 from tower import config as config_mod
+from tower.alerts.engine import AlertEngine
 from tower.clock import SimClock, SystemClock
 from tower.db import Database
 
@@ -41,8 +46,6 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     cfg = cfg or config_mod.load()
     sandbox = None
     if cfg.sandbox.enabled:
-        from sandbox.server import start as start_sandbox
-
         clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed)
         sandbox = start_sandbox(cfg.sandbox, clock)
         log.info("sandbox serving at %s (speed %sx)", sandbox.url, cfg.sandbox.speed)
@@ -52,9 +55,6 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     rt = Runtime(cfg, clock, db, sandbox)
     # A config without sources is a read-only viewer of an existing database: nothing to schedule.
     if run_scheduler and cfg.sources:
-        from connectors.scheduler import Scheduler
-        from tower.alerts.engine import AlertEngine
-
         rt.scheduler = Scheduler(db, cfg, clock)
         # evaluated after every sync and on its own timer, so time-based rules (stale source,
         # unacknowledged escalation) fire even when nothing syncs
@@ -84,11 +84,5 @@ def _start_cached(config_path: str) -> Runtime:
     return start(config_mod.load(config_path or None))
 
 
-try:  # cache across reruns and sessions when running under Streamlit
-    import streamlit as st
-
-    _cached_runtime = st.cache_resource(show_spinner="Starting Tower…")(_start_cached)
-except ImportError:  # pragma: no cover - streamlit is a runtime dependency
-    import functools
-
-    _cached_runtime = functools.cache(_start_cached)
+# cached across reruns and sessions of the Streamlit server
+_cached_runtime = st.cache_resource(show_spinner="Starting Tower…")(_start_cached)

@@ -25,6 +25,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import queries
+
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
 TIME_LIMIT_S = 30.0       # a runaway query is interrupted after this many seconds
 MAX_SQL_CHARS = 100_000   # longer scripts are refused before parsing
@@ -39,9 +41,12 @@ SAFE_TABLE_FUNCTIONS = frozenset({
     "pragma_table_info", "pragma_show", "pragma_storage_info", "pragma_database_size",
     "pragma_version", "pragma_platform", "pragma_collations", "pg_timezone_names",
     "icu_calendar_names",
-    # Tower's own table macros (queries/schema/004_shared_macros.sql): plain selects over its tables
-    "orders_delivered_between", "shipment_state_at", "stock_health_at",
-})
+}) | frozenset(
+    # the semantic layer (queries/kpi/): every KPI's macro and the facts they read, plain selects over
+    # Tower's tables, so an analyst gets the numbers the screens show
+    [f"kpi_{name}" for name in queries.kpi_names()]
+    + ["order_facts", "line_facts", "survey_facts", "shipment_state_at", "stock_health_at", "po_state_at"]
+)
 # Table functions that read files: allowed only on literal paths inside the data folder.
 FILE_TABLE_FUNCTIONS = frozenset({
     "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
@@ -164,7 +169,7 @@ def _check_statement(stmt, con, data_dir) -> CheckedStatement:
 
 
 def _check_select(sql: str, con, data_dir) -> None:
-    tree = json.loads(con.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()[0])
+    tree = json.loads(con.execute(queries.load("console/serialize"), {"sql": sql}).fetchone()[0])
     if tree.get("error"):
         raise Refused(f"This query can't be checked, so it was refused ({tree.get('error_message')}).")
     for node in _walk(tree):

@@ -1,16 +1,18 @@
--- Rule demand_surge: sales running at or above a multiple of forecast (150 % is the surge trigger).
+-- Rule demand_surge: sales running at or above a percentage of forecast (150 % is the surge trigger).
 -- Grain: one row per sku × market where units sold in the last $window_hours hours (orders created
--- in (now − window, now], not cancelled by now) reach $yellow_ratio × the forecast for the same
--- span (hourly forecasts pro-rated by overlap); red at $red_ratio. Pairs whose forecast for the
+-- in (now − window, now], not cancelled by now) reach $yellow_percent % of the forecast for the same
+-- span (hourly forecasts pro-rated by overlap); red at $red_percent %. Pairs whose forecast for the
 -- span is below $min_forecast_units are skipped (too small to judge).
--- metric = sold / forecast (ratio); threshold = the ratio crossed.
--- Params: $now, $window_hours, $yellow_ratio, $red_ratio, $min_forecast_units.
+-- metric = sold as % of forecast; threshold = the percentage crossed (same unit as the config).
+-- The title shows the percentage rounded down, so it never shows a line the severity has not crossed
+-- (199.6 % is yellow and reads "199 %", not "200 %").
+-- Params: $now, $window_hours, $yellow_percent, $red_percent, $min_forecast_units.
 with params as (
     select
         $now::timestamptz as now,
         $now::timestamptz - to_seconds($window_hours::double * 3600) as since,
-        $yellow_ratio::double as yellow_ratio,
-        $red_ratio::double as red_ratio,
+        $yellow_percent::double as yellow_pct,
+        $red_percent::double as red_pct,
         $min_forecast_units::double as min_forecast
 ),
 
@@ -49,7 +51,7 @@ compared as (
         p.market,
         coalesce(s.units, 0) as sold,
         p.units as forecast,
-        coalesce(s.units, 0) / p.units as ratio
+        100 * coalesce(s.units, 0) / p.units as pct
     from planned as p
     left join sold as s using (sku, market)
     cross join params
@@ -58,19 +60,18 @@ compared as (
 
 final as (
     select
-        case when c.ratio >= params.red_ratio then 'red' else 'yellow' end as severity,
+        case when c.pct >= params.red_pct then 'red' else 'yellow' end as severity,
         'sku_market' as entity_type,
         c.sku || '@' || c.market as entity_id,
         'Demand surge: ' || c.sku || ' in ' || c.market || ' at '
-            || round(c.ratio * 100) || ' % of forecast' as title,
+            || floor(c.pct)::bigint || ' % of forecast' as title,
         round(c.sold) || ' sold vs ' || round(c.forecast, 1) || ' forecast in the last '
             || $window_hours || ' h' as detail,
-        c.ratio as metric,
-        case when c.ratio >= params.red_ratio then params.red_ratio else params.yellow_ratio end
-            as threshold
+        c.pct as metric,
+        case when c.pct >= params.red_pct then params.red_pct else params.yellow_pct end as threshold
     from compared as c
     cross join params
-    where c.ratio >= params.yellow_ratio
+    where c.pct >= params.yellow_pct
 )
 
 select * from final

@@ -43,7 +43,7 @@ final as (
             as severity,
         'po' as entity_type,
         p.po_id as entity_id,
-        'PO ' || p.po_id || ' (' || p.supplier_id || ') ' || round(p.expected_pct - p.produced_pct)
+        'PO ' || p.po_id || ' (' || p.supplier_id || ') ' || floor(p.expected_pct - p.produced_pct)::integer
             || ' pts behind plan' as title,
         p.sku || ': produced ' || p.produced || '/' || p.quantity_ordered || ' ('
             || round(p.produced_pct) || ' %) vs ' || round(p.expected_pct) || ' % expected; ships by '

@@ -6,11 +6,7 @@
 -- Outbound parcels alert per lane (parcel_lanes).
 -- metric = hours since the last checkpoint; threshold = hours (the crossed one).
 -- Params: $now, $yellow_hours, $red_hours.
-with params as (
-    select $now::timestamptz as now
-),
-
-quiet as (
+with quiet as (
     select
         s.shipment_id,
         s.tracking_number,
@@ -18,22 +14,15 @@ quiet as (
         s.mode,
         s.tag,
         coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at) as last_news_at,
-        epoch(params.now - coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at)) / 3600
+        epoch($now::timestamptz - coalesce(s.last_checkpoint_at, s.shipped_at, s.created_at)) / 3600
             as silent_h,
-        coalesce(
-            json_extract($yellow_hours, '$.' || s.mode)::double,
-            json_extract($yellow_hours, '$.default')::double
-        ) as yellow_h,
-        coalesce(
-            json_extract($red_hours, '$.' || s.mode)::double,
-            json_extract($red_hours, '$.default')::double
-        ) as red_h
+        threshold_for($yellow_hours, s.mode) as yellow_h,   -- 009_shared_query_macros.sql
+        threshold_for($red_hours, s.mode) as red_h
     from shipments as s
-    cross join params
     where s.direction = 'inbound'
       and s.tag in ('InTransit', 'OutForDelivery', 'AvailableForPickup', 'AttemptFail')
       and s.delivered_at is null
-      and s.created_at <= params.now
+      and s.created_at <= $now::timestamptz
 ),
 
 final as (
@@ -41,7 +30,7 @@ final as (
         case when silent_h >= red_h then 'red' else 'yellow' end as severity,
         'shipment' as entity_type,
         shipment_id as entity_id,
-        'No tracking update for ' || round(silent_h) || ' h: ' || tracking_number
+        'No tracking update for ' || floor(silent_h)::integer || ' h: ' || tracking_number
             || ' (' || carrier || ')' as title,
         coalesce(mode, '?') || ' shipment, tag ' || tag || ', last checkpoint '
             || strftime(last_news_at, '%Y-%m-%d %H:%M UTC') as detail,

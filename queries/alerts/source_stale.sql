@@ -6,18 +6,11 @@
 -- latest run failed; red at max($red_minutes, $red_intervals × its interval) or after
 -- $red_failures failed runs in a row. (The Sources page calls a source stale at 3 intervals too.)
 -- metric = minutes since the last successful run (since the first run when none succeeded);
--- threshold = minutes (the crossed one; for a failure streak, the yellow one).
+-- threshold = minutes (the crossed one; for a failure streak, the yellow one — the title then names
+-- the failure count that made it red).
 -- Params: $now, $sources, $yellow_minutes, $red_minutes, $stale_intervals, $red_intervals,
 --   $red_failures.
-with params as (
-    select
-        $now::timestamptz as now,
-        $yellow_minutes::double as yellow_m,
-        $red_minutes::double as red_m,
-        $red_failures::integer as red_failures
-),
-
-configured as (
+with configured as (
     select unnest(from_json($sources, '[{"source": "varchar", "interval_minutes": "double"}]'),
                   recursive := true)
 ),
@@ -25,8 +18,7 @@ configured as (
 runs as (
     select r.*
     from sync_runs as r
-    cross join params
-    where r.started_at <= params.now
+    where r.started_at <= $now::timestamptz
       and (r.source in (select source from configured) or (select count(*) from configured) = 0)
 ),
 
@@ -55,29 +47,31 @@ judged as (
     select
         p.*,
         s.failures,
-        epoch(params.now - coalesce(p.last_ok_at, p.first_run_at)) / 60 as minutes_since_ok,
-        greatest(params.yellow_m, $stale_intervals::double * coalesce(c.interval_minutes, 0)) as yellow_m,
-        greatest(params.red_m, $red_intervals::double * coalesce(c.interval_minutes, 0)) as red_m
+        epoch($now::timestamptz - coalesce(p.last_ok_at, p.first_run_at)) / 60 as minutes_since_ok,
+        greatest($yellow_minutes::double, $stale_intervals::double * coalesce(c.interval_minutes, 0)) as yellow_m,
+        greatest($red_minutes::double, $red_intervals::double * coalesce(c.interval_minutes, 0)) as red_m
     from per_source as p
     inner join streaks as s using (source)
     left join configured as c using (source)
-    cross join params
 ),
 
 final as (
     select
-        case when j.minutes_since_ok >= j.red_m or j.failures >= params.red_failures
+        case when j.minutes_since_ok >= j.red_m or j.failures >= $red_failures::integer
              then 'red' else 'yellow' end as severity,
         'source' as entity_type,
         j.source as entity_id,
         'Source ' || j.source || case when j.latest_status = 'failed' then ' failing' else ' stale' end
-            || ': no fresh data for ' || round(j.minutes_since_ok) || ' min' as title,
+            || ': no fresh data for ' || floor(j.minutes_since_ok)::bigint || ' min'
+            -- a red that comes from the failure streak says so, not only the (younger) age
+            || case when j.failures >= $red_failures::integer and j.minutes_since_ok < j.red_m
+                    then ', ' || j.failures || ' failed runs in a row' else '' end as title,
         'latest run ' || coalesce(j.latest_status, '?') || ', ' || j.failures || ' failures in a row'
+            || ' (red at ' || $red_failures::integer || ' or ' || floor(j.red_m)::bigint || ' min)'
             || coalesce('; ' || j.latest_error, '') as detail,
         j.minutes_since_ok as metric,
         case when j.minutes_since_ok >= j.red_m then j.red_m else j.yellow_m end as threshold
     from judged as j
-    cross join params
     where j.minutes_since_ok >= j.yellow_m
        or j.latest_status = 'failed'
 )

@@ -14,7 +14,8 @@ create or replace macro kpi_nps(window_start, as_of, merchant_filter := null, ch
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
 select dimension_value, kpi_bucket(bucket, created_at) as bucket_start,
-    100.0 * (avg((score >= 9)::int) - avg((score <= 6)::int)) as value, count(*) as n
+    100.0 * (avg((score >= 9)::int) - avg((score <= 6)::int)) as value, count(*) as n,
+    count(*) filter (where score >= 9) as promoters, count(*) filter (where score <= 6) as detractors
 from survey_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
 where survey = 'nps' and created_at >= window_start
 group by all;

@@ -8,31 +8,19 @@
 -- Filters: $market (order market, else the warehouse's market), $merchant/$channel (outbound orders;
 --   inbound stock serves every merchant, so inbound shipments always show). The window does not apply:
 --   the map is the state at $now.
--- Params: start, end, now, merchant, channel, market (NULL = all).
-with params as (
-    select
-        $start::timestamptz as window_start,
-        $end::timestamptz   as window_end,
-        $now::timestamptz   as as_of,
-        $merchant::text     as merchant,
-        $channel::text      as channel,
-        $market::text       as market
-),
-
-open_shipments as (
+-- Params: now, merchant, channel, market (NULL = all).
+with open_shipments as (
     select s.*
     from shipments as s
-    cross join params as p
     where s.delivered_at is null
       and coalesce(s.tag, '') not in ('Delivered', 'Expired')
-      and (s.created_at is null or s.created_at <= p.as_of)
+      and (s.created_at is null or s.created_at <= $now::timestamptz)
 ),
 
 located_events as (
     select e.shipment_id, e.checkpoint_time, e.lat, e.lon, e.location
     from tracking_events as e
-    cross join params as p
-    where e.lat is not null and e.lon is not null and e.checkpoint_time <= p.as_of
+    where e.lat is not null and e.lon is not null and e.checkpoint_time <= $now::timestamptz
 ),
 
 last_fix as (
@@ -69,11 +57,11 @@ joined as (
         coalesce(ff.lon, case when s.direction = 'inbound' then sup.lon else w.lon end) as origin_lon,
         case when s.direction = 'inbound' then w.lat end as dest_lat,
         case when s.direction = 'inbound' then w.lon end as dest_lon,
-        coalesce(s.eta < p.as_of, false) as is_delayed,
+        coalesce(s.eta < $now::timestamptz, false) as is_delayed,
         coalesce(s.tag in ('Exception', 'AttemptFail'), false) as is_exception,
-        case when s.eta < p.as_of then date_diff('minute', s.eta, p.as_of) / 60.0 end as hours_late
+        case when s.eta < $now::timestamptz then date_diff('minute', s.eta, $now::timestamptz) / 60.0 end
+            as hours_late
     from open_shipments as s
-    cross join params as p
     left join last_fix as lf using (shipment_id)
     left join first_fix as ff using (shipment_id)
     left join warehouses as w on w.warehouse_id = s.warehouse_id
@@ -85,11 +73,10 @@ joined as (
 final as (
     select j.*
     from joined as j
-    cross join params as p
     where j.lat is not null and j.lon is not null
-      and (p.market is null or j.market = p.market)
-      and (p.merchant is null or j.merchant_id is null or j.merchant_id = p.merchant)
-      and (p.channel is null or j.channel is null or j.channel = p.channel)
+      and ($market::text is null or j.market = $market::text)
+      and ($merchant::text is null or j.merchant_id is null or j.merchant_id = $merchant::text)
+      and ($channel::text is null or j.channel is null or j.channel = $channel::text)
 )
 
 select * from final

@@ -1,24 +1,12 @@
 -- Map: suppliers with their position, tier and when they last reported PO progress.
 -- Grain: one row per supplier with a coordinate (lat/lon in degrees); open_pos = POs not shipped,
 -- closed or cancelled; last_report_at = newest po_progress.observed_at up to $now (UTC).
--- Params: start, end, now, merchant, channel, market (NULL = all; suppliers serve every market, so
--- only now applies).
-with params as (
-    select
-        $start::timestamptz as window_start,
-        $end::timestamptz   as window_end,
-        $now::timestamptz   as as_of,
-        $merchant::text     as merchant,
-        $channel::text      as channel,
-        $market::text       as market
-),
-
-last_report as (
+-- Params: now (suppliers serve every market: the window and the shared filters do not apply).
+with last_report as (
     select po.supplier_id, max(pr.observed_at) as last_report_at
     from po_progress as pr
     inner join purchase_orders as po using (po_id)
-    cross join params as p
-    where pr.observed_at <= p.as_of
+    where pr.observed_at <= $now::timestamptz
     group by po.supplier_id
 ),
 

@@ -6,31 +6,27 @@
 --   cancelled by the latest report) / late_pos (open and promised ship date passed);
 --   last_report_at (UTC, newest progress report of any PO up to $now); silent_hours (h since then, null when it never reported).
 -- Grain: one row per supplier. Filters: $market (destination warehouse's market) narrows the POs.
--- Params: start, end, now, merchant, channel, market (NULL = all).
-with params as (
+-- Params: start (NULL = since the first PO), end, now, market (NULL = all; merchant and channel do
+-- not apply: POs serve every merchant).
+with scored_window as (
+    -- the window cut at $now: a PO is scored when it fell due or shipped in it
     select
         coalesce($start::timestamptz, '-infinity'::timestamptz) as window_start,
-        least($end::timestamptz, $now::timestamptz)             as window_end,
-        $now::timestamptz   as as_of,
-        $merchant::text     as merchant,
-        $channel::text      as channel,
-        $market::text       as market
+        least($end::timestamptz, $now::timestamptz)             as window_end
 ),
 
 pos as (
     select po.*
     from purchase_orders as po
-    cross join params as p
     left join warehouses as w on w.warehouse_id = po.warehouse_id
-    where (po.ordered_at is null or po.ordered_at <= p.as_of)
-      and (p.market is null or w.market = p.market)
+    where (po.ordered_at is null or po.ordered_at <= $now::timestamptz)
+      and ($market::text is null or w.market = $market::text)
 ),
 
 reports as (
     select pr.*
     from po_progress as pr
-    cross join params as p
-    where pr.observed_at <= p.as_of
+    where pr.observed_at <= $now::timestamptz
 ),
 
 first_shipped as (
@@ -53,11 +49,10 @@ per_po as (
         pos.promised_ship_date,
         fs.shipped_at,
         coalesce(l.status, pos.status) as status,
-        pos.promised_ship_date >= p.window_start and pos.promised_ship_date < p.window_end as due_in_window,
-        fs.shipped_at >= p.window_start and fs.shipped_at < p.window_end as shipped_in_window,
-        p.as_of
+        pos.promised_ship_date >= sw.window_start and pos.promised_ship_date < sw.window_end as due_in_window,
+        fs.shipped_at >= sw.window_start and fs.shipped_at < sw.window_end as shipped_in_window
     from pos
-    cross join params as p
+    cross join scored_window as sw
     left join first_shipped as fs using (po_id)
     left join latest as l using (po_id)
 ),
@@ -71,7 +66,7 @@ scored as (
         count(*) filter (where due_in_window and coalesce(status, '') <> 'cancelled'
                          and shipped_at <= promised_ship_date) as pos_on_time,
         count(*) filter (where coalesce(status, 'open') not in ('shipped', 'closed', 'cancelled')) as open_pos,
-        count(*) filter (where promised_ship_date < as_of
+        count(*) filter (where promised_ship_date < $now::timestamptz
                          and coalesce(status, 'open') not in ('shipped', 'closed', 'cancelled')) as late_pos
     from per_po
     group by supplier_id
@@ -98,9 +93,8 @@ final as (
         coalesce(sc.open_pos, 0) as open_pos,
         coalesce(sc.late_pos, 0) as late_pos,
         lr.last_report_at,
-        date_diff('minute', lr.last_report_at, p.as_of) / 60.0 as silent_hours
+        date_diff('minute', lr.last_report_at, $now::timestamptz) / 60.0 as silent_hours
     from suppliers as s
-    cross join params as p
     left join scored as sc using (supplier_id)
     left join last_report as lr using (supplier_id)
 )

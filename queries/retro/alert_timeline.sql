@@ -6,43 +6,27 @@
 --   acknowledged_at, acknowledged_by, resolved_at, resolved_by, minutes_to_ack, minutes_to_resolve
 --   (NULL while not yet done), ack_on_time (TRUE acknowledged within the target, FALSE acknowledged
 --   late or never acknowledged past it, NULL while the target has not passed or it cleared before)
-with params as (
-    select
-        $start::timestamptz as window_start,
-        $end::timestamptz   as window_end,
-        $now::timestamptz   as as_of,
-        $ack_target_minutes::double as target_minutes
-),
-
-window_alerts as (
-    select a.*
-    from alerts a
-    cross join params p
-    where a.opened_at >= p.window_start
-      and a.opened_at < p.window_end
-      and a.opened_at <= p.as_of
-),
-
-timed as (
+with timed as (
     select
         a.alert_id, a.rule, a.severity, a.state, a.title, a.entity_type, a.entity_id,
         a.opened_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by,
         epoch(a.acknowledged_at - a.opened_at) / 60.0 as minutes_to_ack,
-        epoch(a.resolved_at - a.opened_at) / 60.0     as minutes_to_resolve,
-        p.target_minutes,
-        p.as_of
-    from window_alerts a
-    cross join params p
+        epoch(a.resolved_at - a.opened_at) / 60.0     as minutes_to_resolve
+    from alerts a
+    where a.opened_at >= $start::timestamptz
+      and a.opened_at < $end::timestamptz
+      and a.opened_at <= $now::timestamptz
 ),
 
 final as (
     select
-        * exclude (target_minutes, as_of),
+        *,
         case
-            when minutes_to_ack is not null then minutes_to_ack <= target_minutes
+            when minutes_to_ack is not null then minutes_to_ack <= $ack_target_minutes::double
             -- not acknowledged: late once the target passed before it cleared (or until now);
             -- cleared by itself within the target = nobody had to act (NULL)
-            when epoch(coalesce(resolved_at, as_of) - opened_at) / 60.0 > target_minutes then false
+            when epoch(coalesce(resolved_at, $now::timestamptz) - opened_at) / 60.0
+                 > $ack_target_minutes::double then false
         end as ack_on_time
     from timed
 )

@@ -6,49 +6,32 @@
 -- returns: hour_offset (integer hours since anchor, floor), orders (placed), units (sold),
 --   delivered (orders delivered with a promised date), on_time (of those, delivered by the promise),
 --   on_time_rate (percent 0–100, NULL without deliveries)
-with params as (
+with placed as (
+    -- orders_in_window: queries/schema/009_shared_query_macros.sql
     select
-        $anchor::timestamptz                         as anchor,
-        $start::timestamptz                          as window_start,
-        least($end::timestamptz, $now::timestamptz) as as_of,
-        $merchant::text as merchant,
-        $channel::text  as channel,
-        $market::text   as market
-),
-
-matching_orders as (
-    select o.*
-    from orders_with_delivery o
-    cross join params p
-    where (p.merchant is null or o.merchant_id = p.merchant)
-      and (p.channel is null or o.channel = p.channel)
-      and (p.market is null or o.market = p.market)
-),
-
-placed as (
-    select
-        floor(epoch(o.created_at - p.anchor) / 3600)::integer as hour_offset,
-        count(distinct o.order_id)                             as orders,
-        coalesce(sum(l.quantity), 0)                           as units
-    from matching_orders o
-    cross join params p
+        floor(epoch(o.created_at - $anchor::timestamptz) / 3600)::integer as hour_offset,
+        count(distinct o.order_id)                                         as orders,
+        coalesce(sum(l.quantity), 0)                                       as units
+    from orders_in_window($start::timestamptz, least($end::timestamptz, $now::timestamptz),
+                          $merchant::text, $channel::text, $market::text) o
     left join order_lines l using (order_id)
-    where o.created_at >= p.window_start
-      and o.created_at < p.as_of
-      and o.cancelled_at is null
+    where o.cancelled_at is null
     group by all
 ),
 
 delivered as (
+    -- orders_with_delivery: one row per order with its delivery (queries/kpi/_facts.sql)
     select
-        floor(epoch(o.delivered_at - p.anchor) / 3600)::integer as hour_offset,
-        count(*)                                                  as delivered,
-        count(*) filter (where o.delivered_at <= o.promised_delivery_at) as on_time
-    from matching_orders o
-    cross join params p
-    where o.delivered_at >= p.window_start
-      and o.delivered_at < p.as_of
+        floor(epoch(o.delivered_at - $anchor::timestamptz) / 3600)::integer as hour_offset,
+        count(*)                                                             as delivered,
+        count(*) filter (where o.delivered_at <= o.promised_delivery_at)    as on_time
+    from orders_with_delivery o
+    where o.delivered_at >= $start::timestamptz
+      and o.delivered_at < least($end::timestamptz, $now::timestamptz)
       and o.promised_delivery_at is not null
+      and ($merchant::text is null or o.merchant_id = $merchant::text)
+      and ($channel::text is null or o.channel = $channel::text)
+      and ($market::text is null or o.market = $market::text)
     group by all
 ),
 

@@ -7,24 +7,15 @@
 --   per PO unit of those tiers vs the primary tier's POs, NULL without POs), unit_price and unit_cost
 --   (unit-weighted averages over the units sold in the event; list price/cost, else catalogue mean),
 --   units_sold and orders (in the event so far, not cancelled)
-with params as (
-    select
-        $start::timestamptz                          as window_start,
-        least($end::timestamptz, $now::timestamptz) as as_of,
-        $lookback_days::double                      as lookback_days,
-        $market::text                                as market
-),
-
-event_pos as (
+with event_pos as (
     select s.tier, po.quantity_ordered, po.unit_cost
     from purchase_orders po
     join suppliers s using (supplier_id)
-    cross join params p
     left join warehouses w on w.warehouse_id = po.warehouse_id
-    where po.ordered_at >= p.window_start - to_microseconds((p.lookback_days * 86400e6)::bigint)
-      and po.ordered_at < p.as_of
+    where po.ordered_at >= $start::timestamptz - to_microseconds(($lookback_days::double * 86400e6)::bigint)
+      and po.ordered_at < least($end::timestamptz, $now::timestamptz)
       and coalesce(po.status, '') <> 'cancelled'
-      and (p.market is null or w.market = p.market)
+      and ($market::text is null or w.market = $market::text)
 ),
 
 tiers as (
@@ -44,14 +35,12 @@ sold as (
         count(distinct o.order_id) as orders,
         sum(l.quantity * coalesce(k.unit_price, l.price)) / nullif(sum(l.quantity), 0) as unit_price,
         sum(l.quantity * k.unit_cost) / nullif(sum(l.quantity) filter (where k.unit_cost is not null), 0) as unit_cost
-    from orders o
-    cross join params p
+    -- orders_in_window: queries/schema/009_shared_query_macros.sql
+    from orders_in_window($start::timestamptz, least($end::timestamptz, $now::timestamptz),
+                          null, null, $market::text) o
     join order_lines l using (order_id)
     left join skus k using (sku)
-    where o.created_at >= p.window_start
-      and o.created_at < p.as_of
-      and o.cancelled_at is null
-      and (p.market is null or o.market = p.market)
+    where o.cancelled_at is null
 ),
 
 catalogue as (

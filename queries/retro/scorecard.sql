@@ -1,11 +1,11 @@
 -- scorecard: per link of the chain — each supplier, carrier, warehouse and market — how it did in
 -- the window: on-time share, delays and exceptions (stockout hours are added by tower.retro from
 -- retro/stockout_episodes, which owns that definition).
--- Shipment links (carrier, warehouse = inbound destination or outbound origin, market = order
---   market, else the warehouse's, else destination): n = shipments delivered in the window with a
---   promised date; on_time_pct = delivered by that promise; delays = delivered late in the window
---   plus still on the way at the window end with the ETA behind; exceptions = shipments with an
---   Exception checkpoint in the window.
+-- Shipment links (carrier, warehouse = fulfilling warehouse, market = order market): n and
+--   on_time_pct are the on_time_rate KPI broken down by that dimension (queries/kpi/on_time_rate.sql:
+--   orders delivered in the window with a promise, delivered by it); delays = those delivered late
+--   plus shipments still on the way at the window end with the ETA behind; exceptions = shipments
+--   with an Exception checkpoint in the window.
 -- Supplier links: n = POs whose promised ship day ended in the window; on_time_pct = fully shipped
 --   (by the supplier's reports) before that day ended; delays = of those, shipped late or not yet;
 --   exceptions = its inbound shipments with an Exception checkpoint in the window.
@@ -24,9 +24,6 @@ shipment_facts as (
     select
         s.shipment_id, s.carrier, s.warehouse_id, s.po_id,
         coalesce(o.market, w.market, s.destination_country) as market,
-        s.delivered_at >= p.window_start and s.delivered_at < p.as_of
-            and s.promised_delivery_at is not null                    as delivered_judged,
-        s.delivered_at <= s.promised_delivery_at                       as on_time,
         coalesce(s.created_at, s.shipped_at) < p.as_of
             and (s.delivered_at is null or s.delivered_at >= p.as_of)
             and s.eta < p.as_of                                        as open_past_eta,
@@ -43,6 +40,18 @@ shipment_facts as (
     left join warehouses w on w.warehouse_id = s.warehouse_id
 ),
 
+on_time as (
+    -- the on_time_rate KPI per link: the same number the Customers page breaks down
+    select 'carrier' as link_type, k.dimension_value as link_id, k.n, k.value as on_time_pct
+    from params p, kpi_on_time_rate(p.window_start, p.as_of, market_filter := p.market, dimension := 'carrier') k
+    union all
+    select 'warehouse', k.dimension_value, k.n, k.value
+    from params p, kpi_on_time_rate(p.window_start, p.as_of, market_filter := p.market, dimension := 'warehouse') k
+    union all
+    select 'market', k.dimension_value, k.n, k.value
+    from params p, kpi_on_time_rate(p.window_start, p.as_of, market_filter := p.market, dimension := 'market') k
+),
+
 shipment_links as (
     select 'carrier' as link_type, carrier as link_id, * from shipment_facts
     union all by name
@@ -51,19 +60,28 @@ shipment_links as (
     select 'market' as link_type, market as link_id, * from shipment_facts
 ),
 
-shipment_scores as (
+shipment_events as (
     select
         sl.link_type,
         coalesce(sl.link_id, '(unknown)') as link_id,
-        count(*) filter (where delivered_judged) as n,
-        100.0 * count(*) filter (where delivered_judged and on_time)
-            / nullif(count(*) filter (where delivered_judged), 0) as on_time_pct,
-        count(*) filter (where (delivered_judged and not on_time) or open_past_eta) as delays,
+        count(*) filter (where open_past_eta) as open_late,
         count(*) filter (where had_exception) as exceptions
     from shipment_links sl
     cross join params p
     where p.market is null or sl.market = p.market
     group by sl.link_type, coalesce(sl.link_id, '(unknown)')
+),
+
+shipment_scores as (
+    select
+        link_type,
+        link_id,
+        coalesce(t.n, 0) as n,
+        t.on_time_pct,
+        (coalesce(round(t.n * (100 - t.on_time_pct) / 100), 0) + coalesce(e.open_late, 0))::bigint as delays,
+        coalesce(e.exceptions, 0) as exceptions
+    from on_time t
+    full join shipment_events e using (link_type, link_id)
 ),
 
 po_shipped as (

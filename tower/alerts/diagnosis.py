@@ -76,9 +76,9 @@ def _headline(playbook: str, s: dict[str, pd.DataFrame]) -> dict:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
 
 
-def diagnose(db, playbook: str, entity_id: str, now: datetime, rate_window_hours: float = 3) -> Diagnosis:
+def diagnose(db, playbook: str, entity_id: str, now: datetime) -> Diagnosis:
     d = Diagnosis()
-    params = {"now": now, "entity_id": entity_id, "rate_window_hours": float(rate_window_hours)}
+    params = {"now": now, "entity_id": entity_id}
     for name in SECTIONS.get(playbook, []):
         try:
             sql = queries.load(f"alerts/diagnosis/{name}")

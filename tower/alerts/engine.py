@@ -1,12 +1,17 @@
 """The alert engine: runs every rule "as of" the clock's now, and turns what they find into alerts
 that do not flap. A condition must hold for `hold_count` consecutive evaluations before it fires
-and be absent for `clear_count` before it resolves; one unresolved alert per (rule, entity);
-severity escalates yellow → red in place; unacknowledged alerts past the target escalate once.
+and be absent for `clear_count` before it resolves; one unresolved alert per (rule, entity), which
+the store itself enforces (alerts.open_key is unique, queries/schema/007_alert_uniqueness.sql).
+An open alert's severity is always the one its rule gives for the metric it shows: it changes in
+place both ways (each change logged), and only the first rise to red is notified, so a metric
+wobbling around the red line does not re-notify. Unacknowledged alerts past the target are
+re-notified once on the red channels, still showing their own severity.
 Every change is written to alert_log in the same transaction as the change itself."""
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +26,7 @@ from tower.alerts.settings import AlertSettings, load as load_settings
 
 log = logging.getLogger("tower.alerts")
 ENGINE = "engine"
+RETRIES = 8
 
 
 @dataclass
@@ -46,8 +52,15 @@ class _Plan:
     """What one evaluation will write: decided first, then written in bulk."""
     states: list = field(default_factory=list)      # alert_state rows to keep (STATE_COLUMNS order)
     opens: list = field(default_factory=list)       # (finding, first_hit_at, playbook, its state row)
-    refreshes: list = field(default_factory=list)   # (alert_id, old severity, finding, escalate)
+    refreshes: list = field(default_factory=list)   # (alert_id, old severity, finding, ever escalated)
     resolves: list = field(default_factory=list)    # (alert_id, clear_count)
+
+
+def open_key(key: tuple[str, str, str]) -> str:
+    """alerts.open_key of an unresolved alert: rule, entity type and entity id joined by the unit
+    separator (never in a name). The unique index on it is what makes a second open alert for the
+    same (rule, entity) impossible, whoever writes it."""
+    return "\x1f".join(key)
 
 
 def _bulk(cur, sql: str, rows: list[dict], params: dict | None = None) -> list:
@@ -102,16 +115,23 @@ class AlertEngine:
                     and (now - self._last_at).total_seconds() < self.config.min_interval_s):
                 return Evaluation(at=now, skipped=True)
             result = Evaluation(at=now)
-            findings, ok_rules = self._run_rules(now, result)
+            findings, ok_rules, runs = self._run_rules(now, result)
             notices: list[Notice] = []
-            for attempt in range(3):
+            for attempt in range(RETRIES):
                 try:
-                    notices = self._apply(now, findings, ok_rules, result)
+                    notices = self._apply(now, findings, ok_rules, runs, result)
                     break
-                except duckdb.TransactionException as e:
-                    # A person acknowledged the same alert in the same instant: start again.
+                except (duckdb.TransactionException, duckdb.ConstraintException) as e:
+                    # Another writer got there first: a person acknowledged the same alert in the
+                    # same instant, or another evaluation (a second engine on this database) opened
+                    # the same key — the unique open_key refuses the twin. Re-read and start again.
                     log.warning("alert evaluation conflicted (%s), retrying", e)
                     result.opened, result.escalated, result.resolved, result.ack_overdue = [], [], [], []
+                    if attempt == RETRIES - 1:
+                        raise
+                    # The other transaction may still be running: give it a moment (jittered, so
+                    # two losers do not collide again in lockstep).
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
             self._last_at = now
         if self.notifier and notices:
             self.notifier.submit(notices)
@@ -123,6 +143,7 @@ class AlertEngine:
     def _run_rules(self, now: datetime, result: Evaluation):
         findings: dict[tuple, rules_mod.Finding] = {}
         ok_rules: list[str] = []
+        runs: list[dict] = []       # alert_rule_runs rows, written with the evaluation's changes
         with self.db.cursor() as cur:
             for rule in self.config.rules.values():
                 if not rule.enabled:
@@ -140,14 +161,12 @@ class AlertEngine:
                     ok_rules.append(rule.name)
                     for f in found:
                         findings[f.key] = f
-                cur.execute(
-                    "insert or replace into alert_rule_runs values (?, ?, ?, ?, ?)",
-                    [rule.name, now, len(found), (time.perf_counter() - started) * 1000, error],
-                )
+                runs.append({"rule": rule.name, "evaluated_at": now, "rows_matched": len(found),
+                             "duration_ms": (time.perf_counter() - started) * 1000, "error": error})
         result.findings = len(findings)
-        return findings, ok_rules
+        return findings, ok_rules, runs
 
-    def _apply(self, now, findings, ok_rules, result: Evaluation) -> list[Notice]:
+    def _apply(self, now, findings, ok_rules, runs, result: Evaluation) -> list[Notice]:
         """Decide every (rule, entity) step in Python, then write all changes in bulk inside one
         transaction: thousands of findings cost a handful of statements, not thousands."""
         notices: list[Notice] = []
@@ -158,17 +177,20 @@ class AlertEngine:
             if ok_rules:
                 rows = cur.execute(
                     "select s.rule, s.entity_type, s.entity_id, s.hits, s.misses, s.first_hit_at, "
-                    "s.open_alert_id, s.suppressed, a.state, a.severity "
+                    "s.open_alert_id, s.suppressed, a.state, a.severity, a.escalated_at "
                     "from alert_state s left join alerts a on a.alert_id = s.open_alert_id "
                     "where list_contains(?, s.rule)", [ok_rules]).fetchall()
                 for r in rows:
                     states[(r[0], r[1], r[2])] = {
                         "hits": r[3], "misses": r[4], "first_hit_at": r[5], "alert_id": r[6],
-                        "suppressed": bool(r[7]), "alert_state": r[8], "severity": r[9]}
+                        "suppressed": bool(r[7]), "alert_state": r[8], "severity": r[9],
+                        "escalated_at": r[10]}
+                self._adopt_untracked(cur, ok_rules, states)
             plan = _Plan()
             for key in sorted(set(states) | set(findings)):
                 self._step(now, key, states.get(key), findings.get(key), plan)
             self._write(cur, now, ok_rules, plan, result, notices)
+            _bulk(cur, "insert or replace into alert_rule_runs by name select * from staged", runs)
             notices += self._check_ack_overdue(cur, now, result)
             cur.execute("commit")
         except Exception:
@@ -177,6 +199,22 @@ class AlertEngine:
         finally:
             cur.close()
         return notices
+
+    @staticmethod
+    def _adopt_untracked(cur, ok_rules, states: dict) -> None:
+        """An unresolved alert whose key the engine's memory does not point at (its state row was
+        lost, or another writer opened it) is adopted as this key's open alert rather than twinned:
+        the store would refuse a second one anyway (unique open_key)."""
+        rows = cur.execute(
+            "select a.rule, a.entity_type, a.entity_id, a.alert_id, a.state, a.severity, a.escalated_at "
+            "from alerts a left join alert_state s on s.open_alert_id = a.alert_id "
+            "where a.open_key is not null and s.open_alert_id is null and list_contains(?, a.rule)",
+            [ok_rules]).fetchall()
+        for rule, entity_type, entity_id, alert_id, state, severity, escalated_at in rows:
+            key = (rule, entity_type, entity_id)
+            st = states.get(key) or {"hits": 0, "misses": 0, "first_hit_at": None, "suppressed": False}
+            states[key] = {**st, "alert_id": alert_id, "alert_state": state, "severity": severity,
+                           "escalated_at": escalated_at, "suppressed": False}
 
     def _step(self, now, key, st, finding, plan: "_Plan") -> None:
         """One (rule, entity): update its hit/miss counts and decide open / refresh / resolve."""
@@ -201,9 +239,7 @@ class AlertEngine:
         suppressed = bool(st and st["suppressed"])
         row = [*key, hits, 0, first_hit_at, alert_id, suppressed, now]
         if alert_id is not None:
-            escalate = (rules_mod.SEVERITY_RANK[finding.severity]
-                        > rules_mod.SEVERITY_RANK.get(st["severity"], 0))
-            plan.refreshes.append((alert_id, st["severity"], finding, escalate))
+            plan.refreshes.append((alert_id, st["severity"], finding, st["escalated_at"] is not None))
         elif not suppressed and hits >= settings.hold_count:
             plan.opens.append((finding, first_hit_at, settings.playbook, row))
         plan.states.append(row)
@@ -217,11 +253,15 @@ class AlertEngine:
             rows = []
             for alert_id, (f, first_hit_at, playbook, state_row) in zip(ids, plan.opens):
                 state_row[6] = alert_id
-                rows.append({"alert_id": alert_id, "rule": f.rule, "entity_type": f.entity_type,
+                rows.append({"alert_id": alert_id, "open_key": open_key(f.key),
+                             "rule": f.rule, "entity_type": f.entity_type,
                              "entity_id": f.entity_id, "severity": f.severity, "state": "open",
                              "title": f.title, "detail": f.detail, "metric": f.metric,
                              "threshold": f.threshold, "playbook": playbook,
                              "first_seen_at": first_hit_at, "opened_at": now, "last_seen_at": now,
+                             # escalated_at = when it was first red (opening red counts), so a later
+                             # return to red after a dip is not announced again
+                             "escalated_at": now if f.severity == "red" else None,
                              "updated_at": now})
                 logs.append((alert_id, now, ENGINE, "opened", None, f.severity, f.title))
                 result.opened.append(alert_id)
@@ -231,26 +271,36 @@ class AlertEngine:
 
         if plan.refreshes:
             rows = []
-            for alert_id, severity, f, escalate in plan.refreshes:
-                # Severity never steps down while the alert is unresolved: a metric wobbling
-                # around the red line would otherwise flip-flop and re-notify.
+            for alert_id, severity, f, was_escalated in plan.refreshes:
+                # The severity is the one the rule gives now, for the metric and title written
+                # alongside it: an alert that once hit red and came back to 154 % is yellow again.
+                # (Keeping the peak severity is what showed "RED at 154 %" with red at 200 %.)
+                change = (rules_mod.SEVERITY_RANK[f.severity]
+                          - rules_mod.SEVERITY_RANK.get(severity, 0))
+                escalate = change > 0
                 rows.append({"alert_id": alert_id, "title": f.title, "detail": f.detail,
                              "metric": f.metric, "threshold": f.threshold,
-                             "severity": f.severity if escalate else severity, "escalate": escalate})
+                             "severity": f.severity, "escalate": escalate})
+                if change:
+                    action = "escalated" if escalate else "deescalated"
+                    logs.append((alert_id, now, ENGINE, action, severity, f.severity, f.title))
                 if escalate:
-                    logs.append((alert_id, now, ENGINE, "escalated", severity, f.severity, f.title))
                     result.escalated.append(alert_id)
+                if escalate and not was_escalated:
+                    # Only the first rise to red is news; a metric wobbling around the red line
+                    # changes the shown severity (logged) without re-notifying every time.
                     notices.append(Notice(alert_id, "escalated", f.severity, f.title, f.detail, f.rule,
                                           f.entity_id, self.config.rules[f.rule].playbook, now))
             _bulk(cur, "update alerts set title = s.title, detail = s.detail, metric = s.metric, "
                        "threshold = s.threshold, severity = s.severity, last_seen_at = $now, "
-                       "escalated_at = case when s.escalate then $now else alerts.escalated_at end, "
+                       "escalated_at = case when s.escalate and alerts.escalated_at is null then $now "
+                       "else alerts.escalated_at end, "
                        "updated_at = $now from staged as s where alerts.alert_id = s.alert_id",
                   rows, {"now": now})
 
         if plan.resolves:
             rows = [{"alert_id": a, "note": f"condition clear for {n} evaluations"} for a, n in plan.resolves]
-            done = _bulk(cur, "update alerts set state = 'resolved', resolved_at = $now, "
+            done = _bulk(cur, "update alerts set state = 'resolved', open_key = null, resolved_at = $now, "
                               "resolved_by = 'engine', resolution_note = s.note, updated_at = $now "
                               "from staged as s where alerts.alert_id = s.alert_id "
                               "and alerts.state <> 'resolved' returning alerts.alert_id, alerts.severity, "
@@ -280,10 +330,11 @@ class AlertEngine:
         notices, logs = [], []
         for alert_id, severity, title, detail, rule, entity_id, playbook in sorted(rows):
             note = f"not acknowledged within {self.config.ack_target_minutes:g} min"
-            logs.append((alert_id, now, ENGINE, "ack_overdue", severity, "red", note))
+            logs.append((alert_id, now, ENGINE, "ack_overdue", None, None, note))
             result.ack_overdue.append(alert_id)
-            # The second notification always goes out marked red, whatever the alert's severity.
-            notices.append(Notice(alert_id, "ack_overdue", "red", title, detail, rule, entity_id,
+            # The reminder goes to the red channels but shows the alert's own severity: a yellow
+            # alert is not red because nobody acknowledged it (see Notice.route_severity).
+            notices.append(Notice(alert_id, "ack_overdue", severity, title, detail, rule, entity_id,
                                   playbook, now))
         _log_rows(cur, logs)
         return notices

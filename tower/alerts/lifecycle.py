@@ -99,5 +99,5 @@ def resolve(db, alert_id: int, by: str, note: str, now: datetime) -> dict:
             raise LifecycleError(f"alert #{a['alert_id']} is already resolved")
 
     return _change(db, alert_id, now, by, "resolved", check,
-                   {"state": "resolved", "resolved_at": now, "resolved_by": by, "resolution_note": note},
+                   {"state": "resolved", "open_key": None, "resolved_at": now, "resolved_by": by, "resolution_note": note},
                    "state", "resolved", note)

@@ -37,13 +37,19 @@ ICON = {"red": "🔴", "yellow": "🟡", "green": "🟢"}
 class Notice:
     alert_id: int
     event: str            # opened | escalated | ack_overdue | resolved
-    severity: str         # severity to show (ack_overdue is always red)
+    severity: str         # the alert's severity, as shown
     title: str
     detail: str | None
     rule: str
     entity_id: str
     playbook: str
     at: datetime          # Tower clock time of the change
+
+    @property
+    def route_severity(self) -> str:
+        """Which channels get it: the not-acknowledged reminder goes to the red channels whatever
+        the alert's severity (it must reach someone), but it keeps showing the true severity."""
+        return "red" if self.event == "ack_overdue" else self.severity
 
     @property
     def headline(self) -> str:
@@ -185,7 +191,7 @@ class Notifier:
         for n in notices:
             if n.event not in self.settings.events:
                 continue
-            for channel in self.settings.channels_for(n.severity):
+            for channel in self.settings.channels_for(n.route_severity):
                 url = self.secret(f"alerts_{channel.name}", "webhook_url")
                 if not url:
                     continue  # channel not configured on this installation

@@ -1,5 +1,14 @@
 """Alert settings from config/alerts.toml: rules and their thresholds, hold/clear counts, the
-acknowledge target and notification routing. A bad file fails with a message naming the field."""
+acknowledge target and notification routing. A bad file fails with a message naming the field.
+
+Thresholds are plain parameters: every key of [rules.<name>] other than playbook, hold_count,
+clear_count and enabled lands in RuleSettings.params and is bound as $<key> (tables and lists as
+JSON text; the SQL reads per-market tables with market_target).
+
+A rule that judges a KPI of the semantic layer (tower.kpis.ALERTED: on-time rate, NPS, return rate)
+takes its thresholds from that KPI's targets in config/kpis.toml, never from this file, so a tile's
+colour and the alert cannot disagree: yellow past the KPI's green, red past its yellow, with the same
+per-market overrides and min_n (bound as $yellow_target, $red_target, $min_n, in the KPI's unit)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import queries
+from tower import kpis
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = ROOT / "config" / "alerts.toml"
@@ -77,7 +87,22 @@ def _number(value, where: str) -> float:
         raise AlertConfigError(f"{where} must be a number, got {value!r}") from e
 
 
-def from_dict(raw: dict, source: str = "alerts config") -> AlertSettings:
+TARGET_KEYS = ("yellow_target", "red_target", "min_n")
+
+
+def kpi_thresholds(name: str, targets: kpis.Targets, where: str) -> dict:
+    """$yellow_target / $red_target / $min_n of the alert on KPI `name`, from its tile targets:
+    the alert is yellow where the tile leaves green, red where it turns red."""
+    default = targets.for_kpi(name)
+    if default is None:
+        raise AlertConfigError(f"{where}: the KPI {name} has no target in config/kpis.toml to alert on")
+    markets = {m: t for (kpi, m), t in targets.markets.items() if kpi == name}
+    yellow = {"default": default.green, **{m: t.green for m, t in markets.items()}}
+    red = {"default": default.yellow, **{m: t.yellow for m, t in markets.items()}}
+    return {"yellow_target": json.dumps(yellow), "red_target": json.dumps(red), "min_n": default.min_n}
+
+
+def from_dict(raw: dict, source: str = "alerts config", targets: kpis.Targets | None = None) -> AlertSettings:
     engine = raw.get("engine", {})
     hold = _count(engine.get("hold_count", 2), f"{source} [engine] hold_count")
     clear = _count(engine.get("clear_count", 3), f"{source} [engine] clear_count")
@@ -96,6 +121,13 @@ def from_dict(raw: dict, source: str = "alerts config") -> AlertSettings:
             # Tables (thresholds per SKU class, mode …) and lists travel as JSON text: SQL reads
             # them with json_extract / from_json, so one file serves any set of keys.
             params[key] = json.dumps(value) if isinstance(value, (dict, list)) else value
+        if name in kpis.ALERTED:
+            doubled = sorted(set(params) & set(TARGET_KEYS))
+            if doubled:
+                raise AlertConfigError(f"{where}: {', '.join(doubled)} come from the KPI's targets in "
+                                       f"config/kpis.toml (one place for a tile and its alert); remove them here")
+            targets = kpis.load_targets() if targets is None else targets
+            params.update(kpi_thresholds(name, targets, where))
         rules[name] = RuleSettings(
             name=name,
             playbook=str(table.get("playbook", name)),

@@ -17,22 +17,21 @@ from tower.retro.data import has_table, run
 from tower.retro.timeline import annotations
 from tower.retro.windows import Window
 
-PACK_TABLES = ("orders", "order_lines", "shipments", "tracking_events", "stock_observations",
-               "alerts", "alert_log", "annotations")
+# every fact table (each queries/retro/pack_<table>.sql cuts it to the window), the dimensions
+# they refer to, and the war room's own record (alerts, their log, annotations)
+SYNCED_TABLES = ("orders", "order_lines", "shipments", "tracking_events", "stock_observations",
+                 "returns", "nps_responses", "csat_responses", "forecasts", "purchase_orders",
+                 "po_progress", "events", "stock_policies", "fx_rates", "skus", "warehouses",
+                 "suppliers", "merchants", "nodes")
+PACK_TABLES = (*SYNCED_TABLES, "alerts", "alert_log", "annotations")
 
 
 def pack_frames(db, window: Window, params: dict) -> dict[str, pd.DataFrame]:
     """The tables of the data pack for `window` (see the queries/retro/pack_*.sql headers).
     Alert tables are empty frames when the alerts migration is absent."""
     bounds = window.params(params)
-    frames = {
-        "orders": run(db, "retro/pack_orders", bounds),
-        "order_lines": run(db, "retro/pack_order_lines", bounds),
-        "shipments": run(db, "retro/pack_shipments", bounds),
-        "tracking_events": run(db, "retro/pack_tracking_events", bounds),
-        "stock_observations": run(db, "retro/pack_stock_observations", bounds),
-        "annotations": annotations(db, window, window.event_id),
-    }
+    frames = {name: run(db, f"retro/pack_{name}", bounds) for name in SYNCED_TABLES}
+    frames["annotations"] = annotations(db, window, window.event_id)
     if has_table(db, "alerts"):
         frames["alerts"] = run(db, "retro/pack_alerts", bounds)
         frames["alert_log"] = run(db, "retro/alert_log", bounds)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
 # Red/amber/green readable on both light and dark backgrounds (and distinct in greyscale).
 RAG = {"green": "#1a9850", "yellow": "#f2a900", "red": "#e03131", "grey": "#8c96a3"}
@@ -87,8 +88,6 @@ def _has_time_axis(fig: go.Figure) -> bool:
 
 def show(fig: go.Figure, ctx=None, **kwargs) -> None:
     """Apply the theme and draw the figure full-width (Streamlit's theme off so ours shows)."""
-    import streamlit as st
-
     apply(fig, ctx)
     kwargs.setdefault("config", {"displaylogo": False, "displayModeBar": not _is_kiosk(ctx)})
     st.plotly_chart(fig, theme=None, width="stretch", **kwargs)

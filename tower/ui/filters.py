@@ -18,7 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Mapping
 
+import streamlit as st
+
 from tower.ui import fmt
+from tower.ui.i18n import normalize
 
 WINDOWS = ("live", "1h", "today", "event", "7d", "custom")
 DEFAULT_WINDOW = "live"
@@ -70,8 +73,6 @@ class ViewState:
 
     @classmethod
     def from_query(cls, q: Mapping[str, str]) -> "ViewState":
-        from tower.ui.i18n import normalize
-
         def text(key: str) -> str | None:
             v = q.get(key)
             v = v[-1] if isinstance(v, (list, tuple)) and v else v
@@ -220,8 +221,6 @@ STATE_KEY = "_tower_state"   # the ViewState of the current run, for context()
 
 
 def _our_url_params() -> dict[str, str]:
-    import streamlit as st
-
     return {k: st.query_params[k] for k in URL_KEYS if k in st.query_params}
 
 
@@ -230,8 +229,6 @@ def adopt_url() -> ViewState:
     kiosk rotation), the URL wins and is loaded into the widgets; if it was emptied by a page
     switch, the last state wins. Widget keys Streamlit dropped (it can on a page switch) are
     re-seeded from that state. Returns the state including any widget the viewer just changed."""
-    import streamlit as st
-
     ss = st.session_state
     url = _our_url_params()
     last = ss.get(_LAST_URL)
@@ -246,8 +243,6 @@ def adopt_url() -> ViewState:
 
 
 def _seed_widgets(state: ViewState, overwrite: bool) -> None:
-    import streamlit as st
-
     ss = st.session_state
     for attr, key in _W.items():
         if not overwrite and key in ss:
@@ -263,8 +258,6 @@ def _seed_widgets(state: ViewState, overwrite: bool) -> None:
 def _state_from_widgets(base: ViewState) -> ViewState:
     """`base` updated with the widget values the viewer just changed (before the widgets draw),
     so the language or kiosk toggle takes effect on the run that follows the click."""
-    import streamlit as st
-
     ss = st.session_state
     values = {attr: ss[key] for attr, key in _W.items() if key in ss}
     if "playlist" in values:
@@ -284,16 +277,12 @@ def _state_from_widgets(base: ViewState) -> ViewState:
 
 def current_state() -> ViewState:
     """The state for this run: the frame's, or (a page run on its own) the URL's."""
-    import streamlit as st
-
     state = st.session_state.get(STATE_KEY)
     return state if isinstance(state, ViewState) else ViewState.from_query(_our_url_params())
 
 
 def write_url(state: ViewState) -> None:
     """Put `state` in the URL, keeping any other params a page uses (e.g. ?sku=…)."""
-    import streamlit as st
-
     ours = state.to_query()
     foreign = {k: st.query_params[k] for k in st.query_params if k not in URL_KEYS}
     if _our_url_params() != ours:
@@ -318,8 +307,6 @@ def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]
 
     `options` maps dimension → [(value, label)] and "event" → [(event_id, label)];
     `page_names` is [(url_path, title)] for the wall-screen playlist picker."""
-    import streamlit as st
-
     sb = st.sidebar
     lang = sb.radio(
         t("frame.language", lang=state.lang), ["en", "zh"], key=_W["lang"], horizontal=True,

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
+
 from tower.ui import i18n
 
 MISSING = "—"
@@ -94,8 +96,6 @@ def ts(dt, lang: str = "en", tz=None, *, date: bool = True, seconds: bool = Fals
         return MISSING
     if not isinstance(dt, datetime):
         try:  # pandas Timestamp, ISO string, numpy datetime64
-            import pandas as pd
-
             dt = pd.Timestamp(dt)
             if pd.isna(dt):
                 return MISSING

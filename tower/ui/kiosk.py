@@ -1,12 +1,25 @@
-"""Wall-screen (kiosk) mode: CSS that hides Streamlit's chrome and turns the page into a dark,
-high-contrast, large-type board, and the playlist rotation (`?playlist=overview,map,stock&rotate=30`)
-that moves to the next screen while keeping every kiosk parameter in the URL."""
+"""Wall-screen (kiosk) mode: CSS that turns the page into a dark, high-contrast, large-type board
+sized to the screen, the sizes pages use so a wall screen fits without scrolling, and the playlist
+rotation (`?playlist=overview,map,stock&rotate=30`) that moves to the next screen while keeping
+every kiosk parameter in the URL.
+
+The styles hook only onto what Streamlit offers for styling: the `st-key-<key>` class of keyed
+containers, the `st<Element>` class names on elements (`stMetric`, `stDataFrame`, `stAppHeader`,
+`stMain`, `stMainBlockContainer`) and plain HTML tags (st.table's <table>), never the internal
+`data-testid` attributes. The sidebar is not drawn at all in kiosk mode (see frame.sidebar)."""
 from __future__ import annotations
 
 import time
 from typing import Mapping, Sequence
 
+import streamlit as st
+
 SHOWN_KEY = "_tower_kiosk_shown"  # (page url_path, monotonic time it was first shown)
+
+# The wall the kiosk layout is drawn for. `?scale=2` on a 3840×2160 wall doubles every size in
+# pixels (charts, map), while the CSS type follows the viewport itself, so both grow together.
+WALL_W, WALL_H = 1920, 1080
+PAD_PX = 24  # page padding each side at 1920 px (1.25rem of the 19.2 px root font, rounded up)
 
 # Styles for every mode: RAG tiles and badges (containers keyed "rag-<status>-…" get a coloured
 # edge), and larger type on very wide screens. Streamlit sizes text in rem, so raising the root
@@ -27,31 +40,47 @@ BASE_CSS = """
 </style>
 """
 
+# Type follows the screen: 1vw = 19.2 px at 1920 wide, 38.4 px at 3840; the vh bound keeps a
+# screen wider than 16:9 from growing type past its height. Vertical space is tight on purpose:
+# a 1080-line wall must show tiles, alerts, charts and tables at once.
 KIOSK_CSS = """
 <style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
-[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
-[data-testid="stMainMenu"], [data-testid="stSidebarNav"], footer { display: none !important; }
-html { font-size: 20px; }
-@media (min-width: 2800px) { html { font-size: 36px; } }
-.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #05080d !important; color: #f5f7fa; }
-[data-testid="stMainBlockContainer"], .block-container { padding: 1rem 1.5rem !important; max-width: 100% !important; }
+html { font-size: min(1vw, 1.78vh); }
+.stAppHeader, .stAppToolbar, .stSidebar, footer { display: none !important; }
+.stApp, .stMain { background: #05080d !important; color: #f5f7fa; }
+.stMainBlockContainer { padding: .6rem 1.25rem !important; max-width: 100% !important; }
+.stMain .stVerticalBlock { gap: .35rem; }
+/* headings sit in a wrapper pulled up by 1rem below: the bottom padding keeps the next element
+   from covering the heading's lower half */
+.stApp h1 { font-size: 1.9rem !important; line-height: 1.25 !important;
+  padding: .15rem 0 1.05rem !important; }
+.stApp h2, .stApp h3 { font-size: 1.25rem !important; padding: .1rem 0 1rem !important; }
 .stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp p, .stApp li, .stApp label, .stApp span,
-[data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"] { color: #f5f7fa !important; }
-[data-testid="stMetric"] { background: #111821; padding: .6rem .9rem; border-radius: .5rem; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; color: #ffffff !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.15rem !important; color: #c9d1db !important; }
-[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stExpander"] { border-color: #2b3440 !important; }
-[data-testid="stAlertContainer"]:has([data-testid="stAlertContentError"]) { background: #9b1c1c !important; }
-[data-testid="stAlertContainer"]:has([data-testid="stAlertContentWarning"]) { background: #7a5200 !important; }
-[data-testid="stAlertContainer"]:has([data-testid="stAlertContentInfo"]) { background: #123a63 !important; }
-[data-testid="stAlertContainer"]:has([data-testid="stAlertContentSuccess"]) { background: #14532d !important; }
-[data-testid="stMetricDelta"] { background: transparent !important; font-size: 1.2rem !important; }
-[data-testid="stCaptionContainer"] { font-size: 1rem !important; }
-.tower-strip { font-size: 1.2rem; }
-[data-testid="stTable"] table { background: #111821; color: #f5f7fa; font-size: 1.1rem; }
-[data-testid="stTable"] th { background: #1b2430 !important; color: #c9d1db !important; }
-[data-testid="stTable"] td, [data-testid="stTable"] th { border-color: #2b3440 !important; }
+.stApp small { color: #f5f7fa !important; }
+.stApp .tower-badge.yellow { color: #1b1f24 !important; }
+.stApp .stAlert > div { background: #5c0b0b !important; }  /* the page's light text stays readable */
+.stMetric { background: #111821; padding: .3rem .7rem; border-radius: .5rem; }
+.stMetric label p { font-size: .95rem !important; color: #c9d1db !important; }
+.stMetric label + div { font-size: 2.3rem !important; font-weight: 700; color: #ffffff !important;
+  line-height: 1.15; }
+.stMetric label + div + div, .stMetric label + div + div * { font-size: .95rem !important;
+  background: transparent !important; }
+/* a long value (a date, "carrier · mode") wraps on the wall instead of ending in "…" */
+.stMetric label + div, .stMetric label + div * { white-space: normal !important;
+  text-overflow: clip !important; overflow-wrap: anywhere; }
+.st-key-map-shipment-facts .stMetric label + div { font-size: 1.6rem !important; }
+[class*="st-key-rag-"] { padding: .35rem .45rem !important; gap: .2rem !important; }
+[class*="st-key-rag-"] .stMarkdown, [class*="st-key-rag-"] .stMarkdown * { white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
+.stApp .tower-strip { font-size: 1.05rem; line-height: 1.6; }
+.stApp table { background: #111821 !important; color: #f5f7fa !important; font-size: .85rem; }
+.stApp table th { background: #1b2430 !important; color: #c9d1db !important; }
+.stApp table td, .stApp table th { border-color: #2b3440 !important; padding: .15rem .45rem !important;
+  line-height: 1.3; }
+.stApp table tr { background: transparent; }
+/* the interactive grid paints itself on a canvas in the light theme's colours: turn it dark (the
+   hue turn keeps red rows red). Pages show small tables with kiosk.table, which is real HTML. */
+.stApp .stDataFrame { filter: invert(1) hue-rotate(180deg); }
 </style>
 """
 
@@ -61,9 +90,56 @@ def css(kiosk: bool) -> str:
 
 
 def inject(kiosk: bool) -> None:
-    import streamlit as st
+    st.html(css(kiosk))
 
-    st.markdown(css(kiosk), unsafe_allow_html=True)
+
+def _scale(ctx) -> float:
+    return float(getattr(ctx, "scale", 1.0) or 1.0)
+
+
+def content_width(ctx) -> int:
+    """Pixels across the kiosk page body (the wall's width minus padding, times ?scale=)."""
+    return round((WALL_W - 2 * PAD_PX - 12) * _scale(ctx))
+
+
+def screen_px(ctx, share: float) -> int:
+    """`share` of the wall's height in pixels, times ?scale= (for elements drawn in px, like the map)."""
+    return round(WALL_H * share * _scale(ctx))
+
+
+def chart_height(ctx, share: float, normal: int) -> int:
+    """A Plotly chart's height: `share` of a 1080-line wall in kiosk mode, else `normal`.
+    charts.apply multiplies it by ?scale=, so a 3840×2160 wall with scale=2 gets the same share."""
+    return round(WALL_H * share) if getattr(ctx, "kiosk", False) else normal
+
+
+def rows(ctx, kiosk_rows: int, normal: int) -> int:
+    """How many rows a list shows: fewer on a wall screen, which cannot scroll."""
+    return kiosk_rows if getattr(ctx, "kiosk", False) else normal
+
+
+def table(data, ctx, **dataframe_args) -> None:
+    """A small table that follows the screen: in kiosk mode a static HTML table (dark, large type,
+    no scrollbars); elsewhere the interactive grid with `dataframe_args` (column_config, …).
+    In kiosk mode column_config labels become the headers and printf-style number formats
+    ("%.1f") are applied; other column settings are for the grid only."""
+    if not getattr(ctx, "kiosk", False):
+        st.dataframe(data, **dataframe_args)
+        return
+    labels, formats = {}, {}
+    for col, cfg in (dataframe_args.get("column_config") or {}).items():
+        label = cfg if isinstance(cfg, str) else (cfg or {}).get("label")
+        if label:
+            labels[col] = label
+        type_config = (cfg.get("type_config") or {}) if isinstance(cfg, dict) else {}
+        number_format = type_config.get("format")
+        if isinstance(number_format, str) and "%" in number_format and col in data:
+            formats[col] = number_format
+    view = data.assign(**{col: data[col].map(lambda v, f=f: "" if v is None or v != v else f % v)
+                          for col, f in formats.items()}).rename(columns=labels)
+    if dataframe_args.get("hide_index", False):
+        view = view.style.hide(axis="index")
+    st.table(view)
 
 
 def next_page(playlist: Sequence[str], current: str | None, known: Sequence[str]) -> str | None:
@@ -85,8 +161,6 @@ def rotate(state, current: str | None, pages: Mapping[str, object], query: Mappi
     Rotation is screen timing, so it uses the wall clock (time.monotonic), not the data clock: a
     sandbox running 60× faster must not flip screens 60× faster. A fragment ticks every rotate_s;
     a full rerun of the same page (a filter change) does not restart the page's time."""
-    import streamlit as st
-
     if not state.kiosk or not state.playlist:
         return
     target = next_page(state.playlist, current, list(pages))

@@ -1,5 +1,6 @@
 """pydeck layers for the map page: an offline world outline under suppliers, ports/hubs, warehouses
-and shipments in transit (dots at their last known position, great-circle arcs origin → destination).
+and shipments in transit (dots at their last known position, arcs origin → destination the short
+way round), in a view that shows the world once across the chart's width.
 
 Pure functions from DataFrames to a `pydeck.Deck`, so the page stays thin and the deck's JSON can be
 tested without a browser. Layer data is passed as plain records (ISO strings, no numpy/pandas types)
@@ -7,6 +8,7 @@ so the JSON is stable and every layer shares one tooltip template (`label`, `det
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from pathlib import Path
 
@@ -161,8 +163,18 @@ def shipment_layer(shipments: pd.DataFrame, scale: float) -> pdk.Layer:
     )
 
 
-def arc_layer(shipments: pd.DataFrame, scale: float) -> pdk.Layer:
-    """Origin → destination arcs; great_circle so Asia → Americas goes across the Pacific."""
+def unwrap(lon: float, centre: float) -> float:
+    """`lon` moved by whole turns into [centre - 180, centre + 180): Web Mercator is linear in
+    longitude, so a point east of the antimeridian can be drawn at e.g. 242° beside 121°."""
+    return round((lon - centre + 180) % 360 - 180 + centre, 4)
+
+
+def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0) -> pdk.Layer:
+    """Origin → destination arcs, each drawn the short way round (China → US crosses the Pacific).
+
+    Straight in the map's projection, not great circles: on a Mercator wall map a great circle from
+    Asia to the US climbs to 70°N and off the top of the screen, while a straight arc stays inside
+    the box of its two ends, which the view is fitted to (`view_for`)."""
     df = shipments
     if df is not None and not df.empty:
         df = df[df[["origin_lat", "origin_lon", "dest_lat", "dest_lon"]].notna().all(axis=1)]
@@ -173,11 +185,25 @@ def arc_layer(shipments: pd.DataFrame, scale: float) -> pdk.Layer:
         data = _records(_shipment_frame(df), cols)
         for row in data:
             row["width"] = (4 if row["highlight"] else 1.5) * scale
+            row["from"] = [unwrap(row["origin_lon"], centre), row["origin_lat"]]
+            row["to"] = [unwrap(row["dest_lon"], row["from"][0]), row["dest_lat"]]
     return pdk.Layer(
-        "ArcLayer", id=ARCS, data=data, get_source_position=["origin_lon", "origin_lat"],
-        get_target_position=["dest_lon", "dest_lat"], get_source_color="color", get_target_color="color",
-        get_width="width", width_units="pixels", great_circle=True, pickable=True,
+        "ArcLayer", id=ARCS, data=data, get_source_position="from", get_target_position="to",
+        get_source_color="color", get_target_color="color", get_width="width", width_units="pixels",
+        great_circle=False, pickable=True,
     )
+
+
+def arc_longitudes(shipments: pd.DataFrame, steps: int = 8) -> pd.DataFrame:
+    """Longitudes along each origin → destination arc (the short way), as a `lon` column: the water
+    an arc crosses is "in use", so the view is not centred with an arc running off its edge."""
+    cols = ["origin_lon", "dest_lon"]
+    if shipments is None or shipments.empty or not set(cols) <= set(shipments):
+        return pd.DataFrame(columns=["lon"])
+    ends = shipments[cols].apply(pd.to_numeric, errors="coerce").dropna()
+    delta = (ends["dest_lon"] - ends["origin_lon"] + 180) % 360 - 180
+    lons = [ends["origin_lon"] + delta * k / steps for k in range(steps + 1)]
+    return pd.DataFrame({"lon": pd.concat(lons, ignore_index=True)})
 
 
 def centre_longitude(*frames: pd.DataFrame) -> float:
@@ -197,33 +223,93 @@ def centre_longitude(*frames: pd.DataFrame) -> float:
     return round(centre - 360 if centre >= 180 else centre, 2)
 
 
+# deck.gl draws the world 512 px wide at zoom 0 and twice as wide per zoom step.
+WORLD_PX_AT_ZOOM_0 = 512
+MAX_LAT = 80.0          # beyond this Mercator stretches the poles into most of the screen
+FIT_MARGIN_DEG = 8.0    # room around the outermost marks, so dots at the edge are not cut
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(-MAX_LAT, min(MAX_LAT, lat))
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _lat_of(y: float) -> float:
+    return math.degrees(2 * math.atan(math.exp(y)) - math.pi / 2)
+
+
+def latitudes(*frames: pd.DataFrame) -> list[float]:
+    """Every latitude a mark or arc end sits at."""
+    out: list[float] = []
+    for f in frames:
+        if f is None or f.empty:
+            continue
+        for col in ("lat", "origin_lat", "dest_lat"):
+            if col in f:
+                out += pd.to_numeric(f[col], errors="coerce").dropna().tolist()
+    return out
+
+
+def view_for(width: int, lats: list[float], centre_lon: float, max_height: int) -> tuple[pdk.ViewState, int]:
+    """(view state, height px) that show the world exactly once across `width` pixels, centred on
+    `centre_lon`, with every latitude in `lats` on screen.
+
+    The zoom makes the world exactly `width` wide, so the MapView's `repeat` (needed to draw a
+    Pacific-centred world across the antimeridian) fills the width once and never tiles the world
+    side by side; min_zoom keeps a viewer from zooming out into repeats. The height fits the marks'
+    latitude band (Mercator), kept between a third of the width and `max_height`."""
+    zoom = math.log2(width / WORLD_PX_AT_ZOOM_0)
+    lo, hi = (min(lats), max(lats)) if lats else (-40.0, 60.0)
+    y_lo, y_hi = _mercator_y(lo - FIT_MARGIN_DEG), _mercator_y(hi + FIT_MARGIN_DEG)
+    px_per_y = width / (2 * math.pi)
+    height = int(min(max_height, max(width / 3, (y_hi - y_lo) * px_per_y)))
+    # centre the band; when the screen is taller than the band, the extra shows around it
+    centre_lat = _lat_of((y_lo + y_hi) / 2)
+    view = pdk.ViewState(latitude=round(centre_lat, 3), longitude=centre_lon, zoom=round(zoom, 4),
+                         min_zoom=round(zoom, 4), max_zoom=8, pitch=0, bearing=0)
+    return view, height
+
+
 def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.DataFrame,
                stock: pd.DataFrame, shipments: pd.DataFrame, kiosk: bool = False, dark: bool = False,
-               online_tiles: bool = False, height: int = 560) -> pdk.Deck:
-    """The whole map. Without `online_tiles` it needs no network: the outline is the base layer."""
-    scale = 1.6 if kiosk else 1.0
+               online_tiles: bool = False, width: int = 1200, max_height: int = 560,
+               scale: float = 1.0) -> tuple[pdk.Deck, int]:
+    """The whole map and its height in px, for a chart `width` px wide (pass the same width to
+    st.pydeck_chart: the zoom is computed for it).
+
+    Without `online_tiles` it needs no network: the bundled outline is the base layer and no map
+    style is named. (`map_style=None` is not "no tiles": Streamlit then picks a Carto basemap to
+    match its theme and fetches it from basemaps.cartocdn.com. `map_provider=None` with pydeck's
+    default style is what Streamlit draws with no basemap at all.)"""
+    marks = (1.25 if kiosk else 1.0) * scale
+    lon = centre_longitude(nodes, suppliers, warehouses, shipments, arc_longitudes(shipments))
     # Drawn in this order: hundreds of parcels must not bury the few places they move between.
     layers = [
         outline_layer(dark or kiosk),
-        arc_layer(shipments, scale),
-        shipment_layer(shipments, scale),
-        node_layer(nodes, scale),
-        supplier_layer(suppliers, scale),
-        warehouse_layer(warehouses, worst_stock_status(stock), scale),
+        arc_layer(shipments, marks, lon),
+        shipment_layer(shipments, marks),
+        node_layer(nodes, marks),
+        supplier_layer(suppliers, marks),
+        warehouse_layer(warehouses, worst_stock_status(stock), marks),
     ]
-    lon = centre_longitude(nodes, suppliers, warehouses, shipments)
-    tiles = {"map_provider": "carto", "map_style": pdk.map_styles.CARTO_DARK if dark or kiosk
-             else pdk.map_styles.CARTO_LIGHT} if online_tiles else {"map_provider": None, "map_style": None}
-    return pdk.Deck(
+    view, height = view_for(width, latitudes(nodes, suppliers, warehouses, shipments), lon, max_height)
+    if online_tiles:
+        tiles = {"map_provider": "carto",
+                 "map_style": pdk.map_styles.CARTO_DARK if dark or kiosk else pdk.map_styles.CARTO_LIGHT}
+    else:
+        tiles = {"map_provider": None}
+    deck = pdk.Deck(
         layers=layers,
-        # repeat=True draws the world again beside itself, so a Pacific-centred view has land on both sides
+        # repeat: a Pacific-centred view crosses the antimeridian, so the world's two halves meet
+        # in the middle; the zoom (view_for) makes that one world wide, never several
         views=[pdk.View(type="MapView", controller=True, repeat=True)],
-        initial_view_state=pdk.ViewState(latitude=25, longitude=lon, zoom=1.3 if kiosk else 1.0),
+        initial_view_state=view,
         tooltip={"html": "<b>{label}</b><br/>{detail}",
-                 "style": {"fontSize": "18px" if kiosk else "13px"}},
+                 "style": {"fontSize": f"{round((18 if kiosk else 13) * scale)}px"}},
         height=height,
         **tiles,
     )
+    return deck, height
 
 
 def selected_shipment_id(event) -> str | None:

@@ -12,12 +12,16 @@ def tile_value(tile, lang: str = "en") -> str:
 
 
 def tile_delta(tile, lang: str) -> str | None:
+    """The change since the previous window as shown, or None when there is none to show: a change
+    that rounds to zero would otherwise get an arrow (and a colour) for nothing."""
     if tile.delta is None:
         return None
     if tile.kpi.unit == "pct":  # a change of a percentage is in percentage points
-        return fmt.pp(tile.delta / 100, lang)
-    sign = "+" if tile.delta > 0 else "-" if tile.delta < 0 else ""
-    return sign + fmt.units(tile.kpi.format_value(abs(tile.delta)), lang).lstrip("+")  # scores have a sign
+        text = fmt.pp(tile.delta / 100, lang)
+    else:
+        sign = "+" if tile.delta > 0 else "-" if tile.delta < 0 else ""
+        text = sign + fmt.units(tile.kpi.format_value(abs(tile.delta)), lang).lstrip("+")  # scores have a sign
+    return text if any(c in "123456789" for c in text) else None
 
 
 def draw_tile(tile, ctx) -> None:

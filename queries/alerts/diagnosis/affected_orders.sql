@@ -15,7 +15,7 @@ lane_parcels as (
     select s.*
     from shipments as s
     where s.direction = 'outbound'
-      and s.carrier || ':' || coalesce(s.destination_country, '?') = $entity_id
+      and lower(trim(s.carrier)) || ':' || upper(trim(coalesce(s.destination_country, '?'))) = $entity_id
       and s.delivered_at is null
       and s.created_at <= $now
       and (coalesce(s.promised_delivery_at, s.eta + interval 12 hour) < $now

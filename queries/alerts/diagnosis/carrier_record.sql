@@ -4,7 +4,7 @@
 -- tag, shipments (count).
 -- Params: $now, $entity_id.
 with carrier as (
-    select carrier from shipments where shipment_id = $entity_id
+    select lower(trim(carrier)) as carrier from shipments where shipment_id = $entity_id
     union
     select split_part($entity_id, ':', 1) where $entity_id like '%:%'
 ),
@@ -12,7 +12,7 @@ with carrier as (
 final as (
     select s.carrier, s.tag, count(*) as shipments
     from shipments as s
-    inner join carrier using (carrier)
+    inner join carrier as c on lower(trim(s.carrier)) = c.carrier
     where s.updated_at > $now::timestamptz - interval 24 hour
       and s.updated_at <= $now
     group by all

@@ -1,0 +1,2 @@
+-- Versions already applied.
+select version from schema_migrations

@@ -1,0 +1,2 @@
+-- Detach the snapshot file once copied.
+detach tower_snapshot
