@@ -32,12 +32,12 @@ PATTERNS: dict[str, tuple[str, str]] = {
         rf"(?P<n>{_N}) responses in the last (?P<hours>{_N}) h; target (?P<target>{_N})"),
     "on_time_rate": (
         rf"On-time delivery (?P<pct>{_N}) % in (?P<market>\S+)",
-        rf"(?P<n>{_N}) orders delivered in the last (?P<hours>{_N}) h; target (?P<target>{_N}) % "
-        rf"\(at best (?P<bound>{_N}) % allowing for chance\)"),
+        rf"(?P<n>{_N}) orders delivered in the last (?P<hours>{_N}) h; target (?P<target>{_N}) %, "
+        rf"red below (?P<red>{_N}) % \(at best (?P<bound>{_N}) % allowing for chance\)"),
     "return_rate": (
         rf"Return rate (?P<pct>{_N}) % in (?P<market>\S+)",
-        rf"(?P<n>{_N}) orders delivered in the last (?P<hours>{_N}) h; target (?P<target>{_N}) % "
-        rf"\(at least (?P<bound>{_N}) % allowing for chance\)"),
+        rf"(?P<n>{_N}) orders delivered in the last (?P<hours>{_N}) h; target (?P<target>{_N}) %, "
+        rf"red above (?P<red>{_N}) % \(at least (?P<bound>{_N}) % allowing for chance\)"),
     "parcel_lanes": (
         rf"(?P<n>{_N}) parcels in trouble (?P<carrier>\S+) → (?P<country>\S+)",
         rf"(?P<late>{_N}) past the promised delivery, (?P<exceptions>{_N}) in carrier exception, "
@@ -56,15 +56,17 @@ PATTERNS: dict[str, tuple[str, str]] = {
         rf"No tracking update for (?P<hours>{_N}) h: (?P<tracking>\S+) \((?P<carrier>[^)]+)\)",
         rf"(?P<mode>\S+) shipment, tag (?P<tag>\w+), last checkpoint (?P<at>{_TS})"),
     "source_stale": (
-        rf"Source (?P<source>\S+) (?P<how>failing|stale): no fresh data for (?P<minutes>{_N}) min",
-        rf"latest run (?P<status>\S+), (?P<failures>{_N}) failures in a row(?:; (?P<error>.*))?"),
+        rf"Source (?P<source>\S+) (?P<how>failing|stale): no fresh data for (?P<minutes>{_N}) min"
+        rf"(?:, (?P<streak>{_N}) failed runs in a row)?",
+        rf"latest run (?P<status>\S+), (?P<failures>{_N}) failures in a row "
+        rf"\(red at (?P<red_failures>{_N}) or (?P<red_minutes>{_N}) min\)(?:; (?P<error>.*))?"),
     "stock_watermark": (
         r"Stock below (?P<level>limit|warning): (?P<sku>\S+) at (?P<warehouse>\S+)",
         rf"(?P<available>{_N}) available; warning (?P<warning>{_N}), limit (?P<limit>{_N})"),
     "supplier_silent": (
         rf"Supplier (?P<name>.+) silent for (?P<hours>{_N}) h",
         rf"(?P<tier>\S+) supplier, (?P<pos>{_N}) open POs \((?P<units>{_N}) units\), "
-        rf"last report (?P<at>{_TS})"),
+        rf"last report (?P<at>{_TS})(?:, usually every (?P<every>{_N}) h)?"),
 }
 
 
