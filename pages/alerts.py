@@ -12,7 +12,7 @@ import queries
 from tower.alerts import diagnosis, lifecycle, playbooks
 from tower.alerts.rules import bound
 from tower.alerts.ui import open_alert_counts
-from tower.ui import fmt
+from tower.ui import alert_text, fmt
 from tower.ui.frame import context
 
 ctx = context()
@@ -64,17 +64,45 @@ if alerts.empty:
     st.stop()
 
 
+def known(key: str, default: str) -> str:
+    """The catalogue's text for `key`, or `default` when the catalogue has none."""
+    text = t(key)
+    return default if text == key else text
+
+
+def column_label(name: str) -> str:
+    """Diagnosis and log tables come straight from SQL: their columns get words from the catalogue."""
+    return known(f"alerts.col.{name}", name)
+
+
+CELL_CODES = {"tag": fmt.tag, "mode": fmt.mode, "direction": fmt.direction,
+              "tier": lambda v, lang: known(f"alerts.word.{v}", v),
+              "status": lambda v, lang: known(f"alerts.word.{v}", v)}
+
+
+def in_words(df: pd.DataFrame) -> pd.DataFrame:
+    """Code columns of a diagnosis table (carrier tags, modes, supplier tiers) in the viewer's words."""
+    return df.assign(**{c: [f(v, ctx.lang) if isinstance(v, str) else v for v in df[c]]
+                        for c, f in CELL_CODES.items() if c in df.columns})
+
+
+def log_value(v: str) -> str:
+    """A value in the alert's log: a state, a severity or the title the engine wrote, in words."""
+    return known(f"alerts.state_{v}", known(f"alerts.sev_{v}", alert_text.title(alert.rule, v, ctx.lang)))
+
+
 def state_label(row) -> str:
     if row.snoozed:
         return t("alerts.state_snoozed")
     return t(f"alerts.state_{row.state}")
 
 
+titles = [alert_text.title(r, x, ctx.lang) for r, x in zip(alerts.rule, alerts.title)]
 table = pd.DataFrame({
     "#": alerts.alert_id,
     t("alerts.col_severity"): [f"{RAG_ICON.get(s, '')} {t('alerts.sev_' + s)}" for s in alerts.severity],
     t("alerts.col_state"): [state_label(r) for r in alerts.itertuples()],
-    t("alerts.col_title"): alerts.title,
+    t("alerts.col_title"): titles,
     t("alerts.col_opened"): [fmt.ts(x, ctx.lang, ctx.tz) for x in alerts.opened_at],
     t("alerts.col_open_for"): [fmt.duration(m * 60, ctx.lang) for m in alerts.minutes_open],
     t("alerts.col_owner"): alerts.owner.fillna(""),
@@ -83,7 +111,8 @@ table = pd.DataFrame({
 st.dataframe(table, hide_index=True, width="stretch")
 
 # ── the selected alert ──────────────────────────────────────────────────────────────────────────
-labels = {int(r.alert_id): f"#{r.alert_id} {RAG_ICON.get(r.severity, '')} {r.title}" for r in alerts.itertuples()}
+labels = {int(r.alert_id): f"#{r.alert_id} {RAG_ICON.get(r.severity, '')} {title}"
+          for r, title in zip(alerts.itertuples(), titles)}
 selected = st.selectbox(t("alerts.select"), list(labels), key="alerts_selected",
                         format_func=lambda i: labels.get(i, f"#{i}"))
 alert = alerts.set_index("alert_id").loc[selected]
@@ -97,7 +126,7 @@ st.caption(" · ".join(filter(None, [
     t("alerts.snoozed_label", at=fmt.ts(alert.snoozed_until, ctx.lang, ctx.tz)) if alert.snoozed else None,
 ])))
 if isinstance(alert.detail, str):
-    st.write(alert.detail)
+    st.write(alert_text.detail(alert.rule, alert.detail, ctx.lang))
 if alert.state == "acknowledged":
     st.caption(t("alerts.acked_by", by=alert.acknowledged_by, at=fmt.ts(alert.acknowledged_at, ctx.lang, ctx.tz),
                  comment=alert.ack_comment or ""))
@@ -162,7 +191,7 @@ with tab_diag:
         if df.empty:
             st.caption(t("alerts.diag_none"))
         else:
-            st.dataframe(df, hide_index=True, width="stretch")
+            st.dataframe(in_words(df).rename(columns=column_label), hide_index=True, width="stretch")
     for name, error in diag.errors.items():
         st.warning(t("alerts.diag_failed", name=name, error=error))
     if not diag.sections and not diag.errors:
@@ -171,7 +200,7 @@ with tab_book:
     if book is None:
         st.info(t("alerts.no_playbook", name=alert.playbook))
     else:
-        st.markdown(f"### {book.title}")
+        st.markdown(f"### {known('alerts.playbook.' + book.name, book.title)}")
         for heading in ("Trigger", "Diagnosis", "Actions"):
             if book.section(heading):
                 st.markdown(f"**{t('alerts.pb_' + heading.lower())}**")
@@ -180,4 +209,8 @@ with tab_book:
 with tab_log:
     history = read("alerts/views/alert_log", alert_id=int(selected))
     history["logged_at"] = [fmt.ts(x, ctx.lang, ctx.tz, seconds=True) for x in history.logged_at]
-    st.dataframe(history, hide_index=True, width="stretch")
+    history["action"] = [known(f"alerts.action.{a}", a) for a in history.action]
+    history["actor"] = [known(f"alerts.actor.{a}", a) for a in history.actor]
+    for col in ("old_value", "new_value", "note"):  # states, severities, the engine's title; notes stay
+        history[col] = [log_value(v) if isinstance(v, str) else v for v in history[col]]
+    st.dataframe(history.rename(columns=column_label), hide_index=True, width="stretch")

@@ -5,6 +5,7 @@ import streamlit as st
 
 import queries
 from tower import kpis
+from tower.ui import fmt
 from tower.ui.frame import context
 
 # reading order for people: customer promise first, then the chain back to the supplier
@@ -36,16 +37,21 @@ def matches(k: kpis.Kpi) -> bool:
     return not search or search in text
 
 
+def value_text(k: kpis.Kpi, value) -> str:
+    """A KPI value in its display format, with the unit in the viewer's language."""
+    return fmt.units(k.format_value(value), ctx.lang)
+
+
 def target_text(k: kpis.Kpi) -> str:
     target = targets.for_kpi(k.name)
     if target is None:
         return ctx.t("glossary.no_target")
     key = "glossary.target_higher" if k.better == "higher" else "glossary.target_lower"
-    text = ctx.t(key, green=k.format_value(target.green), yellow=k.format_value(target.yellow))
+    text = ctx.t(key, green=value_text(k, target.green), yellow=value_text(k, target.yellow))
     overrides = sorted((m, t) for (name, m), t in targets.markets.items() if name == k.name)
     if overrides:
         text += "  \n" + ctx.t("glossary.market_overrides", overrides="; ".join(
-            f"{m}: {k.format_value(t.green)} / {k.format_value(t.yellow)}" for m, t in overrides))
+            f"{m}: {value_text(k, t.green)} / {value_text(k, t.yellow)}" for m, t in overrides))
     return text
 
 
@@ -58,7 +64,7 @@ def show(k: kpis.Kpi) -> None:
         left.markdown(
             f"**{ctx.t('glossary.unit')}:** {ctx.t('kpi.unit.' + k.unit)}  \n"
             f"**{ctx.t('glossary.direction')}:** {ctx.t('glossary.better_' + k.better)}  \n"
-            f"**{ctx.t('glossary.example')}:** {k.format_value(12.5)}"
+            f"**{ctx.t('glossary.example')}:** {value_text(k, 12.5)}"
         )
         right.markdown(f"**{ctx.t('glossary.target')}:** {target_text(k)}")
         dims = ", ".join(ctx.t(f"glossary.dim_{d}") for d in k.dimensions) or ctx.t("glossary.no_dims")

@@ -67,8 +67,8 @@ shipment_id = st.selectbox(ctx.t("map.pick_shipment"), options, format_func=labe
 
 row = shipments[shipments["shipment_id"] == shipment_id].iloc[0]
 info = st.container(key="map-shipment-facts").columns(4)
-info[0].metric(ctx.t("map.carrier"), f"{row['carrier'] or '—'} · {row['mode'] or '—'}")
-info[1].metric(ctx.t("map.tag"), row["tag"] or "—")
+info[0].metric(ctx.t("map.carrier"), f"{row['carrier'] or '—'} · {fmt.mode(row['mode'], ctx.lang)}")
+info[1].metric(ctx.t("map.tag"), fmt.tag(row["tag"], ctx.lang))
 info[2].metric(ctx.t("map.eta"), fmt.ts(row["eta"], ctx.lang))
 info[3].metric(ctx.t("map.hours_late"), fmt.hours(row["hours_late"], ctx.lang) if row["is_delayed"] else "—")
 
@@ -76,8 +76,11 @@ checkpoints = ctx.query("pages/map_checkpoints", shipment_id=shipment_id)
 if checkpoints.empty:
     st.info(ctx.t("map.no_checkpoints"))
 else:
+    checkpoints = checkpoints.assign(tag=checkpoints["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
+                                     subtag=checkpoints["subtag"].map(lambda c: fmt.subtag(c, ctx.lang)))
     fig = px.line(checkpoints, x="checkpoint_time", y="tag", markers=True, hover_data=["message", "location"],
-                  labels={"checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag")})
+                  labels={"checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag"),
+                          "message": ctx.t("map.col_message"), "location": ctx.t("map.col_location")})
     fig.update_layout(height=300 if ctx.kiosk else 240)
     charts.show(fig, ctx)
     table = checkpoints.assign(checkpoint_time=checkpoints["checkpoint_time"].map(lambda t: fmt.ts(t, ctx.lang)))
@@ -102,7 +105,10 @@ else:
         late = late.sort_values(["is_exception", "hours_late"], ascending=False).head(KIOSK_ATTENTION_ROWS)
     kiosk.table(
         late[["carrier", "tracking_number", "direction", "mode", "tag", "eta", "hours_late", "last_location"]]
-        .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang))),
+        .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang)),
+                tag=late["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
+                mode=late["mode"].map(lambda c: fmt.mode(c, ctx.lang)),
+                direction=late["direction"].map(lambda c: fmt.direction(c, ctx.lang))),
         ctx, hide_index=True, width="stretch",
         column_config={
             "carrier": ctx.t("map.carrier"), "tracking_number": ctx.t("map.col_tracking"),

@@ -79,7 +79,8 @@ def draw_sales(ctx) -> None:
         sold[["bucket_start", "units_sold", "value"]], on="bucket_start", how="outer")
     if "units_sold" not in df:
         df = df.assign(units_sold=None, value=None)
-    st.subheader(ctx.t("overview.sales_title", event=event or ctx.t("overview.this_window")))
+    name = fmt.event(event, ctx.lang) if event else ctx.t("overview.this_window")
+    st.subheader(ctx.t("overview.sales_title", event=name))
     if df.empty or (df["units_sold"].fillna(0).sum() == 0 and df["forecast_units"].fillna(0).sum() == 0):
         st.info(ctx.t("overview.no_sales"))
         return
@@ -130,7 +131,8 @@ def draw_transit(ctx) -> None:
                "OutForDelivery": charts.RAG["green"], "AvailableForPickup": charts.RAG["green"]}
     df = df.sort_values("shipments")
     fig = go.Figure(go.Bar(
-        x=df["shipments"], y=df["tag"], orientation="h", text=df["shipments"], textposition="auto",
+        x=df["shipments"], y=[fmt.tag(t, ctx.lang) for t in df["tag"]], orientation="h", text=df["shipments"],
+        textposition="auto",
         marker_color=[colours.get(t, charts.ACTUAL) for t in df["tag"]],
     ))
     fig.update_layout(height=kiosk.chart_height(ctx, 0.18, 80 + 40 * len(df)),

@@ -10,7 +10,7 @@ import streamlit as st
 
 from tower import retro
 from tower.alerts import settings as alert_settings
-from tower.ui import charts, downloads, fmt
+from tower.ui import alert_text, charts, downloads, fmt
 from tower.ui import retro_tables as tables
 from tower.ui.frame import context
 
@@ -83,7 +83,7 @@ with (st.expander(ctx.t("retro.create_event"), expanded=False),
         except duckdb.Error as e:
             failed(ctx.t("retro.create_event"), e)
 
-labels = {r.event_id: f"{r.name} · {ts(r.starts_at)}" for r in promos.itertuples(index=False)}
+labels = {r.event_id: f"{fmt.event(r.name, ctx.lang)} · {ts(r.starts_at)}" for r in promos.itertuples(index=False)}
 if promos.empty:
     st.info(ctx.t("retro.no_events"))
     event = retro.Window(ctx.filters.start, ctx.filters.end, ctx.t("retro.sidebar_window"))
@@ -96,7 +96,7 @@ else:
     chosen = st.selectbox(ctx.t("retro.event"), ids, format_func=labels.get, key="retro_event")
     row = promos.set_index("event_id").loc[chosen]
     event = retro.Window(row["starts_at"], row["ends_at"] if pd.notna(row["ends_at"]) else ctx.now,
-                         str(row["name"]), chosen)
+                         fmt.event(row["name"], ctx.lang), chosen)
 
 kinds = list(retro.BASELINES)
 bc1, bc2 = st.columns([2, 3])
@@ -152,7 +152,9 @@ with tab_cmp:
         st.info(ctx.t("retro.no_kpi_data"))
     else:
         def cell(r, col):
-            return fmt.MISSING if pd.isna(r[col]) else retro.kpis.get(r["kpi"]).format_value(r[col])
+            if pd.isna(r[col]):
+                return fmt.MISSING
+            return fmt.units(retro.kpis.get(r["kpi"]).format_value(r[col]), lang)
 
         def delta_text(r) -> str:
             """The difference in the KPI's own unit (percentage points for a rate)."""
@@ -199,7 +201,7 @@ with tab_cmp:
                      for r in notes.itertuples(index=False)]
         rel_spans = [(retro.relative_hours(r.starts_at, event.start),
                       retro.relative_hours(r.ends_at if pd.notna(r.ends_at) else event.end, event.start),
-                      str(r.name)) for r in disr.itertuples(index=False)]
+                      fmt.event(r.name, ctx.lang)) for r in disr.itertuples(index=False)]
         fig = retro.relative_figure(ev_series, bl_series, metric, event_label=event.label,
                                     base_label=base_label, y_title=ctx.t(f"retro.metric_{metric}"),
                                     x_title=ctx.t("retro.hours_from_start"), notes=rel_notes,
@@ -219,7 +221,12 @@ with tab_time:
     except duckdb.Error as e:
         failed(ctx.t("retro.alerts"), e)
         alerts = None
-    fig = retro.timeline_figure(alerts, notes, disr, event, ctx.now, notes_label=ctx.t("retro.notes"))
+    if alerts is not None and len(alerts):
+        alerts = alerts.assign(title=[alert_text.title(r, x, lang) for r, x in zip(alerts["rule"], alerts["title"])])
+    if len(disr) and "name" in disr:
+        disr = disr.assign(name=[fmt.event(n, ctx.lang) for n in disr["name"]])
+    fig = retro.timeline_figure(alerts, notes, disr, event, ctx.now, notes_label=ctx.t("retro.notes"),
+                                severity_label=lambda s: ctx.t(f"alerts.sev_{s}"))
     if fig is None:
         st.info(ctx.t("retro.no_timeline"))
     else:
@@ -239,7 +246,8 @@ with tab_time:
                   fmt.pct(acked.mean(), lang) if len(acked) else fmt.MISSING)
         c3.metric(ctx.t("retro.median_ack"), fmt.duration(alerts["minutes_to_ack"].median() * 60, lang)
                   if alerts["minutes_to_ack"].notna().any() else fmt.MISSING)
-        shown = show(alerts, tables.ALERTS, "retro_alerts_table")
+        titles = [alert_text.title(r, x, lang) for r, x in zip(alerts["rule"], alerts["title"])]
+        shown = show(alerts.assign(title=titles), tables.ALERTS, "retro_alerts_table")
         report.append(retro.Section(ctx.t("retro.alerts"), table=shown))
 
     st.subheader(ctx.t("retro.disruptions"))
@@ -289,8 +297,8 @@ with tab_replay:
     if rp is not None:
         cols = st.columns(4)
         for i, tile in enumerate(rp.tiles):
-            cols[i % 4].metric(tile.kpi.title(lang), tile.kpi.format_value(tile.value) if not tile.error
-                               else fmt.MISSING)
+            value = fmt.units(tile.kpi.format_value(tile.value), lang) if not tile.error else fmt.MISSING
+            cols[i % 4].metric(tile.kpi.title(lang), value)
         s1, s2 = st.columns(2)
         with s1:
             st.markdown(f"**{ctx.t('retro.replay_stock', n=len(rp.stock))}**")

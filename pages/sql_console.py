@@ -35,6 +35,10 @@ if not sql_console.console_allowed(ROLES):
 
 
 def example_title(name: str) -> str:
+    """The example's title from the catalogue (sql_console.example.<file>), else its SQL header."""
+    key = f"sql_console.example.{name.split('/')[-1]}"
+    if ctx.t(key) != key:
+        return ctx.t(key)
     header = queries.header(name)
     return header.splitlines()[0] if header else name.split("/")[-1]
 

@@ -56,7 +56,8 @@ else:
     else:
         st.dataframe(
             late.assign(promised_ship_date=late["promised_ship_date"].map(lambda t: fmt.ts(t, ctx.lang)),
-                        last_report_at=late["last_report_at"].map(lambda t: fmt.ts(t, ctx.lang))),
+                        last_report_at=late["last_report_at"].map(lambda t: fmt.ts(t, ctx.lang)),
+                        tier=late["tier"].map(lambda v: ctx.t(f"suppliers.tier_{v}"))),
             hide_index=True, width="stretch",
             column_order=["po_id", "supplier_name", "tier", "sku", "warehouse_id", "quantity_ordered",
                           "produced_pct", "shipped_pct", "promised_ship_date", "last_report_at"],

@@ -53,7 +53,7 @@ def test_war_room_on_a_populated_database(tower_env, populated_db):
 
     transit = specs[1]["data"][0]
     mix = dict(zip(transit["y"], values(transit["x"])))
-    assert mix == {"InTransit": 3, "OutForDelivery": 1, "Exception": 1}
+    assert mix == {"In transit": 3, "Out for delivery": 1, "Exception": 1}  # carrier tags in plain words
 
     at_risk = at.dataframe[0].value
     assert at_risk.iloc[0]["SKU"].startswith("GL-BOWL-01") and at_risk.iloc[0]["Warehouse"] == "US-WEST-LA"

@@ -59,7 +59,8 @@ def relative_figure(event: pd.DataFrame, base: pd.DataFrame | None, metric: str,
 
 
 def timeline_figure(alerts: pd.DataFrame | None, notes: pd.DataFrame, spans: pd.DataFrame,
-                    window: Window, now: datetime, *, notes_label: str, x_title: str = ""):
+                    window: Window, now: datetime, *, notes_label: str, x_title: str = "",
+                    severity_label=str):
     """Alerts as bars from opened to resolved (or to now while unresolved) coloured by severity,
     annotations as markers and disruptions as shaded spans, on one time axis. None when there is
     nothing to draw."""
@@ -76,7 +77,7 @@ def timeline_figure(alerts: pd.DataFrame | None, notes: pd.DataFrame, spans: pd.
             label = (group["title"].fillna(group["rule"]).astype(str).str.slice(0, 48)
                      + " #" + group["alert_id"].astype(str))
             fig.add_bar(base=opened.tolist(), x=duration_ms, y=label.tolist(), orientation="h",
-                        name=str(severity), marker_color=SEVERITY_COLOUR.get(severity, "#8c96a3"),
+                        name=severity_label(severity), marker_color=SEVERITY_COLOUR.get(severity, "#8c96a3"),
                         hovertemplate="%{y}<extra></extra>")
         fig.update_xaxes(type="date")
     notes_xy = [(pd.Timestamp(r.happened_at).to_pydatetime(), f"{r.author}: {r.text}")

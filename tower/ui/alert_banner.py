@@ -9,6 +9,7 @@ import logging
 import streamlit as st
 
 from tower.alerts.ui import new_red_ids, unacknowledged_red
+from tower.ui import alert_text
 
 log = logging.getLogger("tower.ui.alert_banner")
 SEEN_KEY = "_tower_alerts_seen_red"      # highest red alert id this browser session has seen
@@ -56,7 +57,7 @@ def render_banner(ctx) -> None:
     if not ids:
         return
 
-    titles = "; ".join(html.escape(str(t)) for t in reds.title.head(3))
+    titles = "; ".join(html.escape(alert_text.title(r, t, ctx.lang)) for r, t in zip(reds.rule, reds.title[:3]))
     more = len(ids) - 3
     text = ctx.t("alerts.banner", n=len(ids)) + f" — {titles}" + (
         " " + ctx.t("alerts.banner_more", n=more) if more > 0 else "")

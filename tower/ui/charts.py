@@ -6,6 +6,9 @@ it and draws the figure with Streamlit's own theme switched off, so ours is what
 Colours are named for what they mean (RAG status, actual vs forecast) so pages agree."""
 from __future__ import annotations
 
+from datetime import datetime
+
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -57,7 +60,30 @@ def apply(fig: go.Figure, ctx=None) -> go.Figure:
     )
     fig.update_xaxes(**axis)
     fig.update_yaxes(**axis)
+    if getattr(ctx, "lang", "en") == "zh" and _has_time_axis(fig):
+        fig.update_xaxes(tickformatstops=ZH_DATE_TICKS)  # Plotly's own date ticks are English
     return fig
+
+
+# Chinese date ticks by zoom level (dtick in ms): within a day "09:00 / 12月4日", then days, months.
+ZH_DATE_TICKS = [
+    dict(dtickrange=[None, 86_400_000], value="%H:%M\n%m月%d日"),
+    dict(dtickrange=[86_400_000, "M1"], value="%m月%d日"),
+    dict(dtickrange=["M1", None], value="%Y年%m月"),
+]
+
+
+def _has_time_axis(fig: go.Figure) -> bool:
+    """True when the x axis carries instants (a date axis, or datetimes as x values)."""
+    if fig.layout.xaxis.type == "date":
+        return True
+    for trace in fig.data:
+        x = getattr(trace, "x", None)
+        if x is None or not len(x):
+            continue
+        if getattr(getattr(x, "dtype", None), "kind", "") == "M" or isinstance(x[0], (datetime, np.datetime64)):
+            return True
+    return False
 
 
 def show(fig: go.Figure, ctx=None, **kwargs) -> None:

@@ -20,6 +20,7 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
+from tower.ui import fmt
 from tower.ui.i18n import normalize
 
 WINDOWS = ("live", "1h", "today", "event", "7d", "custom")
@@ -290,12 +291,12 @@ def write_url(state: ViewState) -> None:
     st.session_state[STATE_KEY] = state
 
 
-def event_options(events) -> list[tuple[str, str]]:
+def event_options(events, lang: str = "en") -> list[tuple[str, str]]:
     """[(event_id, 'name · start')] of the promotions in a queries/retro/events.sql frame, newest first."""
     if events is None or not len(events):
         return []
     promos = events[events["kind"] == "promotion"].sort_values("starts_at", ascending=False)
-    return [(str(r.event_id), f"{r.name} · {_aware(r.starts_at):%Y-%m-%d %H:%M} UTC")
+    return [(str(r.event_id), f"{fmt.event(r.name, lang)} · {_aware(r.starts_at):%Y-%m-%d %H:%M} UTC")
             for r in promos.itertuples(index=False)]
 
 
@@ -308,7 +309,7 @@ def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]
     `page_names` is [(url_path, title)] for the wall-screen playlist picker."""
     sb = st.sidebar
     lang = sb.radio(
-        t("frame.language"), ["en", "zh"], key=_W["lang"], horizontal=True,
+        t("frame.language", lang=state.lang), ["en", "zh"], key=_W["lang"], horizontal=True,
         format_func=lambda v: {"en": "English", "zh": "中文"}[v],
     ) or state.lang
     tr = lambda key, **kw: t(key, lang=lang, **kw)  # labels below follow a language just picked

@@ -5,11 +5,14 @@ and never raises on odd input, so a page can format whatever a query returns."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+
+from tower.ui import i18n
 
 MISSING = "—"
 _SYMBOLS = {"USD": ("$", "US$"), "CNY": ("CN¥", "¥"), "EUR": ("€", "€"), "GBP": ("£", "£"),
@@ -145,3 +148,65 @@ def ago(seconds, lang: str = "en") -> str:
     if v < 0:
         return ("时钟超前 " if lang == "zh" else "in ") + duration(-v, lang)
     return f"{duration(v, lang)}前" if lang == "zh" else f"{duration(v, lang)} ago"
+
+
+def _coded(prefix: str, code, lang: str) -> str:
+    """A code in plain words from the catalogue (`<prefix>.<code>`); unknown codes stay as they are."""
+    if code is None or (isinstance(code, float) and math.isnan(code)) or str(code) == "":
+        return MISSING
+    key = f"{prefix}.{code}"
+    text = i18n.t(key, lang)
+    return str(code) if text == key else text
+
+
+def tag(code, lang: str = "en") -> str:
+    """A carrier tracking tag (AfterShip's nine) in plain words: 'InTransit' → 'In transit' / '运输中'."""
+    return _coded("carrier.tag", code, lang)
+
+
+def subtag(code, lang: str = "en") -> str:
+    """A tracking subtag ('Exception_004') in plain words; an unknown one falls back to its tag's words."""
+    text = _coded("carrier.subtag", code, lang)
+    if text == str(code) and "_" in str(code):
+        return tag(str(code).split("_", 1)[0], lang)
+    return text
+
+
+def mode(code, lang: str = "en") -> str:
+    """A shipping mode ('express', 'sea', …) in the viewer's language."""
+    return _coded("carrier.mode", code, lang)
+
+
+def direction(code, lang: str = "en") -> str:
+    """'inbound' / 'outbound' in the viewer's language."""
+    return _coded("carrier.direction", code, lang)
+
+
+def event(name, lang: str = "en") -> str:
+    """An event's display name from the planning source: known events are translated
+    (`event.name.<slug>` in events.toml, slug = lowercase words joined by '_'); others stay as named."""
+    if name is None or str(name).strip() == "":
+        return MISSING
+    slug = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    text = _coded("event.name", slug, lang)
+    if text != slug:
+        return text
+    # generated names ("Supplier VN-BAMBOO-01 silent"): `event.pattern.*` templates in events.toml
+    for key, template in i18n.table()["en"].items():
+        if key.startswith("event.pattern."):
+            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))
+            match = re.fullmatch(regex, str(name).strip())
+            if match:
+                return i18n.t(key, lang, **match.groupdict())
+    return str(name)
+
+
+_UNIT_WORD = re.compile(r"(?<=[\d\s])(pts|pp|h|d|min|s|units)\b")
+
+
+def units(text, lang: str = "en") -> str:
+    """Unit abbreviations after a number in an already formatted value ('12.5 pts', '3.0 h') in
+    the viewer's language (`unit.<abbr>` in units.toml): zh '12.5 个百分点', '3.0 小时'."""
+    if lang == "en" or text is None:
+        return MISSING if text is None else str(text)
+    return _UNIT_WORD.sub(lambda m: i18n.t(f"unit.{m.group(1)}", lang), str(text))

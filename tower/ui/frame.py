@@ -102,6 +102,14 @@ def filter_options(rt) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
+def option_label(dimension: str, value: str, label: str, lang: str) -> str:
+    """A filter choice in words: codes such as channels have catalogue text (filters.<dim>.<value>);
+    names (merchants) and ISO codes (markets) stay as they are."""
+    key = f"filters.{dimension}.{value}"
+    text = i18n.t(key, lang)
+    return label if text == key else text
+
+
 def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
     """Draw the sidebar filters and write the resulting state to the URL."""
     if state.kiosk:
@@ -111,12 +119,15 @@ def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
         return state
     rt = runtime()
     try:
-        events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db))
+        events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db),
+                                             state.lang)
     except Exception as e:  # noqa: BLE001 - the picker without events beats a broken frame
         log.warning("event options failed: %s", e)
         events = []
     hours, _problem = filters_mod.window_hours(getattr(getattr(rt, "config", None), "raw", None))
-    new = filters_mod.render_sidebar(state, {**filter_options(rt), "event": events}, i18n.t, page_names,
+    options = {dim: [(v, option_label(dim, v, label, state.lang)) for v, label in pairs]
+               for dim, pairs in filter_options(rt).items()}
+    new = filters_mod.render_sidebar(state, {**options, "event": events}, i18n.t, page_names,
                                      live_hours=hours)
     filters_mod.write_url(new)
     ctx = context()  # every page shows which window its numbers cover, right under the picker
@@ -194,8 +205,8 @@ def _cached_tiles(db_key: str, names: tuple, params: dict, _db) -> list:
 def window_caption(ctx: Context) -> str:
     """'Member Day: 2026-11-24 08:00 UTC → 16:00 UTC' — what the numbers below cover."""
     f = ctx.filters
-    name = f.event_name if f.window == "event" and f.event_name else ctx.t(f"frame.window_{f.window}",
-                                                                           hours=f.hours)
+    name = (fmt.event(f.event_name, ctx.lang) if f.window == "event" and f.event_name
+            else ctx.t(f"frame.window_{f.window}", hours=f.hours))
     same_day = f.start.astimezone(f.end.tzinfo).date() == f.end.date()
     return ctx.t("frame.window_caption", window=name, start=fmt.ts(f.start, ctx.lang, ctx.tz),
                  end=fmt.ts(f.end, ctx.lang, ctx.tz, date=not same_day))

@@ -71,7 +71,8 @@ def normalize(lang: str | None) -> str:
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
     tables = table()
-    text = tables.get(normalize(lang), {}).get(key) or tables[DEFAULT_LANG].get(key) or key
+    # an empty translation is a real one (e.g. no unit after a count), not a missing key
+    text = next((t[key] for t in (tables.get(normalize(lang), {}), tables[DEFAULT_LANG]) if key in t), key)
     if not fmt:
         return text
     try:

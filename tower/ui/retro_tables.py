@@ -17,7 +17,7 @@ from tower.ui import fmt
 class Column:
     source: str              # column of the domain frame
     label: str               # i18n key of the header (with its unit)
-    kind: str = "text"       # text | int | num1 | num2 | pct | money | money2 | ts | yes_no
+    kind: str = "text"       # text | int | num1 | num2 | pct | money | money2 | ts | yes_no | a code (CODES)
     help: str | None = None  # i18n key: meaning, unit and why a cell can be "—"
 
 
@@ -41,7 +41,18 @@ def cell(value, kind: str, t: Callable[[str], str], lang: str, tz: str) -> str:
         return fmt.ts(value, lang, tz)
     if kind == "yes_no":
         return t("retro.yes") if bool(value) else t("retro.no")
+    if kind in CODES:  # codes (carrier tags, modes, severities) in the viewer's words
+        return CODES[kind](str(value), lang, t)
     return str(value)
+
+
+CODES: dict[str, Callable] = {
+    "tag": lambda v, lang, t: fmt.tag(v, lang),
+    "mode": lambda v, lang, t: fmt.mode(v, lang),
+    "direction": lambda v, lang, t: fmt.direction(v, lang),
+    "severity": lambda v, lang, t: t(f"alerts.sev_{v}"),
+    "stock_status": lambda v, lang, t: t(f"retro.stock_{v}"),  # queries/retro/replay_stock.sql
+}
 
 
 def table(df: pd.DataFrame, columns: list[Column], t: Callable[[str], str], lang: str,
@@ -95,7 +106,7 @@ TOTALS = [
 
 ALERTS = [
     Column("alert_id", "retro.col_alert_id"),
-    Column("severity", "retro.col_severity"),
+    Column("severity", "retro.col_severity", "severity"),
     Column("title", "retro.col_title"),
     Column("opened_at", "retro.col_opened", "ts"),
     Column("acknowledged_at", "retro.col_acked", "ts", "retro.help_acked"),
@@ -123,16 +134,16 @@ REPLAY_STOCK = [
     Column("sku", "retro.col_sku"),
     Column("warehouse_id", "retro.col_warehouse"),
     Column("available", "retro.col_available", "int"),
-    Column("status", "retro.col_status"),
+    Column("status", "retro.col_status", "stock_status"),
     Column("observed_at", "retro.col_observed", "ts"),
 ]
 
 REPLAY_TRANSIT = [
     Column("shipment_id", "retro.col_shipment"),
     Column("carrier", "retro.col_carrier"),
-    Column("mode", "retro.col_mode"),
-    Column("direction", "retro.col_direction"),
-    Column("tag", "retro.col_status"),
+    Column("mode", "retro.col_mode", "mode"),
+    Column("direction", "retro.col_direction", "direction"),
+    Column("tag", "retro.col_status", "tag"),
     Column("past_eta", "retro.col_past_eta", "yes_no"),
 ]
 

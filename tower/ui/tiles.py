@@ -7,8 +7,8 @@ import streamlit as st
 from tower.ui import fmt
 
 
-def tile_value(tile) -> str:
-    return tile.kpi.format_value(tile.value) if tile.value is not None else fmt.MISSING
+def tile_value(tile, lang: str = "en") -> str:
+    return fmt.units(tile.kpi.format_value(tile.value), lang) if tile.value is not None else fmt.MISSING
 
 
 def tile_delta(tile, lang: str) -> str | None:
@@ -20,7 +20,7 @@ def tile_delta(tile, lang: str) -> str | None:
         text = fmt.pp(tile.delta / 100, lang)
     else:
         sign = "+" if tile.delta > 0 else "-" if tile.delta < 0 else ""
-        text = sign + tile.kpi.format_value(abs(tile.delta)).lstrip("+")  # scores format with a sign
+        text = sign + fmt.units(tile.kpi.format_value(abs(tile.delta)), lang).lstrip("+")  # scores have a sign
     return text if any(c in "123456789" for c in text) else None
 
 
@@ -31,7 +31,7 @@ def draw_tile(tile, ctx) -> None:
     elif tile.target:
         help_text += "\n\n" + ctx.t("overview.tile_target", green=tile.target.green, yellow=tile.target.yellow)
     with st.container(border=True, key=f"rag-{tile.status or 'grey'}-{tile.name}"):
-        st.metric(tile.kpi.title(ctx.lang), tile_value(tile), tile_delta(tile, ctx.lang),
+        st.metric(tile.kpi.title(ctx.lang), tile_value(tile, ctx.lang), tile_delta(tile, ctx.lang),
                   delta_color="normal" if tile.kpi.better == "higher" else "inverse", help=help_text)
         if tile.value is not None and tile.target and tile.target.min_n:
             # a rate is only as good as its sample: say how many it stands on
