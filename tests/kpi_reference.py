@@ -222,14 +222,20 @@ def on_time_rate(t: dict, p: dict):
     return _result(100.0 * (d["delivered_at"] <= d["promised_delivery_at"]).mean(), len(d))
 
 
-def nps(t: dict, p: dict):
+def _answers(t: dict, p: dict, table: str, low: int, high: int) -> pd.DataFrame:
+    """Survey answers received in the window on the survey's scale, with the surveyed order's
+    dimensions where the answer does not carry its own merchant or market."""
     start, as_of = _window(p)
-    r = t["nps_responses"].merge(
+    r = t[table].merge(
         orders_with_delivery(t)[["order_id", "merchant_id", "market", "channel", "warehouse_id", "carrier"]],
         on="order_id", how="left", suffixes=("", "_order"))
     r["merchant_id"] = r["merchant_id"].fillna(r["merchant_id_order"])
     r["market"] = r["market"].fillna(r["market_order"])
-    r = r[_in(r["created_at"], start, as_of) & r["score"].between(0, 10) & _order_filters(r, p)]
+    return r[_in(r["created_at"], start, as_of) & r["score"].between(low, high) & _order_filters(r, p)]
+
+
+def nps(t: dict, p: dict):
+    r = _answers(t, p, "nps_responses", 0, 10)
     if r.empty:
         return None, 0
     return _result(100.0 * ((r["score"] >= 9).mean() - (r["score"] <= 6).mean()), len(r))
@@ -237,13 +243,7 @@ def nps(t: dict, p: dict):
 
 def csat(t: dict, p: dict):
     """% of 1–5 answers that are 4 or 5 (scores off the scale are left out)."""
-    start, as_of = _window(p)
-    r = t["csat_responses"].merge(
-        orders_with_delivery(t)[["order_id", "merchant_id", "market", "channel", "warehouse_id", "carrier"]],
-        on="order_id", how="left", suffixes=("", "_order"))
-    r["merchant_id"] = r["merchant_id"].fillna(r["merchant_id_order"])
-    r["market"] = r["market"].fillna(r["market_order"])
-    r = r[_in(r["created_at"], start, as_of) & r["score"].between(1, 5) & _order_filters(r, p)]
+    r = _answers(t, p, "csat_responses", 1, 5)
     if r.empty:
         return None, 0
     return _result(100.0 * (r["score"] >= 4).mean(), len(r))
