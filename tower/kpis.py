@@ -1,11 +1,11 @@
-"""KPIs: metadata from the SQL headers, values for a window, previous-window deltas and
-red/yellow/green against the targets in config/kpis.toml.
+"""The semantic layer from Python: KPI metadata from the headers of queries/kpi/<name>.sql, their
+values (`value`), breakdowns (`breakdown`) and trends (`trend`) through each KPI's one macro
+`kpi_<name>`, previous-window deltas and red/yellow/green against config/kpis.toml (`tiles`).
 
-The SQL files under queries/kpi/ are the single source of truth: this module only reads their
-header comment (`-- key: value` lines) and runs them with bound parameters. No Streamlit here,
-so the alerts engine, the retro and tests use the same numbers the tiles show.
+The macros are the single source of truth: this module only calls them with bound parameters. No
+Streamlit here, so pages, alerts, the retro, the CLI and tests all get the same numbers.
 
-Use from a page:  `kpis.tiles(ctx.db, kpis.WAR_ROOM, ctx.params())` -> list[Tile].
+Use from a page:  `ctx.kpi("on_time_rate", dimension="carrier")` or `frame.kpi_tiles(ctx, names)`.
 Units: `pct` values are percentages 0–100 (93.4 means 93.4%: use `fmt.pct(v / 100)` or
 `Kpi.format_value`), `points` are percentage points, `score` is NPS (−100…100)."""
 from __future__ import annotations
@@ -195,11 +195,10 @@ def trend(db, name: str, params: dict, bucket: str = "hour") -> pd.DataFrame:
         return df
     freq = "h" if bucket == "hour" else "D"
     first = pd.Timestamp(start).tz_convert("UTC").floor(freq)
-    # only buckets that have begun: a bucket after now is the future, not a quiet hour
+    # every bucket that has begun (the last one partly): a bucket after now is the future, not a
+    # quiet hour
     grid = pd.DataFrame({"bucket_start": pd.date_range(first, pd.Timestamp(end).tz_convert("UTC"),
                                                        freq=freq, inclusive="left")})
-    if not grid.empty and grid["bucket_start"].iloc[-1] + pd.Timedelta(1, freq) < pd.Timestamp(end):
-        grid = grid  # the grid already reaches the last partial bucket
     df["bucket_start"] = pd.to_datetime(df["bucket_start"], utc=True)
     out = grid.merge(df, on="bucket_start", how="left")
     out["n"] = out["n"].fillna(0).astype("int64")
