@@ -105,11 +105,6 @@ def parse_header(text: str) -> dict[str, str]:
     return fields
 
 
-def is_kpi(query_name: str) -> bool:
-    fields = parse_header(queries.header(query_name))
-    return "unit" in fields and "better" in fields
-
-
 @cache
 def catalog() -> dict[str, Kpi]:
     """Every headline KPI (queries/kpi/*.sql with a unit and a direction), by name."""
