@@ -237,19 +237,17 @@ where (merchant_filter is null or merchant_id = merchant_filter)
   and (carrier_filter is null or carrier = carrier_filter);
 
 
--- ─── stock health ────────────────────────────────────────────────────────────────────────────────
--- stock_health_at(at_ts, market_filter): one row per sku × warehouse with a stock observation
--- before at_ts (market = the warehouse's, NULL = all). Units available against the safety / warning /
--- limit watermarks, cover and runway at the current pace, and what is on its way; the column
--- definitions are in the header of queries/kpi/stock_health.sql.
--- Columns: sku, sku_name, sku_class, warehouse_id, warehouse_name, market, available, observed_at,
---   safety_qty, warning_qty, limit_qty, cover_days, units_sold_7d, units_per_hour, days_of_supply,
---   hours_to_stockout, inbound_qty, inbound_in_transit_qty, next_inbound_eta, next_po_ship_date,
---   status (red | yellow | over | green). Unordered.
-create or replace macro stock_health_at(at_ts, market_filter) as table
+-- ─── stock ───────────────────────────────────────────────────────────────────────────────────────
+-- stock_position_at(at_ts, market_filter): one row per sku × warehouse with a stock observation
+--   before at_ts (market = the warehouse's, NULL = all): units available then, and the pace they
+--   sell at — the facts of the stockouts, hours_to_stockout and days_of_supply KPIs.
+-- Columns: sku, warehouse_id, market, available, observed_at, units_sold_7d, units_per_hour (the
+--   last 4 hours), days_of_supply (available ÷ 7-day average, NULL without sales), hours_to_stockout
+--   (0 when out, NULL without sales in 4 h). Unordered.
+create or replace macro stock_position_at(at_ts, market_filter) as table
 with stock_as_of as (
     -- latest observation before at_ts per pair (history, so "as of 10:00" replays)
-    select o.sku, o.warehouse_id, o.available, o.observed_at
+    select o.sku, o.warehouse_id, w.market, o.available, o.observed_at
     from stock_observations o
     left join warehouses w using (warehouse_id)
     where o.observed_at < at_ts
@@ -271,10 +269,31 @@ sales as (
       and o.created_at < at_ts
       and (o.cancelled_at is null or o.cancelled_at >= at_ts)
     group by all
-),
+)
 
--- inbound: POs not cancelled/closed whose goods have not arrived by at_ts
-arrived_pos as (
+select
+    s.sku, s.warehouse_id, s.market, s.available, s.observed_at,
+    coalesce(x.units_7d, 0)::bigint as units_sold_7d,
+    coalesce(x.units_4h, 0) / 4.0 as units_per_hour,
+    greatest(s.available, 0) / nullif(coalesce(x.units_7d, 0) / 7.0, 0) as days_of_supply,
+    case
+        when s.available <= 0 then 0.0
+        when coalesce(x.units_4h, 0) > 0 then s.available / (x.units_4h / 4.0)
+    end as hours_to_stockout
+from stock_as_of s
+left join sales x using (sku, warehouse_id);
+
+-- stock_health_at(at_ts, market_filter): stock_position_at with what the Stock page and the stock
+--   alerts add: names, the safety / warning / limit watermarks, the planned cover, what is on its way
+--   and a status.
+-- Columns: sku, sku_name, sku_class, warehouse_id, warehouse_name, market, available, observed_at,
+--   safety_qty, warning_qty, limit_qty, cover_days, units_sold_7d, units_per_hour, days_of_supply,
+--   hours_to_stockout, inbound_qty, inbound_in_transit_qty, next_inbound_eta, next_po_ship_date,
+--   status (red: out or below limit | yellow: below warning | over: more than twice the planned cover
+--   | green). Unordered.
+create or replace macro stock_health_at(at_ts, market_filter) as table
+with arrived_pos as (
+    -- inbound: POs not cancelled/closed whose goods have not arrived by at_ts
     select distinct s.po_id
     from shipments s
     where s.direction = 'inbound' and s.po_id is not null and s.delivered_at < at_ts
@@ -315,7 +334,7 @@ health as (
         k.sku_class,
         s.warehouse_id,
         w.name as warehouse_name,
-        w.market,
+        s.market,
         s.available,
         s.observed_at,
         sp.safety_qty,
@@ -324,22 +343,18 @@ health as (
         -- planned cover by class (DESIGN §1): core 45 d, potential 30 d, long tail 15 d
         case k.sku_class when 'core' then 45 when 'potential' then 30 when 'long_tail' then 15
             else 30 end as cover_days,
-        coalesce(x.units_7d, 0)::bigint as units_sold_7d,
-        coalesce(x.units_4h, 0) / 4.0 as units_per_hour,
-        greatest(s.available, 0) / nullif(coalesce(x.units_7d, 0) / 7.0, 0) as days_of_supply,
-        case
-            when s.available <= 0 then 0.0
-            when coalesce(x.units_4h, 0) > 0 then s.available / (x.units_4h / 4.0)
-        end as hours_to_stockout,
+        s.units_sold_7d,
+        s.units_per_hour,
+        s.days_of_supply,
+        s.hours_to_stockout,
         coalesce(i.inbound_qty, 0)::bigint as inbound_qty,
         coalesce(i.inbound_in_transit_qty, 0)::bigint as inbound_in_transit_qty,
         i.next_inbound_eta,
         i.next_po_ship_date
-    from stock_as_of s
+    from stock_position_at(at_ts, market_filter) s
     left join skus k using (sku)
     left join warehouses w using (warehouse_id)
     left join stock_policies sp using (sku, warehouse_id)
-    left join sales x using (sku, warehouse_id)
     left join inbound i using (sku, warehouse_id)
 )
 

@@ -18,6 +18,6 @@ select kpi_group(dimension, null, null, market, warehouse_id, null, null, sku) a
     null::timestamptz as bucket_start,
     sum(greatest(available, 0)) / (nullif(sum(units_sold_7d), 0) / 7.0) as value,
     sum(units_sold_7d)::bigint as n
-from stock_health_at(as_of, market_filter)
+from stock_position_at(as_of, market_filter)
 where warehouse_filter is null or warehouse_id = warehouse_filter
 group by all;
