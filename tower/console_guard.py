@@ -198,8 +198,8 @@ def _check_table_ref(node: dict) -> None:
     catalog = (node.get("catalog_name") or "").lower()
     system = schema in SYSTEM_SCHEMAS or catalog in SYSTEM_CATALOGS
     if (system or name.startswith(("duckdb_", "pg_", "pragma_"))) and name not in SAFE_SYSTEM_VIEWS:
-        raise Refused(f"{name} shows server internals (settings, file paths) and is not available "
-                      "in the console.")
+        raise Refused(f"{name} shows server internals (settings, file paths), so the console "
+                      "refuses it.")
 
 
 def _reads_files(name: str) -> bool:
