@@ -10,8 +10,10 @@ import os
 import resource
 from datetime import datetime, timedelta, timezone
 
+import duckdb
 import pytest
 
+from tower import console_worker
 from tower import sql_console as sc
 from tower.db import Database
 
@@ -207,7 +209,7 @@ EXHAUSTION = [
 
 @pytest.mark.parametrize("template", EXHAUSTION)
 def test_resource_exhaustion_is_stopped_in_words(world, template):
-    outcome = attempt(world, template, time_limit_s=5.0)
+    outcome = attempt(world, template, time_limit_s=3.0)
     assert isinstance(outcome, sc.QueryFailed), f"{template!r} ran to completion"
     assert peak_rss_bytes() < 2 * 2**30  # the app's process never held the query's memory
 
@@ -231,3 +233,28 @@ def test_time_bomb_says_how_long_it_ran(world):
 def test_after_every_attempt_the_console_still_answers(world):
     result = sc.run(world["db"], "select count(*) as n from orders", params=PARAMS, snapshot_max_age_s=3600)
     assert result.df["n"][0] == 2
+
+
+# ── the second wall: the console's DuckDB refuses on its own, without the guard ───────────────
+WITHOUT_THE_GUARD = [
+    "delete from orders", "drop table orders", "create table evil(a int)", "copy orders to '{data}/raw.csv'",
+    "copy orders to '{outside}/raw.csv'", "export database '{data}/raw'", "attach '{data}/raw.duckdb' as raw",
+    "install httpfs", "set threads = 64", "set enable_external_access = true", "set lock_configuration = false",
+    "select * from read_text('{secret}')", "select * from glob('{data}/link/*')", "from '{secret}'",
+    "update orders set market = 'XX'", "create macro evil() as 1", "explain analyze delete from orders",
+]
+
+
+@pytest.mark.parametrize("template", WITHOUT_THE_GUARD)
+def test_the_console_database_refuses_even_if_the_guard_let_it_through(world, template):
+    # Opened in this process exactly as the child opens it (its rlimits are not applied here).
+    sql = template.format(data=world["data"], outside=world["outside"], secret=world["secret"])
+    before = fingerprint(world["data"], world["outside"])
+    con = console_worker.open_snapshot(str(world["data"] / "snapshot" / "tower.duckdb"), "256MB", 1)
+    try:
+        with pytest.raises(duckdb.Error):
+            con.execute(sql).fetchall()
+        assert con.execute("select count(*) from orders").fetchone()[0] == 2
+    finally:
+        con.close()
+    assert fingerprint(world["data"], world["outside"]) == before

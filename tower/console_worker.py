@@ -41,12 +41,7 @@ def main() -> None:
 
 def answer(request: dict) -> tuple[bytes, bytes]:
     try:
-        con = duckdb.connect(request["snapshot"], read_only=True, config={
-            "memory_limit": request["memory_limit"], "threads": request["threads"],
-            "enable_external_access": False, "temp_directory": "", "max_temp_directory_size": "0B",
-            "autoload_known_extensions": False, "autoinstall_known_extensions": False,
-        })
-        con.execute(queries.load("console/lock"))
+        con = open_snapshot(request["snapshot"], request["memory_limit"], request["threads"])
     except duckdb.Error as e:
         return _header("unavailable", f"The analyst snapshot can't be opened: {e}"), b""
     _fence(request)
@@ -68,6 +63,18 @@ def answer(request: dict) -> tuple[bytes, bytes]:
         return _header("too_large", str(len(payload))), b""
     return _header("ok", "", truncated=truncated, elapsed_s=time.perf_counter() - started,
                    statements=len(statements)), payload
+
+
+def open_snapshot(path: str, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
+    """The console's DuckDB: the snapshot read-only, no file/URL/extension access, no temp files, its
+    own memory limit, configuration locked. This is the wall that holds even if the guard is wrong."""
+    con = duckdb.connect(path, read_only=True, config={
+        "memory_limit": memory_limit, "threads": threads,
+        "enable_external_access": False, "temp_directory": "", "max_temp_directory_size": "0B",
+        "autoload_known_extensions": False, "autoinstall_known_extensions": False,
+    })
+    con.execute(queries.load("console/lock"))
+    return con
 
 
 def _fence(request: dict) -> None:
