@@ -23,6 +23,7 @@ options = (getattr(getattr(ctx.runtime, "config", None), "raw", None) or {}).get
 row_cap = int(options.get("row_cap", sql_console.ROW_CAP))
 time_limit_s = float(options.get("time_limit_s", sql_console.TIME_LIMIT_S))
 memory_limit = str(options.get("memory_limit", sql_console.MEMORY_LIMIT))
+threads = max(1, min(2, int(options.get("threads", sql_console.THREADS))))
 # The console reads the analysts' snapshot (republished when older than a minute), never the live file.
 config = getattr(ctx.runtime, "config", None)
 snapshot_path = getattr(config, "snapshot_path", None)
@@ -58,7 +59,7 @@ def run_editor() -> None:
     try:
         result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), params=params,
                                  time_limit_s=time_limit_s, row_cap=row_cap, roles=ROLES,
-                                 memory_limit=memory_limit, snapshot_path=snapshot_path)
+                                 memory_limit=memory_limit, threads=threads, snapshot_path=snapshot_path)
         st.session_state[RESULT_KEY] = result
     except sql_console.Refused as e:
         st.session_state[RESULT_KEY] = ("sql_console.refused", str(e))

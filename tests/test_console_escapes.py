@@ -8,6 +8,9 @@ not grown. The console runs each attempt in its own child process, as in the app
 import hashlib
 import os
 import resource
+import signal
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import duckdb
@@ -258,3 +261,48 @@ def test_the_console_database_refuses_even_if_the_guard_let_it_through(world, te
     finally:
         con.close()
     assert fingerprint(world["data"], world["outside"]) == before
+
+
+# ── the parent survives whatever happens to the child ─────────────────────────────────────────
+def console_children() -> list[int]:
+    found = []
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/children") as f:
+            for pid in f.read().split():
+                with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                    if b"console_worker" in cmd.read():
+                        found.append(int(pid))
+    return found
+
+
+def test_a_child_killed_by_the_system_is_answered_in_words(world):
+    outcome = {}
+
+    def long_query():
+        try:
+            sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=20, snapshot_max_age_s=3600)
+        except sc.QueryFailed as e:
+            outcome["error"] = e
+
+    worker = threading.Thread(target=long_query)
+    worker.start()
+    deadline = time.monotonic() + 15
+    while not console_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # under way
+    for pid in console_children():
+        os.kill(pid, signal.SIGKILL)  # what the kernel's OOM killer does
+    worker.join(30)
+    assert isinstance(outcome.get("error"), sc.QueryOutOfMemory)
+    assert "ended by the system (SIGKILL)" in str(outcome["error"])
+    assert "app is unaffected" in str(outcome["error"])
+    assert not console_children()
+
+
+def test_a_child_that_does_not_stop_itself_is_killed_at_the_limit(world, monkeypatch):
+    monkeypatch.setattr(sc, "STARTUP_GRACE_S", 0.0)  # the parent's deadline before the child's own timer
+    started = time.monotonic()
+    with pytest.raises(sc.QueryTimedOut, match="longer than 0.5 s"):
+        sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=0.5, snapshot_max_age_s=3600)
+    assert time.monotonic() - started < 5
+    assert not console_children()

@@ -488,3 +488,25 @@ def test_the_shared_table_macros_are_readable_from_the_console(db, data_dir):
     result = run(db, "select count(*) as n from stock_health_at(now(), null)", data_dir)
     assert result.statements == 1
     assert_refused(db, data_dir, "select * from stock_health_at(now(), null), read_text('/etc/passwd')")
+
+
+@pytest.mark.parametrize("sql, shown", [
+    ("explain (format json) select * from orders", None),                       # runs: a plan
+    ("/* x */ EXPLAIN /* y */ ANALYZE delete from orders", "Refused"),          # in words, not "unavailable"
+    ("select length(string_agg(range::varchar, ',')) from range(1000000000)", "Stopped"),
+    ("select * from duckdb_settings()", "Refused"),
+])
+def test_page_answers_every_outcome_in_words(app_db, sql, shown):
+    at = run_in_page(page(), sql)
+    assert not at.exception
+    if shown is None:
+        assert not at.error and at.dataframe[0].value.shape[0] >= 1
+    else:
+        assert at.error and at.error[0].value.startswith(shown), at.error[0].value
+        assert "not available" not in at.error[0].value
+    assert run_in_page(at, "select count(*) as n from orders").dataframe[0].value["n"][0] == 3
+
+
+def test_a_misconfigured_memory_limit_is_said_in_words(db, data_dir):
+    with pytest.raises(sc.QueryFailed, match=r"\[console\] memory_limit"):
+        run(db, "select 1", data_dir, memory_limit="lots")

@@ -31,7 +31,7 @@ from tower.console_guard import MAX_SQL_CHARS, Refused  # noqa: F401  (part of t
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
 TIME_LIMIT_S = 30.0       # a runaway query is stopped after this many seconds
 MEMORY_LIMIT = "1GB"      # DuckDB's limit inside the child ([console] memory_limit)
-THREADS = 2               # the child's DuckDB threads: the app and its connectors keep the rest
+THREADS = 2               # the child's DuckDB threads ([console] threads); it also runs at nice 10
 SNAPSHOT_MAX_AGE_S = 60.0  # an older snapshot is republished before the query runs
 MAX_RESULT_BYTES = 256 * 2**20   # the capped result as Arrow; a bigger one is refused
 STARTUP_GRACE_S = 15.0    # the child's start (Python, DuckDB, opening the snapshot) on top of the limit
@@ -83,7 +83,7 @@ def console_allowed(roles: frozenset[str] | None) -> bool:
 def run(db, sql: str, *, data_dir: str | os.PathLike | None = None, params: dict | None = None,
         time_limit_s: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
         roles: frozenset[str] | None = None, memory_limit: str = MEMORY_LIMIT,
-        snapshot_path: str | os.PathLike | None = None,
+        snapshot_path: str | os.PathLike | None = None, threads: int = THREADS,
         snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S) -> ConsoleResult:
     """Run `sql` in a console child over the snapshot of `db` (a tower.db.Database) at
     `snapshot_path` (default: <db folder>/snapshot/tower.duckdb), republished first when older than
@@ -97,10 +97,13 @@ def run(db, sql: str, *, data_dir: str | os.PathLike | None = None, params: dict
         raise Refused("Nothing to run: write a SELECT query.")
     if len(sql) > MAX_SQL_CHARS:
         raise Refused(f"The script is longer than {MAX_SQL_CHARS:,} characters.")
+    try:
+        memory_bytes = _bytes(memory_limit)
+    except ValueError as e:
+        raise QueryFailed(f"The console is misconfigured: {e} ([console] memory_limit in tower.toml).") from None
     snapshot = fresh_snapshot(db, snapshot_path, snapshot_max_age_s)
-    memory_bytes = _bytes(memory_limit)
     request = {"sql": sql, "params": dict(params or {}), "snapshot": str(snapshot),
-               "memory_limit": memory_limit, "memory_bytes": memory_bytes, "threads": THREADS,
+               "memory_limit": memory_limit, "memory_bytes": memory_bytes, "threads": int(threads),
                "time_limit_s": float(time_limit_s), "row_cap": int(row_cap),
                "max_result_bytes": MAX_RESULT_BYTES}
     return _ask_child(request, memory_limit)
@@ -196,8 +199,11 @@ def _died(returncode: int, memory_limit: str, limit_s: float) -> QueryStopped:
     if returncode == -signal.SIGXCPU:
         return QueryTimedOut(_too_long(limit_s))
     if returncode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
-        # SIGKILL: the kernel's OOM killer; SIGABRT/SIGSEGV: an allocation failed past the fence
-        return QueryOutOfMemory(_too_big(memory_limit) + " (the query process was ended by the system)")
+        # SIGKILL: usually the kernel's OOM killer; SIGABRT/SIGSEGV: an allocation failed past the fence
+        name = signal.Signals(-returncode).name
+        return QueryOutOfMemory(f"The query process was ended by the system ({name}), most likely for "
+                                f"needing more than {memory_limit} of memory; the app is unaffected. "
+                                "Filter or aggregate earlier, or add a LIMIT.")
     return QueryStopped(f"The query process stopped unexpectedly (exit status {returncode}); "
                         "the app is unaffected. Simplify the query and try again.")
 
