@@ -170,6 +170,8 @@ FILE_READS = [
     "select * from (select * from read_text('{secret}'))", "with f as (from read_text('{secret}')) from f",
     "explain analyze select * from read_text('{secret}')", "select (select content from read_text('{secret}'))",
     "select * from query_table('{secret}')", "select * from query('from read_text(''{secret}'')')",
+    "select * from orders, lateral (select * from read_text('{secret}'))",
+    "select * from orders where order_id in (from read_csv('{secret}'))",
 ]
 
 
@@ -245,6 +247,7 @@ WITHOUT_THE_GUARD = [
     "install httpfs", "set threads = 64", "set enable_external_access = true", "set lock_configuration = false",
     "select * from read_text('{secret}')", "select * from glob('{data}/link/*')", "from '{secret}'",
     "update orders set market = 'XX'", "create macro evil() as 1", "explain analyze delete from orders",
+    "from request", "from sys",   # Python replacement scans of the worker's own variables and modules
 ]
 
 

@@ -72,6 +72,7 @@ def open_snapshot(path: str, memory_limit: str, threads: int) -> duckdb.DuckDBPy
         "memory_limit": memory_limit, "threads": threads,
         "enable_external_access": False, "temp_directory": "", "max_temp_directory_size": "0B",
         "autoload_known_extensions": False, "autoinstall_known_extensions": False,
+        "python_enable_replacements": False,  # `from request` must not scan this process's variables
     })
     con.execute(queries.load("console/lock"))
     return con
