@@ -199,6 +199,18 @@ def test_settings_and_paths_are_not_disclosed(world, template):
     assert str(world["data"]) not in message
 
 
+SIDE_EFFECTS = [
+    "select nextval('sync_run_id')", "select setval('sync_run_id', 1)", "select currval('sync_run_id')",
+    "select setseed(0.5)", "select write_log('x')", "select sleep_ms(600000)", "select pg_sleep(600)",
+    "select getvariable('x')",
+]
+
+
+@pytest.mark.parametrize("template", SIDE_EFFECTS)
+def test_functions_with_side_effects_are_refused(world, template):
+    assert "side effects" in assert_refused(world, template)
+
+
 # ── resources: the child is stopped, the app is not ───────────────────────────────────────────
 EXHAUSTION = [
     "select length(string_agg(range::varchar, ',')) as n from range(1000000000)",

@@ -50,7 +50,7 @@ SYSTEM_CATALOGS = frozenset({"system", "temp"})
 # logs, sleeping threads an interrupt can't wake). Unknown functions fail in DuckDB itself.
 UNSAFE_SCALAR_FUNCTIONS = frozenset({
     "nextval", "currval", "setval", "setseed", "write_log", "sleep_ms", "current_setting", "getenv",
-    "getvariable", "current_database_path",
+    "getvariable", "pg_sleep",
 })
 # Query-node types that read. Any other *_NODE (DELETE_/INSERT_/UPDATE_QUERY_NODE inside a CTE, or
 # one a future DuckDB adds) is refused: fail closed.
