@@ -220,6 +220,7 @@ EXHAUSTION = [
     "select sum(a.range * b.range) from range(1000000) a, range(1000000) b",
     "select count(*) from range(100000) a, range(100000) b, range(100000) c where a.range + b.range + c.range < 0",
     "select length(repeat('x', 2000000000)) as n",
+    "select repeat('x', 1000000) as wide from range(10000)",   # a capped result that is still 10 GB
     "select max(length(s)) from (select string_agg(repeat('y', 1000), '') over (order by range) s from range(10000000))",
 ]
 

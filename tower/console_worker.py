@@ -58,7 +58,10 @@ def answer(request: dict) -> tuple[bytes, bytes]:
         return _header("out_of_memory", ""), b""
     except duckdb.Error as e:
         return _header("failed", str(e).strip() or type(e).__name__), b""
-    payload = _arrow(df)
+    try:
+        payload = _arrow(df)
+    except MemoryError:
+        return _header("out_of_memory", ""), b""
     if len(payload) > request["max_result_bytes"]:
         return _header("too_large", str(len(payload))), b""
     return _header("ok", "", truncated=truncated, elapsed_s=time.perf_counter() - started,
