@@ -104,8 +104,8 @@ WRITES_PLAIN = [
     "set threads = 64", "set memory_limit = '100GB'", "reset memory_limit", "set enable_external_access = true",
     "pragma enable_profiling", "pragma database_list", "call pragma_database_size()", "checkpoint",
     "force checkpoint", "vacuum orders", "begin transaction", "use memory",
-    "merge into orders using (select 'o1' as order_id) s on orders.order_id = s.order_id "
-    "when matched then delete",
+    ("merge into orders using (select 'o1' as order_id) s on orders.order_id = s.order_id "
+     "when matched then delete"),
     "copy from database tower to other", "create secret s (type s3, key_id 'x', secret 'y')",
 ]
 WRITES_OBFUSCATED = [

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from tower.console_guard import MAX_SQL_CHARS, Refused  # noqa: F401  (part of this module's API)
+from tower.console_guard import MAX_SQL_CHARS, Refused  # Refused is part of this module's API
 
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
 TIME_LIMIT_S = 30.0       # a runaway query is stopped after this many seconds
