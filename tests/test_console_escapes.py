@@ -322,3 +322,12 @@ def test_a_child_that_does_not_stop_itself_is_killed_at_the_limit(world, monkeyp
         sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=0.5, snapshot_max_age_s=3600)
     assert time.monotonic() - started < 5
     assert not console_children()
+
+
+def test_a_billion_row_result_streams_to_the_cap_instead_of_materialising(world):
+    started = time.monotonic()
+    result = sc.run(world["db"], "select range, range::varchar as s from range(1000000000)", params=PARAMS,
+                    row_cap=1000, time_limit_s=20, snapshot_max_age_s=3600)
+    assert result.rows == 1000 and result.truncated
+    assert time.monotonic() - started < 15
+    assert _rss() < world["rss"] + 300 * 2**20
