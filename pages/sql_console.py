@@ -1,4 +1,5 @@
-"""SQL console: analysts query the live database read-only. The editor sits beside a schema browser
+"""SQL console: analysts query a read-only copy of the data (the published snapshot, at most a minute
+old) in a separate, memory- and time-limited process. The editor sits beside a schema browser
 (column meanings come from the schema files' comments); results show with row count and time, can be
 downloaded (CSV, Parquet) and charted. tower.sql_console does the guarding and running."""
 import io
@@ -21,8 +22,11 @@ ctx = context()
 options = (getattr(getattr(ctx.runtime, "config", None), "raw", None) or {}).get("console", {})
 row_cap = int(options.get("row_cap", sql_console.ROW_CAP))
 time_limit_s = float(options.get("time_limit_s", sql_console.TIME_LIMIT_S))
-# Files the console may read: the live database's folder (exports, the snapshot). In-memory → none.
-data_dir = ctx.db.path.parent if str(ctx.db.path) != ":memory:" else None
+memory_limit = str(options.get("memory_limit", sql_console.MEMORY_LIMIT))
+threads = max(1, min(2, int(options.get("threads", sql_console.THREADS))))
+# The console reads the analysts' snapshot (republished when older than a minute), never the live file.
+config = getattr(ctx.runtime, "config", None)
+snapshot_path = getattr(config, "snapshot_path", None)
 
 st.title(ctx.t("sql_console.title"))
 st.caption(ctx.t("sql_console.intro", cap=fmt.number(row_cap, ctx.lang), limit=f"{time_limit_s:g}"))
@@ -57,13 +61,13 @@ def run_editor() -> None:
     st.session_state[RAN_KEY] = (downloads.sql_label(sql, example, queries.load(example) if example else None),
                                  ctx.now)
     try:
-        result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), data_dir=data_dir,
-                                 params=params, time_limit_s=time_limit_s, row_cap=row_cap,
-                                 roles=ROLES)
+        result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), params=params,
+                                 time_limit_s=time_limit_s, row_cap=row_cap, roles=ROLES,
+                                 memory_limit=memory_limit, threads=threads, snapshot_path=snapshot_path)
         st.session_state[RESULT_KEY] = result
     except sql_console.Refused as e:
         st.session_state[RESULT_KEY] = ("sql_console.refused", str(e))
-    except sql_console.QueryTimedOut as e:
+    except sql_console.QueryStopped as e:  # time or memory limit, or the query process ended
         st.session_state[RESULT_KEY] = ("sql_console.timed_out", str(e))
     except sql_console.QueryFailed as e:
         st.session_state[RESULT_KEY] = ("sql_console.failed", str(e))

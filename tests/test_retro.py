@@ -619,10 +619,14 @@ def test_member_day_retro_shows_the_surge_the_outage_and_the_alerts(member_day_d
         # the page runs on the real clock, for which the event is over: the whole event window
         whole = retro.compare_totals(database, ev, retro.baseline(ev, "previous"),
                                      {**PARAMS, "now": datetime.now(UTC)}).set_index("measure")
+        vs_forecast, _ = kpis.value(database, "sales_vs_forecast", ev.params(params))
     finally:
         database.close()
-    # the surge: member-day demand runs far above the day before (planned uplift × surprise ≈ 2.7×)
-    assert totals.loc["units", "event"] > 1.5 * totals.loc["units", "baseline"] > 0
+    # the surge: member-day demand runs well above its forecast (the forecast carries the
+    # hour-of-day profile, so this holds whatever hour the world starts at; the rate over the whole
+    # event so far sits near the seeds' 150 % trigger) and above the hours just before it
+    assert vs_forecast > 125
+    assert totals.loc["units", "event"] > totals.loc["units", "baseline"] > 0
     assert totals.loc["units", "verdict"] == "better"
     # the primary supplier's outage is on the timeline
     assert outage["name"].str.contains("silent").any(), outage
