@@ -377,6 +377,31 @@ def test_po_progress_and_tier_share(empty_db):
     assert tiers.loc["backup", "value"] == pytest.approx(100 * 500 / 1530 - 20)
 
 
+def test_shipping_cost_is_one_currency_at_the_rate_of_the_orders_day(empty_db):
+    """USD, EUR and GBP costs are converted at the rate in force on each order's day, not averaged as
+    numbers; a currency without a rate is left out of the average and of n."""
+    db = empty_db
+    day = NOW.date()
+    ref.load(db, {
+        "fx_rates": [{"currency": "USD", "valid_from": day - timedelta(days=30), "rate_to_reporting": 1},
+                     {"currency": "EUR", "valid_from": day - timedelta(days=30), "rate_to_reporting": 1.0},
+                     {"currency": "EUR", "valid_from": day - timedelta(days=1), "rate_to_reporting": 1.2},
+                     {"currency": "GBP", "valid_from": day - timedelta(days=30), "rate_to_reporting": 1.25}],
+        "orders": [
+            {"order_id": "u", "currency": "USD", "shipping_cost": 10, "created_at": NOW - timedelta(hours=3)},
+            {"order_id": "e", "currency": "EUR", "shipping_cost": 10, "created_at": NOW - timedelta(hours=3)},
+            {"order_id": "g", "currency": "GBP", "shipping_cost": 8, "created_at": NOW - timedelta(hours=3)},
+            {"order_id": "x", "currency": "XYZ", "shipping_cost": 999, "created_at": NOW - timedelta(hours=3)},
+            {"order_id": "old", "currency": "EUR", "shipping_cost": 10,
+             "created_at": NOW - timedelta(days=3)},  # at the older rate, 1.0
+        ],
+    })
+    value, n = kpis.value(db, "shipping_cost_per_order", params(NOW, start_h_ago=24))
+    assert n == 3 and value == pytest.approx((10 + 12 + 10) / 3)
+    value, n = kpis.value(db, "shipping_cost_per_order", params(NOW, start_h_ago=24 * 7))
+    assert n == 4 and value == pytest.approx((10 + 12 + 10 + 10) / 4)
+
+
 def test_inventory_turnover_on_literal_rows(empty_db):
     db = empty_db
     ref.load(db, {

@@ -54,8 +54,8 @@ left join (
 --   shipped_at (shipped, else fulfilled; NULL if after as_of), delivered_at (NULL if after as_of),
 --   promised_delivery_at, on_time (delivered by the promise; NULL undelivered or without promise),
 --   returned (a return not rejected, opened before as_of), inaccurate (such a return for a wrong or
---   damaged item), cancelled, hours_to_deliver (order → delivered), shipping_cost_usd (in the
---   reporting currency, USD).
+--   damaged item), cancelled, hours_to_deliver (order → delivered), shipping_cost and currency (the
+--   shop's; kpi_shipping_cost_per_order converts it to the reporting currency).
 create or replace macro order_facts(
     as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension
 ) as table
@@ -97,9 +97,7 @@ select
     coalesce(r.inaccurate, false) as inaccurate,
     k.cancelled,
     date_diff('microsecond', k.created_at, k.delivered_at) / 3600e6 as hours_to_deliver,
-    -- at the rate in force on the order's day (config/fx_rates.csv, macro in 008_csat_fx.sql); an
-    -- unknown currency gives NULL, never an amount averaged in as if it were USD
-    to_reporting(k.shipping_cost, k.currency, k.created_at)::double as shipping_cost_usd
+    k.shipping_cost, k.currency
 from known k
 left join returned r using (order_id);
 

@@ -16,8 +16,15 @@
 create or replace macro kpi_shipping_cost_per_order(window_start, as_of, merchant_filter := null, channel_filter := null,
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
-select dimension_value, kpi_bucket(bucket, created_at) as bucket_start,
-    avg(shipping_cost_usd) as value, count(*) as n
-from order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
-where created_at >= window_start and not cancelled and shipping_cost_usd is not null
+with costed as (
+    -- at the rate in force on the order's day (config/fx_rates.csv, to_reporting in 008_csat_fx.sql);
+    -- an unknown currency gives NULL, never an amount averaged in as if it were USD
+    select dimension_value, created_at, to_reporting(shipping_cost, currency, created_at)::double as usd
+    from order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
+    where created_at >= window_start and not cancelled
+)
+
+select dimension_value, kpi_bucket(bucket, created_at) as bucket_start, avg(usd) as value, count(*) as n
+from costed
+where usd is not null
 group by all;
