@@ -38,7 +38,7 @@ online = False if ctx.kiosk else st.toggle(ctx.t("map.online_tiles"), value=Fals
 width = kiosk.content_width(ctx) if ctx.kiosk else 1200
 deck, height = map_layers.build_deck(
     nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=shipments,
-    kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0,
+    kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
     max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620)
 with st.container(key="map-deck"):
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import pytest
 
+from tower.ui import fmt, i18n
 from tower.ui import map_layers as ml
 
 
@@ -182,3 +183,18 @@ def test_empty_frames_still_give_a_map_with_the_outline():
 ])
 def test_selected_shipment_comes_from_a_shipment_dot_or_arc(event, expected):
     assert ml.selected_shipment_id(event) == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_shipment_tooltips_read_in_the_viewers_language(lang):
+    """A hover says 'inbound · sea · in transit · past ETA' in words of the viewer's language, never
+    the carrier's codes (InTransit) or Tower's own (on_track)."""
+    spec = json.loads(deck_of(lang=lang).to_json())
+    details = {d["shipment_id"]: d["detail"] for layer in spec["layers"] if layer["id"] == ml.SHIPMENTS
+               for d in layer["data"]}
+    expected = " · ".join((fmt.direction("inbound", lang), fmt.mode("sea", lang), fmt.tag("InTransit", lang),
+                           i18n.t("map.status_delayed", lang)))
+    assert details["S-LATE"] == expected
+    assert not any(code in text for text in details.values() for code in ("InTransit", "on_track", "_"))
+    if lang == "zh":
+        assert "运输中" in details["S-LATE"]

@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
+from tower.ui import fmt, i18n
+
 WORLD_OUTLINE = Path(__file__).resolve().parents[2] / "assets" / "world_110m.geojson"
 
 # Layer ids: stable across reruns (Streamlit needs ids to keep a selection) and used by tests.
@@ -108,11 +110,12 @@ def node_layer(nodes: pd.DataFrame, scale: float) -> pdk.Layer:
     )
 
 
-def supplier_layer(suppliers: pd.DataFrame, scale: float) -> pdk.Layer:
+def supplier_layer(suppliers: pd.DataFrame, scale: float, lang: str = "en") -> pdk.Layer:
     df = _has_position(suppliers).copy()
     if not df.empty:
         df["label"] = df["name"].fillna(df["supplier_id"])
-        df["detail"] = df["tier"].fillna("") + " · " + df["country"].fillna("")
+        tiers = df["tier"].map(lambda t: i18n.t(f"suppliers.tier_{t}", lang) if isinstance(t, str) else "")
+        df["detail"] = tiers + " · " + df["country"].fillna("")
     return pdk.Layer(
         "ScatterplotLayer", id=SUPPLIERS, data=_records(df, ["supplier_id", "lon", "lat", "label", "detail", "tier"]),
         get_position=["lon", "lat"], get_fill_color=SUPPLIER_COLOUR, get_radius=1, radius_units="pixels",
@@ -139,21 +142,24 @@ def warehouse_layer(warehouses: pd.DataFrame, stock_status: pd.DataFrame, scale:
     )
 
 
-def _shipment_frame(shipments: pd.DataFrame) -> pd.DataFrame:
+def _shipment_frame(shipments: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     df = shipments.copy()
     df["status"] = [shipment_status(bool(e), bool(d)) for e, d in zip(df["is_exception"], df["is_delayed"])]
     df["color"] = df["status"].map(SHIPMENT_COLOURS)
     df["highlight"] = df["status"] != "on_track"
     df["label"] = df["carrier"].fillna("?") + " " + df["tracking_number"].fillna(df["shipment_id"])
-    df["detail"] = (df["direction"].fillna("") + " · " + df["mode"].fillna("") + " · " + df["tag"].fillna("")
-                    + " · " + df["status"].str.replace("_", " "))
+    # the tooltip reads in the viewer's language: words, not carrier codes
+    df["detail"] = [" · ".join((fmt.direction(d, lang), fmt.mode(m, lang), fmt.tag(t, lang),
+                                i18n.t(f"map.status_{st}", lang)))
+                    for d, m, t, st in zip(df["direction"].fillna(""), df["mode"].fillna(""),
+                                           df["tag"].fillna(""), df["status"])]
     return df
 
 
-def shipment_layer(shipments: pd.DataFrame, scale: float) -> pdk.Layer:
+def shipment_layer(shipments: pd.DataFrame, scale: float, lang: str = "en") -> pdk.Layer:
     df = _has_position(shipments)
     cols = ["shipment_id", "lon", "lat", "color", "label", "detail", "status", "highlight"]
-    data = _records(_shipment_frame(df), cols) if not df.empty else []
+    data = _records(_shipment_frame(df, lang), cols) if not df.empty else []
     for row in data:  # delayed and exception shipments are drawn larger so they stand out
         row["radius"] = (8 if row["highlight"] else 4) * scale
     return pdk.Layer(
@@ -169,7 +175,7 @@ def unwrap(lon: float, centre: float) -> float:
     return round((lon - centre + 180) % 360 - 180 + centre, 4)
 
 
-def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0) -> pdk.Layer:
+def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0, lang: str = "en") -> pdk.Layer:
     """Origin → destination arcs, each drawn the short way round (China → US crosses the Pacific).
 
     Straight in the map's projection, not great circles: on a Mercator wall map a great circle from
@@ -182,7 +188,7 @@ def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0) -> pdk
     if df is not None and not df.empty:
         cols = ["shipment_id", "origin_lon", "origin_lat", "dest_lon", "dest_lat", "color", "label", "detail",
                 "status", "highlight"]
-        data = _records(_shipment_frame(df), cols)
+        data = _records(_shipment_frame(df, lang), cols)
         for row in data:
             row["width"] = (4 if row["highlight"] else 1.5) * scale
             row["from"] = [unwrap(row["origin_lon"], centre), row["origin_lat"]]
@@ -273,7 +279,7 @@ def view_for(width: int, lats: list[float], centre_lon: float, max_height: int) 
 def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.DataFrame,
                stock: pd.DataFrame, shipments: pd.DataFrame, kiosk: bool = False, dark: bool = False,
                online_tiles: bool = False, width: int = 1200, max_height: int = 560,
-               scale: float = 1.0) -> tuple[pdk.Deck, int]:
+               scale: float = 1.0, lang: str = "en") -> tuple[pdk.Deck, int]:
     """The whole map and its height in px, for a chart `width` px wide (pass the same width to
     st.pydeck_chart: the zoom is computed for it).
 
@@ -286,10 +292,10 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
     # Drawn in this order: hundreds of parcels must not bury the few places they move between.
     layers = [
         outline_layer(dark or kiosk),
-        arc_layer(shipments, marks, lon),
-        shipment_layer(shipments, marks),
+        arc_layer(shipments, marks, lon, lang),
+        shipment_layer(shipments, marks, lang),
         node_layer(nodes, marks),
-        supplier_layer(suppliers, marks),
+        supplier_layer(suppliers, marks, lang),
         warehouse_layer(warehouses, worst_stock_status(stock), marks),
     ]
     view, height = view_for(width, latitudes(nodes, suppliers, warehouses, shipments), lon, max_height)
