@@ -145,7 +145,7 @@ def test_warehouses_take_their_worst_sku_status_and_nodes_their_congestion():
     layers = layers_of(deck_of())
     wh = {d["warehouse_id"]: d for d in layers[ml.WAREHOUSES]["data"]}
     assert wh["LA"]["worst_status"] == "red" and wh["LA"]["color"] == ml.RED
-    assert "red 1" in wh["LA"]["detail"] and "yellow 1" in wh["LA"]["detail"]
+    assert wh["LA"]["detail"] == "below limit or out · 1 SKUs red · 1 yellow"
     assert wh["NJ"]["worst_status"] == "over"
     nodes = {d["node_id"]: d for d in layers[ml.NODES]["data"]}
     assert nodes["CNSZX"]["color"] == ml.AMBER and nodes["USLAX"]["color"] == ml.NODE_COLOURS["normal"]

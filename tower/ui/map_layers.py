@@ -96,12 +96,22 @@ def outline_layer(dark: bool) -> pdk.Layer:
     )
 
 
-def node_layer(nodes: pd.DataFrame, scale: float) -> pdk.Layer:
+def _words(prefix: str, codes: pd.Series, lang: str) -> pd.Series:
+    """Codes as words of the catalogue (`<prefix><code>`); a code it does not know shows as is."""
+    def word(code) -> str:
+        key = f"{prefix}{code}"
+        text = i18n.t(key, lang)
+        return str(code) if text == key else text
+    return codes.map(word)
+
+
+def node_layer(nodes: pd.DataFrame, scale: float, lang: str = "en") -> pdk.Layer:
     df = _has_position(nodes).copy()
     if not df.empty:
         df["color"] = df["status"].map(NODE_COLOURS).apply(lambda c: c if isinstance(c, list) else GREY)
         df["label"] = df["name"].fillna(df["node_id"])
-        df["detail"] = df["kind"].fillna("") + " · " + df["status"].fillna("unknown")
+        df["detail"] = (_words("map.node_kind_", df["kind"].fillna(""), lang) + " · "
+                        + _words("map.node_status_", df["status"].fillna("unknown"), lang))
     return pdk.Layer(
         "ScatterplotLayer", id=NODES, data=_records(df, ["node_id", "lon", "lat", "color", "label", "detail", "status"]),
         get_position=["lon", "lat"], get_fill_color="color", get_radius=1, radius_units="pixels",
@@ -124,15 +134,17 @@ def supplier_layer(suppliers: pd.DataFrame, scale: float, lang: str = "en") -> p
     )
 
 
-def warehouse_layer(warehouses: pd.DataFrame, stock_status: pd.DataFrame, scale: float) -> pdk.Layer:
+def warehouse_layer(warehouses: pd.DataFrame, stock_status: pd.DataFrame, scale: float,
+                    lang: str = "en") -> pdk.Layer:
     df = _has_position(warehouses).copy()
     if not df.empty:
         df = df.merge(stock_status, on="warehouse_id", how="left")
         df["color"] = df["worst_status"].map(STOCK_COLOURS).apply(lambda c: c if isinstance(c, list) else GREY)
         df["label"] = df["name"].fillna(df["warehouse_id"])
-        df["detail"] = (df["worst_status"].fillna("no stock data") + " · red "
-                        + df["skus_red"].fillna(0).astype(int).astype(str) + " · yellow "
-                        + df["skus_yellow"].fillna(0).astype(int).astype(str))
+        df["detail"] = [
+            f"{i18n.t(f'map.stock_{w}', lang)} · "
+            + i18n.t("map.stock_counts", lang, red=int(r), yellow=int(y))
+            for w, r, y in zip(df["worst_status"].fillna("none"), df["skus_red"].fillna(0), df["skus_yellow"].fillna(0))]
     cols = ["warehouse_id", "lon", "lat", "color", "label", "detail", "worst_status"]
     return pdk.Layer(
         "ScatterplotLayer", id=WAREHOUSES, data=_records(df, cols) if not df.empty else [],
@@ -294,9 +306,9 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
         outline_layer(dark or kiosk),
         arc_layer(shipments, marks, lon, lang),
         shipment_layer(shipments, marks, lang),
-        node_layer(nodes, marks),
+        node_layer(nodes, marks, lang),
         supplier_layer(suppliers, marks, lang),
-        warehouse_layer(warehouses, worst_stock_status(stock), marks),
+        warehouse_layer(warehouses, worst_stock_status(stock), marks, lang),
     ]
     view, height = view_for(width, latitudes(nodes, suppliers, warehouses, shipments), lon, max_height)
     if online_tiles:
