@@ -29,6 +29,9 @@ create or replace macro kpi_group(dimension, merchant, channel, market, warehous
         end, '(unknown)')
     end;
 
+-- in_scope(value, wanted): whether a fact's dimension value passes a filter; a NULL filter means all.
+create or replace macro in_scope(value, wanted) as wanted is null or value = wanted;
+
 -- kpi_bucket(bucket, event_at): the UTC hour or day a fact falls in ('hour' | 'day'); NULL = no trend.
 create or replace macro kpi_bucket(bucket, event_at) as
     case when bucket in ('hour', 'day') then date_trunc(bucket, event_at) end;
@@ -80,11 +83,9 @@ known as (
         o.cancelled_at is not null and o.cancelled_at < as_of as cancelled
     from orders_with_delivery o
     where o.created_at < as_of
-      and (merchant_filter is null or o.merchant_id = merchant_filter)
-      and (channel_filter is null or o.channel = channel_filter)
-      and (market_filter is null or o.market = market_filter)
-      and (warehouse_filter is null or o.warehouse_id = warehouse_filter)
-      and (carrier_filter is null or o.carrier = carrier_filter)
+      and in_scope(o.merchant_id, merchant_filter) and in_scope(o.channel, channel_filter)
+      and in_scope(o.market, market_filter) and in_scope(o.warehouse_id, warehouse_filter)
+      and in_scope(o.carrier, carrier_filter)
 )
 
 select
@@ -123,10 +124,8 @@ join orders o using (order_id)
 left join skus k on k.sku = l.sku
 left join warehouses w on w.warehouse_id = o.warehouse_id
 where o.created_at < as_of
-  and (merchant_filter is null or o.merchant_id = merchant_filter)
-  and (channel_filter is null or o.channel = channel_filter)
-  and (market_filter is null or o.market = market_filter)
-  and (warehouse_filter is null or o.warehouse_id = warehouse_filter);
+  and in_scope(o.merchant_id, merchant_filter) and in_scope(o.channel, channel_filter)
+  and in_scope(o.market, market_filter) and in_scope(o.warehouse_id, warehouse_filter);
 
 
 -- ─── survey answers ─────────────────────────────────────────────────────────────────────────────
@@ -165,11 +164,9 @@ select
         as dimension_value,
     *
 from dimensioned
-where (merchant_filter is null or merchant_id = merchant_filter)
-  and (channel_filter is null or channel = channel_filter)
-  and (market_filter is null or market = market_filter)
-  and (warehouse_filter is null or warehouse_id = warehouse_filter)
-  and (carrier_filter is null or carrier = carrier_filter);
+where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filter)
+  and in_scope(market, market_filter) and in_scope(warehouse_id, warehouse_filter)
+  and in_scope(carrier, carrier_filter);
 
 
 -- ─── shipments in flight ─────────────────────────────────────────────────────────────────────────
@@ -228,11 +225,9 @@ select
     *,
     tag_as_of not in ('Delivered', 'Expired') as in_transit
 from state
-where (merchant_filter is null or merchant_id = merchant_filter)
-  and (channel_filter is null or channel = channel_filter)
-  and (market_filter is null or market = market_filter)
-  and (warehouse_filter is null or warehouse_id = warehouse_filter)
-  and (carrier_filter is null or carrier = carrier_filter);
+where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filter)
+  and in_scope(market, market_filter) and in_scope(warehouse_id, warehouse_filter)
+  and in_scope(carrier, carrier_filter);
 
 
 -- ─── stock ───────────────────────────────────────────────────────────────────────────────────────
