@@ -144,7 +144,7 @@ class Mapped:
 def map_item(item: TrackItem, registered_at: datetime | None, now: datetime) -> Mapped:
     """The shipment row and its event rows for one tracked number."""
     sid = f"17track:{item.number}"
-    info = item.track_info or TrackInfo(latest_status={})
+    info = item.track_info or TrackInfo(latest_status={"status": "NotFound"})  # registered, no news yet
     status = info.latest_status or {}
     tag, subtag = to_aftership(status.get("status"), status.get("sub_status"))
     providers = (info.tracking or Providers()).providers
@@ -257,12 +257,13 @@ class Track17Source(Source):
         return accepted, rejected
 
     def extract(self, run: Run, http: Http) -> None:
-        wanted = [str(n) for n in self.options.get("register") or []]
-        if wanted and run.cursor("registered") != str(len(wanted)):
+        wanted = sorted({str(n).strip() for n in self.options.get("register") or [] if str(n).strip()})
+        listed = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:16]  # register a changed list once
+        if wanted and run.cursor("registered") != listed:
             _, rejected = self.register(http, wanted)
             for number, code, message in rejected:
                 run.reject(f"17TRACK register {number}", f"{code} {message}")
-            run.set_cursor("registered", str(len(wanted)))
+            run.set_cursor("registered", listed)
         since = run.cursor_time("tracklist")
         due: dict[str, datetime | None] = {}
         newest = since

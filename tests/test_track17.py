@@ -114,6 +114,19 @@ def test_a_status_with_an_unknown_sub_status_keeps_to_its_status(status, sub):
         assert tag == {"NotFound": "Pending", "DeliveryFailure": "AttemptFail"}.get(status, status)
 
 
+def test_numbers_listed_in_the_register_option_are_registered_and_tracked(tmp_path, server):
+    numbers = [f"OPT{i:06d}" for i in range(41)]
+    cfg, src = _source(tmp_path, server, register=numbers)
+    db = Database(cfg.db_path)
+    try:
+        assert sync(src, db, ManualClock(T0)).status == "ok"
+        rows = db.df("select tracking_number, tag from shipments where tracking_number like 'OPT%'")
+        assert sorted(rows.tracking_number) == numbers and set(rows.tag) == {"Pending"}
+        assert sync(src, db, ManualClock(T0)).status == "ok"     # already registered: no rejects
+    finally:
+        db.close()
+
+
 def test_a_wrong_token_fails_the_run_in_words_and_writes_nothing(tmp_path, server, monkeypatch):
     monkeypatch.setenv("TOWER_TRACK17_API_KEY", "not-the-key")
     cfg, src = _source(tmp_path, server)
