@@ -335,7 +335,7 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
         outline_layer(dark or kiosk),
         arc_layer(shipments, marks, lon, lang),
         shipment_layer(shipments, marks, lang),
-        vessel_layer(vessels, marks, lang),
+        *([] if vessels is None else [vessel_layer(vessels, marks, lang)]),  # with a DCSA source
         node_layer(nodes, marks, lang),
         supplier_layer(suppliers, marks, lang),
         warehouse_layer(warehouses, worst_stock_status(stock), marks, lang),
