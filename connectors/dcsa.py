@@ -13,7 +13,7 @@ DCSA sends latitude/longitude as strings: a number there is a format error, not 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Optional
+from typing import Literal
 from urllib.parse import urljoin
 
 from pydantic import StrictStr, ValidationError, field_validator, model_validator
@@ -23,10 +23,10 @@ from connectors.timezones import iso_z
 
 
 class Location(Record):
-    locationName: Optional[str] = None
-    latitude: Optional[StrictStr] = None
-    longitude: Optional[StrictStr] = None
-    UNLocationCode: Optional[str] = None
+    locationName: str | None = None
+    latitude: StrictStr | None = None
+    longitude: StrictStr | None = None
+    UNLocationCode: str | None = None
 
     @field_validator("latitude", "longitude")
     @classmethod
@@ -37,15 +37,15 @@ class Location(Record):
 
 
 class Vessel(Record):
-    vesselIMONumber: Optional[str] = None
-    vesselName: Optional[str] = None
+    vesselIMONumber: str | None = None
+    vesselName: str | None = None
 
 
 class TransportCall(Record):
-    UNLocationCode: Optional[str] = None
-    modeOfTransport: Optional[str] = None
-    location: Optional[Location] = None
-    vessel: Optional[Vessel] = None
+    UNLocationCode: str | None = None
+    modeOfTransport: str | None = None
+    location: Location | None = None
+    vessel: Vessel | None = None
 
 
 class Reference(Record):
@@ -64,15 +64,15 @@ class Event(Record):
     eventClassifierCode: Literal["PLN", "EST", "ACT"]
     eventCreatedDateTime: Instant
     eventDateTime: Instant
-    transportEventTypeCode: Optional[Literal["ARRI", "DEPA"]] = None
-    equipmentEventTypeCode: Optional[str] = None
-    shipmentEventTypeCode: Optional[str] = None
-    equipmentReference: Optional[str] = None
-    emptyIndicatorCode: Optional[str] = None
-    delayReasonCode: Optional[str] = None
-    documentTypeCode: Optional[str] = None
-    transportCall: Optional[TransportCall] = None
-    eventLocation: Optional[Location] = None
+    transportEventTypeCode: Literal["ARRI", "DEPA"] | None = None
+    equipmentEventTypeCode: str | None = None
+    shipmentEventTypeCode: str | None = None
+    equipmentReference: str | None = None
+    emptyIndicatorCode: str | None = None
+    delayReasonCode: str | None = None
+    documentTypeCode: str | None = None
+    transportCall: TransportCall | None = None
+    eventLocation: Location | None = None
     references: list[Reference] = []
     documentReferences: list[DocumentReference] = []
 

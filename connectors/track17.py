@@ -27,8 +27,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 import requests
 from pydantic import ConfigDict, Field
@@ -45,30 +44,30 @@ CARRIER_SLUGS = {100002: "ups", 100003: "fedex", 21051: "usps", 100001: "dhl", 1
 
 
 class Coordinates(Record):
-    latitude: Optional[float] = None
-    longitude: Optional[float] = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class Address(Record):
-    country: Optional[str] = None
-    state: Optional[str] = None
-    city: Optional[str] = None
-    coordinates: Optional[Coordinates] = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    coordinates: Coordinates | None = None
 
 
 class TrackEvent(Record):
-    time_iso: Optional[str] = None
-    time_utc: Optional[str] = None
-    description: Optional[str] = None
-    location: Optional[str] = None
-    stage: Optional[str] = None
-    sub_status: Optional[str] = None
-    address: Optional[Address] = None
+    time_iso: str | None = None
+    time_utc: str | None = None
+    description: str | None = None
+    location: str | None = None
+    stage: str | None = None
+    sub_status: str | None = None
+    address: Address | None = None
 
 
 class Provider(Record):
-    provider: Optional[dict] = None
-    latest_sync_time: Optional[str] = None
+    provider: dict | None = None
+    latest_sync_time: str | None = None
     events: list[TrackEvent] = []
 
 
@@ -77,33 +76,33 @@ class Providers(Record):
 
 
 class ShippingInfo(Record):
-    shipper_address: Optional[Address] = None
-    recipient_address: Optional[Address] = None
+    shipper_address: Address | None = None
+    recipient_address: Address | None = None
 
 
 class Estimate(Record):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    from_: Optional[str] = Field(default=None, alias="from")
-    to: Optional[str] = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
 
 
 class TimeMetrics(Record):
-    estimated_delivery_date: Optional[Estimate] = None
+    estimated_delivery_date: Estimate | None = None
 
 
 class TrackInfo(Record):
-    shipping_info: Optional[ShippingInfo] = None
+    shipping_info: ShippingInfo | None = None
     latest_status: dict
-    time_metrics: Optional[TimeMetrics] = None
-    tracking: Optional[Providers] = None
+    time_metrics: TimeMetrics | None = None
+    tracking: Providers | None = None
 
 
 class TrackItem(Record):
     number: str
-    carrier: Optional[int] = None
-    tag: Optional[str] = None
-    order_no: Optional[str] = None
-    track_info: Optional[TrackInfo] = None
+    carrier: int | None = None
+    tag: str | None = None
+    order_no: str | None = None
+    track_info: TrackInfo | None = None
 
 
 class _JsonPostSession(requests.Session):
@@ -111,7 +110,7 @@ class _JsonPostSession(requests.Session):
     redaction) issues `session.get(url, params=…, timeout=…)`: here that call posts `params` as the
     JSON body instead, so the whole retry machinery is reused unchanged."""
 
-    def get(self, url, params=None, **kwargs):  # noqa: D102 - see the class
+    def get(self, url, params=None, **kwargs):
         return self.post(url, json=params, **kwargs)
 
 
@@ -203,7 +202,7 @@ def parse_push(body: bytes, now: datetime | None = None) -> tuple[str, Mapped | 
     if payload["event"] != "TRACKING_UPDATED":
         return payload["event"], None
     item = TrackItem.model_validate(payload.get("data") or {})
-    return payload["event"], map_item(item, None, now or datetime.now(timezone.utc))
+    return payload["event"], map_item(item, None, now or datetime.now(UTC))
 
 
 class Track17Source(Source):

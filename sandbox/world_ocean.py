@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sandbox import catalog as cat
-from sandbox.sim import _rng, _zone, _Track
+from sandbox.sim import _rng, _Track, _zone
 
 FLEET = {
     "maersk": ("MAERSK ESSEN", "MAERSK EMDEN", "MAERSK ELBA", "MAERSK EDINBURGH", "MAERSK ESSEX"),

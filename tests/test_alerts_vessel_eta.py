@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from test_alerts_helpers import T0, hours, make_settings, put, stock
 
 from connectors import build
 from connectors.base import sync
@@ -20,7 +21,6 @@ from tower.clock import ManualClock
 from tower.config import SandboxConfig
 from tower.db import Database
 from tower.ui import alert_text
-from test_alerts_helpers import T0, hours, make_settings, put, stock
 
 RULE = "vessel_eta_past_stockout"
 SETTINGS = make_settings(engine={"hold_count": 1, "clear_count": 1, "min_interval_s": 0}, only=[RULE])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,7 +21,7 @@ from tower.clock import ManualClock
 from tower.config import SandboxConfig
 from tower.db import Database
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AUTH = {"Authorization": "Bearer sandbox"}
 
 
@@ -125,7 +125,7 @@ def test_every_announced_eta_is_kept_and_eta_known_at_answers_as_of_then(tmp_pat
         assert history.eta.iloc[0] <= old_eta < history.eta.iloc[-1]   # the old estimates are still there
         # the ETA known at a moment is the latest announced by then
         announced = history.announced_at.iloc[-1]
-        known = lambda t: db.df("select eta, first_eta, slip_hours from eta_known_at(?) "  # noqa: E731
+        known = lambda t: db.df("select eta, first_eta, slip_hours from eta_known_at(?) "
                                 "where equipment_reference = ?", [t, box]).iloc[0]
         assert known(announced - timedelta(seconds=1)).eta == old_eta
         now = known(announced)
@@ -143,7 +143,7 @@ def test_every_announced_eta_is_kept_and_eta_known_at_answers_as_of_then(tmp_pat
 class _Canned(BaseHTTPRequestHandler):
     pages: list = []
 
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         index = int(self.path.split("page=")[1]) if "page=" in self.path else 0
         body = json.dumps(self.pages[index]).encode()
         self.send_response(200)

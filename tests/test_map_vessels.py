@@ -3,7 +3,7 @@ ports, and a vessel whose arrival estimate slipped (port congestion) says so in 
 viewer's language."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import requests
@@ -19,7 +19,7 @@ from tower.config import SandboxConfig
 from tower.db import Database
 from tower.ui import map_layers
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def _vessels(db, now) -> pd.DataFrame:

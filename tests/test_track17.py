@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -25,7 +25,7 @@ from tower.config import SandboxConfig
 from tower.db import Database
 from tower.ui import i18n
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AFTERSHIP_TAGS = {"Pending", "InfoReceived", "InTransit", "OutForDelivery", "AttemptFail", "Delivered",
                   "AvailableForPickup", "Exception", "Expired"}
 # 17TRACK's sub-statuses as its v2.4 docs list them (written out here, not read from the mapping)
@@ -62,7 +62,7 @@ def test_register_takes_40_numbers_per_call_and_the_connector_splits_longer_list
     assert len(data["accepted"]) == 40
     assert [(x["number"], x["error"]["code"]) for x in data["rejected"]] == [("TEST000040", -18010013)]
 
-    cfg, src = _source(tmp_path, server)
+    _, src = _source(tmp_path, server)
     http = src.make_http()
     more = [f"SPLIT{i:06d}" for i in range(41)]
     accepted, rejected = src.register(http, more)
@@ -170,7 +170,7 @@ def test_push_signature_and_body():
     event, mapped = parse_push(body)
     assert event == "TRACKING_UPDATED"
     assert (mapped.shipment["tag"], mapped.shipment["carrier"], mapped.shipment["order_id"]) == ("Delivered", "ups", "42")
-    assert mapped.shipment["delivered_at"] == datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+    assert mapped.shipment["delivered_at"] == datetime(2026, 11, 20, 9, tzinfo=UTC)
     assert parse_push(b'{"event": "TRACKING_STOPPED", "data": {"number": "1Z999"}}') == ("TRACKING_STOPPED", None)
     with pytest.raises(ValueError, match="not JSON"):
         parse_push(b"<html>")

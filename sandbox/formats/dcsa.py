@@ -116,7 +116,7 @@ def _shipment(v, event_id, code, document, created, at) -> dict:
 
 
 def _milestone_events(v: Voyage, m: Milestone, current_eta: datetime | None) -> list[dict]:
-    eid = lambda kind: _event_id(v, kind, m.index)  # noqa: E731 - one id scheme per milestone
+    eid = lambda kind: _event_id(v, kind, m.index)
     if m.what == "booked":
         return [_shipment(v, eid("conf"), "CONF", "BKG", m.recorded_at, m.at),
                 _transport(v, eid("pln-depa"), "PLN", "DEPA", v.pol, m.recorded_at, v.planned_departure)]

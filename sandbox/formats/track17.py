@@ -20,7 +20,6 @@ import threading
 import weakref
 from datetime import datetime, timedelta
 
-from sandbox.formats import countries
 from sandbox.formats.base import Reply, iso_utc, iso_z
 from sandbox.model import Checkpoint, Tracking
 
@@ -62,7 +61,7 @@ class Account:
         self.extra: dict[str, dict] = {}      # number → registration
 
 
-_ACCOUNTS: "weakref.WeakKeyDictionary[object, Account]" = weakref.WeakKeyDictionary()
+_ACCOUNTS: weakref.WeakKeyDictionary[object, Account] = weakref.WeakKeyDictionary()
 
 
 def account(world) -> Account:
