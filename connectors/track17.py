@@ -17,7 +17,7 @@ connectors.timezones (offset if present, else the event address's zone). `eta` i
 time_metrics.estimated_delivery_date.from; `created_at` the registration time.
 
 Push notifications (webhooks): `verify_push(body, headers, secret)` checks the `sign` header, which
-17TRACK computes as the hex SHA-256 of the raw body + "/" + the account's security key;
+17TRACK computes as the hex SHA-256 of `<raw body>/<API key>` (the secret is the account's 17token);
 `parse_push(body)` turns a verified TRACKING_UPDATED body into the same rows. The webhook receiver
 (connectors/webhooks/) is to call them; this module does not listen itself.
 """
