@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from connectors.aftership import AfterShipSource
 from connectors.base import RunResult, Source, sync
+from connectors.dcsa import DcsaSource
 from connectors.fx_rates import FxRatesSource
 from connectors.nps import CsatSource, NpsSource
 from connectors.planning import PlanningSource
@@ -15,10 +16,11 @@ from connectors.returns import ReturnsSource
 from connectors.shopify import ShopifySource
 from connectors.supplier_csv import SupplierCsvSource
 from connectors.supplier_portal import SupplierPortalSource
+from connectors.track17 import Track17Source
 
 KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (
     AfterShipSource, ShopifySource, SupplierPortalSource, SupplierCsvSource, ReturnsSource,
-    NpsSource, CsatSource, PlanningSource, FxRatesSource,
+    NpsSource, CsatSource, PlanningSource, FxRatesSource, Track17Source, DcsaSource,
 )}
 
 

@@ -18,6 +18,7 @@ suppliers = ctx.query("pages/map_suppliers")
 warehouses = ctx.query("pages/map_warehouses")
 stock = ctx.query("pages/stock_health")
 shipments = ctx.query("pages/map_shipments")
+vessels = ctx.query("pages/map_vessels")  # containers at sea (DCSA events), empty without that source
 
 delayed = int(shipments["is_delayed"].sum()) if not shipments.empty else 0
 exceptions = int(shipments["is_exception"].sum()) if not shipments.empty else 0
@@ -39,11 +40,11 @@ width = kiosk.content_width(ctx) if ctx.kiosk else 1200
 deck, height = map_layers.build_deck(
     nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=shipments,
     kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
-    max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620)
+    max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels)
 with st.container(key="map-deck"):
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",
                             width=width, height=height, alt=ctx.t("map.alt"))
-st.caption(ctx.t("map.legend"))
+st.caption(ctx.t("map.legend") + ("" if vessels.empty else " · " + ctx.t("ocean.vessel_legend")))
 
 # ── the selected shipment: picked on the map, or from the list (keyboard / kiosk friendly) ─────
 st.subheader(ctx.t("map.shipment_detail"))

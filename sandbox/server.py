@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.formats import aftership, nps, planning, returns, shopify, supplier_portal
+from sandbox.formats import aftership, dcsa, nps, planning, returns, shopify, supplier_portal, track17
 from sandbox.formats.base import BadRequest, Query, Reply, parse_time
 from sandbox.model import ScenarioWindow
 from sandbox.world import World, scenario_windows
@@ -284,6 +284,10 @@ PLANNING = Family(
     lambda: Reply(500, csv_rows=[["error"], ["internal error"]]),
     planning.rate_limited,
 )
+
+TRACK17 = Family("track17", _header_is("17token"), track17.unauthorized, track17.bad_request,
+                 track17.server_error, track17.rate_limited)
+DCSA = Family("dcsa", _bearer, dcsa.unauthorized, dcsa.bad_request, dcsa.server_error, dcsa.rate_limited)
 
 
 @dataclass
@@ -555,6 +559,14 @@ ROUTES = [
         lambda s, m, r, now: nps.survey_responses(s.world, now, r.query, survey="csat"),
     ),
     ("GET", re.compile(r"/planning/(?P<name>\w+)\.csv"), PLANNING, _planning),
+    # 17TRACK v2.4 and DCSA Track & Trace 2.2 (sandbox/formats/track17.py, dcsa.py)
+    ("POST", re.compile(r"/track/v2\.4/register"), TRACK17, lambda s, m, r, now: track17.register(s.world, now, r.body)),
+    ("POST", re.compile(r"/track/v2\.4/gettracklist"), TRACK17,
+     lambda s, m, r, now: track17.track_list(s.world, now, r.body)),
+    ("POST", re.compile(r"/track/v2\.4/gettrackinfo"), TRACK17,
+     lambda s, m, r, now: track17.track_info_reply(s.world, now, r.body)),
+    ("GET", re.compile(r"/dcsa/v2/events"), DCSA,
+     lambda s, m, r, now: dcsa.list_events(s.world, now, r.query, f"http://{r.host}/dcsa/v2/events")),
 ]
 
 

@@ -60,12 +60,13 @@ from sandbox.sim import (
 )
 from sandbox.world_aftercare import Aftercare
 from sandbox.world_demand import Demand
+from sandbox.world_ocean import Ocean
 from sandbox.world_shipping import Shipping
 from sandbox.world_supply import Supply
 from tower.clock import utc
 
 
-class World(Demand, Shipping, Supply, Aftercare):
+class World(Demand, Shipping, Supply, Aftercare, Ocean):
     """The simulated supply chain; see the module doc and sandbox/README.md (World API)."""
 
     def __init__(self, seed: int, clock, history_days: float = 7,

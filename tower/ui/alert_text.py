@@ -67,6 +67,10 @@ PATTERNS: dict[str, tuple[str, str]] = {
         rf"Supplier (?P<name>.+) silent for (?P<hours>{_N}) h",
         rf"(?P<tier>\S+) supplier, (?P<pos>{_N}) open POs \((?P<units>{_N}) units\), "
         rf"last report (?P<at>{_TS})(?:, usually every (?P<every>{_N}) h)?"),
+    "vessel_eta_past_stockout": (  # texts in tower/ui/locales/ocean.toml
+        r"Vessel ETA past stockout: (?P<container>\S+) \((?P<vessel>[^)]+)\) for (?P<sku>\S+) at (?P<warehouse>\S+)",
+        rf"arrives (?P<port>\S+) (?P<eta>{_TS}), slipped (?P<slip>{_N}) h; stock runs out (?P<stockout>{_TS}) "
+        rf"\((?P<available>{_N}) available\), (?P<short>{_N}) h short with (?P<margin>{_N}) h handling"),
 }
 
 

@@ -20,8 +20,8 @@ from tower.ui import fmt, i18n
 WORLD_OUTLINE = Path(__file__).resolve().parents[2] / "assets" / "world_110m.geojson"
 
 # Layer ids: stable across reruns (Streamlit needs ids to keep a selection) and used by tests.
-OUTLINE, NODES, SUPPLIERS, WAREHOUSES, ARCS, SHIPMENTS = (
-    "world-outline", "nodes", "suppliers", "warehouses", "shipment-arcs", "shipments")
+OUTLINE, NODES, SUPPLIERS, WAREHOUSES, ARCS, SHIPMENTS, VESSELS = (
+    "world-outline", "nodes", "suppliers", "warehouses", "shipment-arcs", "shipments", "vessels")
 
 # RGBA. Red/amber/green carry status; neutral blues/violets carry "what kind of place".
 RED, AMBER, GREEN, GREY = [230, 57, 70, 235], [255, 176, 32, 235], [46, 184, 92, 220], [140, 150, 165, 200]
@@ -29,6 +29,8 @@ STOCK_COLOURS = {"red": RED, "yellow": AMBER, "green": GREEN, "over": [47, 111, 
 NODE_COLOURS = {"normal": [90, 160, 230, 220], "congested": AMBER, "closed": RED}
 SHIPMENT_COLOURS = {"exception": RED, "delayed": [255, 120, 0, 245], "on_track": [80, 200, 255, 220]}
 SUPPLIER_COLOUR = [170, 120, 255, 230]
+VESSEL_COLOURS = {"slipped": [255, 120, 0, 245], "steady": [0, 170, 160, 235]}
+VESSEL_SLIP_H = 12  # an arrival estimate later than the first by more than this shows as slipped
 # worst first: over-stock matters less than running short, more than "fine"
 STATUS_RANK = {"red": 4, "yellow": 3, "over": 2, "green": 1}
 
@@ -181,6 +183,32 @@ def shipment_layer(shipments: pd.DataFrame, scale: float, lang: str = "en") -> p
     )
 
 
+def vessel_layer(vessels: pd.DataFrame | None, scale: float, lang: str = "en") -> pdk.Layer:
+    """Containers at sea (queries/pages/map_vessels.sql), the tooltip telling how far the vessel's
+    arrival estimate has slipped since first announced."""
+    df = _has_position(vessels) if vessels is not None else pd.DataFrame()
+    data = []
+    if not df.empty:
+        df = df.copy()
+        slip = pd.to_numeric(df["slip_hours"], errors="coerce").fillna(0)
+        df["status"] = ["slipped" if h > VESSEL_SLIP_H else "steady" for h in slip]
+        df["color"] = df["status"].map(VESSEL_COLOURS)
+        df["label"] = df["vessel_name"].fillna("?") + " · " + df["equipment_reference"]
+        df["detail"] = [
+            i18n.t("ocean.vessel_detail", lang, pol=pol or "?", pod=pod or "?", eta=fmt.ts(eta, lang))
+            + (i18n.t("ocean.vessel_slip", lang, hours=fmt.hours(h, lang), first=fmt.ts(first, lang))
+               if h > VESSEL_SLIP_H else i18n.t("ocean.vessel_steady", lang))
+            for pol, pod, eta, first, h in zip(df["pol"], df["pod"], df["eta"], df["first_eta"], slip)]
+        data = _records(df, ["equipment_reference", "lon", "lat", "color", "label", "detail", "status"])
+        for row in data:
+            row["radius"] = (9 if row["status"] == "slipped" else 6) * scale
+    return pdk.Layer(
+        "ScatterplotLayer", id=VESSELS, data=data, get_position=["lon", "lat"], get_fill_color="color",
+        get_radius="radius", radius_units="pixels", stroked=True, get_line_color=[255, 255, 255, 230],
+        line_width_min_pixels=1.5, pickable=True,
+    )
+
+
 def unwrap(lon: float, centre: float) -> float:
     """`lon` moved by whole turns into [centre - 180, centre + 180): Web Mercator is linear in
     longitude, so a point east of the antimeridian can be drawn at e.g. 242° beside 121°."""
@@ -291,7 +319,8 @@ def view_for(width: int, lats: list[float], centre_lon: float, max_height: int) 
 def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.DataFrame,
                stock: pd.DataFrame, shipments: pd.DataFrame, kiosk: bool = False, dark: bool = False,
                online_tiles: bool = False, width: int = 1200, max_height: int = 560,
-               scale: float = 1.0, lang: str = "en") -> tuple[pdk.Deck, int]:
+               scale: float = 1.0, lang: str = "en",
+               vessels: pd.DataFrame | None = None) -> tuple[pdk.Deck, int]:
     """The whole map and its height in px, for a chart `width` px wide (pass the same width to
     st.pydeck_chart: the zoom is computed for it).
 
@@ -306,11 +335,12 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
         outline_layer(dark or kiosk),
         arc_layer(shipments, marks, lon, lang),
         shipment_layer(shipments, marks, lang),
+        *([] if vessels is None else [vessel_layer(vessels, marks, lang)]),  # with a DCSA source
         node_layer(nodes, marks, lang),
         supplier_layer(suppliers, marks, lang),
         warehouse_layer(warehouses, worst_stock_status(stock), marks, lang),
     ]
-    view, height = view_for(width, latitudes(nodes, suppliers, warehouses, shipments), lon, max_height)
+    view, height = view_for(width, latitudes(nodes, suppliers, warehouses, shipments, vessels), lon, max_height)
     if online_tiles:
         tiles = {"map_provider": "carto",
                  "map_style": pdk.map_styles.CARTO_DARK if dark or kiosk else pdk.map_styles.CARTO_LIGHT}
