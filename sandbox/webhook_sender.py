@@ -193,11 +193,12 @@ class WebhookSender:
             return len(self._queue)
 
     def deliver_due(self) -> int:
-        """Send every queued delivery that is due; returns how many were attempted."""
-        n = 0
+        """Send every queued delivery due now (retries scheduled meanwhile wait for the next call);
+        returns how many were attempted."""
+        n, now = 0, time.monotonic()
         while True:
             with self._lock:
-                if not self._queue or self._queue[0][0] > time.monotonic():
+                if not self._queue or self._queue[0][0] > now:
                     return n
                 _, _, out = heapq.heappop(self._queue)
             n += 1

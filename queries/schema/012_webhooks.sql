@@ -10,7 +10,7 @@ create table if not exists webhook_events (
     status        text not null,            -- loaded | skipped (valid but nothing to apply, e.g. unmapped) | invalid (signed, but the payload does not validate) | failed
     error         text,                     -- why it was skipped, invalid or failed; NULL when loaded
     rows_mapped   integer not null default 0, -- rows the event mapped to in the data tables (upserted: an older version than the stored row changes nothing)
-    deliveries    integer not null default 1, -- how many times the vendor delivered it (redeliveries are counted, not applied again)
+    deliveries    integer not null default 1, -- deliveries of it seen by the loader (redeliveries after the first load are counted, never applied again)
     primary key (source, delivery_id)
 );
 
