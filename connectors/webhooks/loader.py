@@ -94,12 +94,14 @@ class WebhookLoader:
             return 0
         try:
             self._write(deliveries)
-        except duckdb.Error as e:
+        except Exception as e:  # noqa: BLE001 - one bad delivery must not hold back the others
             log.warning("webhook batch of %d failed (%s); loading one by one", len(deliveries), e)
             for d in deliveries:
                 try:
                     self._write([d])
-                except duckdb.Error as one:
+                except duckdb.TransactionException as one:  # a write conflict: the next pass retries
+                    log.warning("webhook %s/%s: %s; retrying", d.source, d.delivery_id, one)
+                except Exception as one:  # noqa: BLE001
                     self._record_failed(d, f"{type(one).__name__}: {one}")
         return len(paths)
 

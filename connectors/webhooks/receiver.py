@@ -34,14 +34,12 @@ class Rejections:
     def __init__(self):
         self._lock = threading.Lock()
         self._counts: dict[str, list] = {}
-        self.total: dict[str, int] = {}
 
     def add(self, source: str, reason: str) -> None:
         with self._lock:
             entry = self._counts.setdefault(source, [0, None, None])
             entry[0] += 1
             entry[1], entry[2] = datetime.now(timezone.utc), reason
-            self.total[source] = self.total.get(source, 0) + 1
 
     def take(self) -> dict[str, tuple[int, datetime, str]]:
         with self._lock:
@@ -128,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server_version = "TowerWebhooks/1.0"
+    timeout = 15  # seconds a client may stall mid-request before its connection is dropped
     server: _HTTPServer
 
     def do_POST(self):  # noqa: N802 - the stdlib's name

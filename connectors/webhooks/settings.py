@@ -3,6 +3,8 @@ Secrets are per source (`webhook_secret` in .streamlit/secrets.toml [sources.<na
 TOWER_<NAME>_WEBHOOK_SECRET); a source pointing at the sandbox uses the sandbox's token."""
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from tower import config as config_mod
@@ -23,8 +25,14 @@ class WebhooksConfig(BaseModel):
 
 
 def settings(cfg: config_mod.Config) -> WebhooksConfig:
+    """The table, with TOWER_WEBHOOKS__<FIELD> environment overrides on top (as for other tables)."""
+    values = dict(cfg.raw.get("webhooks") or {})
+    for name in WebhooksConfig.model_fields:
+        env = os.environ.get(f"TOWER_WEBHOOKS__{name.upper()}")
+        if env is not None:
+            values[name] = env
     try:
-        return WebhooksConfig(**(cfg.raw.get("webhooks") or {}))
+        return WebhooksConfig(**values)
     except ValueError as e:
         raise config_mod.ConfigError(f"[webhooks] {e}") from None
 
