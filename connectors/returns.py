@@ -79,6 +79,25 @@ def reason_code(item: ReturnItem) -> str | None:
     return None
 
 
+def emit_return(r: Return, run: Run) -> None:
+    """The `returns` rows of one RMA (one per SKU), for the poller and the webhook loader alike."""
+    changed = r.changed_at()
+    by_sku: dict[str, dict] = {}
+    for item in r.return_items:
+        sku = item.sku or "unknown"
+        qty = item.intended_return_quantity if item.intended_return_quantity is not None \
+            else (item.return_quantity or 0)
+        row = by_sku.setdefault(sku, {
+            "return_id": r.rma_number, "sku": sku,
+            "order_id": r.order.external_id if r.order else None, "quantity": 0,
+            "reason": reason_code(item), "status": r.approval_status,
+            "created_at": r.created_at, "refunded_at": r.refunded_at, "updated_at": changed,
+        })
+        row["quantity"] += qty
+    for row in by_sku.values():
+        run.emit("returns", row)
+
+
 class ReturnsSource(Source):
     kind = "returns"
     tables = (Table("returns", ("return_id", "sku"), "merge"),)
@@ -102,20 +121,7 @@ class ReturnsSource(Source):
                     continue
                 if changed:
                     newest = max(newest, changed) if newest else changed
-                by_sku: dict[str, dict] = {}
-                for item in r.return_items:
-                    sku = item.sku or "unknown"
-                    qty = item.intended_return_quantity if item.intended_return_quantity is not None \
-                        else (item.return_quantity or 0)
-                    row = by_sku.setdefault(sku, {
-                        "return_id": r.rma_number, "sku": sku,
-                        "order_id": r.order.external_id if r.order else None, "quantity": 0,
-                        "reason": reason_code(item), "status": r.approval_status,
-                        "created_at": r.created_at, "refunded_at": r.refunded_at, "updated_at": changed,
-                    })
-                    row["quantity"] += qty
-                for row in by_sku.values():
-                    run.emit("returns", row)
+                emit_return(r, run)
         if newest:
             run.set_cursor("returns", iso_z(newest))
 

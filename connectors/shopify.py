@@ -234,45 +234,58 @@ class ShopifySource(Source):
 
     def _inventory_levels(self, http, run, shop, sku_by_item, warehouse_by_location) -> None:
         def handle(level: InventoryLevel):
-            sku = sku_by_item.get(level.inventory_item_id)
-            wid = warehouse_by_location.get(level.location_id)
-            if sku is None or wid is None or level.available is None:
-                missing = "inventory item" if sku is None else "location" if wid is None else "available"
-                run.reject(f"{shop} inventory level {level.location_id}/{level.inventory_item_id}",
-                           f"unmapped {missing}; will be read again")
-                return False
-            run.emit("stock_observations", {"sku": sku, "warehouse_id": wid,
-                                            "observed_at": level.updated_at, "available": level.available})
+            return emit_inventory_level(level, shop, sku_by_item, warehouse_by_location, run)
         params = {"location_ids": ",".join(str(i) for i in sorted(warehouse_by_location))}
         self._incremental(http, run, shop, "inventory_levels", InventoryLevel, params, handle)
 
     def _orders(self, http, run, shop, warehouse_by_location) -> None:
         def handle(o: Order):
-            notes = {a.name: a.value for a in o.note_attributes}
-            location = o.location_id or next((f.location_id for f in o.fulfillments if f.location_id), None)
-            fulfilled = [f.created_at for f in o.fulfillments if f.created_at]
-            order_id = str(o.id)
-            run.emit("orders", {
-                "order_id": order_id,
-                "order_number": o.name or (str(o.order_number) if o.order_number else None),
-                "merchant_id": shop, "channel": o.source_name,
-                "market": (o.shipping_address.country_code if o.shipping_address else None),
-                "warehouse_id": warehouse_by_location.get(location) if location else None,
-                "created_at": o.created_at,
-                "promised_delivery_at": _instant_or_none(notes.get("promised_delivery_at")),
-                "fulfilled_at": min(fulfilled) if fulfilled else None,
-                "cancelled_at": o.cancelled_at,
-                "total_price": o.current_total_price if o.current_total_price is not None else o.total_price,
-                "shipping_cost": _decimal_or_none(notes.get("shipping_cost")),
-                "currency": o.currency, "updated_at": o.updated_at,
-            })
-            for line in o.line_items:
-                run.emit("order_lines", {"order_id": order_id, "line_id": str(line.id), "sku": line.sku,
-                                         "quantity": line.quantity, "price": line.price})
+            emit_order(o, shop, warehouse_by_location, run)
         # Before planning has named any warehouse, orders are stored without one and read again
         # next time (the cursor stays), so they get their warehouse once the mapping exists.
         self._incremental(http, run, shop, "orders", Order, {"status": "any"}, handle,
                           advance=bool(warehouse_by_location))
+
+
+def emit_inventory_level(level: InventoryLevel, shop: str, sku_by_item: dict, warehouse_by_location: dict,
+                         run: Run) -> bool:
+    """The `stock_observations` row of one level (poller and webhook loader alike); False, after
+    counting it rejected, when its item or location is not mapped yet."""
+    sku = sku_by_item.get(level.inventory_item_id)
+    wid = warehouse_by_location.get(level.location_id)
+    if sku is None or wid is None or level.available is None:
+        missing = "inventory item" if sku is None else "location" if wid is None else "available"
+        run.reject(f"{shop} inventory level {level.location_id}/{level.inventory_item_id}",
+                   f"unmapped {missing}; will be read again")
+        return False
+    run.emit("stock_observations", {"sku": sku, "warehouse_id": wid,
+                                    "observed_at": level.updated_at, "available": level.available})
+    return True
+
+
+def emit_order(o: Order, shop: str, warehouse_by_location: dict, run: Run) -> None:
+    """The `orders` row and `order_lines` rows of one order (poller and webhook loader alike)."""
+    notes = {a.name: a.value for a in o.note_attributes}
+    location = o.location_id or next((f.location_id for f in o.fulfillments if f.location_id), None)
+    fulfilled = [f.created_at for f in o.fulfillments if f.created_at]
+    order_id = str(o.id)
+    run.emit("orders", {
+        "order_id": order_id,
+        "order_number": o.name or (str(o.order_number) if o.order_number else None),
+        "merchant_id": shop, "channel": o.source_name,
+        "market": (o.shipping_address.country_code if o.shipping_address else None),
+        "warehouse_id": warehouse_by_location.get(location) if location else None,
+        "created_at": o.created_at,
+        "promised_delivery_at": _instant_or_none(notes.get("promised_delivery_at")),
+        "fulfilled_at": min(fulfilled) if fulfilled else None,
+        "cancelled_at": o.cancelled_at,
+        "total_price": o.current_total_price if o.current_total_price is not None else o.total_price,
+        "shipping_cost": _decimal_or_none(notes.get("shipping_cost")),
+        "currency": o.currency, "updated_at": o.updated_at,
+    })
+    for line in o.line_items:
+        run.emit("order_lines", {"order_id": order_id, "line_id": str(line.id), "sku": line.sku,
+                                 "quantity": line.quantity, "price": line.price})
 
 
 def _instant_or_none(value) -> datetime | None:

@@ -1,5 +1,7 @@
 """Data sources: per source the last successful sync, last status, rows, rejects, errors, duration
 and data freshness (now − newest record); stale or failed sources in red; the recent runs."""
+from datetime import datetime, timezone
+
 import pandas as pd
 import streamlit as st
 
@@ -44,6 +46,40 @@ def runs_table(runs: pd.DataFrame, ctx) -> pd.DataFrame:
     })
 
 
+def webhook_table(hooks: pd.DataFrame, ctx) -> pd.DataFrame:
+    """Per source: seconds since the last verified webhook, events loaded last hour, refusals."""
+    t = ctx.t
+    return pd.DataFrame({
+        t("webhooks.col_source"): hooks["source"],
+        t("webhooks.col_last"): [fmt.ago(s, ctx.lang) if pd.notna(s) else t("frame.never")
+                                 for s in hooks["received_ago_s"]],
+        t("webhooks.col_loaded"): hooks["loaded_last_hour"].astype("Int64"),
+        t("webhooks.col_rejected"): hooks["rejected_signatures"].astype("Int64"),
+        t("webhooks.col_not_applied"): hooks["not_applied"].astype("Int64"),
+        t("webhooks.col_last_rejected"): [fmt.ts(at, ctx.lang, ctx.tz, seconds=True) if pd.notna(at) else ""
+                                          for at in hooks["last_rejected_at"]],
+    })
+
+
+def draw_webhooks(ctx, chosen) -> None:
+    """Webhook-fed freshness, in real seconds (the receiver stamps wall-clock time)."""
+    st.subheader(ctx.t("webhooks.title"))
+    hooks_service = getattr(ctx.runtime, "webhooks", None)
+    if hooks_service is not None:
+        st.caption(ctx.t("webhooks.caption", url=hooks_service.url))
+    else:
+        st.caption(ctx.t("webhooks.caption_off"))
+    hooks = ctx.query("ops/webhook_status", wall_now=datetime.now(timezone.utc))
+    if chosen and not hooks.empty:
+        hooks = hooks[hooks["source"] == chosen]
+    if hooks.empty:
+        st.info(ctx.t("webhooks.none"))
+        return
+    flags = hooks["rejected_signatures"].fillna(0).astype(int) > 0
+    st.dataframe(webhook_table(hooks.reset_index(drop=True), ctx).style.apply(red_rows(flags), axis=1),
+                 hide_index=True, width="stretch")
+
+
 def red_rows(flags: pd.Series):
     flags = flags.reset_index(drop=True)
     return lambda row: [RED_ROW if flags.iloc[row.name] else ""] * len(row)
@@ -82,9 +118,10 @@ def draw(ctx) -> None:
     runs = ctx.query("ops/recent_runs", source=chosen, limit=RECENT_RUNS)
     if runs.empty:
         st.info(ctx.t("sources.no_runs"))
-        return
-    st.dataframe(runs_table(runs, ctx).style.apply(red_rows(runs["status"] == "failed"), axis=1),
-                 hide_index=True, width="stretch")
+    else:
+        st.dataframe(runs_table(runs, ctx).style.apply(red_rows(runs["status"] == "failed"), axis=1),
+                     hide_index=True, width="stretch")
+    draw_webhooks(ctx, chosen)
 
 
 ctx = frame.context()

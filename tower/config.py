@@ -45,6 +45,11 @@ class SandboxConfig(BaseModel):
     speed: float = Field(60.0, gt=0)
     history_days: float = Field(7.0, ge=0)
     scenarios: tuple[str, ...] = ("member_day",)
+    # signed webhooks the sandbox pushes (issue 11): base URL ("{webhooks}" = Tower's own receiver,
+    # "" = none), share of deliveries sent twice, retries of a failed delivery
+    webhook_url: str = ""
+    webhook_duplicate_rate: float = Field(0.02, ge=0, le=1)
+    webhook_retries: int = Field(5, ge=0, le=20)
 
     @property
     def url(self) -> str:

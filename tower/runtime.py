@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from connectors import webhooks as webhooks_mod
 from connectors.scheduler import Scheduler
 from sandbox.server import start as start_sandbox
+from sandbox.webhook_sender import WebhookSender
 from tower import config as config_mod
 from tower.alerts.engine import AlertEngine
 from tower.clock import SimClock, SystemClock
@@ -28,11 +30,17 @@ class Runtime:
     sandbox: object | None = None  # sandbox.server.SandboxServer when embedded
     scheduler: object | None = None  # connectors.scheduler.Scheduler
     alerts: object | None = None     # tower.alerts.engine.AlertEngine
+    webhooks: object | None = None   # connectors.webhooks.Webhooks (receiver + loader)
+    webhook_sender: object | None = None  # sandbox.webhook_sender.WebhookSender (sandbox pushes)
 
     def now(self) -> datetime:
         return self.clock.now()
 
     def stop(self) -> None:
+        if self.webhook_sender:
+            self.webhook_sender.stop()
+        if self.webhooks:
+            self.webhooks.stop()
         if self.scheduler:
             self.scheduler.stop()
         if self.alerts:
@@ -53,6 +61,8 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         clock = SystemClock()
     db = Database.for_config(cfg)
     rt = Runtime(cfg, clock, db, sandbox)
+    if run_scheduler:
+        _start_webhooks(rt)
     # A config without sources is a read-only viewer of an existing database: nothing to schedule.
     if run_scheduler and cfg.sources:
         rt.scheduler = Scheduler(db, cfg, clock)
@@ -63,6 +73,29 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         rt.alerts.start()
         rt.scheduler.start()
     return rt
+
+
+def _start_webhooks(rt: Runtime) -> None:
+    """The webhook receiver and loader; with the sandbox set to push (`[sandbox] webhook_url`),
+    the sandbox's sender too. Deliveries spooled while the app was down are loaded now."""
+    try:
+        rt.webhooks = webhooks_mod.start(rt.config)
+    except OSError as e:  # the port is taken (another Tower?): run on polling alone, say so
+        log.error("webhook receiver not started (%s): sources are polled only", e)
+        return
+    if rt.webhooks is None:
+        return
+    rt.webhooks.start_loader(rt.db)
+    target = rt.config.sandbox.webhook_url
+    if rt.sandbox is not None and target:
+        target = target.replace("{webhooks}", rt.webhooks.url + "/webhooks")
+        shopify = next((s for s in rt.config.sources.values() if s.kind == "shopify"), None)
+        rt.webhook_sender = WebhookSender(
+            rt.sandbox.world, rt.clock, target, inventory_shop=shopify.options.get("inventory_shop") if shopify else None,
+            duplicate_rate=rt.config.sandbox.webhook_duplicate_rate, retries=rt.config.sandbox.webhook_retries,
+            seed=rt.config.sandbox.seed)
+        rt.webhook_sender.start()
+        log.info("sandbox pushes webhooks to %s", target)
 
 
 _preloaded: Runtime | None = None
