@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from test_alerts_page import _hashable_runtimes, raise_alerts  # noqa: F401
 from tower import retro
@@ -29,8 +30,6 @@ WATCHED = ("alerts", "alert_log", "annotations", "events", "audit_log")
 
 def open_as(page: str, who: Identity, **query):
     """app.py in AppTest with `who` signed in from the first run, switched to `page`."""
-    from streamlit.testing.v1 import AppTest
-
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state[session.IDENTITY_KEY] = who
     for k, v in query.items():
