@@ -158,7 +158,7 @@ def act(fn, done_key: str, **kwargs) -> None:
 if alert.state != "resolved" and not who.can("operate"):
     st.info(access.refusal(t, who, "operate"))
 elif alert.state != "resolved":
-    st.caption(t("audit.signed_in_as", name=who.name))
+    st.caption(access.acting_as(t, who))
     a1, a2 = st.columns(2)
     with a1:
         if alert.state == "open":

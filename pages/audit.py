@@ -33,7 +33,7 @@ names = options.drop_duplicates("actor").set_index("actor")["actor_name"].to_dic
 actions = sorted(set(options["action"]))
 f1, f2, f3, f4 = st.columns(4)
 actor = f1.selectbox(ctx.t("audit.f_actor"), [None, *names], key="audit_f_actor",
-                     format_func=lambda a: ctx.t("audit.all") if a is None else f"{names.get(a) or a} ({a})")
+                     format_func=lambda a: ctx.t("audit.all") if a is None else f"{access.person(ctx.t, names.get(a) or a)} ({a})")
 action = f2.selectbox(ctx.t("audit.f_action"), [None, *actions], key="audit_f_action",
                       format_func=lambda a: ctx.t("audit.all") if a is None else access.action_text(ctx.t, a))
 today = ctx.now.date()
@@ -68,7 +68,7 @@ st.caption(ctx.t("audit.shown", rows=fmt.number(len(rows), ctx.lang), limit=fmt.
 st.dataframe(pd.DataFrame({
     "#": rows["audit_id"],
     ctx.t("audit.col_at"): [fmt.ts(x, ctx.lang, ctx.tz, seconds=True) for x in rows["happened_at"]],
-    ctx.t("audit.col_who"): rows["actor_name"].fillna(rows["actor"]),
+    ctx.t("audit.col_who"): [access.person(ctx.t, n) for n in rows["actor_name"].fillna(rows["actor"])],
     ctx.t("audit.col_roles"): [roles_text(r) for r in rows["roles"]],
     ctx.t("audit.col_origin"): rows["origin"].fillna(""),
     ctx.t("audit.col_via"): [access.via_text(ctx.t, v) for v in rows["via"]],

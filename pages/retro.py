@@ -280,7 +280,7 @@ with tab_time:
             nd = n2.date_input(ctx.t("retro.note_date"), value=moment.date(), key="retro_note_date")
             nt = n3.time_input(ctx.t("retro.note_time"), value=moment.time().replace(second=0, microsecond=0),
                                key="retro_note_time", step=60)
-            st.caption(ctx.t("audit.signed_in_as", name=who.name))
+            st.caption(access.acting_as(ctx.t, who))
             if st.form_submit_button(ctx.t("retro.add_note")):
                 try:
                     retro.add_annotation(ctx.db, who, text, datetime.combine(nd, nt, UTC),
@@ -305,7 +305,7 @@ with tab_time:
     else:
         shown = pd.DataFrame({
             ctx.t("audit.col_at"): [ts(x) for x in deeds["happened_at"]],
-            ctx.t("audit.col_who"): deeds["actor_name"],
+            ctx.t("audit.col_who"): [access.person(ctx.t, n) for n in deeds["actor_name"]],
             ctx.t("audit.col_action"): [access.action_text(ctx.t, a) for a in deeds["action"]],
             ctx.t("audit.col_target"): [access.target_text(ctx.t, x) for x in deeds["target"]],
         })

@@ -16,10 +16,24 @@ from tower.auth.policy import Identity
 _TARGET = re.compile(r"^([a-z_]+):(.+)$")
 
 
+_LOCAL_NAME = policy.local_admin().name
+
+
+def person(t: Callable[..., str], name) -> str:
+    """A user's name as shown: the local-mode admin in the viewer's words, anyone else as named."""
+    if not isinstance(name, str):
+        return ""
+    return t("audit.local_admin") if name == _LOCAL_NAME else name
+
+
 def refusal(t: Callable[..., str], who: Identity, permission: str) -> str:
     """"<name> may not <what>: that needs the <role> role." in the viewer's language."""
     roles = t("audit.or").join(t(f"audit.role.{r}") for r in policy.roles_with(permission))
-    return t("audit.refused", name=who.name, what=t(f"audit.perm.{permission}"), roles=roles)
+    return t("audit.refused", name=person(t, who.name), what=t(f"audit.perm.{permission}"), roles=roles)
+
+
+def acting_as(t: Callable[..., str], who: Identity) -> str:
+    return t("audit.signed_in_as", name=person(t, who.name))
 
 
 def download(ctx, who: Identity, label: str, build: Callable[[], bytes | str], *, file_name: str,
