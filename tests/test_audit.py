@@ -3,18 +3,20 @@ console queries — appends one row saying who (subject, name, roles, merchant),
 and the real time), from where (origin, sign-in route) and what changed; a change and its row
 commit together or not at all; nothing in queries/ can update or delete a row; admins read it on
 the Audit page (filtered, in English and Chinese) and the retro's timeline shows who did what."""
+# ruff: noqa: F811 - pytest fixtures imported from ui_fixtures are test parameters by the same name
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
 from test_alerts_helpers import T0, an_alert, hours
 from test_alerts_page import _hashable_runtimes  # noqa: F401
+from ui_fixtures import ROOT, populated_db, tower_env  # noqa: F401
+
 from tower import retro
 from tower import sql_console as sc
 from tower.alerts import lifecycle
@@ -22,7 +24,6 @@ from tower.auth import exports
 from tower.auth.policy import Identity
 from tower.db import Database
 from tower.ui import session
-from ui_fixtures import ROOT, populated_db, tower_env  # noqa: F401
 
 MEI = Identity("oidc|mei", "mei@example.com", frozenset({"operator"}), origin="10.1.2.3", via="oidc")
 ANA = Identity("oidc|ana", "ana@example.com", frozenset({"analyst"}), merchant="nordic-nest",
@@ -43,7 +44,7 @@ def trail(db):
 
 def test_every_kind_of_write_appends_who_when_where_and_what(db):
     an_alert(db, 1)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     lifecycle.assign(db, 1, "li", MEI, T0)
     lifecycle.acknowledge(db, 1, MEI, "calling the 3PL", T0 + hours(0.1))
     lifecycle.snooze(db, 1, T0 + hours(2), MEI, T0 + hours(0.2))
@@ -60,7 +61,7 @@ def test_every_kind_of_write_appends_who_when_where_and_what(db):
                                                        "tower_sql_x.csv", "sql_console"]
     # when: Tower's clock as the caller passed it, and the real time of recording
     assert [t.to_pydatetime() for t in rows.happened_at] == [T0 + hours(h / 10) for h in range(8)]
-    assert all(started - timedelta(seconds=1) <= t.to_pydatetime() <= datetime.now(timezone.utc)
+    assert all(started - timedelta(seconds=1) <= t.to_pydatetime() <= datetime.now(UTC)
                for t in rows.wall_at)
     # who and from where
     ops, reads = rows.iloc[:6], rows.iloc[6:]
@@ -126,15 +127,15 @@ def test_invalid_moves_and_refusals_leave_no_audit_row(db):
 _CHANGES_AUDIT = re.compile(
     r"\b(update\s+(main\.)?audit_log|delete\s+from\s+(main\.)?audit_log|truncate\s+(table\s+)?(main\.)?audit_log"
     r"|drop\s+table\s+(if\s+exists\s+)?(main\.)?audit_log|alter\s+table\s+(main\.)?audit_log"
-    r"|insert\s+or\s+replace\s+into\s+(main\.)?audit_log)\b", re.I)
+    r"|insert\s+or\s+replace\s+into\s+(main\.)?audit_log)\b", re.IGNORECASE)
 
 
 def statements_changing_the_audit_log(folder: Path) -> list[str]:
     found = []
     for path in sorted(folder.rglob("*.sql")):
-        text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", path.read_text(), flags=re.S)
+        text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", path.read_text(), flags=re.DOTALL)
         found += [f"{path.relative_to(folder)}: {m.group(0)}" for m in _CHANGES_AUDIT.finditer(text)]
-        if re.search(r"insert\s+into\s+(main\.)?audit_log", text, re.I) and re.search(r"on\s+conflict", text, re.I):
+        if re.search(r"insert\s+into\s+(main\.)?audit_log", text, re.IGNORECASE) and re.search(r"on\s+conflict", text, re.IGNORECASE):
             found.append(f"{path.relative_to(folder)}: insert … on conflict")
     return found
 

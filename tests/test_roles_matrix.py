@@ -4,13 +4,15 @@ and leave an audit row; a refused role gets a refusal in words and the database 
 tables compared before and after). Also the widget states a refused user's browser was never shown:
 the domain functions called directly with a viewer, session-state keys of buttons and forms the page
 never rendered for them, and a role taken away between drawing a button and clicking it."""
+# ruff: noqa: F811 - pytest fixtures imported from ui_fixtures are test parameters by the same name
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
-
 from test_alerts_page import _hashable_runtimes, raise_alerts  # noqa: F401
+from ui_fixtures import ROOT, populated_db, reset_app_caches, tower_env  # noqa: F401
+
 from tower import retro
 from tower import sql_console as sc
 from tower.alerts import lifecycle
@@ -18,7 +20,6 @@ from tower.auth import exports, policy
 from tower.auth.policy import Identity
 from tower.db import Database
 from tower.ui import session
-from ui_fixtures import ROOT, populated_db, reset_app_caches, tower_env  # noqa: F401
 
 WHO = {role: Identity(f"{role}-sub", f"{role} user", frozenset({role}), origin="10.0.0.7", via="oidc")
        for role in policy.ROLES}

@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from math import ceil
 from pathlib import Path
 
@@ -125,7 +125,7 @@ def run(db, sql: str, *, who: Identity, now: datetime | None = None,
     QueryTimedOut, QueryOutOfMemory, QueryStopped or QueryFailed, each with a message in words."""
     who = policy.require(who, "analyse")
     take_turn(who, per_minute)
-    audit.record_now(db, who, "console.query", at=now or datetime.now(timezone.utc), target="sql_console",
+    audit.record_now(db, who, "console.query", at=now or datetime.now(UTC), target="sql_console",
                      detail={"sql": (sql or "")[:AUDIT_SQL_CHARS], "chars": len(sql or ""),
                              "params": {k: v for k, v in (params or {}).items() if v is not None}})
     if not sql or not sql.strip():

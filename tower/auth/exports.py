@@ -4,8 +4,8 @@ appends an audit row (action "export", target the file name). Hiding the button 
 courtesy; this is the check."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from tower.auth import audit, policy
 from tower.auth.policy import Identity

@@ -6,7 +6,7 @@ not do, and the function refuses anyway if asked."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 
