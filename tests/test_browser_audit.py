@@ -40,4 +40,10 @@ def test_a_retro_download_is_built_on_click_and_audited(app_url, browser, tmp_pa
     # the grid is a canvas; its CSV-able text is reachable through the accessible table cells
     text = grid.evaluate("e => e.textContent")
     assert name in text and "downloaded" in text and "local admin" in text, text[:2000]
+    # a table's own toolbar offers no unaudited CSV download (.streamlit/config.toml disableDataExport)
+    grid.hover()
+    page.wait_for_timeout(500)
+    toolbar = page.locator('[data-testid="stElementToolbar"]').first
+    assert toolbar.count() and toolbar.get_by_role("button", name="Download as CSV").count() == 0
+    assert toolbar.get_by_role("button", name="Search").count() == 1   # the toolbar itself is there
     page.close()
