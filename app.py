@@ -21,6 +21,7 @@ PAGES = [
     ("analysis", "pages/glossary.py", "glossary", ":material/menu_book:"),
     ("analysis", "pages/sql_console.py", "sql_console", ":material/terminal:"),
     ("analysis", "pages/sources.py", "sources", ":material/sync:"),
+    ("analysis", "pages/audit.py", "audit", ":material/policy:"),
 ]
 
 # a bundled icon: a ":material/…:" page icon makes every browser fetch it from fonts.gstatic.com

@@ -1,6 +1,8 @@
 """Alerts: the live list (filter by severity, state, owner), and for the selected alert its
 playbook, live diagnosis numbers, history and the actions someone must take: acknowledge with a
-comment, assign an owner, snooze, resolve with a note. Writes go through tower.alerts.lifecycle."""
+comment, assign an owner, snooze, resolve with a note. Writes go through tower.alerts.lifecycle, which
+checks the signed-in user's "operate" permission itself and signs the change with their name; a user
+without it sees no action widgets."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,11 +14,13 @@ import queries
 from tower.alerts import diagnosis, lifecycle, playbooks
 from tower.alerts.rules import bound
 from tower.alerts.ui import open_alert_counts
-from tower.ui import alert_text, fmt
+from tower.auth import policy
+from tower.ui import access, alert_text, fmt, session
 from tower.ui.frame import context
 
 ctx = context()
 t = ctx.t
+who = session.identity()
 SNOOZE_MINUTES = (30, 60, 120, 240, 480)
 RAG_ICON = {"red": "🔴", "yellow": "🟡"}
 
@@ -138,6 +142,9 @@ if alert.state == "resolved":
 def act(fn, done_key: str, **kwargs) -> None:
     try:
         fn(ctx.db, int(selected), now=ctx.now, **kwargs)
+    except policy.Refused:
+        st.warning(access.refusal(t, who, "operate"))
+        return
     except lifecycle.LifecycleError as e:
         st.warning(str(e))
         return
@@ -148,25 +155,27 @@ def act(fn, done_key: str, **kwargs) -> None:
     st.rerun()
 
 
-if alert.state != "resolved":
-    actor = st.text_input(t("alerts.your_name"), key="alerts_actor")
+if alert.state != "resolved" and not who.can("operate"):
+    st.info(access.refusal(t, who, "operate"))
+elif alert.state != "resolved":
+    st.caption(access.acting_as(t, who))
     a1, a2 = st.columns(2)
     with a1:
         if alert.state == "open":
             comment = st.text_area(t("alerts.ack_comment"), key="alerts_ack_comment", height=80)
             if st.button(t("alerts.ack"), key="alerts_ack", type="primary"):
-                act(lifecycle.acknowledge, "alerts.done_ack", by=actor, comment=comment)
+                act(lifecycle.acknowledge, "alerts.done_ack", who=who, comment=comment)
         new_owner = st.text_input(t("alerts.owner"), key="alerts_owner", value=alert.owner or "")
         if st.button(t("alerts.assign"), key="alerts_assign"):
-            act(lifecycle.assign, "alerts.done_assign", owner=new_owner, by=actor)
+            act(lifecycle.assign, "alerts.done_assign", owner=new_owner, who=who)
     with a2:
         minutes = st.selectbox(t("alerts.snooze_for"), SNOOZE_MINUTES, index=1, key="alerts_snooze_min",
                                format_func=lambda m: fmt.duration(m * 60, ctx.lang))
         if st.button(t("alerts.snooze"), key="alerts_snooze"):
-            act(lifecycle.snooze, "alerts.done_snooze", until=ctx.now + timedelta(minutes=minutes), by=actor)
+            act(lifecycle.snooze, "alerts.done_snooze", until=ctx.now + timedelta(minutes=minutes), who=who)
         note = st.text_area(t("alerts.resolve_note"), key="alerts_resolve_note", height=80)
         if st.button(t("alerts.resolve"), key="alerts_resolve"):
-            act(lifecycle.resolve, "alerts.done_resolve", by=actor, note=note)
+            act(lifecycle.resolve, "alerts.done_resolve", who=who, note=note)
 
 # ── playbook and live diagnosis ─────────────────────────────────────────────────────────────────
 book = playbooks.load(str(alert.playbook))

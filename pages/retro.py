@@ -1,7 +1,9 @@
 """Retro: an event against its baseline — every KPI side by side, an event-relative hourly overlay,
 the timeline of alerts / annotations / disruptions, replay of the war room at any minute, per-link
 scorecards, lost sales from stockouts with the resilience ROI, and exports (HTML report, data pack).
-All numbers come from tower.retro; this file only lays them out."""
+All numbers come from tower.retro; this file only lays them out. New events and notes need the
+"operate" permission and downloads "analyse": the page hides what its user may not do, and
+tower.retro / tower.auth.exports refuse it anyway (checked on the server, and audited)."""
 from datetime import UTC, datetime, time, timedelta
 
 import duckdb
@@ -10,12 +12,14 @@ import streamlit as st
 
 from tower import retro
 from tower.alerts import settings as alert_settings
-from tower.ui import alert_text, charts, downloads, fmt
+from tower.auth import policy
+from tower.ui import access, alert_text, charts, downloads, fmt, session
 from tower.ui import retro_tables as tables
 from tower.ui.frame import context
 
 ctx = context()
 lang = ctx.lang
+who = session.identity()
 st.title(ctx.t("retro.title"))
 params = ctx.params()  # merchant / channel / market from the sidebar; windows come from the event
 raw_config = getattr(getattr(ctx.runtime, "config", None), "raw", {}) or {}
@@ -61,27 +65,30 @@ except duckdb.Error as e:
     events = pd.DataFrame(columns=retro.EVENT_COLUMNS)
 promos = events[events["kind"] == "promotion"].reset_index(drop=True)
 
-with (st.expander(ctx.t("retro.create_event"), expanded=False),
-      st.form("retro_new_event", clear_on_submit=True)):
-    name = st.text_input(ctx.t("retro.event_name"), key="retro_new_name")
-    c1, c2, c3, c4 = st.columns(4)
-    today = ctx.now.date()
-    d0 = c1.date_input(ctx.t("retro.start_date"), value=today, key="retro_new_d0")
-    t0 = c2.time_input(ctx.t("retro.start_time"), value=time(0, 0), key="retro_new_t0")
-    d1 = c3.date_input(ctx.t("retro.end_date"), value=today, key="retro_new_d1")
-    t1 = c4.time_input(ctx.t("retro.end_time"), value=time(23, 0), key="retro_new_t1")
-    if st.form_submit_button(ctx.t("retro.create")):
-        try:
-            new_id = retro.create_event(ctx.db, name, datetime.combine(d0, t0, UTC),
-                                        datetime.combine(d1, t1, UTC), ctx.now)
-            st.session_state["retro_event"] = new_id
-            st.success(ctx.t("retro.created", name=name))
-            events = retro.list_events(ctx.db, raw_config)
-            promos = events[events["kind"] == "promotion"].reset_index(drop=True)
-        except ValueError as e:
-            st.error(ctx.t("retro.bad_event", error=str(e)))
-        except duckdb.Error as e:
-            failed(ctx.t("retro.create_event"), e)
+if who.can("operate"):  # new event windows; tower.retro.create_event checks again
+    with (st.expander(ctx.t("retro.create_event"), expanded=False),
+          st.form("retro_new_event", clear_on_submit=True)):
+        name = st.text_input(ctx.t("retro.event_name"), key="retro_new_name")
+        c1, c2, c3, c4 = st.columns(4)
+        today = ctx.now.date()
+        d0 = c1.date_input(ctx.t("retro.start_date"), value=today, key="retro_new_d0")
+        t0 = c2.time_input(ctx.t("retro.start_time"), value=time(0, 0), key="retro_new_t0")
+        d1 = c3.date_input(ctx.t("retro.end_date"), value=today, key="retro_new_d1")
+        t1 = c4.time_input(ctx.t("retro.end_time"), value=time(23, 0), key="retro_new_t1")
+        if st.form_submit_button(ctx.t("retro.create")):
+            try:
+                new_id = retro.create_event(ctx.db, who, name, datetime.combine(d0, t0, UTC),
+                                            datetime.combine(d1, t1, UTC), ctx.now)
+                st.session_state["retro_event"] = new_id
+                st.success(ctx.t("retro.created", name=name))
+                events = retro.list_events(ctx.db, raw_config)
+                promos = events[events["kind"] == "promotion"].reset_index(drop=True)
+            except policy.Refused:
+                st.warning(access.refusal(ctx.t, who, "operate"))
+            except ValueError as e:
+                st.error(ctx.t("retro.bad_event", error=str(e)))
+            except duckdb.Error as e:
+                failed(ctx.t("retro.create_event"), e)
 
 labels = {r.event_id: f"{fmt.event(r.name, ctx.lang)} · {ts(r.starts_at)}" for r in promos.itertuples(index=False)}
 if promos.empty:
@@ -263,24 +270,47 @@ with tab_time:
     else:
         shown = show(notes, tables.NOTES, "retro_notes_table")
         report.append(retro.Section(ctx.t("retro.notes"), table=shown))
-    with st.form("retro_note", clear_on_submit=True):
-        text = st.text_area(ctx.t("retro.note_text"), key="retro_note_text", max_chars=2000)
-        n1, n2, n3 = st.columns(3)
-        author = n1.text_input(ctx.t("retro.note_author"), key="retro_note_author", max_chars=100)
-        moment = min(ctx.now, event.end)
-        nd = n2.date_input(ctx.t("retro.note_date"), value=moment.date(), key="retro_note_date")
-        nt = n3.time_input(ctx.t("retro.note_time"), value=moment.time().replace(second=0, microsecond=0),
-                           key="retro_note_time", step=60)
-        if st.form_submit_button(ctx.t("retro.add_note")):
-            try:
-                retro.add_annotation(ctx.db, text, author, datetime.combine(nd, nt, UTC),
-                                     ctx.now, event.event_id)
-                st.success(ctx.t("retro.note_added"))
-                st.rerun()
-            except ValueError as e:
-                st.error(ctx.t("retro.bad_note", error=str(e)))
-            except duckdb.Error as e:
-                failed(ctx.t("retro.notes"), e)
+    if not who.can("operate"):  # tower.retro.add_annotation checks again
+        st.caption(access.refusal(ctx.t, who, "operate"))
+    else:
+        with st.form("retro_note", clear_on_submit=True):
+            text = st.text_area(ctx.t("retro.note_text"), key="retro_note_text", max_chars=2000)
+            n2, n3 = st.columns(2)
+            moment = min(ctx.now, event.end)
+            nd = n2.date_input(ctx.t("retro.note_date"), value=moment.date(), key="retro_note_date")
+            nt = n3.time_input(ctx.t("retro.note_time"), value=moment.time().replace(second=0, microsecond=0),
+                               key="retro_note_time", step=60)
+            st.caption(access.acting_as(ctx.t, who))
+            if st.form_submit_button(ctx.t("retro.add_note")):
+                try:
+                    retro.add_annotation(ctx.db, who, text, datetime.combine(nd, nt, UTC),
+                                         ctx.now, event.event_id)
+                    st.success(ctx.t("retro.note_added"))
+                    st.rerun()
+                except policy.Refused:
+                    st.warning(access.refusal(ctx.t, who, "operate"))
+                except ValueError as e:
+                    st.error(ctx.t("retro.bad_note", error=str(e)))
+                except duckdb.Error as e:
+                    failed(ctx.t("retro.notes"), e)
+
+    st.subheader(ctx.t("audit.retro_title"))
+    try:
+        deeds = retro.audit_events(ctx.db, event)
+    except duckdb.Error as e:
+        failed(ctx.t("audit.retro_title"), e)
+        deeds = pd.DataFrame()
+    if deeds.empty:
+        st.info(ctx.t("audit.retro_empty"))
+    else:
+        shown = pd.DataFrame({
+            ctx.t("audit.col_at"): [ts(x) for x in deeds["happened_at"]],
+            ctx.t("audit.col_who"): [access.person(ctx.t, n) for n in deeds["actor_name"]],
+            ctx.t("audit.col_action"): [access.action_text(ctx.t, a) for a in deeds["action"]],
+            ctx.t("audit.col_target"): [access.target_text(ctx.t, x) for x in deeds["target"]],
+        })
+        st.dataframe(shown, hide_index=True, width="stretch", key="retro_audit_table")
+        report.append(retro.Section(ctx.t("audit.retro_title"), table=shown))
 
 # ── replay ─────────────────────────────────────────────────────────────────────────────────────
 with tab_replay:
@@ -333,9 +363,9 @@ with tab_cards:
             shown = show(part, tables.SCORECARD, f"retro_cards_{link_type}")
             report.append(retro.Section(f"{ctx.t('retro.tab_scorecards')}: {ctx.t(f'retro.link_{link_type}')}",
                                         table=shown))
-        st.download_button(ctx.t("retro.download_scorecard"), data=cards.to_csv(index=False).encode(),
-                           file_name=downloads.file_name("retro", "scorecard", at=ctx.now, ext="csv"),
-                           mime="text/csv", on_click="ignore", key="retro_dl_scorecard")
+        access.download(ctx, who, ctx.t("retro.download_scorecard"), lambda: cards.to_csv(index=False).encode(),
+                        file_name=downloads.file_name("retro", "scorecard", at=ctx.now, ext="csv"),
+                        mime="text/csv", key="retro_dl_scorecard", detail={"event": event.event_id})
 
 # ── lost sales and ROI ─────────────────────────────────────────────────────────────────────────
 with tab_loss:
@@ -408,9 +438,13 @@ with tab_export:
     subtitle = ctx.t("retro.windows", event=event.label, start=ts(event.start), end=ts(event.end),
                      baseline=base_label, bstart=ts(base.start), bend=ts(base.end))
     what = event.event_id or event.label
-    st.download_button(ctx.t("retro.download_report"), data=lambda: retro.report_html(title, subtitle, report, lang),
-                       file_name=downloads.file_name("retro", "report", what, at=ctx.now, ext="html"),
-                       mime="text/html", on_click="ignore", key="retro_dl_report")
-    st.download_button(ctx.t("retro.download_pack"), data=lambda: retro.data_pack(ctx.db, event, params, ctx.now),
-                       file_name=downloads.file_name("retro", "data", what, at=ctx.now, ext="zip"),
-                       mime="application/zip", on_click="ignore", key="retro_dl_pack")
+    if not who.can("analyse"):  # tower.auth.exports.export checks again when the bytes are built
+        st.info(access.refusal(ctx.t, who, "analyse"))
+    detail = {"event": event.event_id, "window": [str(event.start), str(event.end)],
+              "filters": {k: params.get(k) for k in ("merchant", "channel", "market")}}
+    access.download(ctx, who, ctx.t("retro.download_report"), lambda: retro.report_html(title, subtitle, report, lang),
+                    file_name=downloads.file_name("retro", "report", what, at=ctx.now, ext="html"),
+                    mime="text/html", key="retro_dl_report", detail=detail)
+    access.download(ctx, who, ctx.t("retro.download_pack"), lambda: retro.data_pack(ctx.db, event, params, ctx.now),
+                    file_name=downloads.file_name("retro", "data", what, at=ctx.now, ext="zip"),
+                    mime="application/zip", key="retro_dl_pack", detail=detail)

@@ -1,7 +1,9 @@
 """SQL console: analysts query a read-only copy of the data (the published snapshot, at most a minute
 old) in a separate, memory- and time-limited process. The editor sits beside a schema browser
 (column meanings come from the schema files' comments); results show with row count and time, can be
-downloaded (CSV, Parquet) and charted. tower.sql_console does the guarding and running."""
+downloaded (CSV, Parquet) and charted. tower.sql_console does the guarding and running, and checks
+the signed-in user's "analyse" permission, their queries per minute and audits each query itself;
+downloads go through tower.auth.exports (checked and audited when the file is built)."""
 import io
 
 import pandas as pd
@@ -11,7 +13,8 @@ import streamlit as st
 import queries
 from queries import schema_docs
 from tower import sql_console
-from tower.ui import charts, downloads, fmt
+from tower.auth import policy
+from tower.ui import access, charts, downloads, fmt, session
 from tower.ui.frame import context
 
 SQL_KEY = "sql_console.sql"
@@ -24,6 +27,8 @@ row_cap = int(options.get("row_cap", sql_console.ROW_CAP))
 time_limit_s = float(options.get("time_limit_s", sql_console.TIME_LIMIT_S))
 memory_limit = str(options.get("memory_limit", sql_console.MEMORY_LIMIT))
 threads = max(1, min(2, int(options.get("threads", sql_console.THREADS))))
+per_minute = int(options.get("queries_per_minute", sql_console.QUERIES_PER_MINUTE))
+who = session.identity()
 # The console reads the analysts' snapshot (republished when older than a minute), never the live file.
 config = getattr(ctx.runtime, "config", None)
 snapshot_path = getattr(config, "snapshot_path", None)
@@ -31,10 +36,8 @@ snapshot_path = getattr(config, "snapshot_path", None)
 st.title(ctx.t("sql_console.title"))
 st.caption(ctx.t("sql_console.intro", cap=fmt.number(row_cap, ctx.lang), limit=f"{time_limit_s:g}"))
 
-# Hook for roles: when sign-in exists, pass the user's roles here (None = no roles yet = allowed).
-ROLES = None
-if not sql_console.console_allowed(ROLES):
-    st.info(ctx.t("sql_console.not_allowed"))
+if not who.can("analyse"):  # sql_console.run refuses anyway: this only spares the viewer the editor
+    st.warning(access.refusal(ctx.t, who, "analyse"))
     st.stop()
 
 
@@ -61,10 +64,16 @@ def run_editor() -> None:
     st.session_state[RAN_KEY] = (downloads.sql_label(sql, example, queries.load(example) if example else None),
                                  ctx.now)
     try:
-        result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), params=params,
-                                 time_limit_s=time_limit_s, row_cap=row_cap, roles=ROLES,
-                                 memory_limit=memory_limit, threads=threads, snapshot_path=snapshot_path)
+        result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), who=who, now=ctx.now,
+                                 per_minute=per_minute, params=params, time_limit_s=time_limit_s,
+                                 row_cap=row_cap, memory_limit=memory_limit, threads=threads,
+                                 snapshot_path=snapshot_path)
         st.session_state[RESULT_KEY] = result
+    except policy.Refused:
+        st.session_state[RESULT_KEY] = ("audit.refused_plain", access.refusal(ctx.t, who, "analyse"))
+    except sql_console.RateLimited as e:
+        st.session_state[RESULT_KEY] = ("audit.refused_plain",
+                                        ctx.t("audit.rate_limited", per_minute=e.per_minute, wait=e.wait_s))
     except sql_console.Refused as e:
         st.session_state[RESULT_KEY] = ("sql_console.refused", str(e))
     except sql_console.QueryStopped as e:  # time or memory limit, or the query process ended
@@ -119,15 +128,17 @@ def draw_result(result) -> None:
         return
     down = st.columns(2)
     label, ran_at = st.session_state.get(RAN_KEY, ("query", ctx.now))
-    down[0].download_button(ctx.t("sql_console.download_csv"), result.df.to_csv(index=False).encode(),
-                            file_name=downloads.file_name("sql", label, at=ran_at, ext="csv"),
-                            mime="text/csv", key="sql_console.csv")
+    access.download(ctx, who, ctx.t("sql_console.download_csv"), lambda: result.df.to_csv(index=False).encode(),
+                    file_name=downloads.file_name("sql", label, at=ran_at, ext="csv"),
+                    mime="text/csv", key="sql_console.csv", detail={"rows": result.rows}, where=down[0])
     try:
         buffer = io.BytesIO()
-        result.df.to_parquet(buffer, index=False)
-        down[1].download_button(ctx.t("sql_console.download_parquet"), buffer.getvalue(),
-                                file_name=downloads.file_name("sql", label, at=ran_at, ext="parquet"),
-                                mime="application/vnd.apache.parquet", key="sql_console.parquet")
+        result.df.to_parquet(buffer, index=False)  # here, so an odd column type says so before the click
+        parquet = buffer.getvalue()
+        access.download(ctx, who, ctx.t("sql_console.download_parquet"), lambda: parquet,
+                        file_name=downloads.file_name("sql", label, at=ran_at, ext="parquet"),
+                        mime="application/vnd.apache.parquet", key="sql_console.parquet",
+                        detail={"rows": result.rows}, where=down[1])
     except Exception as e:  # noqa: BLE001 - an odd column type must not hide the CSV and the table
         down[1].caption(ctx.t("sql_console.parquet_failed", message=str(e)[:200]))
     if result.rows:

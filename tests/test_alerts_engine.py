@@ -11,7 +11,7 @@ from tower.alerts import lifecycle, rules
 from tower.alerts.engine import AlertEngine
 from tower.clock import ManualClock, SimClock
 from tower.db import Database
-from test_alerts_helpers import T0, make_settings, policy, stock
+from test_alerts_helpers import MEI, T0, make_settings, policy, stock
 
 
 class Recorder:
@@ -161,8 +161,8 @@ def test_acknowledged_or_snoozed_alerts_do_not_escalate(world):
     step(db, clock, engine, 90)
     step(db, clock, engine, 90)
     ids = dict(zip(alerts(db).entity_id, alerts(db).alert_id))
-    lifecycle.acknowledge(db, ids["SKU-A@WH-1"], "mei", "calling the 3PL", clock.now())
-    lifecycle.snooze(db, ids["SKU-B@WH-1"], clock.now() + timedelta(hours=2), "mei", clock.now())
+    lifecycle.acknowledge(db, ids["SKU-A@WH-1"], MEI, "calling the 3PL", clock.now())
+    lifecycle.snooze(db, ids["SKU-B@WH-1"], clock.now() + timedelta(hours=2), MEI, clock.now())
     clock.advance(minutes=90)
     assert engine.evaluate().ack_overdue == []
     clock.advance(minutes=60)                                 # snooze over, still unacknowledged
@@ -175,7 +175,7 @@ def test_one_open_alert_per_rule_and_entity_and_manual_resolve_waits_for_a_clear
         step(db, clock, engine, 90)
     assert len(alerts(db)) == 1
     alert_id = int(alerts(db).iloc[0].alert_id)
-    lifecycle.resolve(db, alert_id, "mei", "moved stock from WH-2", clock.now())
+    lifecycle.resolve(db, alert_id, MEI, "moved stock from WH-2", clock.now())
     for _ in range(4):                                        # condition still true: no re-open
         step(db, clock, engine, 90)
     assert len(alerts(db)) == 1

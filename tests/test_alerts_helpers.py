@@ -11,9 +11,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tower.alerts import settings as settings_mod
+from tower.auth.policy import Identity
 from tower.db import Database
 
 T0 = datetime(2026, 11, 11, 8, 0, tzinfo=timezone.utc)
+# who moves alerts in these tests: operators, signed in (the name is what alert_log records)
+MEI = Identity("mei-sub", "mei", frozenset({"operator"}))
+LI = Identity("li-sub", "li", frozenset({"operator"}))
 
 
 def hours(h: float) -> timedelta:
@@ -161,10 +165,10 @@ def log_of(db, alert_id):
 
 def test_lifecycle_moves_are_logged_with_who_and_what(db):
     an_alert(db)
-    lifecycle.assign(db, 1, "li", "mei", T0)
-    lifecycle.acknowledge(db, 1, "mei", "  calling the 3PL  ", T0 + hours(0.2))
-    lifecycle.snooze(db, 1, T0 + hours(3), "mei", T0 + hours(0.3), note="waiting for the truck")
-    done = lifecycle.resolve(db, 1, "li", "stock moved from WH-2", T0 + hours(1))
+    lifecycle.assign(db, 1, "li", MEI, T0)
+    lifecycle.acknowledge(db, 1, MEI, "  calling the 3PL  ", T0 + hours(0.2))
+    lifecycle.snooze(db, 1, T0 + hours(3), MEI, T0 + hours(0.3), note="waiting for the truck")
+    done = lifecycle.resolve(db, 1, LI, "stock moved from WH-2", T0 + hours(1))
     assert done["state"] == "resolved"
     a = db.df("select * from alerts").iloc[0]
     assert (a.owner, a.acknowledged_by, a.ack_comment, a.resolved_by) == ("li", "mei", "calling the 3PL", "li")
@@ -177,23 +181,24 @@ def test_lifecycle_moves_are_logged_with_who_and_what(db):
 
 
 @pytest.mark.parametrize("move, message", [
-    (lambda db: lifecycle.acknowledge(db, 1, "  ", None, T0), "Your name is required"),
-    (lambda db: lifecycle.resolve(db, 1, "mei", "", T0), "A resolution note is required"),
-    (lambda db: lifecycle.assign(db, 1, "", "mei", T0), "Owner is required"),
-    (lambda db: lifecycle.snooze(db, 1, T0 - hours(1), "mei", T0), "snooze end must be in the future"),
-    (lambda db: lifecycle.acknowledge(db, 99, "mei", None, T0), "alert #99 does not exist"),
-    (lambda db: lifecycle.acknowledge(db, 2, "mei", None, T0), "alert #2 is resolved, not open"),
-    (lambda db: lifecycle.resolve(db, 2, "mei", "again", T0), "alert #2 is already resolved"),
-    (lambda db: lifecycle.assign(db, 2, "li", "mei", T0), "alert #2 is already resolved"),
+    (lambda db: lifecycle.acknowledge(db, 1, None, None, T0), "not signed in may not acknowledge"),
+    (lambda db: lifecycle.resolve(db, 1, MEI, "", T0), "A resolution note is required"),
+    (lambda db: lifecycle.assign(db, 1, "", MEI, T0), "Owner is required"),
+    (lambda db: lifecycle.snooze(db, 1, T0 - hours(1), MEI, T0), "snooze end must be in the future"),
+    (lambda db: lifecycle.acknowledge(db, 99, MEI, None, T0), "alert #99 does not exist"),
+    (lambda db: lifecycle.acknowledge(db, 2, MEI, None, T0), "alert #2 is resolved, not open"),
+    (lambda db: lifecycle.resolve(db, 2, MEI, "again", T0), "alert #2 is already resolved"),
+    (lambda db: lifecycle.assign(db, 2, "li", MEI, T0), "alert #2 is already resolved"),
 ])
 def test_invalid_lifecycle_moves_explain_themselves_and_change_nothing(db, move, message):
     an_alert(db, 1)
     an_alert(db, 2, state="resolved")
     before = db.df("select * from alerts order by alert_id")
-    with pytest.raises(lifecycle.LifecycleError, match=message):
+    with pytest.raises((lifecycle.LifecycleError, PermissionError), match=message):
         move(db)
     assert db.df("select * from alerts order by alert_id").equals(before)
     assert db.df("select count(*) as n from alert_log").n[0] == 0
+    assert db.df("select count(*) as n from audit_log").n[0] == 0
 
 
 def test_banner_counts_skip_snoozed_and_resolved_and_only_new_reds_pop_up(db):
@@ -201,7 +206,7 @@ def test_banner_counts_skip_snoozed_and_resolved_and_only_new_reds_pop_up(db):
     an_alert(db, 2, severity="yellow")
     an_alert(db, 3, state="resolved")
     an_alert(db, 4, severity="red")
-    lifecycle.snooze(db, 4, T0 + hours(2), "mei", T0)
+    lifecycle.snooze(db, 4, T0 + hours(2), MEI, T0)
     assert ui.open_alert_counts(db, T0 + hours(1)) == {"red": 1, "yellow": 1}
     assert ui.open_alert_counts(db, T0 + hours(3)) == {"red": 2, "yellow": 1}   # snooze over
     assert ui.new_red_ids([5, 4, 1], None) == []        # a screen switched on mid-incident: no chime

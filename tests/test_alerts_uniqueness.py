@@ -12,7 +12,7 @@ from tower.alerts import lifecycle
 from tower.alerts.engine import AlertEngine, open_key
 from tower.clock import ManualClock
 from tower.db import Database
-from test_alerts_helpers import T0, hours, make_settings, policy, put, stock
+from test_alerts_helpers import MEI, T0, hours, make_settings, policy, put, stock
 
 KEY = ("stock_watermark", "sku_warehouse", "SKU-A@WH-1")
 
@@ -40,7 +40,7 @@ def test_the_store_refuses_a_second_open_alert_for_the_same_rule_and_entity(db):
     with pytest.raises(duckdb.ConstraintException):
         open_alert(db, 2)
     open_alert(db, 3, key=("stock_watermark", "sku_warehouse", "SKU-B@WH-1"))   # another entity: fine
-    lifecycle.resolve(db, 1, "mei", "restocked", T0)
+    lifecycle.resolve(db, 1, MEI, "restocked", T0)
     open_alert(db, 4)                                  # once resolved, the key is free again
     assert list(open_rows(db).n) == [1, 1]
 

@@ -18,10 +18,13 @@ import pytest
 
 from tower import console_worker
 from tower import sql_console as sc
+from tower.auth.policy import Identity
 from tower.db import Database
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 PARAMS = {"start": T0, "end": T0 + timedelta(days=1), "now": T0, "market": None}
+ANALYST = Identity("escapes-sub", "escape artist", frozenset({"analyst"}))
+AS_ANALYST = {"who": ANALYST, "per_minute": 0}   # the rate limit has its own test (test_roles_matrix)
 ORDERS = "insert into orders (order_id, market, created_at) values ('o1', 'US', $t), ('o2', 'DE', $t)"
 
 
@@ -51,13 +54,19 @@ def _rss() -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
 
 
+LIVE_FILES = ("tower.duckdb", "tower.duckdb.wal")   # the audit trail appends a row to it per query
+
+
 def fingerprint(*folders) -> dict:
-    """Every file under the folders (symlinks not followed): size, mtime and content hash."""
+    """Every file under the folders (symlinks not followed): size, mtime and content hash. The live
+    database itself is compared by content instead (`live_rows`): every query appends an audit row."""
     seen = {}
     for folder in folders:
         for here, dirs, files in os.walk(folder, followlinks=False):
             for name in dirs + files:
                 path = os.path.join(here, name)
+                if here == str(folder) and name in LIVE_FILES:
+                    continue
                 st = os.lstat(path)
                 digest = ""
                 if os.path.isfile(path) and not os.path.islink(path):
@@ -70,20 +79,30 @@ def fingerprint(*folders) -> dict:
 def attempt(world, template, *, time_limit_s=10.0):
     """Run one escape attempt; returns the exception it ended with (None if it ran)."""
     sql = template.format(data=world["data"], outside=world["outside"], secret=world["secret"])
-    before = fingerprint(world["data"], world["outside"])
+    before, rows_before = fingerprint(world["data"], world["outside"]), live_rows(world["db"])
     try:
-        sc.run(world["db"], sql, params=PARAMS, time_limit_s=time_limit_s, snapshot_max_age_s=3600)
+        sc.run(world["db"], sql, params=PARAMS, time_limit_s=time_limit_s, snapshot_max_age_s=3600,
+               **AS_ANALYST)
         outcome = None
     except (sc.Refused, sc.QueryFailed) as e:
         outcome = e
     assert fingerprint(world["data"], world["outside"]) == before, "a file changed or appeared"
     assert world["db"].df("select count(*) as n from orders")["n"][0] == 2
+    rows_after = live_rows(world["db"])
+    assert rows_after.pop("audit_log") == rows_before.pop("audit_log") + 1, "the attempt was not audited"
+    assert rows_after == rows_before, "the live database changed"
     assert _rss() < world["rss"] + 300 * 2**20, "the app's process grew"
     if outcome is not None:
         message = str(outcome)
         assert len(message) > 20 and "Traceback" not in message, message
         assert "TOP-SECRET-42" not in message and "database is not available" not in message, message
     return outcome
+
+
+def live_rows(db) -> dict:
+    """Rows per table of the live database, and the schema's tables."""
+    tables = [t for (t,) in db.cursor().execute("select table_name from duckdb_tables() order by 1").fetchall()]
+    return {t: db.cursor().execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
 
 
 def assert_refused(world, template):
@@ -249,7 +268,8 @@ def test_time_bomb_says_how_long_it_ran(world):
 
 
 def test_after_every_attempt_the_console_still_answers(world):
-    result = sc.run(world["db"], "select count(*) as n from orders", params=PARAMS, snapshot_max_age_s=3600)
+    result = sc.run(world["db"], "select count(*) as n from orders", params=PARAMS, snapshot_max_age_s=3600,
+                    **AS_ANALYST)
     assert result.df["n"][0] == 2
 
 
@@ -296,7 +316,8 @@ def test_a_child_killed_by_the_system_is_answered_in_words(world):
 
     def long_query():
         try:
-            sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=20, snapshot_max_age_s=3600)
+            sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=20, snapshot_max_age_s=3600,
+                   **AS_ANALYST)
         except sc.QueryFailed as e:
             outcome["error"] = e
 
@@ -319,7 +340,8 @@ def test_a_child_that_does_not_stop_itself_is_killed_at_the_limit(world, monkeyp
     monkeypatch.setattr(sc, "STARTUP_GRACE_S", 0.0)  # the parent's deadline before the child's own timer
     started = time.monotonic()
     with pytest.raises(sc.QueryTimedOut, match="longer than 0.5 s"):
-        sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=0.5, snapshot_max_age_s=3600)
+        sc.run(world["db"], EXHAUSTION[2], params=PARAMS, time_limit_s=0.5, snapshot_max_age_s=3600,
+               **AS_ANALYST)
     assert time.monotonic() - started < 5
     assert not console_children()
 
@@ -327,7 +349,7 @@ def test_a_child_that_does_not_stop_itself_is_killed_at_the_limit(world, monkeyp
 def test_a_billion_row_result_streams_to_the_cap_instead_of_materialising(world):
     started = time.monotonic()
     result = sc.run(world["db"], "select range, range::varchar as s from range(1000000000)", params=PARAMS,
-                    row_cap=1000, time_limit_s=20, snapshot_max_age_s=3600)
+                    row_cap=1000, time_limit_s=20, snapshot_max_age_s=3600, **AS_ANALYST)
     assert result.rows == 1000 and result.truncated
     assert time.monotonic() - started < 15
     assert _rss() < world["rss"] + 300 * 2**20

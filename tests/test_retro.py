@@ -11,9 +11,11 @@ import pytest
 
 from tests.ui_fixtures import ROOT, build_db, empty_db, tower_env  # noqa: F401
 from tower import kpis, retro
+from tower.auth.policy import Identity
 from tower.db import Database
 
 H = timedelta(hours=1)
+OPERATOR = Identity("mei-sub", "mei", frozenset({"operator"}))
 PRICE = 12.0
 
 
@@ -431,24 +433,24 @@ def test_events_from_config_ui_and_planning(db, world):
     cfg, problems = retro.config_events(raw)
     assert cfg["name"].tolist() == ["Singles Day"] and cfg["source"].tolist() == ["config"]
     assert len(problems) == 2
-    new_id = retro.create_event(db, "Spring restock push", t0 + 30 * H, t0 + 40 * H, now)
+    new_id = retro.create_event(db, OPERATOR, "Spring restock push", t0 + 30 * H, t0 + 40 * H, now)
     events = retro.list_events(db, raw).set_index("event_id")
     assert events.loc[new_id, "source"] == "ui" and events.loc["A", "source"] == "planning"
     assert "Singles Day" in set(events["name"])
     with pytest.raises(ValueError):
-        retro.create_event(db, "  ", t0, t0 + H, now)
+        retro.create_event(db, OPERATOR, "  ", t0, t0 + H, now)
     with pytest.raises(ValueError):
-        retro.create_event(db, "Backwards", t0 + H, t0, now)
+        retro.create_event(db, OPERATOR, "Backwards", t0 + H, t0, now)
     assert len(retro.list_events(db, {})) == 4  # A, B, OUT and the UI one: bad input wrote nothing
 
 
 def test_annotations_are_stored_and_bad_ones_rejected(db, world):
     _, _rows, t0, now = world
-    new = retro.add_annotation(db, "Coupon sent to waiting buyers", "", t0 + 4 * H, now, "A")
+    new = retro.add_annotation(db, OPERATOR, "Coupon sent to waiting buyers", t0 + 4 * H, now, "A")
     notes = retro.annotations(db, retro.Window(t0, t0 + 6 * H), "A").set_index("annotation_id")
-    assert notes.loc[new, "author"] == "anonymous" and notes.loc[new, "text"].startswith("Coupon")
+    assert notes.loc[new, "author"] == "mei" and notes.loc[new, "text"].startswith("Coupon")
     with pytest.raises(ValueError):
-        retro.add_annotation(db, "   ", "mei", t0, now, "A")
+        retro.add_annotation(db, OPERATOR, "   ", t0, now, "A")
     assert len(retro.annotations(db, retro.Window(t0, t0 + 6 * H), "A")) == 2
 
 
@@ -514,11 +516,12 @@ def test_page_on_a_populated_db_shows_the_numbers(tower_env, world):  # noqa: F8
     assert not at.exception
     assert at.selectbox(key="retro_other").value == "B"
     at.text_area(key="retro_note_text").input("Backup supplier confirmed air freight")
-    at.text_input(key="retro_note_author").input("li")
     at.button[[b.label for b in at.button].index("Add annotation")].click().run()
     assert not at.exception
     notes = table_with(at, "Author", "What happened")
     assert "Backup supplier confirmed air freight" in notes["What happened"].tolist()
+    # signed by who is using the page (local mode: the local admin), and on the audit trail
+    assert set(notes.loc[notes["What happened"] == "Backup supplier confirmed air freight", "Author"]) == {"local admin"}
 
     # replay at a chosen minute: the stock table is the history at that minute
     at.slider(key="retro_replay_at").set_value(t0 + 2 * H + timedelta(minutes=17)).run()

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 
 import queries
 from tower import sql_console as sc
+from tower.auth.policy import Identity
 from tower.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
+ANALYST = Identity("ana-sub", "ana", frozenset({"analyst"}))
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 ORDERS = [  # order_id, merchant, channel, market, created_at offset (h)
     ("o1", "green-living", "web", "US", 1),
@@ -69,6 +71,8 @@ def outside(tmp_path):
 def run(db, sql, data_dir, **kw):
     kw.setdefault("params", {"market": None, "start": T0, "end": T0 + timedelta(days=1), "now": T0})
     kw.setdefault("snapshot_max_age_s", 3600)  # the fixture published it; no refresh mid-test
+    kw.setdefault("who", ANALYST)
+    kw.setdefault("per_minute", 0)            # the rate limit has its own test
     return sc.run(db, sql, data_dir=data_dir, **kw)
 
 
@@ -80,7 +84,9 @@ def fingerprint(db, data_dir):
         "orders": cur.execute("select * from orders order by order_id").fetchall(),
         "merchants": cur.execute("select * from merchants order by 1").fetchall(),
         "databases": cur.execute("select database_name from duckdb_databases() order by 1").fetchall(),
-        "sequences": cur.execute("select sequence_name, last_value from duckdb_sequences()").fetchall(),
+        # the audit trail's sequence moves with every query (each one is audited, refused or not)
+        "sequences": cur.execute("select sequence_name, last_value from duckdb_sequences() "
+                                 "where sequence_name <> 'audit_seq'").fetchall(),
         "threads": cur.execute("select current_setting('threads')").fetchone(),
         "files": sorted(p.name for p in data_dir.rglob("*")),
     }
@@ -242,9 +248,11 @@ def test_every_example_query_passes_the_guard_and_runs(db, data_dir):
               "merchant": None, "channel": None, "market": None, "warehouse": None, "carrier": None}
     for name in names:
         assert queries.header(name), f"{name} needs a header comment"
-        result = sc.run(db, queries.load(name), data_dir=data_dir, params=params)
+        result = sc.run(db, queries.load(name), data_dir=data_dir, params=params, who=ANALYST,
+                        per_minute=0)
         assert result.df.columns.size, name
-    per_day = sc.run(db, queries.load("examples/orders_per_day"), data_dir=data_dir, params=params)
+    per_day = sc.run(db, queries.load("examples/orders_per_day"), data_dir=data_dir, params=params,
+                     who=ANALYST, per_minute=0)
     assert per_day.df["orders"].sum() == 3
 
 
@@ -286,11 +294,18 @@ def test_other_sessions_are_served_while_a_long_query_runs(db, data_dir):
     assert isinstance(outcome.get("long"), sc.QueryTimedOut)
 
 
-def test_role_hook_keeps_non_analysts_out(db, data_dir):
-    assert sc.console_allowed(None)  # no roles yet: everyone, behind the guard
-    assert sc.console_allowed(frozenset({"analyst"}))
-    with pytest.raises(sc.Refused, match="analysts"):
-        run(db, "select 1", data_dir, roles=frozenset({"viewer"}))
+def test_only_analysts_and_admins_run_queries_and_each_one_is_audited(db, data_dir):
+    for roles in ({"viewer"}, {"operator"}, {"approver"}, set()):
+        who = Identity(f"u-{'-'.join(roles)}", "someone", frozenset(roles))
+        with pytest.raises(PermissionError, match="needs the analyst or admin role"):
+            run(db, "select 1", data_dir, who=who)
+    with pytest.raises(PermissionError, match="not signed in"):
+        run(db, "select 1", data_dir, who=None)
+    assert db.df("select count(*) as n from audit_log")["n"][0] == 0   # refused: not run, not logged
+    run(db, "select 42 as answer", data_dir, who=ANALYST, now=T0)
+    row = db.df("select actor, action, happened_at, detail from audit_log").iloc[0]
+    assert (row.actor, row.action) == ("ana-sub", "console.query")
+    assert row.happened_at == T0 and "select 42 as answer" in row.detail
 
 
 # ── hypothesis: a mix with any forbidden part never executes ───────────────────────────────────
@@ -328,7 +343,8 @@ def test_any_forbidden_part_stops_the_whole_script(shared, reads, writes, order)
     order.shuffle(statements)
     before = fingerprint(database, data)
     with pytest.raises(sc.Refused):
-        sc.run(database, ";\n".join(statements), params={}, snapshot_max_age_s=3600)
+        sc.run(database, ";\n".join(statements), params={}, snapshot_max_age_s=3600, who=ANALYST,
+               per_minute=0)
     assert fingerprint(database, data) == before
 
 
@@ -337,7 +353,8 @@ def test_any_forbidden_part_stops_the_whole_script(shared, reads, writes, order)
 @given(reads=st.lists(st.sampled_from(ALLOWED), min_size=1, max_size=3))
 def test_scripts_of_reads_only_run(shared, reads):
     database, data = shared
-    assert sc.run(database, "; ".join(reads), params={}, snapshot_max_age_s=3600).statements == len(reads)
+    assert sc.run(database, "; ".join(reads), params={}, snapshot_max_age_s=3600, who=ANALYST,
+                  per_minute=0).statements == len(reads)
 
 
 # ── hardening the live connection ──────────────────────────────────────────────────────────────
@@ -366,7 +383,7 @@ def test_hardened_database_still_ingests_and_snapshots(data_dir, outside):
             cur.execute(f"attach '{outside.parent}/x.duckdb' as x")
         assert not (outside.parent / "x.duckdb").exists()
         # and the console runs on it as before
-        assert sc.run(db, "select count(*) as n from orders", data_dir=data_dir).df["n"][0] == 2
+        assert sc.run(db, "select count(*) as n from orders", data_dir=data_dir, who=ANALYST).df["n"][0] == 2
     finally:
         db.close()
 

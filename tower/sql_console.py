@@ -7,6 +7,10 @@ access off and configuration locked before any user SQL, so DuckDB itself refuse
 extensions and settings; DuckDB's parser decides what is even attempted (tower/console_guard.py) so
 every refusal comes back in words; memory, CPU and wall-clock limits stop the child, not the app, and
 whatever the child does (crash, out of memory, hang) this module answers with a sentence.
+
+Who may run it is checked here too, on the server: `run` takes the acting Identity, requires the
+"analyse" permission, holds each user to a number of queries per minute ([console]
+queries_per_minute) and appends every query it lets through to the audit trail.
 """
 from __future__ import annotations
 
@@ -20,12 +24,17 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from math import ceil
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
+from tower.auth import audit, policy
+from tower.auth.policy import Identity
 from tower.console_guard import MAX_SQL_CHARS, Refused  # Refused is part of this module's API
 
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
@@ -35,11 +44,23 @@ THREADS = 2               # the child's DuckDB threads ([console] threads); it a
 SNAPSHOT_MAX_AGE_S = 60.0  # an older snapshot is republished before the query runs
 MAX_RESULT_BYTES = 256 * 2**20   # the capped result as Arrow; a bigger one is refused
 STARTUP_GRACE_S = 15.0    # the child's start (Python, DuckDB, opening the snapshot) on top of the limit
+QUERIES_PER_MINUTE = 30  # per user ([console] queries_per_minute); 0 = no limit
+AUDIT_SQL_CHARS = 4000   # the audit row keeps the start of a longer script
 ROOT = Path(__file__).resolve().parent.parent
 _BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from tower import console_worker; console_worker.main()"
 _UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
           "b": 1, "": 1}
 _snapshot_lock = threading.Lock()
+_rate_lock = threading.Lock()
+_recent: dict[str, deque] = {}   # user subject → monotonic times of their queries in the last minute
+
+
+class RateLimited(Refused):
+    """The user ran their share of queries this minute; `wait_s` says when the next one may run."""
+
+    def __init__(self, message: str, per_minute: int, wait_s: int):
+        super().__init__(message)
+        self.per_minute, self.wait_s = per_minute, wait_s
 
 
 class QueryFailed(RuntimeError):
@@ -70,29 +91,43 @@ class ConsoleResult:
         return len(self.df)
 
 
-# ── access hook ────────────────────────────────────────────────────────────────────────────────
-def console_allowed(roles: frozenset[str] | None) -> bool:
-    """Who may use the console. Roles don't exist yet (`None`): everyone, behind the guard.
-    When they do, pass the signed-in user's roles and only analysts/admins get in."""
-    if roles is None:
-        return True
-    return bool({"analyst", "admin"} & set(roles))
+# ── who may run it, and how often ──────────────────────────────────────────────────────────────
+def take_turn(who: Identity, per_minute: int, clock=time.monotonic) -> None:
+    """Count one query for `who`, or raise RateLimited when they already ran `per_minute` in the
+    last 60 s (per process: one Tower serves one war room). `per_minute` <= 0 means no limit."""
+    if per_minute <= 0:
+        return
+    with _rate_lock:
+        now = clock()
+        recent = _recent.setdefault(who.subject, deque())
+        while recent and now - recent[0] >= 60:
+            recent.popleft()
+        if len(recent) >= per_minute:
+            wait = max(1, ceil(60 - (now - recent[0])))
+            raise RateLimited(f"{who.name} ran {per_minute} queries in the last minute, the console's "
+                              f"limit per user; the next one may run in {wait} s.", per_minute, wait)
+        recent.append(now)
 
 
 # ── running ────────────────────────────────────────────────────────────────────────────────────
-def run(db, sql: str, *, data_dir: str | os.PathLike | None = None, params: dict | None = None,
-        time_limit_s: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
-        roles: frozenset[str] | None = None, memory_limit: str = MEMORY_LIMIT,
-        snapshot_path: str | os.PathLike | None = None, threads: int = THREADS,
-        snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S) -> ConsoleResult:
+def run(db, sql: str, *, who: Identity, now: datetime | None = None,
+        per_minute: int = QUERIES_PER_MINUTE, data_dir: str | os.PathLike | None = None,
+        params: dict | None = None, time_limit_s: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
+        memory_limit: str = MEMORY_LIMIT, snapshot_path: str | os.PathLike | None = None,
+        threads: int = THREADS, snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S) -> ConsoleResult:
     """Run `sql` in a console child over the snapshot of `db` (a tower.db.Database) at
     `snapshot_path` (default: <db folder>/snapshot/tower.duckdb), republished first when older than
     `snapshot_max_age_s`. Returns the last statement's result, at most `row_cap` rows. `params` are
     bound by name (the page passes the sidebar filters: $start, $end, …). `data_dir` is accepted for
-    callers of the old API; the console reads no files. Raises Refused, QueryTimedOut,
-    QueryOutOfMemory, QueryStopped or QueryFailed, each with a message in words."""
-    if not console_allowed(roles):
-        raise Refused("The SQL console is for analysts.")
+    callers of the old API; the console reads no files. `who` must hold "analyse" (else
+    policy.Refused), may run `per_minute` queries a minute (else RateLimited), and each query let
+    through is audited ("console.query", at `now`, Tower's clock) before it runs. Raises Refused,
+    QueryTimedOut, QueryOutOfMemory, QueryStopped or QueryFailed, each with a message in words."""
+    who = policy.require(who, "analyse")
+    take_turn(who, per_minute)
+    audit.record_now(db, who, "console.query", at=now or datetime.now(UTC), target="sql_console",
+                     detail={"sql": (sql or "")[:AUDIT_SQL_CHARS], "chars": len(sql or ""),
+                             "params": {k: v for k, v in (params or {}).items() if v is not None}})
     if not sql or not sql.strip():
         raise Refused("Nothing to run: write a SELECT query.")
     if len(sql) > MAX_SQL_CHARS:

@@ -21,14 +21,15 @@ from tower.retro.roi import (RoiConfig, RoiConfigError, RoiInputs, RoiResult, lo
                              parse_config, roi, roi_inputs)
 from tower.retro.scorecards import (DEFAULT_LOOKBACK_HOURS, LINK_TYPES, lost_sales_total,
                                     scorecards, stockouts)
-from tower.retro.timeline import DEFAULT_ACK_TARGET_MINUTES, alert_timeline, annotations, disruptions
+from tower.retro.timeline import (AUDIT_COLUMNS, DEFAULT_ACK_TARGET_MINUTES, alert_timeline, annotations,
+                                  audit_events, disruptions)
 from tower.retro.windows import BASELINES, Window, baseline
 
 __all__ = [
-    "BASELINES", "COUNT_COLUMNS", "DEFAULT_ACK_TARGET_MINUTES", "DEFAULT_LOOKBACK_HOURS",
+    "AUDIT_COLUMNS", "BASELINES", "COUNT_COLUMNS", "DEFAULT_ACK_TARGET_MINUTES", "DEFAULT_LOOKBACK_HOURS",
     "EVENT_COLUMNS", "LINK_TYPES", "PACK_TABLES", "REPLAY_KPIS", "SERIES_COLUMNS", "Replay",
     "RoiConfig", "RoiConfigError", "RoiInputs", "RoiResult", "Section", "Window", "add_annotation",
-    "alert_timeline", "annotations", "baseline", "compare_kpis", "compare_totals", "config_events",
+    "alert_timeline", "annotations", "audit_events", "baseline", "compare_kpis", "compare_totals", "config_events",
     "create_event", "data_pack", "disruptions", "has_table", "kpi_value", "kpis", "list_events",
     "load_config", "lost_sales_total", "new_event_id", "pack_frames", "parse_config",
     "relative_figure", "relative_hours", "relative_series", "replay", "report_html", "roi",

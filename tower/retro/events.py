@@ -1,5 +1,7 @@
 """Retro events: promotion and disruption windows from the planning source, `[[events]]` in
-tower.toml and the UI, plus the annotations people add about a moment."""
+tower.toml and the UI, plus the annotations people add about a moment. Creating an event or an
+annotation takes the acting Identity, needs the "operate" permission (checked here, on the server)
+and writes its audit row in the same transaction as the change."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +11,9 @@ from datetime import UTC, datetime
 import pandas as pd
 
 import queries
+from tower.auth import audit, policy
+from tower.auth.policy import Identity
 from tower.clock import utc
-from tower.retro.data import execute
 
 log = logging.getLogger("tower.retro")
 
@@ -84,10 +87,11 @@ def new_event_id(name: str, starts_at: datetime, prefix: str = "ui") -> str:
     return f"{prefix}-{slug}-{utc(starts_at):%Y%m%d%H%M}"
 
 
-def create_event(db, name: str, starts_at: datetime, ends_at: datetime, now: datetime,
+def create_event(db, who: Identity, name: str, starts_at: datetime, ends_at: datetime, now: datetime,
                  kind: str = "promotion") -> str:
     """Store an event created in the UI (source 'ui'); returns its id. Bad input raises ValueError
-    with a message fit to show, and writes nothing."""
+    with a message fit to show, and writes nothing; so does a missing permission (policy.Refused)."""
+    policy.require(who, "operate")
     name = (name or "").strip()
     if not name:
         raise ValueError("name is required")
@@ -99,22 +103,41 @@ def create_event(db, name: str, starts_at: datetime, ends_at: datetime, now: dat
     if end <= start:
         raise ValueError("the end must be after the start")
     event_id = new_event_id(name, start)
-    execute(db, "retro/event_upsert", {"event_id": event_id, "name": name, "starts_at": start,
-                                        "ends_at": end, "kind": kind, "source": "ui",
-                                        "updated_at": utc(now)})
+    values = {"event_id": event_id, "name": name, "starts_at": start, "ends_at": end, "kind": kind,
+              "source": "ui", "updated_at": utc(now)}
+    with db.cursor() as cur:
+        cur.begin()
+        try:
+            cur.execute(queries.load("retro/event_upsert"), values)
+            audit.record(cur, who, "event.create", at=utc(now), target=f"event:{event_id}",
+                         detail={"new": {k: values[k] for k in ("name", "starts_at", "ends_at", "kind")}})
+            cur.commit()
+        except Exception:
+            cur.rollback()
+            raise
     return event_id
 
 
-def add_annotation(db, text: str, author: str, happened_at: datetime, now: datetime,
+def add_annotation(db, who: Identity, text: str, happened_at: datetime, now: datetime,
                    event_id: str | None = None) -> int:
-    """Store a note about a moment; returns its id. Empty text raises ValueError (nothing written)."""
+    """Store a note about a moment, signed with who wrote it; returns its id. Empty text raises
+    ValueError, a missing permission policy.Refused (nothing written either way)."""
+    policy.require(who, "operate")
     text = (text or "").strip()
     if not text:
         raise ValueError("the note is empty")
-    author = (author or "").strip()[:100] or "anonymous"
     with db.cursor() as cur:
-        row = cur.execute(queries.load("retro/annotation_insert"), {
-            "event_id": event_id, "happened_at": utc(happened_at), "author": author,
-            "text": text[:2000], "created_at": utc(now)}).fetchone()
+        cur.begin()
+        try:
+            row = cur.execute(queries.load("retro/annotation_insert"), {
+                "event_id": event_id, "happened_at": utc(happened_at), "author": who.name[:100],
+                "text": text[:2000], "created_at": utc(now)}).fetchone()
+            audit.record(cur, who, "annotation.add", at=utc(now), target=f"annotation:{int(row[0])}",
+                         detail={"new": {"event_id": event_id, "happened_at": utc(happened_at),
+                                         "text": text[:2000]}})
+            cur.commit()
+        except Exception:
+            cur.rollback()
+            raise
     return int(row[0])
 

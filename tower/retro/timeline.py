@@ -1,5 +1,6 @@
 """What happened when: alerts opened in a window with their time to acknowledge and resolve,
-annotations, and disruption windows."""
+annotations, disruption windows, and who did what (the audit trail's acknowledgements, assignments,
+resolutions, notes, actions and approvals)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,6 +12,7 @@ from tower.retro.data import has_table
 from tower.retro.windows import Window
 
 DEFAULT_ACK_TARGET_MINUTES = 60.0
+AUDIT_COLUMNS = ["happened_at", "actor_name", "action", "target"]
 
 def alert_timeline(db, window: Window, now: datetime,
                    ack_target_minutes: float = DEFAULT_ACK_TARGET_MINUTES) -> pd.DataFrame | None:
@@ -29,3 +31,10 @@ def annotations(db, window: Window, event_id: str | None = None) -> pd.DataFrame
 def disruptions(db, window: Window) -> pd.DataFrame:
     return db.query("retro/disruptions", {"start": window.start, "end": window.end})
 
+
+def audit_events(db, window: Window) -> pd.DataFrame:
+    """Who did what in the window, oldest first (queries/retro/audit_events.sql); an empty frame
+    when the database predates the audit trail."""
+    if not has_table(db, "audit_log"):
+        return pd.DataFrame(columns=AUDIT_COLUMNS)
+    return db.query("retro/audit_events", {"start": window.start, "end": window.end})
