@@ -292,10 +292,16 @@ def root(ctx) -> dict:
         return connection(info, [(o, (lambda o=o: order_obj(ctx, o))) for o in rows], _ORDER_KEYS[sortKey],
                           first, after, query, lambda o: (o.created_at, o.updated_at))
 
+    def orders_count(info, query=None, limit=10000):
+        terms = search_filter(query)
+        n = sum(1 for o in world.orders(now, m.shop) if _matches(terms, o.created_at, o.updated_at))
+        return {"count": min(n, limit), "precision": "AT_LEAST" if n > limit else "EXACT"}
+
     return {
         "shop": {"id": gid("Shop", m.shop_id), "name": m.name, "myshopifyDomain": f"{m.shop}.myshopify.com",
                  "currencyCode": m.currency, "ianaTimezone": ctx["zone"]},
         "locations": locations, "location": location, "productVariants": variants, "orders": orders,
+        "ordersCount": orders_count,
     }
 
 
