@@ -73,11 +73,11 @@ class ShopifyGraphQLSource(Source):
         while True:
             run.check_cancel()
             data = client.execute(name, document, {**variables, "after": after})
+            if path[0] == "location" and "location" in data and data["location"] is None:
+                return  # a location that no longer exists
             conn = data
             for key in path:
                 conn = conn.get(key) if isinstance(conn, dict) else None
-            if conn is None and path[0] == "location":  # a location that no longer exists
-                return
             if not isinstance(conn, dict) or not isinstance(conn.get("nodes"), list):
                 raise GraphQLFailed(f"{name}: malformed answer (no {'.'.join(path)}.nodes list)")
             yield from conn["nodes"]
@@ -89,18 +89,22 @@ class ShopifyGraphQLSource(Source):
     def _bulk(self, client: ShopifyGraphQL, http: Http, run: Run, what: str, query: str) -> list[dict]:
         """Run one bulk query to the end and return its JSONL lines (parsed)."""
         data = client.execute("RunBulk", m.RUN_BULK, {"query": query})
-        payload = data.get("bulkOperationRunQuery") or {}
+        payload = data.get("bulkOperationRunQuery")
+        if not isinstance(payload, dict):
+            raise BulkFailed(f"bulk {what}: malformed answer (no bulkOperationRunQuery)")
         if payload.get("userErrors"):
             raise BulkFailed(f"bulk {what}: Shopify refused the bulk query: "
                              f"{payload['userErrors'][0].get('message', '?')}")
         op = payload.get("bulkOperation") or {}
         if not op.get("id"):
-            raise BulkFailed(f"bulk {what}: no bulk operation was created")
+            raise BulkFailed(f"bulk {what}: malformed answer (no bulk operation was created)")
         poll_s, deadline = self._opt("bulk_poll_s", 2.0), self._opt("bulk_timeout_s", 900.0)
         waited, status = 0.0, op
         while True:
-            status = client.execute("BulkStatus", m.BULK_STATUS, {"id": op["id"]}).get("bulkOperation") or {}
-            if status.get("status") in FINAL:
+            status = client.execute("BulkStatus", m.BULK_STATUS, {"id": op["id"]}).get("bulkOperation")
+            if not isinstance(status, dict) or not isinstance(status.get("status"), str):
+                raise BulkFailed(f"bulk {what}: malformed answer (no bulkOperation status for {op['id']})")
+            if status["status"] in FINAL:
                 break
             if waited >= deadline:
                 raise BulkFailed(f"bulk {what}: operation {op['id']} still {status.get('status')} after "

@@ -115,6 +115,9 @@ class ShopifyGraphQL:
             if _is_throttled(result.errors):
                 self.throttled += 1
                 throttled_in_a_row += 1
+                if self.bucket is not None and self.costs.get(name, 0) > self.bucket.maximum:
+                    raise GraphQLFailed(f"{name}: costs {self.costs[name]:.0f} points, more than the shop's "
+                                        f"bucket holds ({self.bucket.maximum:.0f}): lower the page size")
                 if throttled_in_a_row > MAX_THROTTLED_IN_A_ROW:
                     raise GraphQLFailed(f"{name}: still throttled after {MAX_THROTTLED_IN_A_ROW} waits")
                 if self.bucket is None or not cost:  # no throttle status: fall back to a backoff

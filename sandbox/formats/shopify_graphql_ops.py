@@ -2,7 +2,8 @@
 sandbox's knobs for them (sandbox/formats/shopify_graphql.py holds the schema and the objects).
 
 Throttling: one leaky bucket of query-cost points per shop (wall clock): `maximumAvailable` 2000,
-restoring 100 points a second (Shopify's standard plan); a single query may cost at most 1000. A
+restoring 100 points a second (Shopify's standard plan); a single query may cost at most 1000 (or
+the bucket's size, if smaller: MAX_COST_EXCEEDED). A
 query whose requested cost exceeds what is available gets `errors: [{message: "Throttled",
 extensions: {code: "THROTTLED"}}]` and no `data` (HTTP 200, or 429 when so configured). Every
 answer carries `extensions.cost {requestedQueryCost, actualQueryCost, throttleStatus}`.
@@ -14,9 +15,10 @@ then its outcome (`bulk_seconds` of wall time); a COMPLETED one has a `url` vali
 seconds (then 403), a FAILED one an `errorCode`, an EXPIRED one no url.
 
 `POST /_sandbox/shopify-graphql` sets knobs (`maximum_available`, `restore_rate`, `throttle_status`,
-`bulk_seconds`, `url_ttl_s`, `bulk_outcome` + `bulk_outcome_count`, `respond` + `respond_count`:
-a canned `{status, body}` for the next requests); GET reads them with the request log (each
-request's cost and whether it was throttled); DELETE resets both."""
+`bulk_seconds`, `url_ttl_s`, `bulk_outcome` + `bulk_outcome_count`, `respond` + `respond_count` +
+`respond_skip`: a canned `{status, body}` for `respond_count` requests after `respond_skip` normal
+ones); GET reads them with the request log (each request's cost and whether it was throttled) and
+the bulk operations run; DELETE resets knobs and log."""
 
 from __future__ import annotations
 
@@ -32,9 +34,9 @@ from sandbox.formats import shopify_graphql as gql
 from sandbox.formats.base import Reply, iso_z
 
 MAX_QUERY_COST = 1000
-DEFAULTS = {"maximum_available": 2000.0, "restore_rate": 100.0, "throttle_status": 200, "bulk_seconds": 0.3,
+DEFAULTS = {"maximum_available": 2000.0, "restore_rate": 100.0, "throttle_status": 200, "bulk_seconds": 0.1,
             "url_ttl_s": 7 * 24 * 3600.0, "bulk_outcome": "COMPLETED", "bulk_outcome_count": 0,
-            "respond": None, "respond_count": 0}
+            "respond": None, "respond_count": 0, "respond_skip": 0}
 OUTCOMES = ("COMPLETED", "FAILED", "EXPIRED", "CANCELED")
 
 
@@ -90,7 +92,9 @@ class Service:
                     return Reply(400, {"error": str(e)})
                 self.knobs.update(changes)
                 self._buckets = {}  # a new bucket size starts full
-            return Reply(200, {"knobs": self.knobs, "requests": list(self.log)})
+            ops = [{"id": gql.gid("BulkOperation", o.ident), "shop": o.shop, "outcome": o.outcome,
+                    "objects": o.objects} for o in self._ops.values()]
+            return Reply(200, {"knobs": self.knobs, "requests": list(self.log), "bulk_operations": ops})
 
     # --- the bucket ---------------------------------------------------------------------------
     def _take(self, shop: str, requested: int) -> tuple[bool, float]:
@@ -118,7 +122,9 @@ class Service:
     # --- one request --------------------------------------------------------------------------
     def execute(self, world, merchant, now, body: bytes, host: str) -> Reply:
         with self._lock:
-            if self.knobs["respond_count"] > 0:
+            if self.knobs["respond_count"] > 0 and self.knobs["respond_skip"] > 0:
+                self.knobs["respond_skip"] -= 1
+            elif self.knobs["respond_count"] > 0:
                 self.knobs["respond_count"] -= 1
                 canned = self.knobs["respond"] or {}
                 self.log.append({"shop": merchant.shop, "cost": 0, "throttled": False, "canned": True})
@@ -132,16 +138,17 @@ class Service:
             return Reply(400, {"errors": [{"message": "Bad Request: body must be JSON with a query string"}]})
         try:
             document = graphql.parse(query)
+            invalid = graphql.validate(gql.SCHEMA, document)
         except graphql.GraphQLError as e:
-            return Reply(200, {"errors": [e.formatted]})
-        invalid = graphql.validate(gql.SCHEMA, document)
+            invalid = [e]
         if invalid:
-            return Reply(200, {"errors": [e.formatted for e in invalid]})
+            return self._refused(merchant.shop, 0, [e.formatted for e in invalid])
         requested = gql.query_cost(document, variables, payload.get("operationName"))
-        if requested > MAX_QUERY_COST:
-            return Reply(200, {"errors": [{
+        limit = int(min(MAX_QUERY_COST, float(self.knobs["maximum_available"])))
+        if requested > limit:
+            return self._refused(merchant.shop, requested, [{
                 "message": f"Query cost is {requested}, which exceeds the single query max cost limit "
-                           f"({MAX_QUERY_COST}).", "extensions": {"code": "MAX_COST_EXCEEDED"}}]})
+                           f"({limit}).", "extensions": {"code": "MAX_COST_EXCEEDED"}}])
         with self._lock:
             allowed, available = self._take(merchant.shop, requested)
             self.log.append({"shop": merchant.shop, "cost": requested, "throttled": not allowed})
@@ -163,6 +170,12 @@ class Service:
             out["errors"] = [e.formatted for e in result.errors]
         out["extensions"] = {"cost": self._cost(requested, actual, available)}
         return Reply(200, out)
+
+    def _refused(self, shop: str, requested: int, errors: list) -> Reply:
+        """A query that is not run (invalid, too costly): errors, no data, the bucket untouched."""
+        with self._lock:
+            _, available = self._take(shop, 0)
+        return Reply(200, {"errors": errors, "extensions": {"cost": self._cost(requested, 0, available)}})
 
     # --- bulk operations ----------------------------------------------------------------------
     def _bulk_fields(self, ctx, host: str) -> dict:
