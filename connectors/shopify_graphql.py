@@ -1,13 +1,14 @@
 """Shopify GraphQL Admin API (kind `shopify_graphql`, dated version in `api_version`, default
 2026-10): the same rows as the legacy REST connector (connectors/shopify.py), plus every inventory
-quantity (on_hand, committed, incoming, reserved next to available in stock_observations).
+quantity (available, on_hand, committed, incoming, reserved) in stock_quantities.
 
 Per shop in `shops` (`{shop}` and `{version}` in `base_url`):
 - `productVariants` (cursor `productVariants@<shop>`): sku ↔ inventory item → `skus.inventory_item_id`;
 - `orders` (cursor `orders@<shop>`) with line items, fulfillments and assigned locations →
   `orders` + `order_lines`, mapped exactly as REST maps them (ids are the legacy numeric ids);
 and for the `inventory_shop`: `locations` → `warehouses.location_id` (matched by id, else by name),
-and each mapped location's `inventoryLevels` (cursor `inventory_levels@<shop>`) → `stock_observations`.
+and each mapped location's `inventoryLevels` (cursor `inventory_levels@<shop>`) → `stock_observations`
+(available) and `stock_quantities` (every state), same key, same run.
 
 First sync (no cursor), a catch-up with more than `bulk_above` (100) changed orders, and every run
 while `backfill = true` run a bulk operation: `bulkOperationRunQuery` → poll `bulkOperation(id:)` every `bulk_poll_s` → download the
@@ -44,6 +45,7 @@ class ShopifyGraphQLSource(Source):
         Table("skus", ("sku",), "merge"),
         Table("warehouses", ("warehouse_id",), "merge"),
         Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None),
+        Table("stock_quantities", ("sku", "warehouse_id", "observed_at"), "append", None),
         Table("orders", ("order_id",), "merge"),
         Table("order_lines", ("order_id", "line_id"), "merge", None),
     )
@@ -233,9 +235,9 @@ class ShopifyGraphQLSource(Source):
                 missing = "inventory item" if sku is None else "location" if wid is None else "available"
                 run.reject(f"{shop} inventory level {location}/{item}", f"unmapped {missing}; will be read again")
                 return False
-            run.emit("stock_observations", {
-                "sku": sku, "warehouse_id": wid, "observed_at": level.updatedAt, "available": available,
-                **{name: level.quantity(name) for name in ("on_hand", "committed", "incoming", "reserved")}})
+            key = {"sku": sku, "warehouse_id": wid, "observed_at": level.updatedAt}
+            run.emit("stock_observations", {**key, "available": available})
+            run.emit("stock_quantities", {**key, **{name: level.quantity(name) for name in m.QUANTITY_NAMES}})
 
         def paged(search):
             for location in sorted(by_location):

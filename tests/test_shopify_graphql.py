@@ -77,6 +77,10 @@ def _planned(folder, server, kind="shopify_graphql", **options):
     return db, sched
 
 
+def _quantity_rows(db) -> int:
+    return len(db.df("select * from stock_quantities"))
+
+
 def _shopify_state(db):
     return db.df("select resource, cursor from sync_state where source = 'shopify' order by resource")
 
@@ -152,8 +156,11 @@ def test_first_sync_backfills_through_bulk_operations_and_equals_the_world(sandb
         sorted([w.warehouse_id, w.location_id] for w in world.warehouses)
     assert dict(db.df("select sku, inventory_item_id from skus").values.tolist()) == \
         {s.sku: s.inventory_item_id for s in world.skus}
-    stock = db.df("select sku, warehouse_id, observed_at, available, on_hand, committed, incoming, reserved "
-                  "from stock_observations")
+    stock = db.df("select sku, warehouse_id, observed_at, o.available, q.available as q_available, on_hand, "
+                  "committed, incoming, reserved from stock_observations o "
+                  "join stock_quantities q using (sku, warehouse_id, observed_at)")
+    assert len(stock) == len(db.df("select * from stock_observations")) == len(db.df("select * from stock_quantities"))
+    assert (stock.available == stock.q_available).all()
     by_key = {(r.sku, r.warehouse_id): r for r in stock.itertuples()}
     levels = world.inventory_levels(T0)
     assert len(stock) == len(levels)
@@ -179,17 +186,19 @@ def test_graphql_and_legacy_rest_connectors_store_the_same_rows(sandbox, synced,
     rest_db, rest = _planned(tmp_path, sandbox, kind="shopify_rest")
     assert rest.run_once("shopify").status == "ok"
     for table in SHOPIFY_TABLES:
-        exclude = ("on_hand", "committed", "incoming", "reserved")  # REST sees only `available`
-        assert table_rows(rest_db, table, exclude) == table_rows(db, table, exclude), table
+        assert table_rows(rest_db, table) == table_rows(db, table), table
+    # REST sees only `available`: the other quantities come from GraphQL alone
+    assert len(rest_db.df("select * from stock_quantities")) == 0 < len(db.df("select * from stock_quantities"))
     rest_db.close()
 
 
 def test_a_second_sync_changes_nothing(sandbox, synced):
     db, sched = synced[:2]
     before, state, ops = table_counts(db), _shopify_state(db), len(_knobs(sandbox)["bulk_operations"])
+    quantities = _quantity_rows(db)
     again = sched.run_once("shopify")
     assert again.status == "ok" and again.rows_written == 0
-    assert table_counts(db) == before and _shopify_state(db).equals(state)
+    assert table_counts(db) == before and _shopify_state(db).equals(state) and _quantity_rows(db) == quantities
     assert len(_knobs(sandbox)["bulk_operations"]) == ops  # paged with cursors: no new bulk run
 
 
@@ -206,7 +215,7 @@ def test_a_bulk_operation_that_fails_or_expires_fails_the_run_and_the_next_run_r
     _knobs(sandbox, **knobs)
     failed = sched.run_once("shopify")
     assert failed.status == "failed" and words in failed.error and "next run starts a new one" in failed.error
-    assert table_counts(db) == before and _shopify_state(db).empty  # nothing half-written
+    assert table_counts(db) == before and _shopify_state(db).empty and _quantity_rows(db) == 0  # nothing half-written
     run = db.df("select status, error from sync_runs where run_id = $id", {"id": failed.run_id})
     assert run.status[0] == "failed" and run.error[0] == failed.error
     requests.delete(f"{sandbox.url}/_sandbox/shopify-graphql", timeout=5)
@@ -234,7 +243,7 @@ def test_graphql_errors_or_malformed_answers_fail_the_run_with_nothing_written(
     _knobs(sandbox, respond=respond, respond_count=50, respond_skip=8)
     failed = sched.run_once("shopify")
     assert failed.status == "failed" and words in failed.error, failed.error
-    assert table_counts(db) == before and _shopify_state(db).empty
+    assert table_counts(db) == before and _shopify_state(db).empty and _quantity_rows(db) == 0
     requests.delete(f"{sandbox.url}/_sandbox/shopify-graphql", timeout=5)
     assert sched.run_once("shopify").status == "ok"
     assert table_rows(db, "orders") == table_rows(state_db, "orders")
