@@ -310,3 +310,16 @@ def test_incremental_sync_asks_only_for_what_changed(moving, tmp_path):
     assert later.status == "ok" and 0 < later.rows_fetched < first.rows_fetched / 4
     assert all(_shopify_state(db).set_index("resource").cursor[k] >= v for k, v in cursors.items())
     assert len(_knobs(moving)["bulk_operations"]) == 2 * len(_shops(moving)) + 1  # no new bulk run
+
+
+@pytest.mark.parametrize("kind", ["429", "500"])
+def test_transient_http_errors_are_retried_to_the_clean_result(sandbox, synced, tmp_path, kind):
+    """A 429 without cost information (THROTTLED body only) and a 500 are retried with backoff."""
+    db, sched = _planned(tmp_path, sandbox)
+    requests.post(f"{sandbox.url}/_sandbox/faults", json={"path_prefix": "/shopify", "kind": kind,
+                                                          "count": 2}, timeout=5)
+    result = sched.run_once("shopify")
+    assert result.status == "ok", result.error
+    assert requests.get(f"{sandbox.url}/_sandbox/faults", timeout=5).json()["faults"] == []  # it did bite
+    for table in SHOPIFY_TABLES:
+        assert table_rows(db, table) == table_rows(synced[0], table), table
