@@ -138,7 +138,9 @@ class ShopifyGraphQL:
         try:
             result = self.transport.execute(request)
         except TransportConnectionFailed as e:
-            raise _Transient(f"connection failed ({_first_words(e)})") from None
+            if isinstance(e.__cause__, requests.Timeout):
+                raise _Transient("timed out") from None
+            raise _Transient(f"connection failed ({type(e.__cause__ or e).__name__})") from None
         except TransportServerError as e:  # HTTP >= 400 without a GraphQL body
             code = e.code or 0
             if code == 429 or code >= 500:
@@ -185,10 +187,6 @@ def _error_text(errors) -> str:
                 parts.append(str(e))
         return short("; ".join(parts), 240)
     return short(str(errors), 240)
-
-
-def _first_words(e: Exception) -> str:
-    return short(str(e).split(":")[0], 60)
 
 
 def _path(url: str) -> str:

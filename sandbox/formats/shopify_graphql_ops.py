@@ -8,10 +8,10 @@ query whose requested cost exceeds what is available gets `errors: [{message: "T
 extensions: {code: "THROTTLED"}}]` and no `data` (HTTP 200, or 429 when so configured). Every
 answer carries `extensions.cost {requestedQueryCost, actualQueryCost, throttleStatus}`.
 
-Bulk operations: `bulkOperationRunQuery(query:)` validates the inner query, runs it at once over
-the world as of now (every record, no `first`) and keeps the JSONL: one object a line, rows of a
+Bulk operations: `bulkOperationRunQuery(query:)` validates the inner query and runs it in the
+background over the world as of now (every record, no `first`), keeping the JSONL: one object a line, rows of a
 nested connection as their own lines with `__parentId`. The operation reads CREATED, then RUNNING,
-then its outcome (`bulk_seconds` of wall time); a COMPLETED one has a `url` valid for `url_ttl_s`
+then its outcome (after `bulk_seconds` of wall time and the query's end); a COMPLETED one has a `url` valid for `url_ttl_s`
 seconds (then 403), a FAILED one an `errorCode`, an EXPIRED one no url.
 
 `POST /_sandbox/shopify-graphql` sets knobs (`maximum_available`, `restore_rate`, `throttle_status`,
@@ -61,10 +61,21 @@ class BulkOp:
     created_at: str
     started: float                 # wall clock
     outcome: str
-    jsonl: str
-    objects: int
-    roots: int
-    completed_at: str | None = None
+    jsonl: str = ""
+    objects: int = 0
+    roots: int = 0
+    finished: threading.Event = field(default_factory=threading.Event)  # the result file is written
+
+    def run(self, inner, root, ctx) -> None:
+        """Execute the bulk query (in the background, as Shopify does) and keep its JSONL."""
+        result = graphql.execute(gql.SCHEMA, inner, root_value=root, context_value=ctx)
+        if result.errors:
+            self.outcome = "FAILED"
+        else:
+            lines, self.roots = jsonl_lines(result.data)
+            self.jsonl = "".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines)
+            self.objects = len(lines)
+        self.finished.set()
 
 
 @dataclass
@@ -192,21 +203,15 @@ class Service:
                 return {"bulkOperation": None, "userErrors": [
                     {"field": ["query"], "message": f"Invalid bulk query: {errors[0].message}", "code": "INVALID"}]}
             bulk_ctx = {**ctx, "bulk": True}
-            result = graphql.execute(gql.SCHEMA, inner, root_value=gql.root(bulk_ctx), context_value=bulk_ctx)
-            if result.errors:
-                return {"bulkOperation": None, "userErrors": [
-                    {"field": ["query"], "message": f"Invalid bulk query: {result.errors[0].message}",
-                     "code": "INVALID"}]}
-            lines, roots = jsonl_lines(result.data)
             with self._lock:
                 outcome = "COMPLETED"
                 if self.knobs["bulk_outcome_count"] > 0:
                     self.knobs["bulk_outcome_count"] -= 1
                     outcome = self.knobs["bulk_outcome"]
-                op = BulkOp(len(self._ops) + 1, shop, query, iso_z(ctx["now"]), self.wall(), outcome,
-                            "".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines),
-                            len(lines), roots)
+                op = BulkOp(len(self._ops) + 1, shop, query, iso_z(ctx["now"]), self.wall(), outcome)
                 self._ops[op.ident] = op
+            threading.Thread(target=op.run, args=(inner, gql.root(bulk_ctx), bulk_ctx), daemon=True,
+                             name=f"bulk-{op.ident}").start()
             return {"bulkOperation": self._op_json(op, host), "userErrors": []}
 
         def by_id(info, id):  # noqa: A002 - the GraphQL argument's name
@@ -225,7 +230,10 @@ class Service:
     def _op_json(self, op: BulkOp, host: str) -> dict:
         elapsed = self.wall() - op.started
         delay = float(self.knobs["bulk_seconds"])
-        status = "CREATED" if elapsed < delay / 3 else "RUNNING" if elapsed < delay else op.outcome
+        if elapsed < delay / 3:
+            status = "CREATED"
+        else:
+            status = "RUNNING" if elapsed < delay or not op.finished.is_set() else op.outcome
         done = status == "COMPLETED"
         expires = int(op.started + delay + float(self.knobs["url_ttl_s"]))
         url = f"http://{host}/shopify/{op.shop}/bulk/{op.ident}.jsonl?expires={expires}" if done else None
@@ -241,7 +249,7 @@ class Service:
         """The JSONL behind a bulk operation's url (a signed-URL stand-in: 403 once expired)."""
         with self._lock:
             op = self._ops.get(ident)
-        if op is None or op.shop != shop or op.outcome != "COMPLETED":
+        if op is None or op.shop != shop or op.outcome != "COMPLETED" or not op.finished.is_set():
             return Reply(404, {"error": "NoSuchKey"})
         try:
             deadline = int(expires or "")
