@@ -5,7 +5,6 @@ lines, joined back on `__parentId` before validation)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 from gql import gql
 from pydantic import field_validator
@@ -96,23 +95,23 @@ class Money(Record):
 
 
 class MoneyBag(Record):
-    shopMoney: Money  # noqa: N815 - Shopify's field names
+    shopMoney: Money
 
 
 class PageInfo(Record):
-    hasNextPage: bool = False  # noqa: N815
-    endCursor: Optional[str] = None  # noqa: N815
+    hasNextPage: bool = False
+    endCursor: str | None = None
 
 
 class Location(Record):
     id: str
-    legacyResourceId: Optional[int] = None  # noqa: N815
-    name: Optional[str] = None
+    legacyResourceId: int | None = None
+    name: str | None = None
 
 
 class InventoryItemRef(Record):
     id: str
-    sku: Optional[str] = None
+    sku: str | None = None
 
 
 class Quantity(Record):
@@ -122,9 +121,9 @@ class Quantity(Record):
 
 class InventoryLevel(Record):
     id: str
-    updatedAt: Instant  # noqa: N815
+    updatedAt: Instant
     item: InventoryItemRef
-    location: Optional[Ref] = None
+    location: Ref | None = None
     quantities: list[Quantity]
 
     def quantity(self, name: str) -> int | None:
@@ -133,57 +132,57 @@ class InventoryLevel(Record):
 
 class Variant(Record):
     id: str
-    sku: Optional[str] = None
-    updatedAt: Instant  # noqa: N815
-    inventoryItem: Ref  # noqa: N815
+    sku: str | None = None
+    updatedAt: Instant
+    inventoryItem: Ref
 
 
 class LineItem(Record):
     id: str
-    sku: Optional[str] = None
+    sku: str | None = None
     quantity: int
-    originalUnitPriceSet: Optional[MoneyBag] = None  # noqa: N815
+    originalUnitPriceSet: MoneyBag | None = None
 
 
 class Fulfillment(Record):
-    createdAt: Optional[Instant] = None  # noqa: N815
-    location: Optional[Ref] = None
+    createdAt: Instant | None = None
+    location: Ref | None = None
 
 
 class AssignedLocation(Record):
-    location: Optional[Ref] = None
+    location: Ref | None = None
 
 
 class FulfillmentOrder(Record):
-    assignedLocation: Optional[AssignedLocation] = None  # noqa: N815
+    assignedLocation: AssignedLocation | None = None
 
 
 class Attribute(Record):
     key: str
-    value: Optional[str] = None
+    value: str | None = None
 
 
 class Address(Record):
-    countryCodeV2: Optional[str] = None  # noqa: N815
+    countryCodeV2: str | None = None
 
 
 class Order(Record):
     id: str
-    legacyResourceId: int  # noqa: N815
-    name: Optional[str] = None
-    createdAt: Instant  # noqa: N815
-    updatedAt: Instant  # noqa: N815
-    cancelledAt: Optional[Instant] = None  # noqa: N815
-    currencyCode: Optional[str] = None  # noqa: N815
-    sourceName: Optional[str] = None  # noqa: N815
-    totalPriceSet: Optional[MoneyBag] = None  # noqa: N815
-    currentTotalPriceSet: Optional[MoneyBag] = None  # noqa: N815
-    shippingAddress: Optional[Address] = None  # noqa: N815
-    customAttributes: list[Attribute] = []  # noqa: N815
+    legacyResourceId: int
+    name: str | None = None
+    createdAt: Instant
+    updatedAt: Instant
+    cancelledAt: Instant | None = None
+    currencyCode: str | None = None
+    sourceName: str | None = None
+    totalPriceSet: MoneyBag | None = None
+    currentTotalPriceSet: MoneyBag | None = None
+    shippingAddress: Address | None = None
+    customAttributes: list[Attribute] = []
     fulfillments: list[Fulfillment] = []
-    lineItems: list[LineItem] = []  # noqa: N815
-    moreLineItems: bool = False  # noqa: N815 - set when a paged query did not get them all
-    fulfillmentOrders: list[FulfillmentOrder] = []  # noqa: N815
+    lineItems: list[LineItem] = []
+    moreLineItems: bool = False
+    fulfillmentOrders: list[FulfillmentOrder] = []
 
     @field_validator("lineItems", "fulfillmentOrders", mode="before")
     @classmethod

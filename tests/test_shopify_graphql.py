@@ -7,7 +7,7 @@ a small cost bucket is waited for instead of hammered, GraphQL errors with HTTP 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -20,7 +20,7 @@ from tower.clock import ManualClock
 from tower.config import SANDBOX_TOKEN, SandboxConfig
 from tower.db import Database
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SHOPIFY_TABLES = ("merchants", "skus", "warehouses", "stock_observations", "orders", "order_lines")
 QUANTITIES = '["available", "on_hand", "committed", "incoming", "reserved"]'
 

@@ -21,7 +21,7 @@ sandbox/formats/shopify_graphql_ops.py."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import graphql
@@ -37,7 +37,7 @@ QUANTITY_NAMES = ("available", "on_hand", "committed", "incoming", "reserved", "
                   "safety_stock", "quality_control")
 SCHEMA = graphql.build_schema((Path(__file__).with_name("shopify_graphql.graphql")).read_text("utf-8"))
 _TERM = re.compile(r"^(?P<field>\w+):(?P<op>>=|<=|>|<)?'?(?P<value>[^']+?)'?$")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def gid(kind: str, ident) -> str:
@@ -273,20 +273,20 @@ def root(ctx) -> dict:
     world, now, m = ctx["world"], ctx["now"], ctx["merchant"]
     warehouses = sorted((w for w in world.warehouses if w.created_at <= now), key=lambda w: w.location_id)
 
-    def locations(info, first=None, after=None, query=None, includeInactive=False):  # noqa: N803
+    def locations(info, first=None, after=None, query=None, includeInactive=False):
         return connection(info, [(w, (lambda w=w: location_obj(ctx, w))) for w in warehouses],
                           lambda w: sort_key(_EPOCH, w.location_id), first, after, query, _updated)
 
-    def location(info, id=None):  # noqa: A002 - the GraphQL argument's name
+    def location(info, id=None):
         return next((location_obj(ctx, w) for w in warehouses if gid("Location", w.location_id) == id), None)
 
-    def variants(info, first=None, after=None, query=None, sortKey="ID", reverse=False):  # noqa: N803
+    def variants(info, first=None, after=None, query=None, sortKey="ID", reverse=False):
         _no_reverse(reverse)
         skus = [s for s in world.skus if s.created_at <= now]
         return connection(info, [(s, (lambda s=s: variant_obj(ctx, s))) for s in skus], _VARIANT_KEYS[sortKey],
                           first, after, query, lambda s: (s.created_at, s.updated_at))
 
-    def orders(info, first=None, after=None, query=None, sortKey="PROCESSED_AT", reverse=False):  # noqa: N803
+    def orders(info, first=None, after=None, query=None, sortKey="PROCESSED_AT", reverse=False):
         _no_reverse(reverse)
         rows = world.orders(now, m.shop)
         return connection(info, [(o, (lambda o=o: order_obj(ctx, o))) for o in rows], _ORDER_KEYS[sortKey],

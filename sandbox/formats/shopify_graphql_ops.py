@@ -25,8 +25,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import graphql
 
@@ -192,7 +192,7 @@ class Service:
     def _bulk_fields(self, ctx, host: str) -> dict:
         shop = ctx["merchant"].shop
 
-        def run_query(info, query, groupObjects=False):  # noqa: N803 - the GraphQL argument's name
+        def run_query(info, query, groupObjects=False):
             try:
                 inner = graphql.parse(query)
             except graphql.GraphQLError as e:
@@ -214,13 +214,13 @@ class Service:
                              name=f"bulk-{op.ident}").start()
             return {"bulkOperation": self._op_json(op, host), "userErrors": []}
 
-        def by_id(info, id):  # noqa: A002 - the GraphQL argument's name
+        def by_id(info, id):
             with self._lock:
                 op = next((o for o in self._ops.values()
                            if o.shop == shop and gql.gid("BulkOperation", o.ident) == id), None)
             return self._op_json(op, host) if op else None
 
-        def current(info, type="QUERY"):  # noqa: A002 - the GraphQL argument's name
+        def current(info, type="QUERY"):
             with self._lock:
                 mine = [o for o in self._ops.values() if o.shop == shop]
             return self._op_json(mine[-1], host) if mine and type == "QUERY" else None
