@@ -14,14 +14,17 @@ from connectors.nps import CsatSource, NpsSource
 from connectors.planning import PlanningSource
 from connectors.returns import ReturnsSource
 from connectors.shopify import ShopifySource
+from connectors.shopify_graphql import ShopifyGraphQLSource
 from connectors.supplier_csv import SupplierCsvSource
 from connectors.supplier_portal import SupplierPortalSource
 from connectors.track17 import Track17Source
 
 KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (
-    AfterShipSource, ShopifySource, SupplierPortalSource, SupplierCsvSource, ReturnsSource,
-    NpsSource, CsatSource, PlanningSource, FxRatesSource, Track17Source, DcsaSource,
+    AfterShipSource, ShopifySource, ShopifyGraphQLSource, SupplierPortalSource, SupplierCsvSource,
+    ReturnsSource, NpsSource, CsatSource, PlanningSource, FxRatesSource, Track17Source, DcsaSource,
 )}
+# Configs written before the GraphQL connector say `kind = "shopify"`: that was (and stays) REST.
+KINDS["shopify"] = ShopifySource
 
 
 class UnknownKind(ValueError):

@@ -1,4 +1,9 @@
-"""Shopify Admin REST: merchants, SKU/location mapping, stock levels and orders, one pass per shop.
+"""LEGACY — Shopify Admin REST (kind `shopify_rest`; `shopify` in older configs means this too).
+Shopify made REST legacy in 2024-10 and new public apps must use GraphQL: use connectors/shopify_graphql.py
+(kind `shopify_graphql`) unless a store still needs REST. Kept for existing setups and as the
+reference the GraphQL connector's rows are compared with.
+
+Merchants, SKU/location mapping, stock levels and orders, one pass per shop.
 
 For every shop in `shops` (the `{shop}` placeholder in `base_url`):
 - `merchants`: one row per shop handle (name from the handle; kind `own_store` for the
@@ -111,7 +116,7 @@ def next_link(resp: requests.Response) -> str | None:
 
 
 class ShopifySource(Source):
-    kind = "shopify"
+    kind = "shopify_rest"
     tables = (
         Table("merchants", ("merchant_id",), "merge"),
         Table("skus", ("sku",), "merge"),

@@ -23,7 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.formats import aftership, dcsa, nps, planning, returns, shopify, supplier_portal, track17
+from sandbox.formats import (aftership, dcsa, nps, planning, returns, shopify, shopify_graphql_ops,
+                             supplier_portal, track17)
 from sandbox.formats.base import BadRequest, Query, Reply, parse_time
 from sandbox.model import ScenarioWindow
 from sandbox.world import World, scenario_windows
@@ -252,6 +253,18 @@ SHOPIFY = Family(
     shopify.server_error,
     lambda: shopify.rate_limited(1.0),
 )
+SHOPIFY_GRAPHQL = Family(
+    "shopify_graphql",
+    _header_is("X-Shopify-Access-Token"),
+    shopify.unauthorized,
+    shopify.bad_request,
+    shopify.server_error,
+    lambda: Reply(429, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}),
+)
+SHOPIFY_BULK_FILE = Family(  # bulk results sit behind a signed URL: no access token
+    "shopify_bulk_file", lambda headers: True, shopify.unauthorized, shopify.bad_request,
+    shopify.server_error, lambda: Reply(429, {"error": "SlowDown"}),
+)
 PORTAL = Family(
     "supplier_portal",
     _bearer,
@@ -311,6 +324,7 @@ class SandboxServer:
         self.faults = FaultBook()
         self.aftership_limiter = WindowLimiter(AFTERSHIP_RATE_PER_S, wall)
         self.shopify_bucket = LeakyBucket(shopify.BUCKET_SIZE, shopify.LEAK_PER_S, wall)
+        self.shopify_graphql = shopify_graphql_ops.Service(wall)
         self.scenarios: list[dict] = []
         self._stopping = threading.Event()
         self._fault_seq = 0
@@ -442,6 +456,8 @@ class SandboxServer:
                     return Reply(400, {"error": str(exc)})
                 self.faults.add(fault)
                 return Reply(201, {"fault": fault.to_dict(), "faults": self.faults.pending()})
+        if name == "shopify-graphql":
+            return self.shopify_graphql.control(req.method, req.body)
         if name == "scenarios":
             if req.method == "GET":
                 return Reply(200, {"scenarios": self.scenarios})
@@ -496,6 +512,15 @@ def _shopify(server, match, req, now) -> Reply:
     return reply
 
 
+def _shopify_graphql(server, match, req, now) -> Reply:
+    merchant = _merchant(server, match["shop"])
+    if merchant is None:
+        return shopify.not_found()
+    reply = server.shopify_graphql.execute(server.world, merchant, now, req.body, req.host)
+    reply.headers["X-Shopify-API-Version"] = match["version"]
+    return reply
+
+
 def _planning(server, match, req, now) -> Reply:
     endpoint = planning.ENDPOINTS.get(match["name"])
     if endpoint is None:
@@ -521,6 +546,18 @@ ROUTES = [
         re.compile(r"/shopify/(?P<shop>[^/]+)/admin/api/2025-07/(?P<resource>\w+)\.json"),
         SHOPIFY,
         _shopify,
+    ),
+    (
+        "POST",
+        re.compile(r"/shopify/(?P<shop>[^/]+)/admin/api/(?P<version>\d{4}-\d{2})/graphql\.json"),
+        SHOPIFY_GRAPHQL,
+        _shopify_graphql,
+    ),
+    (
+        "GET",
+        re.compile(r"/shopify/(?P<shop>[^/]+)/bulk/(?P<op>\d+)\.jsonl"),
+        SHOPIFY_BULK_FILE,
+        lambda s, m, r, now: s.shopify_graphql.download(m["shop"], int(m["op"]), r.query.get("expires")),
     ),
     (
         "GET",
