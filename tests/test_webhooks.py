@@ -338,3 +338,24 @@ def test_a_tracking_change_in_the_sandbox_is_queryable_in_duckdb_within_seconds(
         assert scalar(rt.db, "select count(*) from webhook_events where source = 'aftership' and status = 'loaded'") > 0
     finally:
         rt.stop()
+
+
+@pytest.mark.parametrize("kind", ["shopify_graphql", "shopify_rest"])
+def test_a_store_read_over_graphql_or_rest_still_takes_shopify_webhooks(tmp_path, kind):
+    """Shopify signs the same webhooks whichever API the connector reads; the shipped tower.toml
+    reads GraphQL, so a receiver keyed on kind "shopify" alone would answer its store 404."""
+    cfg = tower_config(tmp_path, sources=("shopify",))
+    text = (tmp_path / "tower.toml").read_text(encoding="utf-8")
+    (tmp_path / "tower.toml").write_text(text.replace('kind = "shopify"', f'kind = "{kind}"'), encoding="utf-8")
+    cfg = config_mod.load(tmp_path / "tower.toml")
+    assert {s.kind for s in cfg.sources.values()} == {kind}
+    hooks = webhooks.start(cfg)
+    try:
+        body = b'{"id": 1, "updated_at": "2026-11-20T08:00:00Z"}'
+        url = hooks.receiver.endpoint("shopify")
+        signed = {"X-Shopify-Hmac-Sha256": vendor_hmac(SECRET, body), "X-Shopify-Webhook-Id": "w-1",
+                  "X-Shopify-Topic": "orders/updated", "X-Shopify-Shop-Domain": "green-living.myshopify.com"}
+        assert post(url, body, signed) == 200
+        assert post(url, body, {**signed, "X-Shopify-Hmac-Sha256": vendor_hmac("wrong", body)}) == 401
+    finally:
+        hooks.stop()

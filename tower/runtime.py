@@ -89,7 +89,7 @@ def _start_webhooks(rt: Runtime) -> None:
     target = rt.config.sandbox.webhook_url
     if rt.sandbox is not None and target:
         target = target.replace("{webhooks}", rt.webhooks.url + "/webhooks")
-        shopify = next((s for s in rt.config.sources.values() if s.kind == "shopify"), None)
+        shopify = next((s for s in rt.config.sources.values() if webhooks_mod.vendor(s.kind) == "shopify"), None)
         rt.webhook_sender = WebhookSender(
             rt.sandbox.world, rt.clock, target, inventory_shop=shopify.options.get("inventory_shop") if shopify else None,
             duplicate_rate=rt.config.sandbox.webhook_duplicate_rate, retries=rt.config.sandbox.webhook_retries,

@@ -15,7 +15,7 @@ import logging
 from connectors.webhooks import settings as settings_mod
 from connectors.webhooks.loader import WebhookLoader
 from connectors.webhooks.receiver import WebhookReceiver
-from connectors.webhooks.signing import SCHEMES
+from connectors.webhooks.signing import SCHEMES, vendor
 from connectors.webhooks.spool import Spool
 
 log = logging.getLogger("tower.webhooks")
@@ -29,7 +29,7 @@ class Webhooks:
         self.settings = settings_mod.settings(cfg)
         self.spool = Spool(spool_dir or cfg.data_dir / self.settings.spool)
         self.loader: WebhookLoader | None = None
-        sources = {name: s.kind for name, s in cfg.sources.items()}
+        sources = {name: vendor(s.kind) for name, s in cfg.sources.items()}
         self.receiver = WebhookReceiver(
             sources, lambda name: settings_mod.secret(cfg, name), self.spool,
             host=self.settings.host, port=self.settings.port, max_body_bytes=self.settings.max_body_bytes,
@@ -47,7 +47,7 @@ class Webhooks:
         """Start loading into `db` (unless `[webhooks] loader = false`)."""
         shops = set()
         for s in self.cfg.sources.values():
-            if s.kind == "shopify":
+            if vendor(s.kind) == "shopify":
                 shops.update(s.options.get("shops") or ())
         self.loader = WebhookLoader(db, self.spool, shops=shops, rejections=self.receiver.rejections,
                                     poll_s=self.settings.poll_s)
@@ -66,7 +66,7 @@ def start(cfg, spool_dir=None) -> Webhooks | None:
     source can receive webhooks."""
     if not settings_mod.settings(cfg).enabled:
         return None
-    if not any(s.kind in SCHEMES for s in cfg.sources.values()):
+    if not any(vendor(s.kind) in SCHEMES for s in cfg.sources.values()):
         return None
     hooks = Webhooks(cfg, spool_dir)
     log.info("webhook receiver at %s", hooks.url)

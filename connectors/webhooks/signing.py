@@ -34,6 +34,16 @@ SCHEMES = {
 }
 
 
+# Source kinds that read the same vendor through another API: Shopify sends the same webhooks to a
+# store read over GraphQL or (legacy) REST.
+SAME_VENDOR = {"shopify_graphql": "shopify", "shopify_rest": "shopify"}
+
+
+def vendor(kind: str) -> str:
+    """The webhook scheme name of a source kind."""
+    return SAME_VENDOR.get(kind, kind)
+
+
 def signature(secret: str, body: bytes) -> str:
     """base64 of HMAC-SHA256 over the raw body."""
     return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
