@@ -7,7 +7,8 @@ passes to the domain functions that check it (the check itself is on the server,
    claims Streamlit validated), mapped to Tower roles by tower.auth.roles; nobody signed in → the
    sign-in screen and the run stops, so no page and no data are drawn;
 3. local mode (no [auth]; `python -m tower` then binds 127.0.0.1 only): one local admin — unless a
-   test already put an Identity in st.session_state[IDENTITY_KEY].
+   test already put an Identity in st.session_state[IDENTITY_KEY]. A client from another computer
+   (however the server was started) is refused.
 
 Other code reads `identity()` (never st.user): it is what the audit trail records as who."""
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from tower.auth import policy, roles
+from tower.auth import policy, roles, serving
 from tower.config import ROOT
 from tower.ui import sign_in
 from tower.ui.context import runtime
@@ -79,6 +80,11 @@ def resolve(state: ViewState) -> policy.Identity:
             return token_identity
 
     if not auth_configured():
+        if origin and not serving.is_loopback(origin):
+            # `python -m tower` binds loopback in local mode; this catches any other way of serving
+            # (e.g. a bare `streamlit run` on every interface): no local admin for another computer
+            st.session_state.pop(IDENTITY_KEY, None)
+            sign_in.local_only_screen(origin, state.lang)   # stops the run
         current = st.session_state.get(IDENTITY_KEY)
         if not isinstance(current, policy.Identity):
             current = policy.local_admin(origin or "127.0.0.1")

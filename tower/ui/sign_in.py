@@ -76,6 +76,12 @@ def claims_error(detail: str, lang: str) -> NoReturn:
     st.stop()
 
 
+def local_only_screen(origin: str, lang: str) -> NoReturn:
+    st.title(i18n.t("auth.local_only_title", lang))
+    st.error(i18n.t("auth.local_only_text", lang, origin=origin))
+    st.stop()
+
+
 def local_banner(lang: str) -> None:
     st.caption(f"🔒 {i18n.t('auth.local_banner', lang)}")
 
