@@ -59,7 +59,8 @@ def auth_configured() -> bool:
 
 def client_origin() -> str:
     """The client's address for the audit trail ("" when Streamlit does not know it, e.g. localhost)."""
-    return st.context.ip_address or ""
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) else ""   # None on localhost; not a string under AppTest
 
 
 def sign_in_settings() -> tuple[Path, str]:
