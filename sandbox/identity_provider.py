@@ -4,10 +4,9 @@ and the tests, so sign-in runs offline through the same code path as Google or K
 It is `oidc-provider-mock` (Flask + Authlib's server components): discovery document, JWKS, the
 authorization-code flow with nonce, and RS256-signed ID tokens that Streamlit (Authlib's client)
 validates — signature, issuer, audience, expiry, nonce. Its sign-in page has one button per demo user
-below (their subject); no password. That is why it only ever listens on 127.0.0.1.
+(their subject); no password. That is why it only ever listens on 127.0.0.1.
 
-The demo users carry the claims a real provider would be set up to send: name, email, `roles` (Tower
-role names) and, for merchant users, `merchant` (a sandbox shop handle, see tower.toml `shops`).
+The demo users (sandbox/demo_users.py) carry the claims a real provider would be set up to send.
 
 Run it alone: `python -m sandbox.identity_provider --port 8503`."""
 from __future__ import annotations
@@ -15,43 +14,15 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
-from dataclasses import dataclass
 
 import werkzeug.serving
 from oidc_provider_mock import User, app as provider_app
 
+from sandbox.demo_users import DEMO_USERS, DemoUser
+
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8503
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    subject: str                 # what the provider's sign-in page shows on the button
-    name: str
-    email: str
-    roles: tuple[str, ...]
-    merchant: str | None = None  # a sandbox shop handle: this user sees only that merchant
-
-    def claims(self) -> dict[str, object]:
-        claims: dict[str, object] = {"name": self.name, "email": self.email, "email_verified": True,
-                                     "roles": list(self.roles)}
-        if self.merchant:
-            claims["merchant"] = self.merchant
-        return claims
-
-
-DEMO_USERS = (
-    DemoUser("viewer", "Vera Viewer", "vera.viewer@tower.example", ("viewer",)),
-    DemoUser("operator", "Oscar Operator", "oscar.operator@tower.example", ("operator",)),
-    DemoUser("approver", "April Approver", "april.approver@tower.example", ("approver",)),
-    DemoUser("analyst", "Ana Analyst", "ana.analyst@tower.example", ("analyst",)),
-    DemoUser("admin", "Adam Admin", "adam.admin@tower.example", ("admin",)),
-    DemoUser("nordic-nest", "Nina Nordic Nest", "nina@nordic-nest.example", ("operator",),
-             merchant="nordic-nest"),
-    DemoUser("casa-verde", "Carlos Casa Verde", "carlos@casa-verde.example", ("viewer", "analyst"),
-             merchant="casa-verde"),
-)
 
 
 class IdentityProvider:

@@ -104,6 +104,19 @@ def test_dev_sign_in_is_loopback_only_and_unknown_modes_are_refused():
         serving.plan([], {"TOWER_AUTH": "none"}, None, [])
 
 
+def test_streamlit_settings_are_read_like_streamlit_reads_them(tmp_path):
+    home, cwd, app = (tmp_path / d / ".streamlit" for d in ("home", "cwd", "app"))
+    for folder in (home, cwd, app):
+        folder.mkdir(parents=True)
+    (home / "config.toml").write_text('[server]\naddress = "0.0.0.0"\n')
+    (app / "config.toml").write_text('[server]\nport = 9000\n')
+    address, files = serving.streamlit_settings([home, cwd, app])
+    assert address == "0.0.0.0", "a later file without the key keeps the earlier value"
+    assert files == [home / "secrets.toml", cwd / "secrets.toml", app / "secrets.toml"]
+    (cwd / "config.toml").write_text('[server]\naddress = "127.0.0.1"\n[secrets]\nfiles = ["/etc/tower.toml"]\n')
+    assert serving.streamlit_settings([home, cwd, app]) == ("127.0.0.1", [Path("/etc/tower.toml")])
+
+
 def test_dev_secrets_keep_their_cookie_secret(tmp_path):
     first = serving.write_dev_secrets(tmp_path, "http://127.0.0.1:1/.well-known/openid-configuration")
     secret = [ln for ln in first.read_text().splitlines() if ln.startswith("cookie_secret")]

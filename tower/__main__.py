@@ -17,7 +17,6 @@ import os
 import sys
 from pathlib import Path
 
-import streamlit as st
 from streamlit.web import cli
 
 from sandbox import identity_provider
@@ -26,26 +25,28 @@ from tower import kpi_cli, runtime
 from tower.auth import serving
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+# where Streamlit looks for config.toml and secrets.toml, in its order (later wins)
+STREAMLIT_DIRS = list(dict.fromkeys([Path.home() / ".streamlit", Path.cwd() / ".streamlit",
+                                     APP.parent / ".streamlit"]))
 log = logging.getLogger("tower")
 
 
-def dev_sign_in_args() -> list[str]:
+def dev_sign_in_args(own_files: list[Path]) -> list[str]:
     """Start the local identity provider and point Streamlit at it (both secrets files)."""
     port = int(os.environ.get("TOWER_AUTH_DEV_PORT", identity_provider.DEFAULT_PORT))
     provider = identity_provider.start(port)
-    own_files = [str(f) for f in st.get_option("secrets.files")]
     dev_file = serving.write_dev_secrets(config_mod.load().data_dir, provider.metadata_url)
     log.info("TOWER_AUTH=dev: identity provider at %s, secrets in %s", provider.issuer, dev_file)
-    return [arg for f in [*own_files, str(dev_file)] for arg in ("--secrets.files", f)]
+    return [arg for f in [*own_files, dev_file] for arg in ("--secrets.files", str(f))]
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["kpi"]:
         sys.exit(kpi_cli.main(argv[1:]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    plan = serving.plan(argv, dict(os.environ), st.get_option("server.address"),
-                        list(st.get_option("secrets.files")))   # raises RefusedToStart: exits 1
-    extra = plan.extra_args + (dev_sign_in_args() if plan.mode == "dev" else [])
+    address, secrets_files = serving.streamlit_settings(STREAMLIT_DIRS)
+    plan = serving.plan(argv, dict(os.environ), address, secrets_files)   # RefusedToStart: exits 1
+    extra = plan.extra_args + (dev_sign_in_args(secrets_files) if plan.mode == "dev" else [])
     log.info("serving in %s mode", {"local": "local (one local admin, 127.0.0.1 only)",
                                       "auth": "sign-in", "dev": "dev sign-in"}[plan.mode])
     runtime.preload()

@@ -37,6 +37,27 @@ class Plan:
     extra_args: list[str] = field(default_factory=list)  # appended to the streamlit command line
 
 
+def streamlit_settings(dirs: list[Path]) -> tuple[str | None, list[Path]]:
+    """(server.address, secrets files) as Streamlit will read them from the config.toml files in
+    `dirs` (~/.streamlit, then the working folder's, then app.py's: later wins). Read here rather
+    than through Streamlit's config, which would then warn that the [server] section changed."""
+    address, files = None, None
+    for folder in dirs:
+        path = Path(folder) / "config.toml"
+        if not path.is_file():
+            continue
+        try:
+            with path.open("rb") as f:
+                raw = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError):
+            continue   # Streamlit reports a broken config file itself
+        address = raw.get("server", {}).get("address", address)
+        files = raw.get("secrets", {}).get("files", files)
+    if isinstance(files, str):
+        files = [files]
+    return address, [Path(f) for f in files] if files else [Path(d) / "secrets.toml" for d in dirs]
+
+
 def requested_address(argv: list[str], env: dict[str, str], configured: str | None) -> str | None:
     """The address Streamlit would bind: the last --server.address flag, else STREAMLIT_SERVER_ADDRESS,
     else config.toml's server.address; None or "" means every interface."""

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from sandbox.identity_provider import DEMO_USERS
+from sandbox.demo_users import DEMO_USERS
 from tower.auth.policy import Identity
 from tower.ui import i18n
 
