@@ -172,3 +172,20 @@ def test_a_wall_token_resolver_is_asked_before_sign_in(tower_env, populated_db):
     at = app_with({"is_logged_in": False}, kiosk=1)
     at.run()
     assert [t.value for t in at.title] == ["Sign in to Tower"], "without the resolver: sign-in"
+
+
+def _who_am_i():
+    import streamlit as st
+
+    from tower.ui import session as session_mod
+    st.write(f"who: {session_mod.identity().name} {sorted(session_mod.identity().roles)}")
+
+
+def test_identity_outside_a_resolved_run_is_nobody_when_sign_in_is_on():
+    at = AppTest.from_function(_who_am_i)
+    at.secrets["auth"] = dict(AUTH)
+    at.run()
+    assert at.markdown[0].value == "who: not signed in []"
+    local = AppTest.from_function(_who_am_i)
+    local.run()
+    assert local.markdown[0].value == "who: local admin ['admin']"

@@ -46,7 +46,16 @@ def set_token_resolver(resolver: TokenResolver | None) -> None:
 
 
 def identity() -> policy.Identity:
-    return st.session_state.get(IDENTITY_KEY) or policy.local_admin()
+    """Who uses this session, as resolve() decided. Outside a resolved run (e.g. a fragment after
+    the sign-in ended) it is nobody when sign-in is on or the client is another computer — never
+    the local admin there."""
+    who = st.session_state.get(IDENTITY_KEY)
+    if isinstance(who, policy.Identity):
+        return who
+    origin = client_origin()
+    if auth_configured() or (origin and not serving.is_loopback(origin)):
+        return policy.NOBODY
+    return policy.local_admin()
 
 
 def auth_configured() -> bool:
