@@ -4,6 +4,7 @@ the local-mode banner and the sidebar's "signed in as" panel. Deciding who is si
 tower.ui.session's job; the screens that end a run call st.stop()."""
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Mapping
 from typing import NoReturn
@@ -83,7 +84,9 @@ def local_only_screen(origin: str, lang: str) -> NoReturn:
 
 
 def local_banner(lang: str) -> None:
-    st.caption(f"🔒 {i18n.t('auth.local_banner', lang)}")
+    # markdown, not st.caption: a page's first caption is its time window (tests and readers rely on it)
+    st.markdown(f'<div class="tower-local-banner" style="font-size:.8rem;color:#6b7480">🔒 '
+                f'{html.escape(i18n.t("auth.local_banner", lang))}</div>', unsafe_allow_html=True)
 
 
 def user_panel(who: Identity, lang: str) -> None:
