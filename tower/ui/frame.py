@@ -24,7 +24,7 @@ from tower import kpis
 from tower.config import ConfigError
 from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
-from tower.ui import fmt, i18n, kiosk
+from tower.ui import fmt, i18n, kiosk, session
 from tower.ui.alert_banner import render_banner
 from tower.ui.context import (QUERY_TTL_S, Context, _cached_query, _short, bind, context,  # noqa: F401
                               follow_deep_link, live, runtime)
@@ -84,9 +84,11 @@ def start_runtime():
 
 
 def begin() -> ViewState:
-    """Start of a frame run: load the URL (or keep the widgets' state) and style the page."""
+    """Start of a frame run: load the URL (or keep the widgets' state), style the page, and decide
+    who uses it (tower.ui.session.resolve: stops the run at the sign-in screen if nobody is)."""
     state = filters_mod.adopt_url()
     kiosk.inject(state.kiosk)
+    session.resolve(state)
     return state
 
 
