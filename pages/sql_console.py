@@ -11,7 +11,7 @@ import streamlit as st
 import queries
 from queries import schema_docs
 from tower import sql_console
-from tower.ui import charts, downloads, fmt
+from tower.ui import charts, downloads, fmt, scope
 from tower.ui.frame import context
 
 SQL_KEY = "sql_console.sql"
@@ -61,7 +61,8 @@ def run_editor() -> None:
     st.session_state[RAN_KEY] = (downloads.sql_label(sql, example, queries.load(example) if example else None),
                                  ctx.now)
     try:
-        result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), params=params,
+        result = sql_console.run(scope.console_db(ctx), st.session_state.get(SQL_KEY, ""), params=params,
+                                 merchant=ctx.scope,  # a merchant's console opens only its own rows
                                  time_limit_s=time_limit_s, row_cap=row_cap, roles=ROLES,
                                  memory_limit=memory_limit, threads=threads, snapshot_path=snapshot_path)
         st.session_state[RESULT_KEY] = result

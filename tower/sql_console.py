@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from tower import merchant_snapshot
 from tower.console_guard import MAX_SQL_CHARS, Refused  # Refused is part of this module's API
 
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
@@ -84,12 +85,14 @@ def run(db, sql: str, *, data_dir: str | os.PathLike | None = None, params: dict
         time_limit_s: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
         roles: frozenset[str] | None = None, memory_limit: str = MEMORY_LIMIT,
         snapshot_path: str | os.PathLike | None = None, threads: int = THREADS,
-        snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S) -> ConsoleResult:
+        snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S, merchant: str | None = None) -> ConsoleResult:
     """Run `sql` in a console child over the snapshot of `db` (a tower.db.Database) at
     `snapshot_path` (default: <db folder>/snapshot/tower.duckdb), republished first when older than
     `snapshot_max_age_s`. Returns the last statement's result, at most `row_cap` rows. `params` are
     bound by name (the page passes the sidebar filters: $start, $end, …). `data_dir` is accepted for
-    callers of the old API; the console reads no files. Raises Refused, QueryTimedOut,
+    callers of the old API; the console reads no files. With `merchant` (a merchant user's scope)
+    the child opens that merchant's own database instead (tower.merchant_snapshot: only its rows,
+    nothing else in the file), so no statement can reach another merchant's data. Raises Refused, QueryTimedOut,
     QueryOutOfMemory, QueryStopped or QueryFailed, each with a message in words."""
     if not console_allowed(roles):
         raise Refused("The SQL console is for analysts.")
@@ -102,6 +105,11 @@ def run(db, sql: str, *, data_dir: str | os.PathLike | None = None, params: dict
     except ValueError as e:
         raise QueryFailed(f"The console is misconfigured: {e} ([console] memory_limit in tower.toml).") from None
     snapshot = fresh_snapshot(db, snapshot_path, snapshot_max_age_s)
+    if merchant is not None:
+        try:
+            snapshot = merchant_snapshot.fresh(snapshot, merchant)
+        except Exception as e:  # noqa: BLE001 - any failure: no query, never the full snapshot
+            raise QueryFailed(f"Your merchant's data could not be prepared for the console: {e}") from None
     request = {"sql": sql, "params": dict(params or {}), "snapshot": str(snapshot),
                "memory_limit": memory_limit, "memory_bytes": memory_bytes, "threads": int(threads),
                "time_limit_s": float(time_limit_s), "row_cap": int(row_cap),
