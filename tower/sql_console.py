@@ -106,6 +106,7 @@ def run(db, sql: str, *, data_dir: str | os.PathLike | None = None, params: dict
         raise QueryFailed(f"The console is misconfigured: {e} ([console] memory_limit in tower.toml).") from None
     snapshot = fresh_snapshot(db, snapshot_path, snapshot_max_age_s)
     if merchant is not None:
+        params = {**(params or {}), "merchant": merchant}  # $merchant is the scope, like on the pages
         try:
             snapshot = merchant_snapshot.fresh(snapshot, merchant)
         except Exception as e:  # noqa: BLE001 - any failure: no query, never the full snapshot
