@@ -87,7 +87,22 @@ def as_merchant(page: str, **query) -> AppTest:
 
 @pytest.fixture
 def world(tower_env, sandbox_db, tmp_path):  # noqa: F811
+    """The synced world plus open red alerts about one parcel of each shop (the banner on every
+    page and the Alerts page list them) and a platform-wide market alert."""
     path = sandbox_db.copy_to(tmp_path)
+    with duckdb.connect(str(path)) as con:
+        for i, m in enumerate([ME, *OTHERS]):
+            ship, tracking = con.execute(
+                "select s.shipment_id, s.tracking_number from shipments s join orders o using (order_id) "
+                "where o.merchant_id = $m order by s.shipment_id limit 1", {"m": m}).fetchone()
+            con.execute("insert into alerts (alert_id, rule, entity_type, entity_id, severity, state, title, "
+                        "detail, opened_at, first_seen_at, last_seen_at, updated_at) values ($i, 'shipment_past_eta', "
+                        "'shipment', $e, 'red', 'open', $t, $t, now(), now(), now(), now())",
+                        {"i": 900 + i, "e": ship, "t": f"Parcel {tracking} is past its ETA"})
+        con.execute("insert into alerts (alert_id, rule, entity_type, entity_id, severity, state, title, detail, "
+                    "opened_at, first_seen_at, last_seen_at, updated_at) values (999, 'on_time_rate', 'market', "
+                    "'DE', 'red', 'open', 'On-time delivery 12 % in DE', 'casa-verde and green-living late', "
+                    "now(), now(), now(), now())")
     tower_env(path)
     start = (sandbox_db.anchor - timedelta(days=sandbox_db.history_days + 1)).date()
     whole = {"window": "custom", "from": start.isoformat(), "to": sandbox_db.now.date().isoformat()}
