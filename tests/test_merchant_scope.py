@@ -90,6 +90,7 @@ def world(tower_env, sandbox_db, tmp_path):  # noqa: F811
     """The synced world plus open red alerts about one parcel of each shop (the banner on every
     page and the Alerts page list them) and a platform-wide market alert."""
     path = sandbox_db.copy_to(tmp_path)
+    alerted = {}
     with duckdb.connect(str(path)) as con:
         for i, m in enumerate([ME, *OTHERS]):
             ship, tracking = con.execute(
@@ -99,6 +100,7 @@ def world(tower_env, sandbox_db, tmp_path):  # noqa: F811
                         "detail, opened_at, first_seen_at, last_seen_at, updated_at) values ($i, 'shipment_past_eta', "
                         "'shipment', $e, 'red', 'open', $t, $t, now(), now(), now(), now())",
                         {"i": 900 + i, "e": ship, "t": f"Parcel {tracking} is past its ETA"})
+            alerted[m] = tracking
         con.execute("insert into alerts (alert_id, rule, entity_type, entity_id, severity, state, title, detail, "
                     "opened_at, first_seen_at, last_seen_at, updated_at) values (999, 'on_time_rate', 'market', "
                     "'DE', 'red', 'open', 'On-time delivery 12 % in DE', 'casa-verde and green-living late', "
@@ -106,11 +108,11 @@ def world(tower_env, sandbox_db, tmp_path):  # noqa: F811
     tower_env(path)
     start = (sandbox_db.anchor - timedelta(days=sandbox_db.history_days + 1)).date()
     whole = {"window": "custom", "from": start.isoformat(), "to": sandbox_db.now.date().isoformat()}
-    return path, whole
+    return path, whole, alerted
 
 
 def test_no_page_shows_another_merchants_rows(world):
-    path, whole = world
+    path, whole, alerted = world
     theirs, mine = identifiers(path, OTHERS), identifiers(path, [ME])
     assert len(theirs) > 1000 and len(mine) > 100  # the world has all three shops' data
     seen_mine = set()
@@ -125,18 +127,20 @@ def test_no_page_shows_another_merchants_rows(world):
             assert [i.value for i in at.info] == [i18n.t(f"scope.refused.{page}", "en", merchant=ME)]
             assert not at.dataframe and not at.metric
         assert at.query_params["merchant"] in (ME, [ME])
+        if page == "alerts":  # the alert about its own parcel is there (the market alert names other shops)
+            assert alerted[ME] in tokens
     assert ME in seen_mine and len(seen_mine) > 1  # its own parcels/orders are there to see
 
 
 def test_sidebar_shows_the_merchant_fixed(world):
-    _, whole = world
+    _, whole, _ = world
     at = as_merchant("customers", merchant=OTHERS[1], **whole)
     box = next(s for s in at.sidebar.selectbox if s.key == "tower_merchant")
     assert box.value == ME and box.disabled and len(box.options) == 1
 
 
 def test_kpis_are_the_merchants_own(world, sandbox_db):
-    path, whole = world
+    path, whole, _ = world
     with duckdb.connect(str(path), read_only=True) as con:
         answers = con.execute("select merchant_id, score from nps_responses where score between 0 and 10").df()
     own = answers[answers["merchant_id"] == ME]["score"]
