@@ -6,7 +6,6 @@ opens the merchant's own database file, so those rows are not there to find."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import duckdb
 import pytest
@@ -66,12 +65,12 @@ ATTEMPTS = [
     ("every shop's id", "select distinct merchant_id from orders union all select merchant_id from merchants"),
     ("parcels joined to orders", "select s.*, o.merchant_id from shipments s left join orders o using (order_id)"),
     ("checkpoints of every parcel", "select t.* from tracking_events t full join shipments s using (shipment_id)"),
-    ("returns, answers", "select r.return_id, n.response_id, c.response_id from returns r "
-                         "full join nps_responses n using (order_id) full join csat_responses c using (order_id)"),
+    ("returns, answers", ("select r.return_id, n.response_id, c.response_id from returns r "
+                          "full join nps_responses n using (order_id) full join csat_responses c using (order_id)")),
     ("a CTE", "with x as (select * from orders) select * from x where merchant_id <> 'nordic-nest'"),
     ("a materialized CTE", "with x as materialized (from orders_with_delivery) from x"),
-    ("a recursive CTE", "with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) "
-                        "select r.n, o.order_id from r, orders o"),
+    ("a recursive CTE", ("with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) "
+                         "select r.n, o.order_id from r, orders o")),
     ("query_table", "select * from query_table('orders')"),
     ("query_table of a list", "select * from query_table(['orders', 'orders'])"),
     ("information_schema", "select table_name from information_schema.tables"),
@@ -93,8 +92,8 @@ ATTEMPTS = [
     ("KPI for everyone by merchant", "select * from kpi_on_time_rate('-infinity', now(), dimension := 'merchant')"),
     ("KPI facts", "select * from order_facts('-infinity', now(), 'casa-verde', null, null)"),
     ("window macro", "select * from orders_in_window('-infinity'::timestamptz, now(), 'green-living', null, null)"),
-    ("survey macro", "select * from survey_answers_about_window('nps_responses', '-infinity'::timestamptz, now(), "
-                     "null, null, null)"),
+    ("survey macro", ("select * from survey_answers_about_window('nps_responses', '-infinity'::timestamptz, "
+                      "now(), null, null, null)")),
     ("$merchant bound by the caller", "select * from orders where merchant_id = $merchant"),
     ("EXPLAIN ANALYZE", "explain analyze select * from orders"),
     ("other catalog", "select * from tower.orders"),
