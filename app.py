@@ -45,6 +45,7 @@ frame.status_strip()
 # the default page's url_path is "" in Streamlit, so name the current page by identity
 current = next((name for name, page in by_path.items() if page is nav), nav.url_path)
 try:
+    frame.guard_page(current, state)  # a merchant user is refused platform-only pages in words
     nav.run()
 finally:
     # after the page, so a screen's time starts once it is drawn; in `finally` so a page that

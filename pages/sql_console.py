@@ -14,7 +14,7 @@ import queries
 from queries import schema_docs
 from tower import sql_console
 from tower.auth import policy
-from tower.ui import access, charts, downloads, fmt, session
+from tower.ui import access, charts, downloads, fmt, scope, session
 from tower.ui.frame import context
 
 SQL_KEY = "sql_console.sql"
@@ -64,10 +64,11 @@ def run_editor() -> None:
     st.session_state[RAN_KEY] = (downloads.sql_label(sql, example, queries.load(example) if example else None),
                                  ctx.now)
     try:
-        result = sql_console.run(ctx.db, st.session_state.get(SQL_KEY, ""), who=who, now=ctx.now,
-                                 per_minute=per_minute, params=params, time_limit_s=time_limit_s,
-                                 row_cap=row_cap, memory_limit=memory_limit, threads=threads,
-                                 snapshot_path=snapshot_path)
+        result = sql_console.run(scope.console_db(ctx), st.session_state.get(SQL_KEY, ""), who=who,
+                                 now=ctx.now, per_minute=per_minute, params=params,
+                                 merchant=ctx.scope,  # a merchant's console opens only its own rows
+                                 time_limit_s=time_limit_s, row_cap=row_cap, memory_limit=memory_limit,
+                                 threads=threads, snapshot_path=snapshot_path)
         st.session_state[RESULT_KEY] = result
     except policy.Refused:
         st.session_state[RESULT_KEY] = ("audit.refused_plain", access.refusal(ctx.t, who, "analyse"))

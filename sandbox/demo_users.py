@@ -29,7 +29,7 @@ DEMO_USERS = (
     DemoUser("approver", "April Approver", "april.approver@tower.example", ("approver",)),
     DemoUser("analyst", "Ana Analyst", "ana.analyst@tower.example", ("analyst",)),
     DemoUser("admin", "Adam Admin", "adam.admin@tower.example", ("admin",)),
-    DemoUser("nordic-nest", "Nina Nordic Nest", "nina@nordic-nest.example", ("operator",),
+    DemoUser("nordic-nest", "Nina Nordic Nest", "nina@nordic-nest.example", ("viewer",),
              merchant="nordic-nest"),
     DemoUser("casa-verde", "Carlos Casa Verde", "carlos@casa-verde.example", ("viewer", "analyst"),
              merchant="casa-verde"),

@@ -49,3 +49,14 @@ def test_unknown_role_or_permission_is_an_error_not_a_silent_grant():
 def test_local_mode_is_one_admin():
     who = policy.local_admin()
     assert who.can("administer") and who.via == "local" and not who.scoped
+
+
+@pytest.mark.parametrize("role", policy.ROLES)
+def test_a_merchant_user_may_only_view_and_analyse_its_own_data(role):
+    """Alerts, actions and settings concern every merchant's stock and parcels: a merchant account
+    never gets them, whatever role its provider claims (its pages read a read-only cut anyway)."""
+    who = Identity("m1", "Nora", frozenset({role}), merchant="nordic-nest")
+    assert who.permissions == EXPECTED[role] & {"view", "analyse"}
+    for permission in {"operate", "approve", "administer"}:
+        with pytest.raises(Refused, match="nordic-nest"):
+            policy.require(who, permission)

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from tower.auth import audit, policy
 from tower.auth.policy import Identity
+from tower import merchant_snapshot
 from tower.console_guard import MAX_SQL_CHARS, Refused  # Refused is part of this module's API
 
 ROW_CAP = 10_000          # rows shown/downloaded; the note tells the analyst to aggregate or filter
@@ -114,15 +115,19 @@ def run(db, sql: str, *, who: Identity, now: datetime | None = None,
         per_minute: int = QUERIES_PER_MINUTE, data_dir: str | os.PathLike | None = None,
         params: dict | None = None, time_limit_s: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
         memory_limit: str = MEMORY_LIMIT, snapshot_path: str | os.PathLike | None = None,
-        threads: int = THREADS, snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S) -> ConsoleResult:
+        threads: int = THREADS, snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S,
+        merchant: str | None = None) -> ConsoleResult:
     """Run `sql` in a console child over the snapshot of `db` (a tower.db.Database) at
     `snapshot_path` (default: <db folder>/snapshot/tower.duckdb), republished first when older than
     `snapshot_max_age_s`. Returns the last statement's result, at most `row_cap` rows. `params` are
     bound by name (the page passes the sidebar filters: $start, $end, …). `data_dir` is accepted for
-    callers of the old API; the console reads no files. `who` must hold "analyse" (else
-    policy.Refused), may run `per_minute` queries a minute (else RateLimited), and each query let
-    through is audited ("console.query", at `now`, Tower's clock) before it runs. Raises Refused,
-    QueryTimedOut, QueryOutOfMemory, QueryStopped or QueryFailed, each with a message in words."""
+    callers of the old API; the console reads no files. With `merchant` (a merchant user's scope)
+    the child opens that merchant's own database instead (tower.merchant_snapshot: only its rows,
+    nothing else in the file), so no statement can reach another merchant's data. `who` must hold
+    "analyse" (else policy.Refused), may run `per_minute` queries a minute (else RateLimited), and
+    each query let through is audited ("console.query", at `now`, Tower's clock) before it runs.
+    Raises Refused, QueryTimedOut, QueryOutOfMemory, QueryStopped or QueryFailed, each with a
+    message in words."""
     who = policy.require(who, "analyse")
     take_turn(who, per_minute)
     audit.record_now(db, who, "console.query", at=now or datetime.now(UTC), target="sql_console",
@@ -137,6 +142,12 @@ def run(db, sql: str, *, who: Identity, now: datetime | None = None,
     except ValueError as e:
         raise QueryFailed(f"The console is misconfigured: {e} ([console] memory_limit in tower.toml).") from None
     snapshot = fresh_snapshot(db, snapshot_path, snapshot_max_age_s)
+    if merchant is not None:
+        params = {**(params or {}), "merchant": merchant}  # $merchant is the scope, like on the pages
+        try:
+            snapshot = merchant_snapshot.fresh(snapshot, merchant)
+        except Exception as e:  # noqa: BLE001 - any failure: no query, never the full snapshot
+            raise QueryFailed(f"Your merchant's data could not be prepared for the console: {e}") from None
     request = {"sql": sql, "params": dict(params or {}), "snapshot": str(snapshot),
                "memory_limit": memory_limit, "memory_bytes": memory_bytes, "threads": int(threads),
                "time_limit_s": float(time_limit_s), "row_cap": int(row_cap),

@@ -28,6 +28,11 @@ GRANTS: dict[str, frozenset[str]] = {
 }
 
 
+# What a merchant user (S2B2C) may do whatever its roles: look at its own data and analyse it.
+# Alerts, actions and settings are the platform's: they concern stock and parcels of every merchant.
+MERCHANT_PERMISSIONS = frozenset({"view", "analyse"})
+
+
 class Refused(PermissionError):
     """The identity lacks the permission; the message says who, what and which role would do."""
 
@@ -49,7 +54,8 @@ class Identity:
 
     @property
     def permissions(self) -> frozenset[str]:
-        return frozenset().union(*(GRANTS[r] for r in self.roles)) if self.roles else frozenset()
+        granted = frozenset().union(*(GRANTS[r] for r in self.roles)) if self.roles else frozenset()
+        return granted & MERCHANT_PERMISSIONS if self.scoped else granted
 
     def can(self, permission: str) -> bool:
         if permission not in PERMISSIONS:
@@ -76,6 +82,9 @@ def roles_with(permission: str) -> list[str]:
 def require(identity: Identity | None, permission: str) -> Identity:
     """Return `identity` if it holds `permission`, else raise Refused with a message in words."""
     who = identity or NOBODY
+    if who.scoped and permission not in MERCHANT_PERMISSIONS:
+        raise Refused(f"{who.name} sees merchant {who.merchant}'s own data only: to "
+                      f"{PERMISSIONS[permission]} is for the platform's war room.")
     if not who.can(permission):
         raise Refused(f"{who.name} may not {PERMISSIONS[permission]}: that needs the "
                       f"{' or '.join(roles_with(permission))} role.")

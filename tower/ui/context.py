@@ -19,7 +19,7 @@ import queries
 from tower import kpis
 from tower import runtime as runtime_mod
 from tower.ui import filters as filters_mod
-from tower.ui import i18n
+from tower.ui import i18n, scope, session
 from tower.ui.filters import Filters, ViewState
 
 DEEP_LINK_KEY = "_tower_deep_link"
@@ -40,14 +40,18 @@ class Context:
     state: ViewState
     runtime: object = field(repr=False, default=None)
     tz: str = "UTC"               # the viewer's IANA zone (browser), for fmt.ts
+    scope: str | None = None      # a merchant user's merchant: every query's $merchant, always
 
     def t(self, key: str, **fmt_args) -> str:
         return i18n.t(key, self.lang, **fmt_args)
 
     def params(self, **extra) -> dict:
         f = self.filters
-        return {"start": f.start, "end": f.end, "now": self.now, "merchant": f.merchant,
-                "channel": f.channel, "market": f.market, **extra}
+        out = {"start": f.start, "end": f.end, "now": self.now, "merchant": f.merchant,
+               "channel": f.channel, "market": f.market, **extra}
+        if self.scope is not None:
+            out["merchant"] = self.scope  # no page argument can widen a merchant's view
+        return out
 
     def query(self, name: str, **extra) -> pd.DataFrame:
         """Run queries/<name>.sql with `params(**extra)` (only the `$names` it uses are bound; any
@@ -143,14 +147,19 @@ def context() -> Context:
     """Everything a page needs for this run: db, now, filters, language, kiosk, query helpers."""
     _through_the_frame()
     rt = runtime()
-    state = filters_mod.current_state()
+    who = session.identity()
+    state = scope.pin(filters_mod.current_state(), who)  # a merchant's own, whatever the URL says
+    try:
+        db = scope.data_db(rt, who)  # a merchant user reads only its own cut of the data
+    except scope.ScopeUnavailable as e:
+        scope.stop_unavailable(state.lang, e)
     now = rt.now().replace(microsecond=0)  # whole seconds: stable cache keys within a second
     event = None
     if state.window == "event":  # the chosen promotion, else the running one
         name, params = ("ops/event_by_id", {"event_id": state.event}) if state.event \
             else ("ops/current_event", {"now": now})
         try:
-            rows = _cached_query(str(rt.db.path), name, params, rt.db)
+            rows = _cached_query(str(db.path), name, params, db)
             event = rows.iloc[0].to_dict() if len(rows) else None
         except Exception as e:  # noqa: BLE001 - fall back to the live window rather than break the page
             log.warning("%s failed: %s", name, e)
@@ -163,9 +172,9 @@ def context() -> Context:
         tz = st.context.timezone or "UTC"
     except Exception:  # noqa: BLE001 - no browser context (bare script, some tests)
         tz = "UTC"
-    return Context(db=rt.db, now=now, filters=resolved,
+    return Context(db=db, now=now, filters=resolved,
                    lang=state.lang, kiosk=state.kiosk, refresh_s=state.refresh_s, state=state,
-                   runtime=rt, tz=tz)
+                   runtime=rt, tz=tz, scope=who.merchant)
 
 
 def live(render: Callable[[Context], None], *, key: str, every: int | None = None) -> None:

@@ -302,11 +302,15 @@ def event_options(events, lang: str = "en") -> list[tuple[str, str]]:
 
 def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]],
                    t: Callable[..., str], page_names: list[tuple[str, str]],
-                   live_hours: int = DEFAULT_WINDOW_HOURS) -> ViewState:
+                   live_hours: int = DEFAULT_WINDOW_HOURS,
+                   fixed: Mapping[str, str] | None = None) -> ViewState:
     """Draw the filter widgets (values already seeded by adopt_url) and return the new state.
 
     `options` maps dimension → [(value, label)] and "event" → [(event_id, label)];
-    `page_names` is [(url_path, title)] for the wall-screen playlist picker."""
+    `page_names` is [(url_path, title)] for the wall-screen playlist picker. `fixed` maps a
+    dimension to the one value it must have (a merchant user's own merchant): its picker shows that
+    value, disabled, whatever the URL or the session said."""
+    fixed = dict(fixed or {})
     sb = st.sidebar
     lang = sb.radio(
         t("frame.language", lang=state.lang), ["en", "zh"], key=_W["lang"], horizontal=True,
@@ -333,13 +337,19 @@ def render_sidebar(state: ViewState, options: Mapping[str, list[tuple[str, str]]
     dims = {}
     for dim in DIMENSIONS:
         labels = dict(options.get(dim, []))
+        if dim in fixed:
+            st.session_state[_W[dim]] = fixed[dim]
+            labels = {fixed[dim]: labels.get(fixed[dim], fixed[dim])}
         current = st.session_state.get(_W[dim])
         if current and current not in labels:  # a shared link's value with no data yet: keep it
             labels[current] = current
+        choices = list(labels) if dim in fixed else [None, *labels]
         dims[dim] = sb.selectbox(
-            tr(f"frame.{dim}"), [None, *labels], key=_W[dim], placeholder=tr("frame.all"),
+            tr(f"frame.{dim}"), choices, key=_W[dim], placeholder=tr("frame.all"), disabled=dim in fixed,
             format_func=lambda v, labels=labels: tr("frame.all") if v is None else labels.get(v, v),
         )
+        if dim in fixed:
+            dims[dim] = fixed[dim]
 
     with sb.expander(tr("frame.wall_screen")):
         kiosk = st.toggle(tr("frame.kiosk"), key=_W["kiosk"], help=tr("frame.kiosk_help"))

@@ -24,7 +24,7 @@ from tower import kpis
 from tower.config import ConfigError
 from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
-from tower.ui import fmt, i18n, kiosk, session
+from tower.ui import fmt, i18n, kiosk, scope, session
 from tower.ui.alert_banner import render_banner
 from tower.ui.context import (QUERY_TTL_S, Context, _cached_query, _short, bind, context,  # noqa: F401
                               follow_deep_link, live, runtime)
@@ -88,13 +88,15 @@ def begin() -> ViewState:
     who uses it (tower.ui.session.resolve: stops the run at the sign-in screen if nobody is)."""
     state = filters_mod.adopt_url()
     kiosk.inject(state.kiosk)
-    session.resolve(state)
-    return state
+    who = session.resolve(state)
+    return scope.pin(state, who)  # a merchant's merchant filter is fixed, whatever the URL says
 
 
-def filter_options(rt) -> dict[str, list[tuple[str, str]]]:
+def filter_options(db) -> dict[str, list[tuple[str, str]]]:
+    """The sidebar's choices per dimension, from `db` (a merchant's own database for a merchant)."""
+    db = getattr(db, "db", db)  # a runtime is accepted too
     try:
-        df = _cached_query(str(rt.db.path), "ops/filter_options", {}, rt.db)
+        df = _cached_query(str(db.path), "ops/filter_options", {}, db)
     except Exception as e:  # noqa: BLE001 - filters without choices beat a broken frame
         log.warning("filter options failed: %s", e)
         return {}
@@ -120,22 +122,34 @@ def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
         filters_mod.write_url(state)
         return state
     rt = runtime()
+    who = session.identity()
     try:
-        events = filters_mod.event_options(_cached_query(str(rt.db.path), "retro/events", {}, rt.db),
+        db = scope.data_db(rt, who)  # a merchant's choices come from its own rows only
+    except scope.ScopeUnavailable as e:
+        scope.stop_unavailable(state.lang, e)
+    try:
+        events = filters_mod.event_options(_cached_query(str(db.path), "retro/events", {}, db),
                                              state.lang)
     except Exception as e:  # noqa: BLE001 - the picker without events beats a broken frame
         log.warning("event options failed: %s", e)
         events = []
     hours, _problem = filters_mod.window_hours(getattr(getattr(rt, "config", None), "raw", None))
     options = {dim: [(v, option_label(dim, v, label, state.lang)) for v, label in pairs]
-               for dim, pairs in filter_options(rt).items()}
-    new = filters_mod.render_sidebar(state, {**options, "event": events}, i18n.t, page_names,
-                                     live_hours=hours)
+               for dim, pairs in filter_options(db).items()}
+    fixed = {"merchant": who.merchant} if who.scoped else {}
+    new = scope.pin(filters_mod.render_sidebar(state, {**options, "event": events}, i18n.t, page_names,
+                                               live_hours=hours, fixed=fixed), who)
     filters_mod.write_url(new)
     ctx = context()  # every page shows which window its numbers cover, right under the picker
     note = f" — {ctx.t(ctx.filters.note)}" if ctx.filters.note else ""
     st.sidebar.caption(window_caption(ctx) + note)
     return new
+
+
+def guard_page(url_path: str, state: ViewState) -> None:
+    """Before a page runs: a merchant user on a platform-only page (tower.ui.scope.PLATFORM_PAGES)
+    gets a refusal in words and the page does not run."""
+    scope.guard_page(url_path, session.identity(), state.lang)
 
 
 def status_strip() -> None:

@@ -1,0 +1,2 @@
+-- Building a merchant's database: the published analyst snapshot it is cut from, read-only.
+attach $path as src (read_only);

@@ -1,0 +1,2 @@
+-- Building a merchant's database: write it out in full before it is renamed into place.
+checkpoint;

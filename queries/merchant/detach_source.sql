@@ -1,0 +1,2 @@
+-- Building a merchant's database: done reading the analyst snapshot.
+detach src;
