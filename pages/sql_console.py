@@ -66,7 +66,6 @@ def run_editor() -> None:
     try:
         result = sql_console.run(scope.console_db(ctx), st.session_state.get(SQL_KEY, ""), who=who,
                                  now=ctx.now, per_minute=per_minute, params=params,
-                                 merchant=ctx.scope,  # a merchant's console opens only its own rows
                                  time_limit_s=time_limit_s, row_cap=row_cap, memory_limit=memory_limit,
                                  threads=threads, snapshot_path=snapshot_path)
         st.session_state[RESULT_KEY] = result

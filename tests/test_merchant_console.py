@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tower import sql_console
+from tower.auth.policy import Identity
 from tower.db import Database
 
 ME, OTHERS = "nordic-nest", ("green-living", "casa-verde")
@@ -49,7 +50,8 @@ def world(sandbox_db, tmp_path_factory):
 def console(world, sql, merchant=ME, binds=None):
     """Run `sql` as the console page does, with `binds` as the caller's $parameters."""
     db, folder, *_ = world
-    return sql_console.run(db, sql, merchant=merchant, snapshot_path=folder / "snapshot" / "tower.duckdb",
+    who = Identity("m-1", "Merchant analyst", frozenset({"analyst"}), merchant=merchant)
+    return sql_console.run(db, sql, who=who, per_minute=0, snapshot_path=folder / "snapshot" / "tower.duckdb",
                            params={"start": None, "end": None, "now": None, **(binds or {})}, time_limit_s=20)
 
 

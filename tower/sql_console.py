@@ -115,20 +115,20 @@ def run(db, sql: str, *, who: Identity, now: datetime | None = None,
         per_minute: int = QUERIES_PER_MINUTE, data_dir: str | os.PathLike | None = None,
         params: dict | None = None, time_limit_s: float = TIME_LIMIT_S, row_cap: int = ROW_CAP,
         memory_limit: str = MEMORY_LIMIT, snapshot_path: str | os.PathLike | None = None,
-        threads: int = THREADS, snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S,
-        merchant: str | None = None) -> ConsoleResult:
+        threads: int = THREADS, snapshot_max_age_s: float = SNAPSHOT_MAX_AGE_S) -> ConsoleResult:
     """Run `sql` in a console child over the snapshot of `db` (a tower.db.Database) at
     `snapshot_path` (default: <db folder>/snapshot/tower.duckdb), republished first when older than
     `snapshot_max_age_s`. Returns the last statement's result, at most `row_cap` rows. `params` are
     bound by name (the page passes the sidebar filters: $start, $end, …). `data_dir` is accepted for
-    callers of the old API; the console reads no files. With `merchant` (a merchant user's scope)
-    the child opens that merchant's own database instead (tower.merchant_snapshot: only its rows,
+    callers of the old API; the console reads no files. For a merchant user (`who.merchant`) the
+    child opens that merchant's own database instead (tower.merchant_snapshot: only its rows,
     nothing else in the file), so no statement can reach another merchant's data. `who` must hold
     "analyse" (else policy.Refused), may run `per_minute` queries a minute (else RateLimited), and
     each query let through is audited ("console.query", at `now`, Tower's clock) before it runs.
     Raises Refused, QueryTimedOut, QueryOutOfMemory, QueryStopped or QueryFailed, each with a
     message in words."""
     who = policy.require(who, "analyse")
+    merchant = who.merchant  # the scope comes with the identity: no caller can forget it
     take_turn(who, per_minute)
     audit.record_now(db, who, "console.query", at=now or datetime.now(UTC), target="sql_console",
                      detail={"sql": (sql or "")[:AUDIT_SQL_CHARS], "chars": len(sql or ""),
