@@ -166,6 +166,7 @@ def test_a_parcel_change_in_the_sandbox_reaches_duckdb_by_17track_push(tmp_path)
     rt = runtime_mod.start(cfg)
     try:
         assert rt.webhook_sender is not None and rt.webhook_sender.track17_source == "track17"
+        assert rt.webhooks.loader.after_load, "the alert engine must hear of webhook loads"
         world = rt.sandbox.world
         before = {t.id: t.updated_at for t in world.trackings(rt.clock.now()) if t.direction == "outbound"}
 

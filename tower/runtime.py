@@ -70,6 +70,9 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         # unacknowledged escalation) fire even when nothing syncs
         rt.alerts = AlertEngine.from_config(db, cfg, clock)
         rt.scheduler.after_sync.append(rt.alerts.after_sync)
+        if rt.webhooks is not None and rt.webhooks.loader is not None:
+            # webhook-fed changes are evaluated promptly too, at most once a second in a burst
+            rt.webhooks.after_load(rt.alerts.after_sync, min_interval_s=1.0)
         rt.alerts.start()
         rt.scheduler.start()
     return rt
@@ -90,8 +93,10 @@ def _start_webhooks(rt: Runtime) -> None:
     if rt.sandbox is not None and target:
         target = target.replace("{webhooks}", rt.webhooks.url + "/webhooks")
         shopify = next((s for s in rt.config.sources.values() if s.kind == "shopify"), None)
+        track17 = next((n for n, s in rt.config.sources.items() if s.kind == "track17"), None)
         rt.webhook_sender = WebhookSender(
             rt.sandbox.world, rt.clock, target, inventory_shop=shopify.options.get("inventory_shop") if shopify else None,
+            track17_source=track17,
             duplicate_rate=rt.config.sandbox.webhook_duplicate_rate, retries=rt.config.sandbox.webhook_retries,
             seed=rt.config.sandbox.seed)
         rt.webhook_sender.start()

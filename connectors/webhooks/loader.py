@@ -7,7 +7,9 @@ connectors.webhooks.apply, and writes them in one transaction with the pollers' 
 one webhook_events row per delivery; only after the commit are the files removed. A delivery id
 already in webhook_events (a redelivery after its file was loaded) only counts a delivery. If the
 batch transaction fails, each delivery is retried alone; one that still fails is recorded as
-`failed` and its file set aside in `<spool>/failed/`.
+`failed` and its file set aside in `<spool>/failed/`. After a pass that loaded something, the
+`after_load` callbacks run on the loader thread (keep them cheap: connectors.webhooks.Webhooks
+hands them to a Debounced thread).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import logging
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
+from typing import Callable
 
 import duckdb
 
@@ -45,6 +48,7 @@ class WebhookLoader:
         self.poll_s = poll_s
         self.batch = batch
         self.loaded = 0
+        self.after_load: list[Callable[[], None]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,12 +74,22 @@ class WebhookLoader:
             self._wake.wait(self.poll_s)
             self._wake.clear()
             try:
+                before = self.loaded
                 while self.load_pending() and not self._stop.is_set():
                     pass
+                if self.loaded > before:
+                    self._after_load()
                 self.flush_rejections()
             except Exception:  # the loop must survive anything; the files stay for the next pass
                 log.exception("webhook loader pass failed")
                 self._stop.wait(1.0)
+
+    def _after_load(self) -> None:
+        for callback in list(self.after_load):
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a listener must not stop the loading
+                log.exception("after_load callback %r failed", callback)
 
     # ── one pass ────────────────────────────────────────────────────────────────────────────────
     def load_pending(self) -> int:
