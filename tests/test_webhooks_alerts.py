@@ -12,6 +12,7 @@ import pytest
 
 from connectors import webhooks
 from connectors.webhooks.debounce import Debounced
+from tower import runtime as runtime_mod
 from tower.alerts.engine import AlertEngine
 from tower.clock import ManualClock
 from tower.db import Database
@@ -103,3 +104,40 @@ def test_debounced_runs_at_once_then_folds_a_burst_into_one_more_run():
         assert all(b - a >= 0.45 for a, b in zip(calls, calls[1:]))
     finally:
         d.stop()
+
+
+def test_debounced_runs_again_while_the_callback_says_not_done():
+    answers = [False, False, True]
+    d = Debounced(lambda: answers.pop(0) if answers else True, min_interval_s=0.05)
+    try:
+        d.poke()
+        assert wait_for(lambda: not answers, timeout=2)
+        time.sleep(0.2)
+        assert d.runs == 3
+    finally:
+        d.stop()
+
+
+def test_an_evaluation_the_engine_coalesced_is_retried_so_the_webhook_is_not_left_for_the_timer(tmp_path):
+    """The engine skips an evaluation closer than its min_interval_s (clock time) to the last one;
+    the app's after-load callback then tries again until it goes through."""
+    cfg = tower_config(tmp_path, sources=("aftership",))
+    db = Database.for_config(cfg)
+    clock = ManualClock(T0 + timedelta(hours=2))
+    engine = AlertEngine(db, make_settings(engine={"min_interval_s": 60}, only=["shipment_exception"]), clock)
+    hooks = webhooks.start(cfg)
+    hooks.start_loader(db)
+    listener = hooks.after_load(runtime_mod.alerts_after_webhooks(engine), min_interval_s=0.2)
+    try:
+        engine.evaluate()                       # just evaluated: the next one within 60 s is skipped
+        assert post_tracking(hooks, tracking("trk-r", T0 + timedelta(hours=2), "Exception", "Exception_013", "r1")) == 200
+        assert wait_for(lambda: listener.runs >= 2, timeout=5)      # tried, skipped, tried again …
+        assert open_alerts(db, "trk-r") == 0
+        clock.advance(seconds=61)                                    # … until the engine accepts
+        assert wait_for(lambda: open_alerts(db, "trk-r") == 1, timeout=5)
+        runs = listener.runs
+        time.sleep(0.6)
+        assert listener.runs == runs                                 # done: no more retries
+    finally:
+        hooks.stop()
+        db.close()

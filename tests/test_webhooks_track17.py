@@ -24,7 +24,7 @@ from tower import runtime as runtime_mod
 from tower.clock import ManualClock
 from tower.config import SANDBOX_TOKEN, SandboxConfig
 from tower.db import Database
-from test_webhooks import Capture, free_port, scalar, wait_for
+from test_webhooks import Capture, free_port, post_tracking, scalar, tracking_body, wait_for
 
 SECRET = SANDBOX_TOKEN  # a track17 source pointing at the sandbox: the sandbox token is its 17token
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
@@ -145,6 +145,31 @@ def test_a_push_keeps_the_registration_time_the_poll_stored(tower):
     assert wait_for(lambda: scalar(db, "select tag from shipments where shipment_id = '17track:LX300'") == "Exception")
     assert scalar(db, "select created_at from shipments where shipment_id = '17track:LX300'") == T0
     assert scalar(db, "select subtag from shipments where shipment_id = '17track:LX300'") == "Exception_013"
+
+
+def test_a_push_loaded_in_one_batch_with_aftership_updates_keeps_its_registration_time(tmp_path):
+    """Both parcel sources configured: a batch mixing AfterShip rows (with created_at) and 17TRACK
+    rows (without) must not blank the 17TRACK shipment's registration time."""
+    write_config(tmp_path, "http://127.0.0.1:9", sources={
+        "track17": TRACK17, "aftership": {"kind": "aftership", "base_url": "{sandbox}/tracking/2026-07"}})
+    cfg = config_mod.load(tmp_path / "tower.toml", webhooks={"port": 0, "loader": False})
+    db = Database.for_config(cfg)
+    hooks = webhooks.start(cfg)
+    loader = hooks.start_loader(db)  # not started: the test runs one pass itself, so one batch
+    try:
+        with db.cursor() as cur:
+            cur.execute("insert into shipments (shipment_id, tracking_number, tag, created_at, updated_at) "
+                        "values ('17track:LX500', 'LX500', 'InfoReceived', $c, $c)", {"c": T0})
+        push = push_body("LX500", "InTransit", "InTransit_PickedUp", T0 + timedelta(hours=1))
+        assert post_push(hooks, push, sign_17track(SECRET, push)) == 200
+        assert post_tracking(hooks, tracking_body("trk-50", T0, "InTransit", "evt-50")) == 200
+        assert loader.load_pending() == 2
+        assert scalar(db, "select count(*) from webhook_events where status = 'loaded'") == 2
+        assert scalar(db, "select tag from shipments where shipment_id = '17track:LX500'") == "InTransit"
+        assert scalar(db, "select created_at from shipments where shipment_id = '17track:LX500'") == T0
+    finally:
+        hooks.stop()
+        db.close()
 
 
 def test_a_tracking_stopped_push_is_recorded_and_changes_nothing(tower):

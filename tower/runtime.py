@@ -72,10 +72,23 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         rt.scheduler.after_sync.append(rt.alerts.after_sync)
         if rt.webhooks is not None and rt.webhooks.loader is not None:
             # webhook-fed changes are evaluated promptly too, at most once a second in a burst
-            rt.webhooks.after_load(rt.alerts.after_sync, min_interval_s=1.0)
+            rt.webhooks.after_load(alerts_after_webhooks(rt.alerts), min_interval_s=1.0)
         rt.alerts.start()
         rt.scheduler.start()
     return rt
+
+
+def alerts_after_webhooks(alerts: AlertEngine):
+    """The after-webhook-load callback: evaluate now; False when the engine coalesced it into its
+    previous evaluation (its own min_interval_s), so the debouncer tries again a moment later and
+    the newest data is never left for the timer."""
+    def evaluate() -> bool:
+        try:
+            return not alerts.evaluate().skipped
+        except Exception:  # noqa: BLE001 - like after_sync: a bad moment must not stop the loader
+            log.exception("alert evaluation after webhooks failed")
+            return True
+    return evaluate
 
 
 def _start_webhooks(rt: Runtime) -> None:

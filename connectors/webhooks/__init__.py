@@ -2,7 +2,7 @@
 
     hooks = connectors.webhooks.start(cfg)    # receiver listening, deliveries spooled (no DB yet)
     hooks.start_loader(db)                    # the database owner loads them, within a second
-    hooks.after_load(alerts.after_sync)       # run after loads, at most once a second
+    hooks.after_load(evaluate_alerts)         # run after loads, at most once a second
     hooks.stop()
 
 connectors.webhooks.receiver verifies and spools, connectors.webhooks.spool is the durable inbox,
@@ -59,9 +59,10 @@ class Webhooks:
             self.loader.start()
         return self.loader
 
-    def after_load(self, callback: Callable[[], None], min_interval_s: float = 1.0) -> Debounced:
+    def after_load(self, callback: Callable[[], bool | None], min_interval_s: float = 1.0) -> Debounced:
         """Call `callback` soon after the loader loads deliveries: at once for the first batch,
-        then at most once every `min_interval_s` however many arrive (on its own thread)."""
+        then at most once every `min_interval_s` however many arrive (on its own thread); a
+        callback returning False is called again after the pause (see debounce.Debounced)."""
         if self.loader is None:
             raise RuntimeError("start_loader first")
         listener = Debounced(callback, min_interval_s, name="webhooks-after-load")

@@ -148,11 +148,14 @@ class WebhookLoader:
                     for d in deliveries:
                         if (d.source, d.delivery_id) in seen:
                             again[d.source].append(d.delivery_id)
-                    by_table: dict[tuple[str, Table], list[dict]] = defaultdict(list)
+                    # grouped by the columns rows carry: a row that leaves a column out (a 17TRACK
+                    # push has no created_at) batched with rows that carry it would blank it
+                    by_table: dict[tuple[str, Table, tuple], list[dict]] = defaultdict(list)
                     for d, rows, _, _ in fresh:
                         for table in apply.TABLES.get(d.kind, ()):
-                            by_table[(table.name, table)].extend(rows.get(table.name, []))
-                    for (_, table), rows in by_table.items():
+                            for row in rows.get(table.name, []):
+                                by_table[(table.name, table, tuple(sorted(row)))].append(row)
+                    for (_, table, _), rows in by_table.items():
                         if rows:
                             upsert(cur, table, rows)
                     upsert(cur, EVENTS, [{
