@@ -9,6 +9,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from test_alerts_helpers import make_settings
+from test_webhooks import post_tracking, scalar, tower_config, wait_for
 
 from connectors import webhooks
 from connectors.webhooks.debounce import Debounced
@@ -16,8 +18,6 @@ from tower import runtime as runtime_mod
 from tower.alerts.engine import AlertEngine
 from tower.clock import ManualClock
 from tower.db import Database
-from test_alerts_helpers import make_settings
-from test_webhooks import post_tracking, scalar, tower_config, wait_for
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 

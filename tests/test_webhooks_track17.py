@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
+from test_webhooks import Capture, free_port, post_tracking, scalar, tracking_body, wait_for
 
 from connectors import webhooks
 from connectors.testing import write_config
@@ -24,7 +24,6 @@ from tower import runtime as runtime_mod
 from tower.clock import ManualClock
 from tower.config import SANDBOX_TOKEN, SandboxConfig
 from tower.db import Database
-from test_webhooks import Capture, free_port, post_tracking, scalar, tracking_body, wait_for
 
 SECRET = SANDBOX_TOKEN  # a track17 source pointing at the sandbox: the sandbox token is its 17token
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)

@@ -85,7 +85,7 @@ def alerts_after_webhooks(alerts: AlertEngine):
     def evaluate() -> bool:
         try:
             return not alerts.evaluate().skipped
-        except Exception:  # noqa: BLE001 - like after_sync: a bad moment must not stop the loader
+        except Exception:  # like after_sync: a bad moment must not stop the loader
             log.exception("alert evaluation after webhooks failed")
             return True
     return evaluate

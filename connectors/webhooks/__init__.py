@@ -12,7 +12,7 @@ mappings and upserts). Polling keeps running as reconciliation for missed delive
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from connectors.webhooks import settings as settings_mod
 from connectors.webhooks.debounce import Debounced

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger("tower.webhooks")
 
@@ -42,7 +42,7 @@ class Debounced:
             self._poked.clear()
             try:
                 done = self.callback() is not False
-            except Exception:  # noqa: BLE001 - a failing callback must not end the thread
+            except Exception:  # a failing callback must not end the thread
                 log.exception("debounced callback %r failed", self.callback)
                 done = True
             self.runs += 1

@@ -17,7 +17,7 @@ import logging
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 
@@ -88,7 +88,7 @@ class WebhookLoader:
         for callback in list(self.after_load):
             try:
                 callback()
-            except Exception:  # noqa: BLE001 - a listener must not stop the loading
+            except Exception:  # a listener must not stop the loading
                 log.exception("after_load callback %r failed", callback)
 
     # ── one pass ────────────────────────────────────────────────────────────────────────────────
