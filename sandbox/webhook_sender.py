@@ -11,7 +11,11 @@ receiver in the vendor's webhook shape, signed with the webhook secret (the sand
   (`inventory_levels/update`) as the body; headers `X-Shopify-Topic`, `X-Shopify-Hmac-Sha256`,
   `X-Shopify-Shop-Domain`, `X-Shopify-API-Version`, `X-Shopify-Webhook-Id`, `X-Shopify-Event-Id`,
   `X-Shopify-Triggered-At`.
-Signatures are base64(HMAC-SHA256(secret, raw body)). A delivery that fails (no answer, non-2xx) is
+- 17TRACK (only when a track17 source is named, `track17_source`) → `<base>/<that name>`: for each
+  outbound parcel (the sandbox's 17TRACK account holds those) `{event: TRACKING_UPDATED, data:
+  {number, carrier, param, tag, order_no, track_info}}`, header `sign` = hex SHA-256 of
+  `<raw body>/<17token>` (17TRACK signs with the account's API key; no delivery id header).
+Other signatures are base64(HMAC-SHA256(secret, raw body)). A delivery that fails (no answer, non-2xx) is
 retried with exponential backoff up to `retries` times; a share (`duplicate_rate`) of successful
 deliveries is sent again a moment later with the same id, as vendors redeliver. The state present
 when the sender starts is history: only later changes are pushed.
@@ -34,7 +38,7 @@ from datetime import datetime
 
 import requests
 
-from sandbox.formats import aftership, returns, shopify
+from sandbox.formats import aftership, returns, shopify, track17
 from tower.config import SANDBOX_TOKEN
 
 log = logging.getLogger("tower.sandbox.webhooks")
@@ -57,7 +61,7 @@ def _body(obj) -> bytes:
 @dataclass
 class Outgoing:
     """One webhook delivery: where it goes, its headers and its exact body (signed as is)."""
-    path: str            # aftership | returns | shopify (appended to the base URL)
+    path: str            # aftership | returns | shopify | the 17TRACK source (appended to the base URL)
     delivery_id: str
     headers: dict
     body: bytes
@@ -95,6 +99,20 @@ def shopify_webhook(topic: str, shop: str, payload: dict, version_key: str, now:
     return Outgoing("shopify", webhook_id, headers, body)
 
 
+def track17_sign(secret: str, body: bytes) -> str:
+    """17TRACK's push signature: sha256 hex of the raw body, "/", the API key."""
+    return hashlib.sha256(body + b"/" + secret.encode()).hexdigest()
+
+
+def track17_webhook(t, path: str, secret: str = SANDBOX_TOKEN) -> Outgoing:
+    body = _body({"event": "TRACKING_UPDATED", "data": {
+        "number": t.tracking_number, "carrier": track17.CARRIER_CODES.get(t.slug, 0), "param": None,
+        "tag": t.warehouse_id, "order_no": None if t.order_id is None else str(t.order_id),
+        "track_info": track17.track_info(t)}})
+    return Outgoing(path, hashlib.sha256(body).hexdigest(), {"Content-Type": "application/json",
+                                                            "sign": track17_sign(secret, body)}, body)
+
+
 @dataclass
 class SenderStats:
     sent: int = 0          # successful deliveries (2xx), redeliveries included
@@ -106,13 +124,14 @@ class SenderStats:
 
 class WebhookSender:
     def __init__(self, world, clock, base_url: str, *, secret: str = SANDBOX_TOKEN,
-                 inventory_shop: str | None = None, duplicate_rate: float = 0.02, retries: int = 5,
+                 inventory_shop: str | None = None, track17_source: str | None = None, duplicate_rate: float = 0.02, retries: int = 5,
                  backoff_s: float = 0.5, tick_s: float = 0.25, timeout_s: float = 5.0, seed: int = 7):
         self.world = world
         self.clock = clock
         self.base_url = base_url.rstrip("/")
         self.secret = secret
         self.inventory_shop = inventory_shop or (world.merchants[0].shop if world.merchants else None)
+        self.track17_source = track17_source
         self.duplicate_rate = duplicate_rate
         self.retries = retries
         self.backoff_s = backoff_s
@@ -153,6 +172,8 @@ class WebhookSender:
         out: list[Outgoing] = []
         for t, _ in self._diff("trackings", self.world.trackings(now), lambda t: t.id, lambda t: t.updated_at):
             out.append(tracking_webhook(t, now, self.secret))
+            if self.track17_source and t.direction == "outbound":
+                out.append(track17_webhook(t, self.track17_source, self.secret))
         for r, new in self._diff("returns", self.world.returns(now), lambda r: r.rma_number,
                                  lambda r: r.updated_at):
             out.append(return_webhook(r, now, self.secret, first=new))

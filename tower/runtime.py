@@ -70,9 +70,25 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         # unacknowledged escalation) fire even when nothing syncs
         rt.alerts = AlertEngine.from_config(db, cfg, clock)
         rt.scheduler.after_sync.append(rt.alerts.after_sync)
+        if rt.webhooks is not None and rt.webhooks.loader is not None:
+            # webhook-fed changes are evaluated promptly too, at most once a second in a burst
+            rt.webhooks.after_load(alerts_after_webhooks(rt.alerts), min_interval_s=1.0)
         rt.alerts.start()
         rt.scheduler.start()
     return rt
+
+
+def alerts_after_webhooks(alerts: AlertEngine):
+    """The after-webhook-load callback: evaluate now; False when the engine coalesced it into its
+    previous evaluation (its own min_interval_s), so the debouncer tries again a moment later and
+    the newest data is never left for the timer."""
+    def evaluate() -> bool:
+        try:
+            return not alerts.evaluate().skipped
+        except Exception:  # like after_sync: a bad moment must not stop the loader
+            log.exception("alert evaluation after webhooks failed")
+            return True
+    return evaluate
 
 
 def _start_webhooks(rt: Runtime) -> None:
@@ -90,8 +106,10 @@ def _start_webhooks(rt: Runtime) -> None:
     if rt.sandbox is not None and target:
         target = target.replace("{webhooks}", rt.webhooks.url + "/webhooks")
         shopify = next((s for s in rt.config.sources.values() if webhooks_mod.vendor(s.kind) == "shopify"), None)
+        track17 = next((n for n, s in rt.config.sources.items() if s.kind == "track17"), None)
         rt.webhook_sender = WebhookSender(
             rt.sandbox.world, rt.clock, target, inventory_shop=shopify.options.get("inventory_shop") if shopify else None,
+            track17_source=track17,
             duplicate_rate=rt.config.sandbox.webhook_duplicate_rate, retries=rt.config.sandbox.webhook_retries,
             seed=rt.config.sandbox.seed)
         rt.webhook_sender.start()

@@ -2,6 +2,7 @@
 
     hooks = connectors.webhooks.start(cfg)    # receiver listening, deliveries spooled (no DB yet)
     hooks.start_loader(db)                    # the database owner loads them, within a second
+    hooks.after_load(evaluate_alerts)         # run after loads, at most once a second
     hooks.stop()
 
 connectors.webhooks.receiver verifies and spools, connectors.webhooks.spool is the durable inbox,
@@ -11,8 +12,10 @@ mappings and upserts). Polling keeps running as reconciliation for missed delive
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from connectors.webhooks import settings as settings_mod
+from connectors.webhooks.debounce import Debounced
 from connectors.webhooks.loader import WebhookLoader
 from connectors.webhooks.receiver import WebhookReceiver
 from connectors.webhooks.signing import SCHEMES, vendor
@@ -29,6 +32,7 @@ class Webhooks:
         self.settings = settings_mod.settings(cfg)
         self.spool = Spool(spool_dir or cfg.data_dir / self.settings.spool)
         self.loader: WebhookLoader | None = None
+        self._listeners: list[Debounced] = []
         sources = {name: vendor(s.kind) for name, s in cfg.sources.items()}
         self.receiver = WebhookReceiver(
             sources, lambda name: settings_mod.secret(cfg, name), self.spool,
@@ -55,10 +59,23 @@ class Webhooks:
             self.loader.start()
         return self.loader
 
+    def after_load(self, callback: Callable[[], bool | None], min_interval_s: float = 1.0) -> Debounced:
+        """Call `callback` soon after the loader loads deliveries: at once for the first batch,
+        then at most once every `min_interval_s` however many arrive (on its own thread); a
+        callback returning False is called again after the pause (see debounce.Debounced)."""
+        if self.loader is None:
+            raise RuntimeError("start_loader first")
+        listener = Debounced(callback, min_interval_s, name="webhooks-after-load")
+        self._listeners.append(listener)
+        self.loader.after_load.append(listener.poke)
+        return listener
+
     def stop(self) -> None:
         self.receiver.stop()
         if self.loader is not None:
             self.loader.stop()
+        for listener in self._listeners:
+            listener.stop()
 
 
 def start(cfg, spool_dir=None) -> Webhooks | None:

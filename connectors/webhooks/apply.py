@@ -6,6 +6,10 @@ older update arriving late changes nothing).
 - AfterShip Tracking (`tracking_update`, `edd_revise` …): `msg` is the tracking → shipments +
   tracking_events.
 - AfterShip Returns (`return.*`): `data` is the return → returns.
+- 17TRACK (`TRACKING_UPDATED`): `data` is the tracked number with its track_info, mapped by
+  connectors.track17.parse_push → shipments + tracking_events, as the 17TRACK poller writes them
+  (a push carries no registration time, so it leaves `created_at` as the poll stored it).
+  `TRACKING_STOPPED` only says tracking ended: skipped.
 - Shopify: `orders/*` topics carry the whole order → orders + order_lines (a fulfillment arrives as
   `orders/updated` / `orders/fulfilled` with its fulfillments); `inventory_levels/update|connect`
   → stock_observations through the SKU and location mapping the pollers built. Other topics
@@ -20,12 +24,14 @@ from connectors.aftership import AfterShipSource, Tracking, map_tracking
 from connectors.records import Run, Table
 from connectors.returns import Return, ReturnsSource, emit_return
 from connectors.shopify import InventoryLevel, Order, ShopifySource, emit_inventory_level, emit_order
+from connectors.track17 import Track17Source, parse_push
 from connectors.webhooks.spool import Delivery
 
 TABLES: dict[str, tuple[Table, ...]] = {
     "aftership": AfterShipSource.tables,
     "returns": ReturnsSource.tables,
     "shopify": ShopifySource.tables,
+    "track17": Track17Source.tables,
 }
 SHOP_DOMAIN_SUFFIX = ".myshopify.com"
 
@@ -82,6 +88,8 @@ def rows_for(d: Delivery, run: Run, maps: Mappings) -> dict[str, list[dict]]:
         emit_return(r, run)
     elif d.kind == "shopify":
         _shopify(d, body, run, maps)
+    elif d.kind == "track17":
+        _track17(d, run)
     else:
         raise Skip(f"no mapping for kind {d.kind}")
     if run.rejected > before and not any(run.rows.values()):
@@ -108,3 +116,18 @@ def _shopify(d: Delivery, body: dict, run: Run, maps: Mappings) -> None:
             raise Skip(run.errors[-1] + " (polling reconciles)")
     else:
         raise Skip(f"topic {topic or '?'} is not used by Tower (polling reconciles)")
+
+
+def _track17(d: Delivery, run: Run) -> None:
+    try:
+        event, mapped = parse_push(d.body, run.now)
+    except ValueError as e:  # pydantic's ValidationError is a ValueError too
+        raise Invalid(str(e).splitlines()[0]) from None
+    if mapped is None:
+        raise Skip(f"17TRACK {event}: nothing to apply")
+    shipment = dict(mapped.shipment)
+    if shipment.get("created_at") is None:
+        shipment.pop("created_at")  # unknown in a push: keep what the poll stored
+    for row in mapped.events:
+        run.emit("tracking_events", row)
+    run.emit("shipments", shipment)

@@ -7,7 +7,9 @@ connectors.webhooks.apply, and writes them in one transaction with the pollers' 
 one webhook_events row per delivery; only after the commit are the files removed. A delivery id
 already in webhook_events (a redelivery after its file was loaded) only counts a delivery. If the
 batch transaction fails, each delivery is retried alone; one that still fails is recorded as
-`failed` and its file set aside in `<spool>/failed/`.
+`failed` and its file set aside in `<spool>/failed/`. After a pass that loaded something, the
+`after_load` callbacks run on the loader thread (keep them cheap: connectors.webhooks.Webhooks
+hands them to a Debounced thread).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import logging
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
+from collections.abc import Callable
 
 import duckdb
 
@@ -45,6 +48,7 @@ class WebhookLoader:
         self.poll_s = poll_s
         self.batch = batch
         self.loaded = 0
+        self.after_load: list[Callable[[], None]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,12 +74,22 @@ class WebhookLoader:
             self._wake.wait(self.poll_s)
             self._wake.clear()
             try:
+                before = self.loaded
                 while self.load_pending() and not self._stop.is_set():
                     pass
+                if self.loaded > before:
+                    self._after_load()
                 self.flush_rejections()
             except Exception:  # the loop must survive anything; the files stay for the next pass
                 log.exception("webhook loader pass failed")
                 self._stop.wait(1.0)
+
+    def _after_load(self) -> None:
+        for callback in list(self.after_load):
+            try:
+                callback()
+            except Exception:  # a listener must not stop the loading
+                log.exception("after_load callback %r failed", callback)
 
     # ── one pass ────────────────────────────────────────────────────────────────────────────────
     def load_pending(self) -> int:
@@ -134,11 +148,14 @@ class WebhookLoader:
                     for d in deliveries:
                         if (d.source, d.delivery_id) in seen:
                             again[d.source].append(d.delivery_id)
-                    by_table: dict[tuple[str, Table], list[dict]] = defaultdict(list)
+                    # grouped by the columns rows carry: a row that leaves a column out (a 17TRACK
+                    # push has no created_at) batched with rows that carry it would blank it
+                    by_table: dict[tuple[str, Table, tuple], list[dict]] = defaultdict(list)
                     for d, rows, _, _ in fresh:
                         for table in apply.TABLES.get(d.kind, ()):
-                            by_table[(table.name, table)].extend(rows.get(table.name, []))
-                    for (_, table), rows in by_table.items():
+                            for row in rows.get(table.name, []):
+                                by_table[(table.name, table, tuple(sorted(row)))].append(row)
+                    for (_, table, _), rows in by_table.items():
                         if rows:
                             upsert(cur, table, rows)
                     upsert(cur, EVENTS, [{

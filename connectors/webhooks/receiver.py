@@ -1,6 +1,6 @@
 """The webhook receiver: a small HTTP server, started with the app on its own port (default 8502).
 
-    POST /webhooks/<source name>     for configured sources of kind shopify, aftership or returns
+    POST /webhooks/<source name>     for configured sources of kind shopify, aftership, returns or track17
 
 Order of checks, so that nothing unverified is ever stored: unknown path → 404; no Content-Length →
 411; body over `max_body_bytes` → 413 (refused from the header, the body is never read); signature
@@ -93,7 +93,7 @@ class WebhookReceiver:
             return 413, {"error": f"body over {self.max_body_bytes} bytes"}
         body = read_body(length)
         scheme = signing.SCHEMES[kind]
-        problem = signing.verify(self.secrets(source), body, headers.get(scheme.signature_header))
+        problem = signing.check(scheme, self.secrets(source), body, headers)
         if problem:
             self.rejections.add(source, problem)
             log.warning("webhook to %s refused: %s", source, problem)

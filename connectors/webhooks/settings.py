@@ -1,6 +1,7 @@
 """The `[webhooks]` table of tower.toml: where the receiver listens and how big a body may be.
 Secrets are per source (`webhook_secret` in .streamlit/secrets.toml [sources.<name>], or
-TOWER_<NAME>_WEBHOOK_SECRET); a source pointing at the sandbox uses the sandbox's token."""
+TOWER_<NAME>_WEBHOOK_SECRET); a source pointing at the sandbox uses the sandbox's token; 17TRACK
+falls back to the source's api_key."""
 from __future__ import annotations
 
 import os
@@ -38,4 +39,10 @@ def settings(cfg: config_mod.Config) -> WebhooksConfig:
 
 
 def secret(cfg: config_mod.Config, source: str) -> str | None:
-    return cfg.secret(source, SECRET_KEY)
+    """17TRACK signs its pushes with the account's API key (the 17token), so a track17 source
+    without its own webhook_secret uses its api_key."""
+    value = cfg.secret(source, SECRET_KEY)
+    src = cfg.sources.get(source)
+    if not value and src is not None and src.kind == "track17":
+        value = cfg.secret(source, "api_key")
+    return value

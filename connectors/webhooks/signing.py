@@ -1,11 +1,14 @@
 """How each vendor signs a webhook, and where its delivery id is.
 
-All three schemes are base64(HMAC-SHA256(secret, raw body)), compared in constant time; only the
-header differs (vendor docs):
+Shopify and AfterShip sign with base64(HMAC-SHA256(secret, raw body)), compared in constant time;
+only the header differs (vendor docs):
 - Shopify: `X-Shopify-Hmac-Sha256`, keyed with the app's client secret; the delivery id is the
   `X-Shopify-Webhook-Id` header (the same on every retry of one delivery).
 - AfterShip Tracking: `aftership-hmac-sha256`; the delivery id is the body's `event_id`.
 - AfterShip Returns: `as-signature-hmac-sha256` (not the Tracking header); the id is the body's `id`.
+17TRACK signs differently: header `sign` = hex SHA-256 of `<raw body>/<17token>` (checked by
+connectors.track17.verify_push). Its pushes carry no delivery id, so the id is the SHA-256 of the
+raw body: a redelivery (the same bytes) is stored once, while a new status is a new body.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+
+from connectors.track17 import verify_push
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Scheme:
     id_field: str | None       # … or in the JSON body (AfterShip)
     topic_header: str | None
     topic_field: str | None
+    id_is_body_hash: bool = False  # no id in the delivery: the raw body's SHA-256 is its id
 
 
 SCHEMES = {
@@ -31,6 +37,7 @@ SCHEMES = {
                       "X-Shopify-Topic", None),
     "aftership": Scheme("aftership", "aftership-hmac-sha256", None, "event_id", None, "event"),
     "returns": Scheme("returns", "as-signature-hmac-sha256", None, "id", None, "event"),
+    "track17": Scheme("track17", "sign", None, None, None, "event", id_is_body_hash=True),
 }
 
 
@@ -61,6 +68,17 @@ def verify(secret: str | None, body: bytes, header_value: str | None) -> str | N
     return None
 
 
+def check(scheme: Scheme, secret: str | None, body: bytes, headers) -> str | None:
+    """None when the delivery is signed as `scheme`'s vendor signs; else why not."""
+    if scheme.kind != "track17":
+        return verify(secret, body, headers.get(scheme.signature_header))
+    if not secret:
+        return "no webhook secret configured"
+    if not headers.get(scheme.signature_header):
+        return "missing signature"
+    return None if verify_push(body, headers, secret) else "wrong signature"
+
+
 class BadPayload(ValueError):
     """A correctly signed body Tower cannot use (not JSON, no delivery id)."""
 
@@ -75,7 +93,12 @@ def identify(scheme: Scheme, headers, body: bytes) -> tuple[str, str | None]:
             raise BadPayload("body is not JSON") from None
         if not isinstance(parsed, dict):
             raise BadPayload("body is not a JSON object")
-    delivery = headers.get(scheme.id_header) if scheme.id_header else parsed.get(scheme.id_field)
+    if scheme.id_is_body_hash:
+        delivery = hashlib.sha256(body).hexdigest()
+    elif scheme.id_header:
+        delivery = headers.get(scheme.id_header)
+    else:
+        delivery = parsed.get(scheme.id_field)
     topic = headers.get(scheme.topic_header) if scheme.topic_header else parsed.get(scheme.topic_field)
     if not isinstance(delivery, str) or not delivery.strip() or len(delivery) > 200:
         raise BadPayload("no delivery id")
