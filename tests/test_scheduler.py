@@ -79,7 +79,10 @@ def test_scheduler_keeps_running_through_faults_and_broken_callbacks(sandbox, tm
     runs = _runs(db)
     assert set(runs.status) <= {"ok", "failed", "partial"}  # nothing left `running` after stop()
     assert db.df("select count(*) n from purchase_orders").n[0] > 0  # the recovery run landed data
-    assert sched.last_results["supplier_portal"].status == "ok"
+    # the recovery is recorded (not only seen by the callback); a later run may still time out on a
+    # loaded machine (read timeout 1 s, no retries), so the last result is not asserted
+    portal = _runs(db, "supplier_portal")
+    assert "ok" in set(portal.status) and portal.status.iloc[0] == "failed"
 
 
 def test_one_source_never_runs_twice_at_once(sandbox, tmp_path):
