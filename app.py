@@ -55,3 +55,4 @@ finally:
     # after the page, so a screen's time starts once it is drawn; in `finally` so a page that
     # stops early (st.stop on an empty state) or fails still hands over to the next screen
     kiosk.rotate(state, current, by_path, {**state.to_query(), **wall_access.carry()})
+    wall_access.watch(state.refresh_s)  # live parts refresh as fragments: re-check the link too

@@ -8,6 +8,7 @@ Wiring (app.py, after frame.start_runtime() and before frame.begin() and any sig
     wall = wall_access.token_identity()          # None without ?token=; a bad link stops the run
     pages = wall_access.visible_pages(PAGES, wall) # only the playlist's pages for a wall screen
     ...kiosk.rotate(..., {**state.to_query(), **wall_access.carry()})   # the link follows rotation
+    wall_access.watch(state.refresh_s)             # revocation stops a screen that never rotates
 """
 from __future__ import annotations
 
@@ -47,24 +48,40 @@ def presented_token() -> str | None:
     return _params().get(TOKEN_PARAM) or None
 
 
+def _verdict() -> wall_tokens.Verdict:
+    rt = runtime()
+    return wall_tokens.verify(rt.db, presented_token(), datetime.now(timezone.utc),
+                              playlist=_params().get("playlist", ""),
+                              secret=wall_tokens.secret_for(rt.config))
+
+
 def token_identity() -> Identity | None:
     """The wall screen's identity when the URL carries `token=`, else None. A link that does not
     hold (bad signature, expired, revoked, unknown) draws the refusal and stops the run: nothing of
     the board is drawn. Forces kiosk mode in the URL so the frame draws no sidebar."""
-    token = presented_token()
-    if token is None:
+    if presented_token() is None:
         return None
-    params = _params()
-    lang = ViewState.from_query(params).lang
-    rt = runtime()
-    verdict = wall_tokens.verify(rt.db, token, datetime.now(timezone.utc),
-                                 playlist=params.get("playlist", ""),
-                                 secret=wall_tokens.secret_for(rt.config))
+    verdict = _verdict()
     if not verdict.ok:
-        refuse(verdict.reason, lang)
-    if params.get("kiosk") != "1":
+        refuse(verdict.reason, ViewState.from_query(_params()).lang)
+    if _params().get("kiosk") != "1":
         st.query_params["kiosk"] = "1"
     return verdict.identity
+
+
+def watch(every_s: int) -> None:
+    """Re-check the link every `every_s` seconds. A wall screen's live parts refresh as fragments,
+    which never re-run app.py, so without this a revoked link would keep a one-page screen (no
+    rotation) showing data; a link that no longer holds re-runs the whole app, which refuses."""
+    if presented_token() is None:
+        return
+
+    @st.fragment(run_every=every_s)
+    def _check() -> None:
+        if not _verdict().ok:
+            st.rerun(scope="app")
+
+    _check()
 
 
 def refuse(reason: str | None, lang: str) -> None:
