@@ -168,3 +168,11 @@ def test_wall_secret_signs_but_is_never_the_key_or_the_link(synced, monkeypatch)
     monkeypatch.setenv("TOWER_WALL_SECRET", SECRETS["TOWER_WALL_SECRET"])
     key = wall_tokens.secret_for(cfg)
     assert not leaks(key), "the signing key is derived from the secret, not the secret itself"
+
+
+def test_the_scan_itself_finds_a_planted_secret():
+    """Guards the scanner: a secret in any case, or base64-encoded as Basic auth, is found."""
+    assert leaks(f"error: bad key {VALUES[0].upper()}") == [VALUES[0]]
+    basic = base64.b64encode(f"{VALUES[1]}:".encode())
+    assert leaks(b"Authorization: Basic " + basic)
+    assert not leaks("HTTP 401 from aftership: invalid api key")
