@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from tower.ui import frame, i18n, kiosk
+from tower.ui import frame, i18n, kiosk, session, wall_access
 
 # (section, file, url_path, icon). Titles come from the locale files (nav.<url_path>).
 PAGES = [
@@ -22,17 +22,23 @@ PAGES = [
     ("analysis", "pages/sql_console.py", "sql_console", ":material/terminal:"),
     ("analysis", "pages/sources.py", "sources", ":material/sync:"),
     ("analysis", "pages/audit.py", "audit", ":material/policy:"),
+    ("analysis", "pages/wall_links.py", "wall_links", ":material/tv:"),
 ]
 
 # a bundled icon: a ":material/…:" page icon makes every browser fetch it from fonts.gstatic.com
 ICON = Path(__file__).resolve().parent / "assets" / "tower_icon.png"
 st.set_page_config(page_title="Tower", page_icon=str(ICON), layout="wide")
 frame.start_runtime()  # on failure: a clear error panel, then st.stop()
+# A wall-screen link (?token=) is asked for first, on every run, before any sign-in: a bad, expired
+# or revoked link shows its refusal and stops the run there.
+session.set_token_resolver(wall_access.token_identity)
 state = frame.begin()
+who = session.identity()
+wall = who if who.via == "wall_token" else None
 
 sections: dict[str, list] = {}
 by_path: dict[str, st.Page] = {}
-for section, file, url_path, icon in PAGES:
+for section, file, url_path, icon in wall_access.visible_pages(PAGES, wall):
     page = st.Page(file, title=i18n.t(f"nav.{url_path}", state.lang), icon=icon, url_path=url_path,
                    default=not by_path)
     sections.setdefault(i18n.t(f"nav.section_{section}", state.lang), []).append(page)
@@ -50,4 +56,5 @@ try:
 finally:
     # after the page, so a screen's time starts once it is drawn; in `finally` so a page that
     # stops early (st.stop on an empty state) or fails still hands over to the next screen
-    kiosk.rotate(state, current, by_path, state.to_query())
+    kiosk.rotate(state, current, by_path, {**state.to_query(), **wall_access.carry()})
+    wall_access.watch(state.refresh_s)  # live parts refresh as fragments: re-check the link too
