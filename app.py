@@ -29,10 +29,7 @@ PAGES = [
 ICON = Path(__file__).resolve().parent / "assets" / "tower_icon.png"
 st.set_page_config(page_title="Tower", page_icon=str(ICON), layout="wide")
 frame.start_runtime()  # on failure: a clear error panel, then st.stop()
-# A wall-screen link (?token=) is asked for first, on every run, before any sign-in: a bad, expired
-# or revoked link shows its refusal and stops the run there.
-session.set_token_resolver(wall_access.token_identity)
-state = frame.begin()
+state = frame.begin()  # decides who uses this run: a wall-screen link, a signed-in user or local mode
 who = session.identity()
 wall = who if who.via == "wall_token" else None
 

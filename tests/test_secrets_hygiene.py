@@ -36,12 +36,14 @@ ST_SECRETS = {
              "redirect_uri": "http://localhost:8501/oauth2callback"},
     "webhooks": {"secret": "webhook-SECRET-8Gf4Ua"},
 }
+ADMIN_CLAIMS = {"is_logged_in": True, "sub": "adm-1", "name": "Ada Admin", "email": "ada@example.com",
+                "roles": ["admin"]}
 VALUES = [*SECRETS.values(), *(v for t in ST_SECRETS.values() for k, v in t.items() if "SECRET" in v)]
 # A secret can also leak encoded: as Basic auth (base64 of "user:") or a header dump.
 NEEDLES = VALUES + [base64.b64encode(f"{v}:".encode()).decode() for v in VALUES]
 PAGES = ["pages/overview.py", "pages/map.py", "pages/alerts.py", "pages/stock.py", "pages/suppliers.py",
          "pages/customers.py", "pages/retro.py", "pages/glossary.py", "pages/sql_console.py",
-         "pages/sources.py", "pages/wall_links.py"]
+         "pages/sources.py", "pages/wall_links.py", "pages/audit.py"]
 
 
 def leaks(text: str | bytes) -> list[str]:
@@ -152,6 +154,7 @@ def test_pages_show_no_secret(synced, tower_env, monkeypatch, caplog, capfd, lan
         at = open_app(lang=lang)
         for table, values in ST_SECRETS.items():
             at.secrets[table] = values
+        at.user = ADMIN_CLAIMS  # [auth] is configured: signed in as an admin, who sees every page
         at.switch_page(page)
         at.run()
         # a page that fails on this data is another issue's bug; its error text is scanned too

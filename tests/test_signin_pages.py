@@ -5,12 +5,16 @@ in the session); a registered wall-token resolver is asked first."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.ui_fixtures import ROOT, open_app, populated_db, tower_env  # noqa: F401
+from tower import config as config_mod
+from tower.auth import policy, wall_tokens
 from tower.auth.policy import Identity
+from tower.db import Database
 from tower.ui import session
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32,
@@ -157,23 +161,24 @@ def test_local_mode_keeps_an_identity_a_test_put_in_the_session(tower_env, popul
     assert at.session_state[session.IDENTITY_KEY] == viewer
 
 
-def test_a_wall_token_resolver_is_asked_before_sign_in(tower_env, populated_db):
-    tower_env(populated_db.path)
-    wall = Identity("wall:1", "Wall screen 1", frozenset({"viewer"}), via="wall_token")
-    session.set_token_resolver(lambda: wall)
+def test_a_wall_screen_link_is_honoured_before_sign_in(tower_env, populated_db):
+    """A TV has no keyboard: with sign-in on, a valid link shows the board with no sign-in screen;
+    the same app without the link asks to sign in."""
+    cfg = tower_env(populated_db.path)
+    d = Database(populated_db.path)
     try:
-        at = app_with({"is_logged_in": False}, kiosk=1)
-        at.run()
-        assert not at.exception
-        assert at.title[0].value == "War room"
-        assert at.session_state[session.IDENTITY_KEY] == wall
+        token = wall_tokens.issue(d, policy.local_admin(), "overview", "TV", timedelta(hours=1),
+                                  datetime.now(timezone.utc), secret=wall_tokens.secret_for(config_mod.load(cfg)))
     finally:
-        session.set_token_resolver(None)
+        d.close()
+    at = app_with({"is_logged_in": False}, kiosk=1, playlist="overview", token=token)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "War room"
+    assert at.session_state[session.IDENTITY_KEY].via == "wall_token"
     at = app_with({"is_logged_in": False}, kiosk=1)
     at.run()
-    assert [t.value for t in at.title] == ["Sign in to Tower"], "without the resolver: sign-in"
-
-
+    assert [t.value for t in at.title] == ["Sign in to Tower"], "without the link: sign-in"
 def _who_am_i():
     import streamlit as st
 

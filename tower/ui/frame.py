@@ -14,6 +14,8 @@ fragment always gets a fresh `now`. app.py draws the frame (sidebar filters, lan
 mode, status strip with freshness and the stale/red-alert banners) and then runs the page."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import html
 import logging
 
@@ -87,8 +89,10 @@ def begin() -> ViewState:
     """Start of a frame run: load the URL (or keep the widgets' state), style the page, and decide
     who uses it (tower.ui.session.resolve: stops the run at the sign-in screen if nobody is)."""
     state = filters_mod.adopt_url()
-    kiosk.inject(state.kiosk)
     who = session.resolve(state)
+    if who.via == "wall_token":
+        state = replace(state, kiosk=True)  # a wall-screen link is always a wall screen: no sidebar
+    kiosk.inject(state.kiosk)
     return scope.pin(state, who)  # a merchant's merchant filter is fixed, whatever the URL says
 
 

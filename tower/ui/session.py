@@ -2,7 +2,8 @@
 passes to the domain functions that check it (the check itself is on the server, in the domain).
 
 `resolve()` decides it once per run (tower.ui.frame.begin calls it, before any page is drawn):
-1. the wall-screen token resolver, if one is registered (see `set_token_resolver`);
+1. a wall-screen link (?token=, tower.ui.wall_access): a viewer of its playlist, no interactive
+   sign-in; a bad, expired or revoked link is refused there and the run stops;
 2. sign-in configured ([auth] in the secrets): the signed-in user from `st.user` (the ID-token
    claims Streamlit validated), mapped to Tower roles by tower.auth.roles; nobody signed in → the
    sign-in screen and the run stops, so no page and no data are drawn;
@@ -14,36 +15,19 @@ Other code reads `identity()` (never st.user): it is what the audit trail record
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
 from tower.auth import policy, roles, serving
 from tower.config import ROOT
-from tower.ui import sign_in
+from tower.ui import sign_in, wall_access
 from tower.ui.context import runtime
 from tower.ui.filters import ViewState
 
 log = logging.getLogger(__name__)
 IDENTITY_KEY = "tower.identity"   # set once per run by resolve() (or by a test, in local mode)
 DEFAULT_ROLES_FILE = "config/roles.toml"
-
-# ── extension point for wall-screen links ────────────────────────────────────────────────────────
-# A token resolver looks at the request (e.g. st.query_params["token"]) and returns the Identity the
-# token grants (via="wall_token", viewer only) or None when there is no token. It is asked first on
-# every run; an Identity it returns skips the interactive sign-in. It must itself refuse (st.error +
-# st.stop) a token that is present but bad, rather than return None and fall through to sign-in.
-TokenResolver = Callable[[], "policy.Identity | None"]
-_token_resolver: TokenResolver | None = None
-
-
-def set_token_resolver(resolver: TokenResolver | None) -> None:
-    """Register (or with None, remove) the wall-screen token resolver. Call at import time of the
-    module that defines it (e.g. from app.py), before the frame runs."""
-    global _token_resolver
-    _token_resolver = resolver
-
 
 def identity() -> policy.Identity:
     """Who uses this session, as resolve() decided. Outside a resolved run (e.g. a fragment after
@@ -83,11 +67,10 @@ def sign_in_settings() -> tuple[Path, str]:
 def resolve(state: ViewState) -> policy.Identity:
     """Decide who uses this run (see the module docstring); stops the run when nobody may see data."""
     origin = client_origin()
-    if _token_resolver is not None:
-        token_identity = _token_resolver()
-        if token_identity is not None:
-            st.session_state[IDENTITY_KEY] = token_identity
-            return token_identity
+    wall = wall_access.token_identity()  # before sign-in: a TV has no keyboard
+    if wall is not None:
+        st.session_state[IDENTITY_KEY] = wall
+        return wall
 
     if not auth_configured():
         if origin and not serving.is_loopback(origin):
