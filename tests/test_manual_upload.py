@@ -11,13 +11,15 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from connectors import manual_upload, sheets
-from tests.ui_fixtures import build_db, sample_rows
+from tests.ui_fixtures import build_db, open_app, populated_db, sample_rows, tower_env  # noqa: F401
 from tower.auth.policy import Identity, Refused
 from tower.db import Database
+from tower.ui.session import IDENTITY_KEY
 from tower.uploads import upload
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
@@ -29,9 +31,14 @@ DATA_TABLES = ("stock_observations", "po_progress", "purchase_orders", "manual_r
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory):
-    path = build_db(tmp_path_factory.mktemp("uploads") / "base.duckdb", sample_rows(NOW))
+    return sample_db(tmp_path_factory.mktemp("uploads") / "base.duckdb", NOW)
+
+
+def sample_db(path, now):
+    """The shared sample world; its runs carry literal run ids, so the run sequence moves past them."""
+    build_db(path, sample_rows(now))
     database = Database(path)
-    with database.cursor() as cur:  # the sample runs carry literal run ids: move the sequence past them
+    with database.cursor() as cur:
         cur.execute("select max(nextval('sync_run_id')) from range(1000)").fetchall()
     database.close()
     return path
@@ -247,3 +254,62 @@ def test_any_cell_value_loads_exactly_or_rejects_cleanly(db, cell):
         assert upload(db, OPERATOR, data, "h.csv", "stock", now=NOW).status == "rejected"
         assert snapshot(db) == before
         assert all(e.row in (0, 1, 3) or e.column in ("available", "") for e in report.errors), report.errors
+
+
+# ── the Sources page (AppTest through app.py) ─────────────────────────────────────────────────
+def sources_with_upload(data: bytes, file_name: str):
+    at = open_app("pages/sources.py")
+    assert not at.exception
+    at.file_uploader(key="upload_file_stock").upload(file_name, data, "text/csv").run()
+    at.button(key="upload_load").click().run()
+    assert not at.exception
+    return at
+
+
+def table_with(at, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def recent_count(path) -> int:
+    database = Database(path)
+    try:
+        return scalar(database, "select count(*) from stock_observations")
+    finally:
+        database.close()
+
+
+def test_sources_page_uploads_a_sheet_and_shows_who_loaded_it(tower_env, tmp_path):
+    now = datetime.now(timezone.utc)
+    path = sample_db(tmp_path / "page.duckdb", now)
+    tower_env(path)
+    before = recent_count(path)
+    stamp = (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    at = sources_with_upload(stock_csv([(s, w, n, stamp) for s, w, n, _ in GOOD]), "3pl.csv")
+    assert any(m.value.startswith("Loaded 3pl.csv: 3 rows checked, 3 rows new or changed") for m in at.success)
+    assert any("manual data uploaded by local admin" in i.value for i in at.info)
+    recent = table_with(at, "Uploaded by")
+    assert list(recent["Uploaded by"]) == ["local admin"] and list(recent["Outcome"]) == ["loaded"]
+    assert at.get("download_button"), "the template can be downloaded"
+    assert recent_count(path) == before + 3
+
+
+def test_sources_page_shows_the_row_report_and_loads_nothing(tower_env, tmp_path):
+    now = datetime.now(timezone.utc)
+    path = sample_db(tmp_path / "page.duckdb", now)
+    tower_env(path)
+    before = recent_count(path)
+    at = sources_with_upload(hundred_good_one_bad("12 cartons"), "bad.csv")
+    assert any("bad.csv was NOT loaded: 1 problem(s)" in e.value for e in at.error)
+    errors = table_with(at, "Problem")
+    assert errors.to_dict("records") == [{"Row": 59, "Column": "available",
+                                          "Problem": "unit 'cartons' is not pieces: convert to pieces first"}]
+    assert recent_count(path) == before
+
+
+def test_sources_page_offers_no_upload_to_a_viewer(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_app("pages/sources.py")
+    at.session_state[IDENTITY_KEY] = VIEWER
+    at.run()
+    assert not at.exception
+    assert not at.file_uploader and any("needs the operator" in c.value for c in at.caption)

@@ -46,7 +46,7 @@ def show_report(ctx, report: uploads.Report) -> None:
         errors = pd.DataFrame([e.model_dump() for e in report.errors])
         st.dataframe(errors.rename(columns={"row": ctx.t("uploads.col_row"), "column": ctx.t("uploads.col_column"),
                                             "error": ctx.t("uploads.col_error")}),
-                     hide_index=True, width="stretch", key="upload_errors")
+                     hide_index=True, width="stretch")
         if report.error_count > len(report.errors):
             st.caption(ctx.t("uploads.more_errors", n=fmt.number(report.error_count - len(report.errors), ctx.lang)))
 
@@ -54,7 +54,6 @@ def show_report(ctx, report: uploads.Report) -> None:
 def draw(ctx) -> None:
     st.subheader(ctx.t("uploads.title"))
     st.caption(ctx.t("uploads.caption"))
-    manual_banner(ctx)
     kind = st.radio(ctx.t("uploads.kind"), uploads.KINDS, horizontal=True, key="upload_kind",
                     format_func=lambda k: ctx.t(f"uploads.kind_{k}"))
     left, right = st.columns(2)
@@ -64,6 +63,7 @@ def draw(ctx) -> None:
     zone = right.selectbox(ctx.t("uploads.zone"), zones, key="upload_zone", help=ctx.t("uploads.zone_help"))
     if not session.identity().can("operate"):
         st.caption(ctx.t("uploads.needs_operator"))
+        recent_uploads(ctx)
         return
     file = st.file_uploader(ctx.t("uploads.file"), type=["csv", "txt", "xlsx"], key=f"upload_file_{kind}",
                             help=ctx.t("uploads.file_help"))
@@ -82,6 +82,7 @@ def draw(ctx) -> None:
 
 
 def recent_uploads(ctx) -> None:
+    manual_banner(ctx)
     recent = _recent(ctx, "uploads/recent", limit=RECENT)
     if not recent.empty:
         st.markdown(f"**{ctx.t('uploads.recent')}**")
@@ -95,4 +96,4 @@ def recent_uploads(ctx) -> None:
             ctx.t("uploads.col_written"): recent["rows_written"].astype("Int64"),
             ctx.t("uploads.col_status"): [ctx.t(f"uploads.status_{s}") for s in recent["status"]],
             ctx.t("uploads.col_invalid"): recent["invalid_rows"].astype("Int64"),
-        }), hide_index=True, width="stretch", key="upload_recent")
+        }), hide_index=True, width="stretch")
