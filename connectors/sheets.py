@@ -67,14 +67,17 @@ def read_csv(data: bytes) -> Sheet:
     if not first.strip():
         raise SheetError("the file is empty: no header row")
     delimiter = pick_delimiter(first)
-    reader = csv.reader(io.StringIO(body), delimiter=delimiter)
-    header = next(reader)
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     rows = []
-    for cells in reader:
-        if len(rows) >= MAX_ROWS:
-            raise SheetError(f"more than {MAX_ROWS} rows: split the sheet")
-        if any(c.strip() for c in cells):
-            rows.append((reader.line_num + skipped, cells))
+    try:
+        header = next(reader)
+        for cells in reader:
+            if len(rows) >= MAX_ROWS:
+                raise SheetError(f"more than {MAX_ROWS} rows: split the sheet")
+            if any(c.strip() for c in cells):
+                rows.append((reader.line_num + skipped, cells))
+    except csv.Error as e:  # e.g. a stray quote or line break inside a cell
+        raise SheetError(f"line {reader.line_num + skipped}: not readable as CSV ({e})") from None
     return Sheet(header, rows, encoding="utf-8", delimiter=delimiter, zone=zone)
 
 

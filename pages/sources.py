@@ -6,7 +6,7 @@ import streamlit as st
 from tower.ui import fmt, frame, upload_panel
 
 RECENT_RUNS = 200
-HEALTH_ICON = {"failed": "🔴", "stale": "🔴", "never": "🟡", "partial": "🟡", "ok": "🟢"}
+HEALTH_ICON = {"failed": "🔴", "stale": "🔴", "never": "🟡", "partial": "🟡", "ok": "🟢", "manual": "✍️"}
 RED_ROW = "background-color: #e03131; color: white; font-weight: 600"
 
 

@@ -18,6 +18,13 @@ ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "America/Los_Angeles", "Ameri
          "Europe/Berlin", "Europe/London")
 
 
+def zone_label(ctx, zone: str) -> str:
+    """A zone in the viewer's words ("Shanghai (UTC+8)" / "上海 (UTC+8)"); an unlisted one as its id."""
+    key = "uploads.zone_" + zone.lower().replace("/", "_")
+    text = ctx.t(key)
+    return zone if text == key else text
+
+
 def _recent(ctx, name: str, **params) -> pd.DataFrame:
     """Straight from the database, not the 5-second query cache: an upload shows at once."""
     try:
@@ -60,7 +67,8 @@ def draw(ctx) -> None:
     left.download_button(ctx.t("uploads.template"), data=uploads.template(kind), mime="text/csv",
                          file_name=f"tower-{kind}-sheet-template.csv", key=f"upload_template_{kind}")
     zones = list(dict.fromkeys([ctx.tz, *ZONES]))
-    zone = right.selectbox(ctx.t("uploads.zone"), zones, key="upload_zone", help=ctx.t("uploads.zone_help"))
+    zone = right.selectbox(ctx.t("uploads.zone"), zones, key="upload_zone", help=ctx.t("uploads.zone_help"),
+                           format_func=lambda z: zone_label(ctx, z))
     if not session.identity().can("operate"):
         st.caption(ctx.t("uploads.needs_operator"))
         recent_uploads(ctx)
