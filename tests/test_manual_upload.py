@@ -13,12 +13,16 @@ from datetime import datetime, timedelta, timezone
 import openpyxl
 import pandas as pd
 import pytest
+import requests
 import streamlit
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from connectors import manual_upload, sheets
 from tests.ui_fixtures import build_db, open_app, populated_db, sample_rows, tower_env  # noqa: F401
+from sandbox.server import start
 from tower.auth.policy import Identity, Refused
+from tower.clock import ManualClock
+from tower.config import SandboxConfig
 from tower.db import Database
 from tower.ui.session import IDENTITY_KEY
 from tower.uploads import upload
@@ -320,3 +324,28 @@ def test_sources_page_offers_no_upload_to_a_viewer(tower_env, populated_db):
     at.run()
     assert not at.exception
     assert not at.file_uploader and any("needs the operator" in c.value for c in at.caption)
+
+
+# ── the real supplier file format, served by the sandbox over loopback ────────────────────────
+def test_the_suppliers_own_progress_file_uploads_and_matches_what_the_connector_synced(sandbox_db, tmp_path):
+    """The supplier's shared progress.csv (the supplier_csv format), downloaded from the sandbox and
+    uploaded by hand, is valid as is; its reports are the ones the connector already synced from the
+    same file, so the upload writes no new progress row and marks nothing as manual."""
+    clock = ManualClock(sandbox_db.anchor)
+    server = start(SandboxConfig(port=0, seed=sandbox_db.seed, history_days=sandbox_db.history_days,
+                                 scenarios=("member_day",)), clock)
+    try:
+        clock.set(sandbox_db.now)
+        reply = requests.get(f"{server.url}/supplier-files/PRINT3D-LA/progress.csv", timeout=10)
+        reply.raise_for_status()
+    finally:
+        server.stop()
+    database = Database(sandbox_db.copy_to(tmp_path))
+    try:
+        before = snapshot(database, ("po_progress", "manual_rows"))
+        report = upload(database, OPERATOR, reply.content, "progress.csv", "supplier", now=sandbox_db.now)
+        assert report.status == "loaded", report.errors[:3]
+        assert report.rows > 0
+        assert snapshot(database, ("po_progress", "manual_rows")) == before
+    finally:
+        database.close()
