@@ -60,7 +60,9 @@ SOURCE = {"stock": "upload:stock", "supplier": "upload:supplier"}
 class RowError(BaseModel):
     row: int                        # the row number in the file (CSV line / Excel row)
     column: str                     # the column at fault ("" for the whole row)
-    error: str
+    error: str                      # in English words
+    code: str = ""                  # what kind of problem (locale key uploads.err_<code>)
+    params: dict = {}               # the values the words name
 
 
 @dataclass
@@ -81,10 +83,14 @@ class Report:
     def ok(self) -> bool:
         return self.error_count == 0
 
-    def add(self, row: int, column: str, error: str) -> None:
+    def add(self, row: int, column: str, error: str, code: str = "", **params) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED:
-            self.errors.append(RowError(row=row, column=column, error=error))
+            self.errors.append(RowError(row=row, column=column, error=error, code=code,
+                                        params={k: str(v) for k, v in params.items()}))
+
+    def problem(self, row: int, column: str, e: Exception) -> None:
+        self.add(row, column, str(e), getattr(e, "code", ""), **getattr(e, "params", {}))
 
 
 class _Row(BaseModel):
@@ -113,7 +119,8 @@ class SupplierRow(_Row):
     @classmethod
     def _known_status(cls, v: str | None) -> str | None:
         if v is not None and v not in PO_STATUSES:
-            raise ValueError(f"'{v[:20]}' is not a PO status ({', '.join(PO_STATUSES)})")
+            raise sheets.Problem("bad_status", f"'{v[:20]}' is not a PO status ({', '.join(PO_STATUSES)})",
+                                 value=v[:20], allowed=", ".join(PO_STATUSES))
         return v
 
 
@@ -134,7 +141,8 @@ def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise sheets.SheetError(f"unknown time zone '{str(name)[:40]}' (use an IANA name such as Asia/Shanghai)") from None
+        raise sheets.SheetError("unknown_zone", f"unknown time zone '{str(name)[:40]}' (use an IANA name such as "
+                                "Asia/Shanghai)", zone=str(name)[:40]) from None
 
 
 def _known(db) -> tuple[dict[str, str], dict[str, str]]:
@@ -158,7 +166,7 @@ def check(data: bytes, file_name: str, kind: str, db, *, now: datetime, zone: st
         sheet = sheets.read(data or b"", file_name)
         tz = _zone(sheet.zone or zone)
     except sheets.SheetError as e:
-        report.add(0, "", str(e))
+        report.problem(0, "", e)
         return report
     columns = [normalise(h) for h in sheet.header]
     expected = ", ".join(COLUMNS[kind])
@@ -170,17 +178,19 @@ def check(data: bytes, file_name: str, kind: str, db, *, now: datetime, zone: st
                  f"unknown {', '.join(str(u)[:30] for u in unknown)}" if unknown else "",
                  f"repeated {', '.join(doubled)}" if doubled else ""]
         report.add(1, "", f"wrong columns ({'; '.join(p for p in parts if p)}): "
-                          f"the {kind} sheet needs the columns {expected}")
+                          f"the {kind} sheet needs the columns {expected}", "wrong_columns",
+                   missing=", ".join(missing) or "—", unknown=", ".join(str(u)[:30] for u in unknown) or "—",
+                   repeated=", ".join(doubled) or "—", expected=expected)
         return report
     if not sheet.rows:
-        report.add(0, "", "the sheet has a header but no rows")
+        report.add(0, "", "the sheet has a header but no rows", "no_rows")
         return report
     skus, houses = _known(db)
     seen: dict[tuple, int] = {}
     for number, cells in sheet.rows:
         report.rows += 1
         if len(cells) > len(columns) and any(str(c or "").strip() for c in cells[len(columns):]):
-            report.add(number, "", f"more cells than the {len(columns)} columns")
+            report.add(number, "", f"more cells than the {len(columns)} columns", "too_many_cells", n=len(columns))
             continue
         cells = {c: v for c, v in zip(columns, cells) if c}
         record = _validate_row(report, number, cells, kind, tz, skus, houses, now)
@@ -188,7 +198,8 @@ def check(data: bytes, file_name: str, kind: str, db, *, now: datetime, zone: st
             continue
         key = _key(record)
         if key in seen:
-            report.add(number, "", f"duplicates row {seen[key]} (same {'sku, warehouse, counted_at' if kind == 'stock' else 'po_number, updated_at'})")
+            same = "sku, warehouse, counted_at" if kind == "stock" else "po_number, updated_at"
+            report.add(number, "", f"duplicates row {seen[key]} (same {same})", "duplicate", first=seen[key], columns=same)
             continue
         seen[key] = number
         report.records.append(record)
@@ -204,27 +215,29 @@ def _validate_row(report, number, cells, kind, tz, skus, houses, now):
         try:
             values[column] = _convert(column, raw, tz)
         except ValueError as e:
-            report.add(number, column, str(e))
+            report.problem(number, column, e)
             bad = True
     for column in REQUIRED[kind]:
         if column not in values and not any(e.row == number and e.column == column for e in report.errors):
-            report.add(number, column, "empty")
+            report.add(number, column, "empty", "empty")
             bad = True
     if values.get("sku") is not None:
         code = skus.get(str(values["sku"]).strip().upper())
         if code is None:
-            report.add(number, "sku", f"unknown SKU '{str(values['sku'])[:40]}'")
+            report.add(number, "sku", f"unknown SKU '{str(values['sku'])[:40]}'", "unknown_sku",
+                       value=str(values["sku"])[:40])
             bad = True
         values["sku"] = code
     if kind == "stock" and values.get("warehouse") is not None:
         code = houses.get(str(values.pop("warehouse")).strip().upper())
         if code is None:
-            report.add(number, "warehouse", f"unknown warehouse '{str(cells['warehouse']).strip()[:40]}'")
+            name = str(cells["warehouse"]).strip()[:40]
+            report.add(number, "warehouse", f"unknown warehouse '{name}'", "unknown_warehouse", value=name)
             bad = True
         values["warehouse_id"] = code
     when = values.get("counted_at") or values.get("updated_at")
     if isinstance(when, datetime) and when > now + FUTURE_SLACK:
-        report.add(number, "counted_at" if kind == "stock" else "updated_at", "in the future")
+        report.add(number, "counted_at" if kind == "stock" else "updated_at", "in the future", "future")
         bad = True
     if bad:
         return None
@@ -232,7 +245,10 @@ def _validate_row(report, number, cells, kind, tz, skus, houses, now):
         return (StockRow if kind == "stock" else SupplierRow).model_validate(values)
     except ValidationError as e:
         for err in e.errors(include_input=False, include_url=False):
-            report.add(number, ".".join(str(x) for x in err["loc"]), err["msg"])
+            ctx = err.get("ctx") or {}
+            cause = ctx.get("error")
+            report.add(number, ".".join(str(x) for x in err["loc"]), str(cause or err["msg"]),
+                       getattr(cause, "code", ""), **getattr(cause, "params", {}))
         return None
 
 

@@ -28,7 +28,16 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 
 
-class SheetError(ValueError):
+class Problem(ValueError):
+    """A problem in English words, with a `code` and its values (`params`) so the page can say it in
+    the viewer's language (key `uploads.err_<code>`)."""
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code, self.params = code, params
+
+
+class SheetError(Problem):
     """The file as a whole cannot be read (encoding, format, no header): one message, no rows."""
 
 
@@ -50,7 +59,7 @@ def decode(data: bytes) -> str:
         pass
     best = from_bytes(data, cp_isolation=["gb18030", "cp1252", "latin_1"]).best()
     if best is None:
-        raise SheetError("the file is not text in UTF-8, GBK or Latin-1: save it as CSV UTF-8 or .xlsx")
+        raise SheetError("not_text", "the file is not text in UTF-8, GBK or Latin-1: save it as CSV UTF-8 or .xlsx")
     return str(best)
 
 
@@ -65,7 +74,7 @@ def read_csv(data: bytes) -> Sheet:
     zone, body, skipped = split_preamble(text)
     first = body.splitlines()[0] if body.strip() else ""
     if not first.strip():
-        raise SheetError("the file is empty: no header row")
+        raise SheetError("empty_file", "the file is empty: no header row")
     delimiter = pick_delimiter(first)
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     rows = []
@@ -73,11 +82,12 @@ def read_csv(data: bytes) -> Sheet:
         header = next(reader)
         for cells in reader:
             if len(rows) >= MAX_ROWS:
-                raise SheetError(f"more than {MAX_ROWS} rows: split the sheet")
+                raise SheetError("too_many_rows", f"more than {MAX_ROWS} rows: split the sheet", n=MAX_ROWS)
             if any(c.strip() for c in cells):
                 rows.append((reader.line_num + skipped, cells))
     except csv.Error as e:  # e.g. a stray quote or line break inside a cell
-        raise SheetError(f"line {reader.line_num + skipped}: not readable as CSV ({e})") from None
+        raise SheetError("csv_broken", f"line {reader.line_num + skipped}: not readable as CSV ({e})",
+                         line=reader.line_num + skipped) from None
     return Sheet(header, rows, encoding="utf-8", delimiter=delimiter, zone=zone)
 
 
@@ -85,7 +95,7 @@ def read_xlsx(data: bytes) -> Sheet:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any broken workbook is one clear message
-        raise SheetError(f"not a readable Excel .xlsx file ({type(e).__name__})") from None
+        raise SheetError("not_xlsx", f"not a readable Excel .xlsx file ({type(e).__name__})") from None
     try:
         sheet = book.worksheets[0]
         zone, header, rows = None, None, []
@@ -102,25 +112,25 @@ def read_xlsx(data: bytes) -> Sheet:
                 header = ["" if c is None else str(c) for c in cells]
                 continue
             if len(rows) >= MAX_ROWS:
-                raise SheetError(f"more than {MAX_ROWS} rows: split the sheet")
+                raise SheetError("too_many_rows", f"more than {MAX_ROWS} rows: split the sheet", n=MAX_ROWS)
             rows.append((number, cells))
     finally:
         book.close()
     if header is None:
-        raise SheetError("the workbook's first sheet is empty: no header row")
+        raise SheetError("empty_file", "the workbook's first sheet is empty: no header row")
     return Sheet(header, rows, encoding="xlsx", zone=zone)
 
 
 def read(data: bytes, file_name: str = "") -> Sheet:
     """A CSV or .xlsx file's header and rows (raises SheetError for a file that cannot be read)."""
     if not data or not data.strip():
-        raise SheetError("the file is empty")
+        raise SheetError("empty_file", "the file is empty")
     if len(data) > MAX_BYTES:
-        raise SheetError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise SheetError("too_large", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", mb=MAX_BYTES // (1024 * 1024))
     if data.startswith(XLSX_MAGIC) or file_name.lower().endswith((".xlsx", ".xlsm")):
         return read_xlsx(data)
     if file_name.lower().endswith(".xls"):
-        raise SheetError("old Excel .xls files are not read: save as .xlsx or CSV")
+        raise SheetError("old_xls", "old Excel .xls files are not read: save as .xlsx or CSV")
     return read_csv(data)
 
 
@@ -135,22 +145,22 @@ _UNITS = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([kK])?\s*(
 def units(value) -> int:
     """A non-negative whole number of pieces from a cell (raises ValueError in words)."""
     if isinstance(value, bool):
-        raise ValueError("not a number of units")
+        raise Problem("not_units", "not a number of units", value=str(value))
     if isinstance(value, (int, float)):
         number = float(value)
     else:
         text = str(value).strip()
         match = _UNITS.match(text)
         if not match:
-            raise ValueError(f"'{text[:30]}' is not a number of units")
+            raise Problem("not_units", f"'{text[:30]}' is not a number of units", value=text[:30])
         digits, kilo, word = match.group(1), match.group(2), (match.group(3) or "").strip()
         if word.lower() not in PIECE_WORDS:
-            raise ValueError(f"unit '{word[:20]}' is not pieces: convert to pieces first")
+            raise Problem("not_pieces", f"unit '{word[:20]}' is not pieces: convert to pieces first", unit=word[:20])
         number = float(digits.replace(",", "")) * (1000 if kilo else 1)
     if number < 0:
-        raise ValueError("negative units")
+        raise Problem("negative", "negative units")
     if number != int(number):
-        raise ValueError(f"{value} is not a whole number of units")
+        raise Problem("not_whole", f"{value} is not a whole number of units", value=str(value)[:30])
     return int(number)
 
 
@@ -170,14 +180,15 @@ def instant(value, zone: ZoneInfo, *, date_only_ok: bool = False) -> datetime:
         dt = value
     elif isinstance(value, date):
         if not date_only_ok:
-            raise ValueError("a date without a time of day")
+            raise Problem("no_time", "a date without a time of day", value=str(value))
         dt = datetime.combine(value, time(0))
     else:
         text = str(value).strip()
         if not text:
-            raise ValueError("empty")
+            raise Problem("empty", "empty")
         if _AMBIGUOUS.match(text):
-            raise ValueError(f"'{text[:30]}': day/month order is ambiguous, write YYYY-MM-DD")
+            raise Problem("ambiguous_date", f"'{text[:30]}': day/month order is ambiguous, write YYYY-MM-DD",
+                          value=text[:30])
         dt = _parse_text(text, date_only_ok)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone, fold=0)
@@ -196,9 +207,10 @@ def _parse_text(text: str, date_only_ok: bool) -> datetime:
         except ValueError:
             continue
         if not date_only_ok:
-            raise ValueError(f"'{text[:30]}' has no time of day")
+            raise Problem("no_time", f"'{text[:30]}' has no time of day", value=text[:30])
         return day
     try:
         return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
     except ValueError:
-        raise ValueError(f"'{text[:30]}' is not a date and time (use YYYY-MM-DD HH:MM)") from None
+        raise Problem("not_datetime", f"'{text[:30]}' is not a date and time (use YYYY-MM-DD HH:MM)",
+                      value=text[:30]) from None

@@ -24,6 +24,8 @@ from tower.auth.policy import Identity, Refused
 from tower.clock import ManualClock
 from tower.config import SandboxConfig
 from tower.db import Database
+from tests.i18n_scan import english_words
+from tower.ui import i18n
 from tower.ui.session import IDENTITY_KEY
 from tower.uploads import upload
 
@@ -188,6 +190,12 @@ def test_a_bad_sheet_loads_nothing_and_names_row_and_column(db, name):
     first = report.errors[0]
     assert (first.row, first.column) == (row, column), report.errors
     assert words in first.error, first.error
+    # and it can be said in Chinese: a code with a zh text naming the same values
+    zh = i18n.t(f"uploads.err_{first.code}", "zh", **first.params)
+    scanned = zh
+    for value in sorted(first.params.values(), key=len, reverse=True):  # the sheet's own values stay as written
+        scanned = scanned.replace(value, " ")
+    assert first.code and not zh.startswith("uploads.err_") and not english_words(scanned, {"yyyy", "hh", "mm", "dd"}), zh
     # the rejection is recorded: an uploads row with the errors, a failed run on the Sources page
     up = db.df("select * from uploads").iloc[-1]
     assert up["status"] == "rejected" and words in json.loads(up["errors"])[0]["error"]
@@ -262,8 +270,8 @@ def test_any_cell_value_loads_exactly_or_rejects_cleanly(db, cell):
 
 
 # ── the Sources page (AppTest through app.py) ─────────────────────────────────────────────────
-def sources_with_upload(data: bytes, file_name: str):
-    at = open_app("pages/sources.py")
+def sources_with_upload(data: bytes, file_name: str, **query):
+    at = open_app("pages/sources.py", **query)
     assert not at.exception
     at.file_uploader(key="upload_file_stock").upload(file_name, data, "text/csv").run()
     at.button(key="upload_load").click().run()
@@ -307,7 +315,7 @@ def test_sources_page_shows_the_row_report_and_loads_nothing(tower_env, tmp_path
     assert any("bad.csv was NOT loaded: 1 problem(s)" in e.value for e in at.error)
     errors = table_with(at, "Problem")
     assert errors.to_dict("records") == [{"Row": 59, "Column": "available",
-                                          "Problem": "unit 'cartons' is not pieces: convert to pieces first"}]
+                                          "Problem": "Unit 'cartons' is not pieces: convert to pieces first."}]
     assert recent_count(path) == before
     # the rejection is a run of the source upload:stock, shown as manual, not as a failing feed
     streamlit.cache_data.clear()  # the page's queries are cached for 5 s
@@ -315,6 +323,14 @@ def test_sources_page_shows_the_row_report_and_loads_nothing(tower_env, tmp_path
     status = table_with(at, "Health")
     assert status.set_index("Source").loc["upload:stock", "Health"] == "✍️ manual upload"
     assert not [e for e in at.error if "upload:stock" in e.value]
+
+
+def test_the_row_report_reads_in_chinese(tower_env, tmp_path):
+    path = sample_db(tmp_path / "page.duckdb", datetime.now(timezone.utc))
+    tower_env(path)
+    at = sources_with_upload(hundred_good_one_bad("12 cartons"), "bad.csv", lang="zh")
+    assert any("bad.csv 未导入" in e.value for e in at.error)
+    assert table_with(at, "问题")["问题"].tolist() == ["单位“cartons”不是件：请先换算成件数。"]
 
 
 def test_sources_page_offers_no_upload_to_a_viewer(tower_env, populated_db):

@@ -25,6 +25,13 @@ def zone_label(ctx, zone: str) -> str:
     return zone if text == key else text
 
 
+def problem_text(ctx, error) -> str:
+    """A row error in the viewer's language (its code's words), else as the check wrote it."""
+    key = f"uploads.err_{error.code}"
+    text = ctx.t(key, **error.params) if error.code else key
+    return error.error if text == key else text
+
+
 def _recent(ctx, name: str, **params) -> pd.DataFrame:
     """Straight from the database, not the 5-second query cache: an upload shows at once."""
     try:
@@ -50,10 +57,11 @@ def show_report(ctx, report: uploads.Report) -> None:
         st.info(ctx.t("uploads.duplicate", file=report.file_name, upload=report.duplicate_of))
     else:
         st.error(ctx.t("uploads.rejected", file=report.file_name, n=fmt.number(report.error_count, ctx.lang)))
-        errors = pd.DataFrame([e.model_dump() for e in report.errors])
-        st.dataframe(errors.rename(columns={"row": ctx.t("uploads.col_row"), "column": ctx.t("uploads.col_column"),
-                                            "error": ctx.t("uploads.col_error")}),
-                     hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame({
+            ctx.t("uploads.col_row"): [e.row for e in report.errors],
+            ctx.t("uploads.col_column"): [e.column for e in report.errors],
+            ctx.t("uploads.col_error"): [problem_text(ctx, e) for e in report.errors],
+        }), hide_index=True, width="stretch")
         if report.error_count > len(report.errors):
             st.caption(ctx.t("uploads.more_errors", n=fmt.number(report.error_count - len(report.errors), ctx.lang)))
 
