@@ -2,6 +2,7 @@
 in transit at their last known position with origin → destination arcs; click one for its timeline.
 
 Works offline: the base layer is the bundled world outline; online tiles are an opt-in toggle."""
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -17,7 +18,7 @@ nodes = ctx.query("pages/map_nodes")
 suppliers = ctx.query("pages/map_suppliers")
 warehouses = ctx.query("pages/map_warehouses")
 stock = ctx.query("pages/stock_health")
-shipments = ctx.query("pages/map_shipments")
+shipments = map_layers.with_destinations(ctx.query("pages/map_shipments"))
 vessels = ctx.query("pages/map_vessels")  # containers at sea (DCSA events), empty without that source
 
 delayed = int(shipments["is_delayed"].sum()) if not shipments.empty else 0
@@ -35,16 +36,38 @@ if all(df.empty for df in (nodes, suppliers, warehouses, shipments)):
 # A wall screen has nobody to flip the toggle: it always draws the offline outline.
 online = False if ctx.kiosk else st.toggle(ctx.t("map.online_tiles"), value=False, key="map_online_tiles",
                                            help=ctx.t("map.online_tiles_help"))
+# Outbound parcels one arc each, or aggregated into warehouse → city lanes (count, late share).
+lanes_view = False if ctx.kiosk else st.toggle(ctx.t("map.lanes_view"), value=False, key="map_lanes_view",
+                                               help=ctx.t("map.lanes_view_help"))
+lanes = map_layers.with_destinations(ctx.query("pages/map_lanes")) if lanes_view else None
 # The deck is drawn at a fixed width: its zoom shows the world exactly once across that width.
 width = kiosk.content_width(ctx) if ctx.kiosk else 1200
 deck, height = map_layers.build_deck(
     nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=shipments,
     kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
-    max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels)
+    max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels, lanes=lanes)
 with st.container(key="map-deck"):
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",
                             width=width, height=height, alt=ctx.t("map.alt"))
 st.caption(ctx.t("map.legend") + ("" if vessels.empty else " · " + ctx.t("ocean.vessel_legend")))
+approximate = int((shipments.get("dest_precision", pd.Series(dtype=str)) == "country").sum()) if not shipments.empty else 0
+if approximate:
+    st.caption(ctx.t("map.approximate_note", n=fmt.number(approximate, ctx.lang)))
+if lanes is not None:
+    st.subheader(ctx.t("map.lanes_title"))
+    if lanes.empty:
+        st.info(ctx.t("map.no_lanes"))
+    else:
+        kiosk.table(
+            lanes[["warehouse_id", "destination_city", "destination_country", "parcels", "in_transit", "late_share"]],
+            ctx, hide_index=True, width="stretch",
+            column_config={
+                "warehouse_id": ctx.t("map.col_warehouse"), "destination_city": ctx.t("map.col_city"),
+                "destination_country": ctx.t("map.col_country"), "parcels": ctx.t("map.col_parcels"),
+                "in_transit": ctx.t("map.in_transit"),
+                "late_share": st.column_config.NumberColumn(ctx.t("map.col_late_share"), format="percent"),
+            },
+        )
 
 # ── the selected shipment: picked on the map, or from the list (keyboard / kiosk friendly) ─────
 st.subheader(ctx.t("map.shipment_detail"))

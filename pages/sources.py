@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from tower.ui import fmt, frame
+from tower.ui import fmt, frame, upload_panel
 
 RECENT_RUNS = 200
-HEALTH_ICON = {"failed": "🔴", "stale": "🔴", "never": "🟡", "partial": "🟡", "ok": "🟢"}
+HEALTH_ICON = {"failed": "🔴", "stale": "🔴", "never": "🟡", "partial": "🟡", "ok": "🟢", "manual": "✍️"}
 RED_ROW = "background-color: #e03131; color: white; font-weight: 600"
 
 
@@ -128,3 +128,5 @@ ctx = frame.context()
 st.title(ctx.t("sources.title"))
 st.caption(ctx.t("sources.caption", factor=frame.STALE_FACTOR))
 frame.live(draw, key="sources")
+if not ctx.kiosk:  # a wall screen only shows; uploading is for a desk
+    upload_panel.draw(ctx)  # manual sheets for when an API is down (issue 11)

@@ -9,6 +9,8 @@
 --   stale_after_s     interval × $speed (clock speed: sim seconds per wall second) × $stale_factor
 --   health            'failed' (last finished run failed) | 'stale' (no ok run for stale_after_s)
 --                     | 'never' (configured, no run yet) | 'partial' (some records rejected) | 'ok'
+--                     | 'manual' (sheets uploaded by hand, sources named upload:*: never stale, and a
+--                       rejected sheet is reported where it was uploaded, not as a failing feed)
 --   runs, failed_runs counts over all history
 -- Grain: one row per source, alarming ones first.
 with configured as (
@@ -91,6 +93,7 @@ final as (
     select
         *,
         case
+            when source like 'upload:%' then 'manual'
             when finished_status = 'failed' then 'failed'
             when last_run_id is null then 'never'
             when last_ok_at is null or since_ok_s > stale_after_s then 'stale'

@@ -1,9 +1,10 @@
 -- Map: shipments not yet delivered, at their last known position, with where they came from and go to.
 -- Grain: one row per shipment (tag not Delivered/Expired, no delivered_at, created by $now) with a position.
 -- Position (lat/lon, degrees): shipments.last_lat/last_lon, else the newest tracking event with a coordinate.
--- Origin: the first checkpoint with a coordinate, else the PO's supplier (inbound) or the shipping
---   warehouse (outbound). Destination: the warehouse for inbound shipments; outbound parcels have no
---   customer coordinate in the schema, so dest_lat/dest_lon are null and they get no arc.
+-- Origin: inbound, the first checkpoint with a coordinate, else the PO's supplier; outbound, the
+--   shipping warehouse, else the first checkpoint. Destination: the warehouse for inbound shipments;
+--   outbound parcels have only destination_city/destination_country (text), so dest_lat/dest_lon are
+--   null here and the page geocodes them offline (connectors/geocode.py).
 -- Flags: is_delayed = eta before $now; is_exception = tag Exception or AttemptFail; hours_late (h).
 -- Filters: $market (order market, else the warehouse's market), $merchant/$channel (outbound orders;
 --   inbound stock serves every merchant, so inbound shipments always show). The window does not apply:
@@ -53,8 +54,12 @@ joined as (
         case when s.last_lat is not null and s.last_lon is not null then s.last_lat else lf.lat end as lat,
         case when s.last_lat is not null and s.last_lon is not null then s.last_lon else lf.lon end as lon,
         lf.location as last_location,
-        coalesce(ff.lat, case when s.direction = 'inbound' then sup.lat else w.lat end) as origin_lat,
-        coalesce(ff.lon, case when s.direction = 'inbound' then sup.lon else w.lon end) as origin_lon,
+        case when s.direction = 'outbound' and w.lat is not null and w.lon is not null then w.lat
+             else coalesce(ff.lat, case when s.direction = 'inbound' then sup.lat else w.lat end) end as origin_lat,
+        case when s.direction = 'outbound' and w.lat is not null and w.lon is not null then w.lon
+             else coalesce(ff.lon, case when s.direction = 'inbound' then sup.lon else w.lon end) end as origin_lon,
+        s.destination_city,
+        s.destination_country,
         case when s.direction = 'inbound' then w.lat end as dest_lat,
         case when s.direction = 'inbound' then w.lon end as dest_lon,
         coalesce(s.eta < $now::timestamptz, false) as is_delayed,

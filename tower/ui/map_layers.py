@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
+from connectors import geocode
 from tower.ui import fmt, i18n
 
 WORLD_OUTLINE = Path(__file__).resolve().parents[2] / "assets" / "world_110m.geojson"
@@ -22,6 +23,7 @@ WORLD_OUTLINE = Path(__file__).resolve().parents[2] / "assets" / "world_110m.geo
 # Layer ids: stable across reruns (Streamlit needs ids to keep a selection) and used by tests.
 OUTLINE, NODES, SUPPLIERS, WAREHOUSES, ARCS, SHIPMENTS, VESSELS = (
     "world-outline", "nodes", "suppliers", "warehouses", "shipment-arcs", "shipments", "vessels")
+PARCEL_ARCS, LANES = "parcel-arcs", "lanes"   # outbound: warehouse → customer city; aggregated lanes
 
 # RGBA. Red/amber/green carry status; neutral blues/violets carry "what kind of place".
 RED, AMBER, GREEN, GREY = [230, 57, 70, 235], [255, 176, 32, 235], [46, 184, 92, 220], [140, 150, 165, 200]
@@ -224,6 +226,7 @@ def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0, lang: 
     df = shipments
     if df is not None and not df.empty:
         df = df[df[["origin_lat", "origin_lon", "dest_lat", "dest_lon"]].notna().all(axis=1)]
+        df = df[df["direction"] != "outbound"] if "direction" in df else df  # parcels: parcel_arc_layer
     data = []
     if df is not None and not df.empty:
         cols = ["shipment_id", "origin_lon", "origin_lat", "dest_lon", "dest_lat", "color", "label", "detail",
@@ -237,6 +240,76 @@ def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0, lang: 
         "ArcLayer", id=ARCS, data=data, get_source_position="from", get_target_position="to",
         get_source_color="color", get_target_color="color", get_width="width", width_units="pixels",
         great_circle=False, pickable=True,
+    )
+
+
+def with_destinations(df: pd.DataFrame) -> pd.DataFrame:
+    """Outbound destination cities geocoded offline (connectors.geocode): dest_lat/dest_lon filled
+    where the query had none, and dest_precision (city | country | unknown)."""
+    return geocode.with_destinations(df)
+
+
+def _with_ends(df: pd.DataFrame) -> pd.DataFrame:
+    if df is None or df.empty or not {"origin_lat", "origin_lon", "dest_lat", "dest_lon"} <= set(df):
+        return pd.DataFrame()
+    return df[df[["origin_lat", "origin_lon", "dest_lat", "dest_lon"]].notna().all(axis=1)]
+
+
+def parcel_arc_layer(shipments: pd.DataFrame, scale: float, lang: str = "en") -> pdk.Layer | None:
+    """Outbound parcels in transit: one great-circle arc each, shipping warehouse → destination city
+    (geocoded offline; a city not in the gazetteer ends at its country's centre, said in the tooltip).
+    None when no outbound parcel has both ends (the layer is then left out)."""
+    df = _with_ends(shipments)
+    df = df[df["direction"] == "outbound"] if not df.empty and "direction" in df else pd.DataFrame()
+    if df.empty:
+        return None
+    frame = _shipment_frame(df, lang)
+    approx = frame.get("dest_precision", pd.Series("city", index=frame.index)) != "city"
+    places = frame["destination_city"].fillna("") if "destination_city" in frame else pd.Series("", index=frame.index)
+    frame["detail"] = [f"{d} · → {c or k or '?'}" + (f" ({i18n.t('map.approximate', lang)})" if a else "")
+                       for d, c, k, a in zip(frame["detail"], places, frame.get("destination_country", places), approx)]
+    cols = ["shipment_id", "origin_lon", "origin_lat", "dest_lon", "dest_lat", "color", "label", "detail",
+            "status", "highlight"]
+    data = _records(frame, cols)
+    for row in data:
+        row["width"] = (3 if row["highlight"] else 1.2) * scale
+        row["from"], row["to"] = [row["origin_lon"], row["origin_lat"]], [row["dest_lon"], row["dest_lat"]]
+    return pdk.Layer(
+        "ArcLayer", id=PARCEL_ARCS, data=data, get_source_position="from", get_target_position="to",
+        get_source_color="color", get_target_color="color", get_width="width", width_units="pixels",
+        great_circle=True, pickable=True,
+    )
+
+
+def lane_colour(late_share) -> list[int]:
+    """Green under 10 % late, amber under 25 %, red beyond; grey when no parcel had a promise."""
+    if late_share is None or pd.isna(late_share):
+        return GREY
+    return GREEN if late_share < 0.10 else AMBER if late_share < 0.25 else RED
+
+
+def lanes_layer(lanes: pd.DataFrame, scale: float, lang: str = "en") -> pdk.Layer:
+    """Warehouse → destination city lanes: width by parcels, colour by late share."""
+    df = _with_ends(lanes)
+    data = []
+    if not df.empty:
+        df = df.copy()
+        df["color"] = [lane_colour(v) for v in df["late_share"]]
+        df["label"] = df["warehouse_name"].fillna(df["warehouse_id"]) + " → " + df["destination_city"].fillna(
+            df["destination_country"].fillna("?"))
+        df["detail"] = [i18n.t("map.lane_detail", lang, parcels=fmt.number(int(n), lang),
+                               late=fmt.pct(v, lang) if pd.notna(v) else fmt.MISSING)
+                        for n, v in zip(df["parcels"], df["late_share"])]
+        top = float(df["parcels"].max()) or 1.0
+        data = _records(df, ["warehouse_id", "destination_city", "destination_country", "origin_lon", "origin_lat",
+                             "dest_lon", "dest_lat", "color", "label", "detail", "parcels", "late_share"])
+        for row in data:
+            row["width"] = (1.5 + 8 * row["parcels"] / top) * scale
+            row["from"], row["to"] = [row["origin_lon"], row["origin_lat"]], [row["dest_lon"], row["dest_lat"]]
+    return pdk.Layer(
+        "ArcLayer", id=LANES, data=data, get_source_position="from", get_target_position="to",
+        get_source_color="color", get_target_color="color", get_width="width", width_units="pixels",
+        great_circle=True, pickable=True,
     )
 
 
@@ -319,8 +392,8 @@ def view_for(width: int, lats: list[float], centre_lon: float, max_height: int) 
 def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.DataFrame,
                stock: pd.DataFrame, shipments: pd.DataFrame, kiosk: bool = False, dark: bool = False,
                online_tiles: bool = False, width: int = 1200, max_height: int = 560,
-               scale: float = 1.0, lang: str = "en",
-               vessels: pd.DataFrame | None = None) -> tuple[pdk.Deck, int]:
+               scale: float = 1.0, lang: str = "en", vessels: pd.DataFrame | None = None,
+               lanes: pd.DataFrame | None = None) -> tuple[pdk.Deck, int]:
     """The whole map and its height in px, for a chart `width` px wide (pass the same width to
     st.pydeck_chart: the zoom is computed for it).
 
@@ -331,9 +404,12 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
     marks = (1.25 if kiosk else 1.0) * scale
     lon = centre_longitude(nodes, suppliers, warehouses, shipments, arc_longitudes(shipments))
     # Drawn in this order: hundreds of parcels must not bury the few places they move between.
+    # Outbound parcels: one arc each, or (given `lanes`) one arc per warehouse → city lane instead.
+    parcels = lanes_layer(lanes, marks, lang) if lanes is not None else parcel_arc_layer(shipments, marks, lang)
     layers = [
         outline_layer(dark or kiosk),
         arc_layer(shipments, marks, lon, lang),
+        *([parcels] if parcels is not None else []),
         shipment_layer(shipments, marks, lang),
         *([] if vessels is None else [vessel_layer(vessels, marks, lang)]),  # with a DCSA source
         node_layer(nodes, marks, lang),
@@ -366,7 +442,7 @@ def selected_shipment_id(event) -> str | None:
         objects = (event or {}).get("selection", {}).get("objects", {}) or {}
     except AttributeError:
         return None
-    for layer in (SHIPMENTS, ARCS):
+    for layer in (SHIPMENTS, ARCS, PARCEL_ARCS):
         picked = objects.get(layer) or []
         if picked and isinstance(picked[0], dict) and picked[0].get("shipment_id"):
             return str(picked[0]["shipment_id"])
