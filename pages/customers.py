@@ -67,6 +67,8 @@ for name, df in parts.items():
 if table is None:
     st.info(ctx.t("customers.no_breakdown"))
 else:
+    # a KPI with no rows in this window (no parcel delivered yet, say) still gets its empty columns
+    table = table.reindex(columns=["dimension_value", *(c for name in BREAKDOWN for c in (name, f"{name}_n"))])
     table = table.sort_values("on_time_rate_n", ascending=False, na_position="last")
     if table["on_time_rate"].notna().any():
         shown_rates = table.dropna(subset=["on_time_rate"])

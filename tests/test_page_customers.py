@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import duckdb
 import pandas as pd
 import pytest
 
@@ -182,3 +183,20 @@ def test_nps_on_the_synced_sandbox_world(tower_env, sandbox_db, tmp_path):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[label("nps")] == fmt.number(nps(scores), signed=True)
     assert any(c.value == f"n = {len(scores):,}" for c in at.caption)
+
+
+def test_breakdown_without_any_delivered_parcel_still_shows_the_survey_kpis(tower_env, customer_db):
+    """No parcels tracked yet (the tracking source down since the start): the breakdown shows NPS
+    by market and empty delivery columns, not a KeyError."""
+    path, rows, now = customer_db
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from tracking_events; delete from shipments")
+    tower_env(path)
+    at = open_app("pages/customers.py", window="7d")
+    at.radio(key="customers_dimension").set_value("market").run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("dimension_value")
+    assert table["on_time_rate"].isna().all()
+    responses = pd.DataFrame(rows["nps_responses"])
+    for market, scores in responses.groupby("market")["score"]:
+        assert table.loc[market, "nps"] == pytest.approx(nps(scores))
