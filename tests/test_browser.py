@@ -3,14 +3,12 @@ headless Debian Chromium through Playwright. Screenshots go to test-artifacts/ (
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
+from tests.served_app import serve, streamlit_app
 from tests.ui_fixtures import ROOT, build_db, sample_rows, write_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,34 +39,8 @@ def app_url(tmp_path_factory):
     db = build_db(tmp / "tower.duckdb", sample_rows(datetime.now(timezone.utc)))
     port = free_port()
     env = {**os.environ, "TOWER_CONFIG": str(write_config(tmp, db))}
-    log = (tmp / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "streamlit.log").read_text())
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not become healthy in 60 s")
+    with serve(streamlit_app(port), f"http://127.0.0.1:{port}", env, tmp / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

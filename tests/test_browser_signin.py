@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from datetime import datetime, timezone
 
 import pytest
-import requests
 from itsdangerous import URLSafeTimedSerializer
 
+from tests.served_app import serve, tower_app
 from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, assert_no_errors, free_port
-from tests.ui_fixtures import ROOT, build_db, sample_rows, write_config
+from tests.ui_fixtures import build_db, sample_rows, write_config
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,32 +30,8 @@ def dev_app(tmp_path_factory):
     port, idp_port = free_port(), free_port()
     env = {**os.environ, "TOWER_CONFIG": str(write_config(tmp, db)), "TOWER_AUTH": "dev",
            "TOWER_AUTH_DEV_PORT": str(idp_port)}
-    log_path = tmp / "tower.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "tower", "--server.port", str(port),
-                                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text())
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("tower did not become healthy in 90 s:\n" + log_path.read_text())
+    with serve(tower_app(port), f"http://localhost:{port}", env, tmp / "tower.log") as url:
         yield url, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,14 @@
 input, presses "Check and load", and reads the outcome the page draws (same server fixture as
 tests/test_browser.py: `streamlit run app.py` on the sample database)."""
 import os
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 
+from tests.served_app import serve, streamlit_app
 from tests.test_browser import assert_no_errors, browser, free_port, pytestmark, settle  # noqa: F401
 from tests.test_manual_upload import sample_db
-from tests.ui_fixtures import ROOT, write_config
+from tests.ui_fixtures import write_config
 
 
 @pytest.fixture(scope="module")
@@ -22,31 +19,8 @@ def app_url(tmp_path_factory):
     db = sample_db(tmp / "tower.duckdb", datetime.now(timezone.utc))
     port = free_port()
     env = {**os.environ, "TOWER_CONFIG": str(write_config(tmp, db))}
-    log = (tmp / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError((tmp / "streamlit.log").read_text()[-2000:])
+    with serve(streamlit_app(port), f"http://127.0.0.1:{port}", env, tmp / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def upload(page, name: str, body: bytes) -> str:

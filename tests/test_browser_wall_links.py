@@ -2,16 +2,13 @@
 the TV link shows the board with no sign-in, rotation keeps the link, and once an admin revokes it
 on the Wall screens page the TV's next refresh shows the refusal and no data."""
 import os
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 
+from tests.served_app import serve, streamlit_app
 from tests.test_browser import ARTIFACTS, assert_no_errors, browser, free_port, settle  # noqa: F401
-from tests.ui_fixtures import ROOT, build_db, sample_rows, write_config
+from tests.ui_fixtures import build_db, sample_rows, write_config
 from tower import config as config_mod
 from tower.auth import policy, wall_tokens
 from tower.db import Database
@@ -41,34 +38,8 @@ def tv(tmp_path_factory):
     finally:
         db.close()
     port = free_port()
-    log = (tmp / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "streamlit.log").read_text())
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not become healthy in 60 s")
+    with serve(streamlit_app(port), f"http://127.0.0.1:{port}", env, tmp / "streamlit.log") as url:
         yield url, tokens
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_tv_link_shows_the_board_and_stops_on_the_refresh_after_revocation(tv, browser):  # noqa: F811
