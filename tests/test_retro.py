@@ -12,7 +12,9 @@ import pytest
 from tests.ui_fixtures import ROOT, build_db, empty_db, tower_env  # noqa: F401
 from tower import kpis, retro
 from tower.auth.policy import Identity
+from tower.clock import utc
 from tower.db import Database
+from tower.retro.windows import py_datetime
 
 H = timedelta(hours=1)
 OPERATOR = Identity("mei-sub", "mei", frozenset({"operator"}))
@@ -273,6 +275,31 @@ def test_replay_at_a_chosen_minute_matches_the_history(world, db):
     # a KPI tile replayed at `at` equals the KPI computed directly with $end = at
     direct, _ = kpis.value(db, "exceptions", {**PARAMS, "start": t0, "end": at, "now": now})
     assert tiles["exceptions"].value == direct == 1
+
+
+def test_replay_shows_the_vessel_eta_known_at_that_moment(world, db):
+    """The carrier announced the container's arrival three times (DCSA ETA history); a replay shows
+    the one known then, not today's — and the stored ETA before any announcement."""
+    _, rows, t0, now = world
+    sea = next(s for s in rows["shipments"] if s["shipment_id"] == "S-SEA")
+    with db.cursor() as cur:
+        cur.execute("update shipments set tracking_number = 'MSKU1234565' where shipment_id = 'S-SEA'")
+        for i, (announced, eta, kind) in enumerate([(t0 - 40 * H, t0 + 10 * H, "PLN"),
+                                                    (t0 + 1 * H, t0 + 30 * H, "EST"),
+                                                    (t0 + 20 * H, t0 + 44 * H, "EST")]):
+            cur.execute("insert into vessel_eta_history (event_id, equipment_reference, un_location_code, "
+                        "classifier, announced_at, eta) values (?, 'MSKU1234565', 'USLAX', ?, ?, ?)",
+                        [f"ev-{i}", kind, announced, eta])
+
+    def eta_at(at):
+        moving = retro.replay(db, at, {**PARAMS, "now": now}, window_start=t0).in_transit
+        row = moving.set_index("shipment_id").loc["S-SEA"]
+        return utc(py_datetime(row["eta"])), bool(row["past_eta"])
+
+    assert eta_at(t0 - 45 * H)[0] == utc(sea["eta"]), "before any announcement: the stored ETA"
+    assert eta_at(t0) == (t0 + 10 * H, False), "the plan, as known then"
+    assert eta_at(t0 + 2 * H + timedelta(minutes=17)) == (t0 + 30 * H, False), "the first slip"
+    assert eta_at(t0 + 21 * H) == (t0 + 44 * H, False), "the second slip"
 
 
 # ── lost sales ─────────────────────────────────────────────────────────────────────────────────

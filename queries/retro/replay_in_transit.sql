@@ -6,7 +6,16 @@
 --   else the warehouse's, else destination) (NULL = all)
 -- returns: shipment_id, tracking_number, carrier, mode, direction, warehouse_id, tag (as of $at),
 --   last_checkpoint_at, last_location, eta, past_eta (ETA before $at)
-with last_checkpoint as (
+-- eta: for an ocean container, its vessel's arrival at the final port call *as announced by $at*
+--   (eta_known_at over the DCSA ETA history, 013_ocean_events); otherwise, and before the carrier
+--   announced any, the shipment's stored ETA (the latest the tracking source gave).
+with vessel_eta as (
+    select equipment_reference, eta
+    from eta_known_at($at::timestamptz)
+    qualify row_number() over (partition by equipment_reference order by eta desc) = 1
+),
+
+last_checkpoint as (
     select e.shipment_id, e.tag, e.checkpoint_time, coalesce(e.location, e.city, e.country) as location
     from tracking_events e
     where e.checkpoint_time <= $at::timestamptz
@@ -21,10 +30,11 @@ shipment_state as (
         coalesce(c.tag, 'Pending') as tag,
         c.checkpoint_time as last_checkpoint_at,
         c.location as last_location,
-        s.eta,
-        s.eta < $at::timestamptz as past_eta
+        coalesce(v.eta, s.eta) as eta,
+        coalesce(v.eta, s.eta) < $at::timestamptz as past_eta
     from shipments s
     left join last_checkpoint c using (shipment_id)
+    left join vessel_eta v on v.equipment_reference = s.tracking_number and s.direction = 'inbound'
     left join orders o on o.order_id = s.order_id
     left join warehouses w on w.warehouse_id = s.warehouse_id
     where coalesce(s.created_at, s.shipped_at) <= $at::timestamptz
