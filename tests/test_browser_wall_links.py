@@ -69,10 +69,14 @@ def test_tv_link_shows_the_board_and_stops_on_the_refresh_after_revocation(tv, b
     admin.goto(f"{url}/wall_links")
     settle(admin)
     assert "browser TV" in admin.inner_text("body")
-    for _ in range(2):
-        admin.get_by_role("button", name="Revoke").first.click()
+    revoke = admin.get_by_role("button", name="Revoke")
+    for left in (1, 0):  # one click per link; wait for the list to redraw before the next (a loaded
+        revoke.first.click()  # machine may take seconds, and a click on a stale button is lost)
+        admin.wait_for_function(
+            "n => [...document.querySelectorAll('button')].filter(b => b.innerText.trim() == 'Revoke').length == n",
+            arg=left, timeout=60000)
         settle(admin)
-    assert admin.get_by_role("button", name="Revoke").count() == 0
+    assert revoke.count() == 0
 
     screen.reload()
     screen.wait_for_function("() => document.body.innerText.includes(\"This screen's link was revoked\")",
