@@ -7,6 +7,7 @@ import pytest
 
 from tower.ui import fmt, i18n
 from tower.ui import map_layers as ml
+from tower.ui import map_view as mv
 
 
 def test_world_outline_asset_is_small_complete_and_valid():
@@ -110,9 +111,9 @@ def test_view_keeps_every_mark_and_arc_end_on_screen():
     deck, height = ml.build_deck(**frames(), width=1872, max_height=800)
     view = json.loads(deck.to_json())["initialViewState"]
     px_per_y = 1872 / (2 * math.pi)
-    centre = ml._mercator_y(view["latitude"])
-    top, bottom = ml._lat_of(centre + height / 2 / px_per_y), ml._lat_of(centre - height / 2 / px_per_y)
-    lats = ml.latitudes(*frames().values())
+    centre = mv._mercator_y(view["latitude"])
+    top, bottom = mv._lat_of(centre + height / 2 / px_per_y), mv._lat_of(centre - height / 2 / px_per_y)
+    lats = mv.latitudes(*frames().values())
     assert bottom < min(lats) and max(lats) < top, (bottom, top, lats)
     # and across: every arc lies within the one world the view spans, none leaves by a side edge
     left, right = view["longitude"] - 180, view["longitude"] + 180
@@ -126,8 +127,8 @@ def test_centre_counts_the_ocean_an_arc_crosses():
     f = frames()
     f["nodes"] = pd.concat([f["nodes"], pd.DataFrame([{"node_id": "DEHAM", "name": "Hamburg", "kind": "port",
                                                         "lat": 53.5, "lon": 10.0, "status": "normal"}])])
-    marks_only = ml.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"])
-    with_arcs = ml.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"], ml.arc_longitudes(f["shipments"]))
+    marks_only = mv.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"])
+    with_arcs = mv.centre_longitude(f["nodes"], f["warehouses"], f["suppliers"], mv.arc_longitudes(f["shipments"]))
     assert -60 < marks_only < 60, marks_only
     assert with_arcs > 120 or with_arcs < -90, with_arcs
 
@@ -159,9 +160,9 @@ def test_kiosk_draws_bigger_marks():
 
 def test_view_centres_an_asia_to_americas_network_on_the_pacific():
     f = frames()
-    lon = ml.centre_longitude(f["suppliers"], f["warehouses"])
+    lon = mv.centre_longitude(f["suppliers"], f["warehouses"])
     assert lon > 150 or lon < -150, lon
-    assert ml.centre_longitude(pd.DataFrame(columns=["lon"])) == 0.0
+    assert mv.centre_longitude(pd.DataFrame(columns=["lon"])) == 0.0
 
 
 def test_empty_frames_still_give_a_map_with_the_outline():
