@@ -19,7 +19,7 @@ suppliers = ctx.query("pages/map_suppliers")
 warehouses = ctx.query("pages/map_warehouses")
 stock = ctx.query("pages/stock_health")
 shipments = map_layers.with_destinations(ctx.query("pages/map_shipments"))
-vessels = ctx.query("pages/map_vessels")  # containers at sea (DCSA events), empty without that source
+vessels = map_layers.at_sea(ctx.query("pages/map_vessels"))  # containers at sea (DCSA), on their lane
 
 delayed = int(shipments["is_delayed"].sum()) if not shipments.empty else 0
 exceptions = int(shipments["is_exception"].sum()) if not shipments.empty else 0

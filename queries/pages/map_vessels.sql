@@ -1,11 +1,14 @@
 -- Map: containers at sea as of $now (DCSA events): sailed (an ACT departure known by $now) and not yet
 -- arrived (no ACT arrival known by then), with their arrival estimate as known at $now and its slip.
 -- Grain: one row per container (equipment_reference).
--- Position (lat/lon, degrees): on the straight line (in map projection, the short way round) from the
---   latest located actual event — the departure port — to the port of discharge, at the share of
---   the voyage elapsed by $now (departure → latest ETA), held at 95 % while the ETA is overdue.
+-- Position: `share` is the part of the voyage elapsed by $now (departure → latest ETA), held at 95 %
+--   while the ETA is overdue; from_lat/from_lon is the latest located actual event (the departure
+--   port), to_lat/to_lon the port of discharge. lat/lon (degrees) is that share along the straight
+--   line (in map projection, the short way round); the map moves it onto the sea lane
+--   (connectors/sea_routes.py) where one exists.
 -- Columns: equipment_reference, vessel_name, pol (port of loading), pod (port of discharge),
---   departed_at, eta, first_eta, slip_hours, announcements, lat, lon.
+--   departed_at, eta, first_eta, slip_hours, announcements, from_lat, from_lon, to_lat, to_lon,
+--   share, lat, lon.
 -- Params: now.
 with departed as (
     select
@@ -60,6 +63,11 @@ select
     first_eta,
     slip_hours,
     announcements,
+    from_lat,
+    from_lon,
+    to_lat,
+    to_lon,
+    share,
     from_lat + (to_lat - from_lat) * coalesce(share, 0.5) as lat,
     -- the short way round: the longitude difference folded into [-180, 180)
     ((from_lon + (((to_lon - from_lon + 540) % 360) - 180) * coalesce(share, 0.5) + 540) % 360) - 180 as lon

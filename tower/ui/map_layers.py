@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
-from connectors import geocode
+from connectors import geocode, sea_routes
 from tower.ui import fmt, i18n
 from tower.ui.map_view import arc_longitudes, centre_longitude, latitudes, unwrap, view_for
 
@@ -235,6 +235,11 @@ def arc_layer(shipments: pd.DataFrame, scale: float, centre: float = 0.0, lang: 
         get_source_color="color", get_target_color="color", get_width="width", width_units="pixels",
         great_circle=False, pickable=True,
     )
+
+
+def at_sea(vessels: pd.DataFrame) -> pd.DataFrame:
+    """Vessels placed on their sea lane (connectors.sea_routes), not on a line across land."""
+    return sea_routes.place_vessels(vessels)
 
 
 def with_destinations(df: pd.DataFrame) -> pd.DataFrame:
