@@ -54,6 +54,7 @@ def test_operator_signs_in_through_the_local_provider_and_out_again(dev_app, bro
     page = context.new_page()
     page.goto(url + "/")
     heading(page, "Sign in to Tower")
+    page.get_by_text("Oscar Operator").first.wait_for(timeout=30000)  # the demo table, drawn after the title
     body = page.inner_text("body")
     assert "Oscar Operator" in body and "nordic-nest" in body, "the demo users are listed"
     assert "War room" not in body

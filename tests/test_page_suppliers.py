@@ -13,8 +13,8 @@ from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_r
 
 @pytest.fixture
 def supplier_db(tmp_path):
-    """The sample world plus, inside the 7-day window: a late primary PO (due 12 h ago, nothing
-    shipped), a backup PO on plan, a cancelled emergency PO that must count nowhere, and a PO that
+    """The sample world plus, inside the 7-day window: a late primary PO (due 36 h ago, so on a past
+    UTC day at any hour of the run; nothing shipped), a backup PO on plan, a cancelled emergency PO that must count nowhere, and a PO that
     shipped on time but short (QC rejects: 95 of 100), which is shipped, not late."""
     now = datetime.now(UTC)
     rows = sample_rows(now)
@@ -22,7 +22,7 @@ def supplier_db(tmp_path):
     h = lambda n: base + timedelta(hours=n)
     rows["purchase_orders"] += [
         {"po_id": "PO-3", "supplier_id": "VN-BAMBOO-01", "sku": "GL-BOWL-01", "warehouse_id": "US-WEST-LA",
-         "quantity_ordered": 1000, "unit_cost": 1.85, "ordered_at": h(-100), "promised_ship_date": h(-12),
+         "quantity_ordered": 1000, "unit_cost": 1.85, "ordered_at": h(-100), "promised_ship_date": h(-36),
          "status": "in_production", "updated_at": h(-30)},
         {"po_id": "PO-4", "supplier_id": "ZJ-BAMBOO-02", "sku": "GL-CUP-02", "warehouse_id": "US-EAST-NJ",
          "quantity_ordered": 500, "unit_cost": 1.2, "ordered_at": h(-50), "promised_ship_date": h(50),
