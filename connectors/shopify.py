@@ -198,10 +198,7 @@ class ShopifySource(Source):
                 run.reject(f"shop {shop}", "not found (HTTP 404): check `shops`")
                 continue
             live.append(shop)
-            run.emit("merchants", {
-                "merchant_id": shop, "name": shop.replace("-", " ").replace("_", " ").title(),
-                "kind": "own_store" if shop == inventory_shop else "s2b2c_merchant",
-            })
+            emit_merchant(shop, inventory_shop, run)
         known = run.lookup("warehouse_locations")
         warehouse_by_location = {int(loc): wid for wid, loc, _ in known if loc is not None}
         if inventory_shop in live:
@@ -250,6 +247,15 @@ class ShopifySource(Source):
         # next time (the cursor stays), so they get their warehouse once the mapping exists.
         self._incremental(http, run, shop, "orders", Order, {"status": "any"}, handle,
                           advance=bool(warehouse_by_location))
+
+
+def emit_merchant(shop: str, inventory_shop: str | None, run: Run) -> None:
+    """A shop as a merchant: the shop holding the stock is the platform's own store, every other
+    one an S2B2C merchant it supplies (both Shopify connectors)."""
+    run.emit("merchants", {
+        "merchant_id": shop, "name": shop.replace("-", " ").replace("_", " ").title(),
+        "kind": "own_store" if shop == inventory_shop else "s2b2c_merchant",
+    })
 
 
 def emit_inventory_level(level: InventoryLevel, shop: str, sku_by_item: dict, warehouse_by_location: dict,

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from connectors import shopify_graphql_models as m
 from connectors.base import Http, HttpError, Run, Source, Table
-from connectors.shopify import _decimal_or_none, _instant_or_none
+from connectors.shopify import _decimal_or_none, _instant_or_none, emit_merchant
 from connectors.shopify_graphql_client import GraphQLFailed, ShopifyGraphQL
 from connectors.timezones import iso_z
 
@@ -153,10 +153,7 @@ class ShopifyGraphQLSource(Source):
                     run.reject(f"shop {shop}", "not found (HTTP 404): check `shops`")
                     continue
                 live.append(shop)
-                run.emit("merchants", {
-                    "merchant_id": shop, "name": shop.replace("-", " ").replace("_", " ").title(),
-                    "kind": "own_store" if shop == inventory_shop else "s2b2c_merchant",
-                })
+                emit_merchant(shop, inventory_shop, run)
             known = run.lookup("warehouse_locations")
             by_location = {int(loc): wid for wid, loc, _ in known if loc is not None}
             if inventory_shop in live:
