@@ -303,11 +303,15 @@ def test_the_console_database_refuses_even_if_the_guard_let_it_through(world, te
 def console_children() -> list[int]:
     found = []
     for tid in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{tid}/children") as f:
-            for pid in f.read().split():
+        try:  # a thread or a child may end between listing and reading: it is then not ours to kill
+            with open(f"/proc/self/task/{tid}/children") as f:
+                pids = f.read().split()
+            for pid in pids:
                 with open(f"/proc/{pid}/cmdline", "rb") as cmd:
                     if b"console_worker" in cmd.read():
                         found.append(int(pid))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
     return found
 
 
