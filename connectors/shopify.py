@@ -168,19 +168,9 @@ class ShopifySource(Source):
         query = {"limit": int(self.options.get("page_size", 250)), **params}
         if since:
             query["updated_at_min"] = iso_z(since)
-        newest, hold = since, None
-        for page in self._pages(http, run, shop, resource, query):
-            for raw in page:
-                rec = run.validate(model, raw, f"{shop} {resource} {_ident(raw)}")
-                run.saw(1, rec.updated_at if rec else None)
-                if rec is None:
-                    continue
-                newest = max(newest, rec.updated_at) if newest else rec.updated_at
-                if handle(rec) is False:
-                    hold = min(hold, rec.updated_at) if hold else rec.updated_at
-        cursor = min(newest, hold) if hold and newest else newest
-        if cursor and advance:
-            run.set_cursor(key, iso_z(cursor))
+        records = (raw for page in self._pages(http, run, shop, resource, query) for raw in page)
+        walk(run, key, records, model, lambda raw: f"{shop} {resource} {_ident(raw)}", handle,
+             lambda rec: rec.updated_at, advance)
 
     # ── extract ─────────────────────────────────────────────────────────────────────────────────
     def extract(self, run: Run, http: Http) -> None:
@@ -247,6 +237,27 @@ class ShopifySource(Source):
         # next time (the cursor stays), so they get their warehouse once the mapping exists.
         self._incremental(http, run, shop, "orders", Order, {"status": "any"}, handle,
                           advance=bool(warehouse_by_location))
+
+
+def walk(run: Run, key: str, records, model, label, handle, stamp, advance: bool = True) -> None:
+    """Validate each raw record (`label(raw)` names it in errors) and hand it to `handle`, then move
+    the cursor `key` to the newest `stamp(rec)`: held before any record `handle` returns False for
+    (so it is seen again next run), not moved at all when `advance` is False. Both Shopify
+    connectors walk their lists this way (REST pages, GraphQL pages or a bulk JSONL)."""
+    since = run.cursor_time(key)
+    newest, hold = since, None
+    for raw in records:
+        rec = run.validate(model, raw, label(raw))
+        run.saw(1, stamp(rec) if rec else None)
+        if rec is None:
+            continue
+        at = stamp(rec)
+        newest = max(newest, at) if newest else at
+        if handle(rec) is False:
+            hold = min(hold, at) if hold else at
+    cursor = min(newest, hold) if hold and newest else newest
+    if cursor and advance:
+        run.set_cursor(key, iso_z(cursor))
 
 
 def emit_merchant(shop: str, inventory_shop: str | None, run: Run) -> None:

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from connectors import shopify_graphql_models as m
 from connectors.base import Http, HttpError, Run, Source, Table
-from connectors.shopify import _decimal_or_none, _instant_or_none, emit_merchant
+from connectors.shopify import _decimal_or_none, _instant_or_none, emit_merchant, walk
 from connectors.shopify_graphql_client import GraphQLFailed, ShopifyGraphQL
 from connectors.timezones import iso_z
 
@@ -170,22 +170,12 @@ class ShopifyGraphQLSource(Source):
             for client in clients.values():
                 client.close()
 
-    def _walk(self, run, key, records, model, what, handle, advance=True) -> None:
-        """Validate each raw record, hand it to `handle`, move the cursor to the newest updatedAt
-        (held before any record `handle` returns False for; not moved when `advance` is False)."""
-        since = run.cursor_time(key)
-        newest, hold = since, None
-        for raw in records:
-            rec = run.validate(model, raw, f"{what} {str(raw.get('id', '?'))[:60] if isinstance(raw, dict) else '?'}")
-            run.saw(1, rec.updatedAt if rec else None)
-            if rec is None:
-                continue
-            newest = max(newest, rec.updatedAt) if newest else rec.updatedAt
-            if handle(rec) is False:
-                hold = min(hold, rec.updatedAt) if hold else rec.updatedAt
-        cursor = min(newest, hold) if hold and newest else newest
-        if cursor and advance:
-            run.set_cursor(key, iso_z(cursor))
+    @staticmethod
+    def _walk(run, key, records, model, what, handle, advance=True) -> None:
+        """shopify.walk over GraphQL records (stamped by updatedAt)."""
+        walk(run, key, records, model,
+             lambda raw: f"{what} {str(raw.get('id', '?'))[:60] if isinstance(raw, dict) else '?'}", handle,
+             lambda rec: rec.updatedAt, advance)
 
     def _records(self, client, http, run, key, what, bulk_query, paged, many=None) -> tuple[list | object, bool]:
         """(raw records, whether they came from a bulk operation). `many(search)`: whether so many
