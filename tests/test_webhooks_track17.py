@@ -206,8 +206,9 @@ def test_a_parcel_change_in_the_sandbox_reaches_duckdb_by_17track_push(tmp_path)
                 return cur.execute("select count(*) from shipments where shipment_id = $id and updated_at >= $u",
                                    {"id": f"17track:{t.tracking_number}", "u": t.updated_at}).fetchone()[0]
         assert wait_for(row, timeout=15, every=0.05)
-        assert scalar(rt.db, "select count(*) from webhook_events where source = 'track17' "
-                             "and status = 'loaded'") > 0
+        # the start-up poll may land that version first, so wait for the pushes themselves too
+        assert wait_for(lambda: scalar(rt.db, "select count(*) from webhook_events where source = 'track17' "
+                                              "and status = 'loaded'"), timeout=15, every=0.05)
         assert scalar(rt.db, "select count(*) from webhook_rejections where source = 'track17'") == 0
     finally:
         rt.stop()
