@@ -210,6 +210,8 @@ def test_a_client_from_another_computer_is_refused_in_local_mode(tmp_path):
             assert "War room" not in body and "Local mode" not in body
             page.goto(f"http://127.0.0.1:{port}/")      # the same server, from this computer
             page.wait_for_selector("h1:has-text('War room')", timeout=90000)
+            # the banner is its own element, drawn in the same run: wait for it, not only the title
+            page.get_by_text("Local mode: one local admin, this computer only").first.wait_for(timeout=30000)
             assert "Local mode: one local admin, this computer only" in page.inner_text("body")
             browser.close()
     finally:
