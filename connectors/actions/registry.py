@@ -1,0 +1,19 @@
+"""Which client writes each action kind, built from the config ([actions] and the sources it reuses)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from connectors.actions.base import ActionClient
+from tower.config import Config
+
+# kind -> factory(cfg) -> client. Each action module adds its kinds here.
+FACTORIES: dict[str, Callable[[Config], ActionClient]] = {
+}
+
+
+def client_for(kind: str, cfg: Config) -> ActionClient:
+    try:
+        factory = FACTORIES[kind]
+    except KeyError:
+        raise ValueError(f"unknown action kind {kind!r}; known: {', '.join(sorted(FACTORIES))}") from None
+    return factory(cfg)
