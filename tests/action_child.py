@@ -18,12 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from action_vendor import NotifyClient, config_for  # noqa: E402
+from action_vendor import NotifyClient, config_for
 
-from connectors.actions import registry  # noqa: E402
-from tower.actions import engine  # noqa: E402
-from tower.auth.policy import Identity  # noqa: E402
-from tower.db import Database, DatabaseLocked  # noqa: E402
+from connectors.actions import registry
+from tower.actions import engine
+from tower.auth.policy import Identity
+from tower.db import Database, DatabaseLocked
 
 NOW = datetime(2026, 7, 1, 10, tzinfo=timezone.utc)
 OPERATOR = Identity("op-1", "Olga Operator", frozenset({"operator"}), via="local")

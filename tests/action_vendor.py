@@ -28,7 +28,7 @@ def config_for(db_path, **actions) -> Config:
 class Vendor:
     def __init__(self):
         self.requests: list[dict] = []          # every request received, in order
-        self.effects: dict[str, dict] = {}      # Idempotency-Key -> the one message it created
+        self.effects: dict[tuple, dict] = {}    # (path, Idempotency-Key) -> the one effect it created
         self.script: list[str] = []             # planned answers: "500", "429", "400", "timeout"
         self.acknowledge = True                 # False: reply without confirming (a later webhook would)
         self.lock = threading.Lock()
@@ -38,7 +38,7 @@ class Vendor:
             def log_message(self, *args):
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 key = self.headers.get("Idempotency-Key")
                 with vendor.lock:
@@ -53,10 +53,10 @@ class Vendor:
                 if planned == "400":
                     return self._reply(400, {"errors": [f"channel {body.get('channel')!r} is archived"]})
                 with vendor.lock:
-                    if key not in vendor.effects:   # the vendor deduplicates: one effect per key
-                        vendor.effects[key] = {"id": f"msg-{len(vendor.effects) + 1}", "body": body,
-                                               "acknowledged": vendor.acknowledge}
-                    effect = vendor.effects[key]
+                    if (self.path, key) not in vendor.effects:   # the vendor deduplicates: one effect per key
+                        vendor.effects[(self.path, key)] = {
+                            "id": f"msg-{len(vendor.effects) + 1}", "body": body, "acknowledged": vendor.acknowledge}
+                    effect = vendor.effects[(self.path, key)]
                 self._reply(200, {"id": effect["id"], "acknowledged": effect["acknowledged"]})
 
             def _reply(self, status: int, body: dict, headers: dict | None = None):
@@ -114,3 +114,20 @@ class NotifyClient:
 
     def compensate(self, params: dict, external_id: str, key: str) -> Sent | None:
         return None  # a message cannot be taken back
+
+
+class CapClient(NotifyClient):
+    """cap_promotion on the loopback vendor: POST /caps, undone by POST /caps/<id>/undo."""
+    kind = "cap_promotion"
+
+    def __init__(self, base_url: str, timeout_s: float = 0.5):
+        super().__init__(base_url, timeout_s)
+        self.base, self.url = base_url, f"{base_url}/caps"
+
+    def preview(self, params: dict, key: str) -> dict:
+        return {"method": "POST", "url": self.url, "headers": {"Idempotency-Key": key}, "body": dict(params)}
+
+    def compensate(self, params: dict, external_id: str, key: str) -> Sent | None:
+        undo = CapClient(self.base, self.timeout_s)
+        undo.url = f"{self.base}/caps/{external_id}/undo"
+        return undo.send(params, key)

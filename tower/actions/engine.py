@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import datetime, timedelta
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -30,6 +31,7 @@ __all__ = ["ActionInvalid", "Refused", "AUTOMATIC", "propose", "approve", "rejec
 MODES = ("manual", "approval", "automatic")
 # The reconciler moves actions on what the connectors bring back; it acts as an operator.
 RECONCILER = Identity("reconciler", "reconciler", frozenset({"operator"}), via="system")
+PROPOSE_TRIES = 20
 ALREADY_OUT = ("sending", "sent", "acknowledged", "done", "manual", "reverting", "reverted")
 
 
@@ -79,17 +81,21 @@ def propose(db, cfg, who: Identity, kind: str, params: dict, *, now: datetime, m
     model = kinds.validate(db, kind, params, now)
     stored = kinds.canonical(model)
     key = key or default_key(playbook, alert_id, step, kind, stored)
-    existing = log.by_key(db, key)
-    if existing is not None:
-        return existing
-    store.insert(db, key=key, kind=kind, mode=mode, params=stored, diagnosis=diagnosis,
-                 estimated_cost=kinds.estimate_cost(db, kind, model, cfg, now), who=who, now=now,
-                 playbook=playbook, step=step, alert_id=alert_id, execution_id=execution_id,
-                 audit_extra="approval.request" if mode == "approval" else None)
-    action = log.by_key(db, key)
-    if action is None:
-        raise RuntimeError(f"action with key {key} was neither added nor found")
-    return action
+    cost = kinds.estimate_cost(db, kind, model, cfg, now)
+    # A racer that holds the key uncommitted makes our insert give way before its row is visible:
+    # look again shortly (it commits, or it rolled back and our next insert wins).
+    for attempt in range(PROPOSE_TRIES):
+        existing = log.by_key(db, key)
+        if existing is not None:
+            return existing
+        store.insert(db, key=key, kind=kind, mode=mode, params=stored, diagnosis=diagnosis,
+                     estimated_cost=cost, who=who, now=now, playbook=playbook, step=step, alert_id=alert_id,
+                     execution_id=execution_id, audit_extra="approval.request" if mode == "approval" else None)
+        existing = log.by_key(db, key)
+        if existing is not None:
+            return existing
+        time.sleep(0.01 * (attempt + 1))
+    raise RuntimeError(f"action with key {key} was neither added nor found after {PROPOSE_TRIES} tries")
 
 
 def approve(db, cfg, who: Identity, action_id: int, *, now: datetime, comment: str = "") -> Action:
@@ -212,9 +218,15 @@ def confirm_manual(db, who: Identity, action_id: int, *, now: datetime, external
     return _get(db, action_id)
 
 
-def preview(cfg, action: Action) -> dict:
-    """The dry run: the exact request execute would send ({"method", "url", "body"}); sends nothing."""
-    return _client(action.kind, cfg).preview(action.params, action.idempotency_key)
+def preview(cfg, action) -> dict:
+    """The dry run: the exact request execute would send ({"method", "url", "body"}); sends nothing.
+    `action` is an Action, or a planned step with kind and params (its key then derived as propose
+    would: from playbook, alert_id and step when it has them)."""
+    params = kinds.canonical(kinds.parse(action.kind, action.params))   # as propose would store them
+    key = getattr(action, "idempotency_key", None) or getattr(action, "key", None) or default_key(
+        getattr(action, "playbook", None), getattr(action, "alert_id", None), getattr(action, "step", None),
+        action.kind, params)
+    return _client(action.kind, cfg).preview(params, key)
 
 
 # ── undoing ─────────────────────────────────────────────────────────────────────────────────────
@@ -260,7 +272,8 @@ def _undo(db, cfg, who: Identity, client, action: Action, back_to: str, now: dat
 def reconcile(db, cfg, now: datetime) -> int:
     """Move actions on what the connectors brought back; returns how many moved.
     A raise_po whose PO number the supplier portal now lists is acknowledged, and done once goods
-    ship; a storefront write or message acknowledged by its reply is done; a sent action whose
+    ship; a storefront write or message acknowledged by its reply is done, a booking or transfer
+    once its ETA has passed; a sent action whose
     confirmation has not come within [actions] confirm_timeout_h (Tower time) has failed."""
     moved = 0
     for row in store.po_confirmations(db):
@@ -279,6 +292,8 @@ def reconcile(db, cfg, now: datetime) -> int:
     for action in log.listing(db, statuses=["acknowledged"], limit=100_000):
         if action.kind in kinds.EFFECT_ON_REPLY:
             moved += _try(db, action, "done", now, note="the vendor's reply is the effect", done_at=now)
+    for action_id in store.ids(db, "actions/eta_passed", now=now):
+        moved += _try(db, _get(db, action_id), "done", now, note="its ETA has passed", done_at=now)
     cutoff = now - timedelta(hours=float(settings(cfg)["confirm_timeout_h"]))
     for action_id in store.ids(db, "actions/sent_unconfirmed", cutoff=cutoff):
         error = f"confirmation never came within {settings(cfg)['confirm_timeout_h']:g} h of sending"
