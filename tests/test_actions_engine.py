@@ -8,6 +8,7 @@ Idempotency-Key header like a real vendor API; the crash tests SIGKILL a real ch
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 import threading
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from action_vendor import CapClient, NotifyClient, Vendor, config_for
 from connectors.actions import registry
 from connectors.actions.base import Sent
-from tower.actions import engine, kinds, log
+from tower.actions import cli, engine, kinds, log
 from tower.actions.engine import ActionInvalid
 from tower.auth.policy import Identity, Refused
 from tower.db import Database
@@ -62,7 +63,7 @@ def world(tmp_path, vendor, monkeypatch):
     seed(db)
     monkeypatch.setitem(registry.FACTORIES, "notify", lambda _cfg: NotifyClient(vendor.url))
     yield db, cfg
-    db.close()
+    db.close()   # closing twice is harmless
 
 
 def count(db, table: str) -> int:
@@ -436,3 +437,16 @@ def test_freight_is_costed_from_config(seeded):
     model = kinds.validate(db, "book_freight", params, NOW)
     assert kinds.estimate_cost(db, "book_freight", model, config_for(cfg.db_path, costs={"air_per_unit": 3})) == 300
     assert kinds.estimate_cost(db, "book_freight", model.model_copy(update={"mode": "sea"}), cfg) == 60
+
+
+def test_the_log_command_prints_every_action_with_its_history(world, vendor, capsys):
+    db, cfg = world
+    action = engine.propose(db, cfg, OPERATOR, "notify", NOTE, now=NOW, playbook="B-03")
+    engine.execute(db, cfg, OPERATOR, action.action_id, now=NOW)
+    db.close()
+    assert cli.main(["log", "--db", str(cfg.db_path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [(a["action_id"], a["status"], a["playbook"]) for a in printed] == [(1, "acknowledged", "B-03")]
+    assert [t["to_status"] for t in printed[0]["transitions"]] == ["proposed", "sending", "acknowledged"]
+    assert cli.main(["log", "--db", str(cfg.db_path)]) == 0
+    assert "acknowledged" in capsys.readouterr().out

@@ -151,8 +151,12 @@ def execute(db, cfg, who: Identity, action_id: int, *, now: datetime) -> Action:
         raise Refused(f"action {action_id} needs an approver's approval before it runs (approval mode).")
     client = _client(action.kind, cfg)
     try:
-        store.move(db, action, "sending", who, now, attempts_add=1,
-                   request=client.preview(action.params, action.idempotency_key))
+        request = client.preview(action.params, action.idempotency_key)
+    except ActionRefused as e:  # the client cannot even build the request: it never will
+        _move_or_explain(db, action, "failed", who, now, note=str(e), last_error=str(e))
+        return _get(db, action_id)
+    try:
+        store.move(db, action, "sending", who, now, attempts_add=1, request=request)
     except store.Lost:
         return _get(db, action_id)  # another worker claimed it: it sends, not us
     return _deliver(db, cfg, who, client, _get(db, action_id), now)

@@ -14,6 +14,12 @@ PO_COLUMNS = ("po_reference", "supplier_id", "sku", "quantity", "ship_to_warehou
               "quick_response", "estimated_cost_usd", "proposed_at")
 
 
+def reference(action: Action) -> str:
+    """The order reference the supplier sees in the portal for this action (the clients send
+    "tower:<idempotency key>"), so a PO sent by hand and one that did reach the portal match."""
+    return f"tower:{action.idempotency_key}"
+
+
 def folder(cfg) -> Path:
     return cfg.data_dir / "actions"
 
@@ -23,7 +29,7 @@ def _po_csv(action: Action) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PO_COLUMNS)
-    writer.writerow([action.idempotency_key, p["supplier_id"], p["sku"], p["quantity"], p["warehouse_id"],
+    writer.writerow([reference(action), p["supplier_id"], p["sku"], p["quantity"], p["warehouse_id"],
                      p.get("need_by") or "", "yes" if p.get("quick_response", True) else "no",
                      action.estimated_cost if action.estimated_cost is not None else "",
                      action.proposed_at.isoformat()])
@@ -45,13 +51,16 @@ def _generic_csv(action: Action) -> str:
 def message(action: Action, error: str) -> str:
     p = action.params
     if action.kind == "raise_po":
-        en = (f"Quick-response purchase order {action.idempotency_key}: please produce {p['quantity']} "
+        en = (f"Quick-response purchase order {reference(action)}: please produce {p['quantity']} "
               f"units of {p['sku']} for warehouse {p['warehouse_id']}"
               + (f", needed by {p['need_by']}" if p.get("need_by") else "")
-              + ". The PO document is attached; please confirm with your PO number.")
-        zh = (f"快速反应采购订单 {action.idempotency_key}：请为仓库 {p['warehouse_id']} 生产 {p['sku']} "
+              + ". The PO document is attached; please confirm with your PO number. If an order with "
+              f"reference {reference(action)} already reached you through the portal, it is the same "
+              "order: do not produce it twice.")
+        zh = (f"快速反应采购订单 {reference(action)}：请为仓库 {p['warehouse_id']} 生产 {p['sku']} "
               f"共 {p['quantity']} 件" + (f"，需于 {p['need_by']} 前交付" if p.get("need_by") else "")
-              + "。采购单见附件，请回复确认并告知订单号。")
+              + f"。采购单见附件，请回复确认并告知订单号。如已通过门户收到参考号为 {reference(action)} "
+              "的订单，则为同一订单，请勿重复生产。")
     else:
         en = (f"Action {action.kind} ({action.idempotency_key}) could not be sent through the API; "
               "please carry it out by hand as described in the attached document.")
