@@ -5,7 +5,7 @@ notify action (printing its id) or executes one, killing itself with SIGKILL at 
     python tests/action_child.py DB VENDOR_URL execute ACTION_ID DIE_AT
 DIE_AT: before_claim (while previewing, before "sending" is committed) | after_claim ("sending"
 committed, request not sent) | after_http (the vendor answered, status not written) | after_status
-(everything committed) | never."""
+(everything committed) | in_backoff (the first try failed, killed before the retry) | never."""
 from __future__ import annotations
 
 import os
@@ -42,7 +42,8 @@ class Dying(NotifyClient):
         return super().preview(params, key)
 
     def send(self, params, key):
-        if self.die_at == "after_claim":
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.die_at == "after_claim" or (self.die_at == "in_backoff" and self.calls == 2):
             die()
         sent = super().send(params, key)
         if self.die_at == "after_http":

@@ -100,6 +100,9 @@ def test_a_double_click_and_racing_threads_make_one_action(world):
     assert errors == [] and len(set(got)) == 1 and len(got) == 8
     assert count(db, "actions") == 2
     assert db.df("select count(*) as n from audit_log where action = 'action.propose'").n[0] == 2
+    assert [a.step for a in log.listing(db, playbook="B-03", alert_id=42, statuses=["proposed"])] == [2, 1]
+    assert log.listing(db, playbook="B-04") == [] and log.listing(db, since=NOW + timedelta(seconds=1)) == []
+    assert log.by_key(db, first.idempotency_key) == first
 
 
 def test_racing_executes_send_once(world, vendor):
@@ -294,6 +297,22 @@ class AcceptingPortal:
         return None
 
 
+def test_automatic_runs_act_as_an_operator_named_after_the_playbook(world, vendor):
+    db, cfg = world
+    robot = engine.AUTOMATIC("B-03")
+    action = engine.propose(db, cfg, robot, "notify", NOTE, now=NOW, mode="automatic", playbook="B-03")
+    assert action.proposed_by == "automatic:B-03"
+    assert engine.execute(db, cfg, robot, action.action_id, now=NOW).status == "acknowledged"
+    with pytest.raises(Refused):
+        engine.approve(db, cfg, robot, action.action_id, now=NOW)
+    # a message's reply is its effect: the reconciler closes it, once
+    assert engine.reconcile(db, cfg, NOW + timedelta(minutes=5)) == 1
+    assert engine.reconcile(db, cfg, NOW + timedelta(minutes=10)) == 0
+    assert log.get(db, action.action_id).status == "done"
+    assert log.transitions(db, action.action_id)[-1]["actor"] == "reconciler"
+    assert log.listing(db, statuses=log.IN_FLIGHT) == []
+
+
 # ── undo ────────────────────────────────────────────────────────────────────────────────────────
 def test_revert_cancels_an_unsent_action_and_refuses_a_delivered_message(world, vendor):
     db, cfg = world
@@ -347,12 +366,14 @@ def test_the_dry_run_shows_the_exact_request_and_sends_nothing(world, vendor):
 
 
 # ── kill -9 at every step ───────────────────────────────────────────────────────────────────────
-@pytest.mark.parametrize("die_at", ["before_claim", "after_claim", "after_http", "after_status"])
+@pytest.mark.parametrize("die_at", ["before_claim", "after_claim", "in_backoff", "after_http", "after_status"])
 def test_kill_9_at_any_step_then_recover_sends_exactly_once(tmp_path, vendor, monkeypatch, die_at):
     cfg = config_for(tmp_path / "tower.duckdb")
     db = Database(cfg.db_path)
     action = engine.propose(db, cfg, OPERATOR, "notify", NOTE, now=NOW)
     db.close()
+    if die_at == "in_backoff":
+        vendor.script = ["500"]     # the first try fails; the child dies before its retry
 
     child = subprocess.run([sys.executable, str(HERE / "action_child.py"), str(cfg.db_path), vendor.url,
                             "execute", str(action.action_id), die_at], timeout=120)
@@ -370,7 +391,8 @@ def test_kill_9_at_any_step_then_recover_sends_exactly_once(tmp_path, vendor, mo
     finally:
         db.close()
     assert list(vendor.effects) == [("/notify", action.idempotency_key)]   # one message at the vendor
-    assert len(vendor.requests) == (2 if die_at == "after_http" else 1)   # resent once, deduplicated
+    # resent once after the crash when the first request had reached the vendor (deduplicated)
+    assert len(vendor.requests) == (2 if die_at in ("after_http", "in_backoff") else 1)
     assert final.status == "acknowledged" and final.external_id == "msg-1"
     assert history[0] == "proposed" and history[-1] == "acknowledged"
     assert history.count("acknowledged") == 1 and set(history) <= {"proposed", "sending", "acknowledged"}

@@ -195,9 +195,12 @@ def _deliver(db, cfg, who: Identity, client, action: Action, now: datetime) -> A
         store.move(db, action, "failed", who, now, note=str(e), last_error=str(e), response=e.response)
     except Exception as e:  # unreachable after retries, or a client bug: a person takes over
         error = str(e) if isinstance(e, ActionUnavailable) else f"{type(e).__name__}: {e}"
-        path, text = manual.write(cfg, action, error)
+        try:
+            path, text = manual.write(cfg, action, error)
+        except OSError as disk:  # no document (disk full …), still a visible manual action with its message
+            path, text = None, manual.message(action, error) + f"\n\n(document not written: {disk})"
         store.move(db, action, "manual", who, now, note=f"API unavailable, manual procedure: {error}",
-                   last_error=error, manual_document=str(path), manual_message=text)
+                   last_error=error, manual_document=str(path) if path else None, manual_message=text)
     else:
         status = "acknowledged" if sent.acknowledged else "sent"
         store.move(db, action, status, who, now, note=f"vendor id {sent.external_id}" if sent.external_id else None,
