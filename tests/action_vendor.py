@@ -19,10 +19,10 @@ FAST = {"max_attempts": 3, "backoff_s": 0.01, "max_backoff_s": 0.05}
 
 
 def config_for(db_path, **actions) -> Config:
-    """A Config whose data folder holds `db_path`, with [actions] settings (fast retries by default)."""
+    """A Config whose data folder holds `db_path`, with [actions] tables (fast retries by default)."""
     return Config(db_path=db_path, snapshot_path=db_path.parent / "snapshot" / "tower.duckdb",
                   snapshot_interval_s=60, sandbox=SandboxConfig(), sources={},
-                  raw={"actions": {**FAST, **actions}})
+                  raw={"actions": {"engine": FAST, **actions}})
 
 
 class Vendor:
@@ -31,6 +31,7 @@ class Vendor:
         self.effects: dict[tuple, dict] = {}    # (path, Idempotency-Key) -> the one effect it created
         self.script: list[str] = []             # planned answers: "500", "429", "400", "timeout"
         self.acknowledge = True                 # False: reply without confirming (a later webhook would)
+        self.retry_after = "0"                  # the Retry-After a 429 carries (seconds)
         self.lock = threading.Lock()
         vendor = self
 
@@ -49,7 +50,7 @@ class Vendor:
                     return
                 if planned in ("500", "429"):
                     return self._reply(int(planned), {"error": "try again later"},
-                                       {"Retry-After": "0"} if planned == "429" else {})
+                                       {"Retry-After": vendor.retry_after} if planned == "429" else {})
                 if planned == "400":
                     return self._reply(400, {"errors": [f"channel {body.get('channel')!r} is archived"]})
                 with vendor.lock:

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -190,6 +191,21 @@ def test_two_5xx_then_200_is_one_send_after_three_attempts(world, vendor):
     assert list(vendor.effects) == [("/notify", action.idempotency_key)]
     assert {r["key"] for r in vendor.requests} == {action.idempotency_key}
     assert statuses(db, action.action_id) == ["proposed", "sending", "acknowledged"]
+
+
+def test_retries_follow_the_config_and_honour_retry_after(tmp_path, vendor, monkeypatch):
+    cfg = config_for(tmp_path / "tower.duckdb", engine={"max_attempts": 5, "backoff_s": 0.01, "max_backoff_s": 2})
+    monkeypatch.setitem(registry.FACTORIES, "notify", lambda _cfg: NotifyClient(vendor.url))
+    db = Database(cfg.db_path)
+    try:
+        action = engine.propose(db, cfg, OPERATOR, "notify", NOTE, now=NOW)
+        vendor.script, vendor.retry_after = ["500", "500", "500", "429"], "0.4"
+        started = time.monotonic()
+        done = engine.execute(db, cfg, OPERATOR, action.action_id, now=NOW)
+        assert time.monotonic() - started >= 0.4            # waited as long as the vendor asked
+        assert (done.status, done.attempts) == ("acknowledged", 5)
+    finally:
+        db.close()
 
 
 def test_a_4xx_fails_with_the_vendors_words(world, vendor):

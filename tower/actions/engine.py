@@ -42,11 +42,10 @@ def AUTOMATIC(playbook_id: str) -> Identity:  # noqa: N802 - the name the runner
 
 
 def settings(cfg) -> dict:
-    """[actions] with defaults: tries per send, backoff (s), longest wait (s), hours a sent action
-    may wait for its confirmation."""
-    given = (cfg.raw.get("actions", {}) or {}) if cfg is not None else {}
-    return {"max_attempts": 3, "backoff_s": 1.0, "max_backoff_s": 30.0, "confirm_timeout_h": 6.0,
-            **{k: v for k, v in given.items() if not isinstance(v, dict)}}
+    """[actions.engine] with defaults: tries per send, first backoff (s), longest wait (s, also the
+    cap on a vendor's Retry-After), hours (Tower time) a sent action may wait for its confirmation."""
+    given = ((cfg.raw.get("actions") or {}).get("engine") or {}) if cfg is not None else {}
+    return {"max_attempts": 3, "backoff_s": 1.0, "max_backoff_s": 30.0, "confirm_timeout_h": 6.0, **given}
 
 
 def default_key(playbook: str | None, alert_id: int | None, step: int | None, kind: str, params: dict) -> str:
