@@ -300,6 +300,20 @@ def test_a_sent_po_is_acknowledged_then_done_as_the_portal_reports_it(world, mon
     assert statuses(db, action.action_id) == ["proposed", "sending", "sent", "acknowledged", "done"]
 
 
+def test_a_po_the_supplier_cancels_fails_visibly(world, monkeypatch):
+    db, cfg = world
+    monkeypatch.setitem(registry.FACTORIES, "raise_po", lambda _cfg: AcceptingPortal())
+    params = {"supplier_id": "BACKUP-SZ", "sku": "LAMP-01", "warehouse_id": "WH-US", "quantity": 10}
+    action = engine.propose(db, cfg, OPERATOR, "raise_po", params, now=NOW)
+    engine.execute(db, cfg, OPERATOR, action.action_id, now=NOW)
+    with db.cursor() as cur:
+        cur.execute("insert into purchase_orders (po_id, supplier_id, sku, quantity_ordered, status) "
+                    "values ('PO-QR-1', 'BACKUP-SZ', 'LAMP-01', 10, 'cancelled')")
+    assert engine.reconcile(db, cfg, NOW + timedelta(hours=1)) == 1
+    failed = log.get(db, action.action_id)
+    assert failed.status == "failed" and "cancelled PO PO-QR-1" in failed.last_error
+
+
 class AcceptingPortal:
     kind = "raise_po"
 

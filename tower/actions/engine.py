@@ -278,13 +278,17 @@ def _undo(db, cfg, who: Identity, client, action: Action, back_to: str, now: dat
 def reconcile(db, cfg, now: datetime) -> int:
     """Move actions on what the connectors brought back; returns how many moved.
     A raise_po whose PO number the supplier portal now lists is acknowledged, and done once goods
-    ship; a storefront write or message acknowledged by its reply is done, a booking or transfer
+    ship (failed if the supplier cancelled it); a storefront write or message acknowledged by its reply is done, a booking or transfer
     once its ETA has passed; a sent action whose
     confirmation has not come within [actions] confirm_timeout_h (Tower time) has failed."""
     moved = 0
     for row in store.po_confirmations(db):
         action = _get(db, row["action_id"])
         try:
+            if row["po_cancelled"]:
+                error = f"the supplier cancelled PO {action.external_id}"
+                moved += _try(db, action, "failed", now, note=error, last_error=error)
+                continue
             if action.status == "sent" and row["po_known"]:
                 store.move(db, action, "acknowledged", RECONCILER, now, acknowledged_at=now,
                            note="PO number seen in the supplier portal")
