@@ -1,0 +1,2 @@
+-- One action by its idempotency key.
+select * from actions where idempotency_key = $key
