@@ -94,6 +94,8 @@ class JsonApi:
     def call(self, request: dict, key: str | None = None) -> tuple[dict, requests.Response]:
         method, url, body = request["method"], request["url"], request["body"]
         path = requests.utils.urlparse(url).path
+        if key and not key.isascii():
+            raise ActionRefused(f"idempotency key {key!r} must be ASCII text (it travels in a header)")
         headers = {"Idempotency-Key": key} if key else {}
         try:
             resp = self.http.session.request(method, url, json=body, headers=headers,
