@@ -280,3 +280,25 @@ def test_no_out_of_range_quantity_ever_makes_a_po(server):
             "need_by": None, "reference": "h", "quick_response": False}
     r = requests.post(url, json=body, headers={**BEARER, "Idempotency-Key": "valid"}, timeout=10)
     assert r.status_code == 201 and r.json()["purchase_order"]["po_number"] == "PO-2026-A0001"   # the first PO
+
+
+def test_the_same_writes_make_the_same_world_and_leave_the_past_alone():
+    """World.place_po / book_freight / place_transfer called directly (as the drama calibration does):
+    same seed and same calls → the same records; nothing before the call changes."""
+    def run(with_writes: bool):
+        world = World(7, ManualClock(T0), 1, [])
+        at = T0 + timedelta(hours=3)
+        before = world.purchase_orders(at), world.inventory_levels(at), world.trackings(at)
+        if with_writes:
+            po = world.place_po("CN-ANJI-02", "GL-BOWL-01", "US-WEST-LA", 150, at, quick_response=True)
+            world.book_freight("air", "CN-ANJI-02", "US-WEST-LA", "GL-BOWL-01", 150, at, po_number=po)
+            world.place_transfer("GL-CUP-01", "US-EAST-NJ", "US-WEST-LA", 30, at)
+        later = T0 + timedelta(days=4)                   # produced, flown, received, closed
+        return before, (world.purchase_orders(later), world.inventory_levels(later), world.trackings(later))
+
+    quiet_before, quiet_after = run(False)
+    before, after = run(True)
+    again_before, again_after = run(True)
+    assert before == quiet_before and (before, after) == (again_before, again_after)
+    assert after != quiet_after
+    assert any(p.po_number == "PO-2026-A0001" and p.status == "closed" for p in after[0])
