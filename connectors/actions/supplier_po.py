@@ -3,7 +3,7 @@ supplier_actions.py documents it). The portal is the one Tower already reads (so
 `supplier_portal`): same base URL, same token, so the PO's acknowledgement and production progress
 flow back through that connector like any other PO's.
 
-Params: supplier_id, sku, warehouse_id, quantity, need_by (ISO date or None), quick_response (bool),
+Params: supplier_id, sku, warehouse_id, quantity, need_by (ISO date or None), quick_response (bool, default true),
 reference (optional; defaults to one derived from the idempotency key)."""
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class SupplierPoClient:
             "quantity": whole(param(params, "quantity")),
             "need_by": iso_day(params.get("need_by")),
             "reference": str(params.get("reference") or f"tower:{key}"),
-            "quick_response": bool(params.get("quick_response", False)),
+            "quick_response": bool(params.get("quick_response", True)),   # the issue's B-03 default
         }
         return self.api.request("POST", f"{self.base}/purchase_orders", body)
 
