@@ -16,15 +16,20 @@ vendor's idempotency-key memory lives here too, next to what the keys created.""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 from sandbox import catalog as cat
-from sandbox.freight import booking_cost, booking_route, mean_hours, route_nodes, transfer_hours, \
-    TRANSFER_HANDLING_H
+from sandbox.freight import (
+    TRANSFER_HANDLING_H,
+    booking_cost,
+    booking_route,
+    mean_hours,
+    transfer_hours,
+)
 from sandbox.routes import FREIGHT_NAMES, _place_of_warehouse, _tracking_number
-from sandbox.sim import H, QC_HOURS, Stop, _Po, _Track, _pick, _rng
+from sandbox.sim import QC_HOURS, H, Stop, _pick, _Po, _rng, _Track
 from sandbox.world_actions_views import ActionViews
 from tower.clock import utc
 

@@ -10,8 +10,8 @@ transfers): JSON bodies, `Idempotency-Key` handling and the error shapes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Callable
 
 from sandbox.formats.base import BadRequest, Reply, iso_z
 from sandbox.world_actions import ActionError
