@@ -19,9 +19,11 @@ SEA_HOURS = {"USLAX": (300, 370), "USNYC": (640, 740), "NLRTM": (680, 780)}
 # What a booking costs (USD): a fixed handling charge plus a rate per unit of cargo.
 RATES = {"air": (350.0, 1.80), "sea": (180.0, 0.35)}
 
-# A stock transfer: pick/pack before the truck leaves, then the trip.
+# A stock transfer: pick/pack before the truck leaves, then the trip (truck inside the US, air freight
+# between continents through the warehouse's airport).
 TRANSFER_HANDLING_H = 2.0
 TRUCK_KMH = 60.0
+WAREHOUSE_AIRPORT = {**DEST_AIRPORT, "CN-SZ-DC": "HKHKG"}
 
 
 def booking_cost(mode: str, quantity: int) -> float:
@@ -85,11 +87,27 @@ def mean_hours(stops: tuple[Stop, ...]) -> float:
     return sum((s.lo + s.hi) / 2 for s in stops)
 
 
-def transfer_hours(from_wh: str, to_wh: str) -> float:
-    """Door to door: a truck inside a continent, air freight (with customs) between continents."""
+def transfer_route(from_wh: str, to_wh: str) -> tuple[str, str, tuple[Stop, ...]]:
+    """(mode, freight key, stops) of a warehouse-to-warehouse transfer, from the moment it ships."""
     a, b = cat.WAREHOUSE_BY_ID[from_wh], cat.WAREHOUSE_BY_ID[to_wh]
-    km = _km(a.place, b.place)
-    same_continent = {a.market, b.market} <= {"US"} or a.market == b.market
-    if same_continent:
-        return TRANSFER_HANDLING_H + 4 + km / TRUCK_KMH
-    return TRANSFER_HANDLING_H + 60 + km / 800
+    f, w, n = a.place, b.place, _node_place
+    start = (Stop(f, "InfoReceived", "InfoReceived_001", "Transfer order released, cargo ready at dock", 0.1, 0.5),
+             Stop(f, "InTransit", "InTransit_002", "Picked up by carrier", 0.5, 2))
+    if a.market == b.market == "US":
+        road_h = _km(f, w) / TRUCK_KMH
+        return "truck", "truck", start + (
+            Stop(n("USMEM"), "InTransit", "InTransit_003", "Arrived at terminal", road_h * 0.45, road_h * 0.55,
+                 node="USMEM"),
+            Stop(n("USMEM"), "InTransit", "InTransit_007", "Departed terminal", 2, 6, node="USMEM"),
+            Stop(w, "OutForDelivery", "OutForDelivery_001", "Out for delivery", road_h * 0.45, road_h * 0.55),
+            Stop(w, "Delivered", "Delivered_001", "Received at destination warehouse", 1, 3))
+    gate, port = WAREHOUSE_AIRPORT[from_wh], WAREHOUSE_AIRPORT[to_wh]
+    return "air", "air", start + (
+        Stop(n(gate), "InTransit", "InTransit_003", f"Received at {n(gate).city} air cargo terminal", 3, 8,
+             node=gate),
+        Stop(n(gate), "InTransit", "InTransit_007", f"Flight departed {n(gate).city}", 4, 16, node=gate),
+        Stop(n(port), "InTransit", "InTransit_004", f"Flight arrived at {n(port).city}", 10, 16, node=port),
+        Stop(n(port), "InTransit", "InTransit_006", "Customs clearance started", 1, 4, node=port),
+        Stop(n(port), "InTransit", "InTransit_005", "Customs released", 2, 12, node=port),
+        Stop(n(port), "OutForDelivery", "OutForDelivery_001", "On truck to warehouse", 2, 6),
+        Stop(w, "Delivered", "Delivered_001", "Received at destination warehouse", 1, 3))

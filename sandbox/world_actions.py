@@ -26,7 +26,7 @@ from sandbox.freight import (
     booking_cost,
     booking_route,
     mean_hours,
-    transfer_hours,
+    transfer_route,
 )
 from sandbox.routes import FREIGHT_NAMES, _place_of_warehouse, _tracking_number
 from sandbox.sim import QC_HOURS, H, Stop, _pick, _Po, _rng, _Track
@@ -93,8 +93,10 @@ class _Transfer:
     ship_at: datetime
     eta: datetime
     reference: str
+    mode: str = "truck"
     moved: int | None = None       # what actually left (never more than the shelf held)
     received_at: datetime | None = None
+    track: _Track | None = None    # the inbound shipment Tower follows like any other
 
 
 def _ceil_hour(t: datetime) -> datetime:
@@ -122,6 +124,7 @@ class Actions(ActionViews):
         self._bookings: dict[str, _Booking] = {}
         self._booking_by_po: dict[str, _Booking] = {}
         self._transfers: dict[str, _Transfer] = {}
+        self._transfer_tracks: dict[str, _Transfer] = {}    # tracking id -> the transfer it carries
         self._leaving: dict[tuple[str, str], int] = {}      # units promised to transfers not yet gone
         self._idempotent: dict[tuple[str, str], tuple[str, dict]] = {}
 
@@ -152,6 +155,9 @@ class Actions(ActionViews):
     def _arrive(self, obj, when: datetime, warm: bool) -> None:
         if isinstance(obj, _Deferred):
             obj.apply(when, warm)
+        elif isinstance(obj, _Track) and obj.id in self._transfer_tracks:
+            obj.delivered_done = True
+            self._transfer_in(self._transfer_tracks[obj.id], when, warm)
         else:
             super()._arrive(obj, when, warm)
 
@@ -366,7 +372,8 @@ class Actions(ActionViews):
     # --- warehouse transfers ----------------------------------------------------------------------
     def place_transfer(self, sku: str, from_wh: str, to_wh: str, quantity: int, when: datetime,
                        reference: str = "") -> str:
-        """Move stock between warehouses: out of `from_wh` now, into `to_wh` at the ETA. Its id."""
+        """Move stock between warehouses: out of `from_wh` now, into `to_wh` when its shipment is
+        delivered (an inbound tracking, planned like any other). Its id."""
         with self._lock:
             if sku not in self._sku_spec:
                 raise ActionError(422, f"unknown sku {sku!r}", field="sku")
@@ -384,9 +391,19 @@ class Actions(ActionViews):
                                   "asked", code="insufficient_stock", available=available)
             transfer_id = f"TRF-{len(self._transfers) + 1:06d}"
             ship_at = t + timedelta(hours=TRANSFER_HANDLING_H)
-            eta = _ceil_hour(t + timedelta(hours=transfer_hours(from_wh, to_wh)))
-            transfer = _Transfer(transfer_id, sku, from_wh, to_wh, quantity, t, ship_at, eta, reference)
+            mode, freight_key, stops = transfer_route(from_wh, to_wh)
+            rng = _rng(self.seed, "trf", transfer_id)
+            slug = _pick(rng, cat.FREIGHT[freight_key])
+            track = _Track(
+                id=f"{rng.getrandbits(128):032x}", number=_tracking_number(rng, slug), slug=slug,
+                company=FREIGHT_NAMES[slug], mode=mode, direction="inbound", warehouse_id=to_wh,
+                origin=cat.WAREHOUSE_BY_ID[from_wh].place, dest=_place_of_warehouse(to_wh), created_at=ship_at,
+                stops=stops, eta_noise_h=3.0)
+            self._plan(track)
+            transfer = _Transfer(transfer_id, sku, from_wh, to_wh, quantity, t, ship_at, track.eta_values[0],
+                                 reference, mode, track=track)
             self._transfers[transfer_id] = transfer
+            self._transfer_tracks[track.id] = transfer
             self._leaving[key] = self._leaving.get(key, 0) + quantity
             self._defer(t, lambda at, warm: self._transfer_out(transfer, at, warm))
             return transfer_id
@@ -396,7 +413,7 @@ class Actions(ActionViews):
         self._leaving[key] -= transfer.quantity
         transfer.moved = min(transfer.quantity, int(self._stock[key]))   # demand since may have taken some
         self._set_stock(key, self._stock[key] - transfer.moved, at, warm)
-        self._defer(transfer.eta, lambda at2, warm2: self._transfer_in(transfer, at2, warm2))
+        self._add_track(transfer.track)             # leaves at ship_at; arrives when delivered (_arrive)
 
     def _transfer_in(self, transfer: _Transfer, at: datetime, warm: bool) -> None:
         key = (transfer.sku, transfer.to_wh)

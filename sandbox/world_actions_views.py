@@ -79,8 +79,13 @@ class ActionViews:
             c = self._cut(now)
             self._advance(c)
             received = tr.received_at is not None and tr.received_at < c
+            eta = tr.eta
+            if tr.track is not None and tr.track.created_at < c:
+                e = bisect.bisect_left(tr.track.eta_times, c)
+                eta = tr.track.eta_values[e - 1] if e else eta
             return {"transfer_id": tr.transfer_id, "status": "received" if received else "in_transit",
+                    "mode": tr.mode, "tracking_number": tr.track.number if tr.track else None,
                     "sku": tr.sku, "from_warehouse": tr.from_wh, "to_warehouse": tr.to_wh,
                     "quantity": tr.quantity if tr.moved is None else tr.moved, "ship_at": tr.ship_at,
-                    "eta": tr.eta, "received_at": tr.received_at if received else None,
+                    "eta": eta, "received_at": tr.received_at if received else None,
                     "reference": tr.reference, "created_at": tr.created_at}
