@@ -3,7 +3,8 @@
 - `POST /wms/v1/transfers` (header `Idempotency-Key`), body `{"sku", "from_warehouse",
   "to_warehouse", "quantity", "reference"}` → 201 `{"transfer": {"transfer_id", "status":
   "in_transit", "ship_at", "eta", "quantity", …}}`; 409 `insufficient_stock` with `available`.
-  Stock leaves the source now and reaches the destination at the ETA. Transfers cannot be undone.
+  Stock leaves the source now and ships as an inbound tracking (truck inside the US, air between
+  continents); it reaches the destination when delivered (about the ETA). Transfers cannot be undone.
 - `GET /wms/v1/transfers/{id}` → the transfer as of now (in_transit → received)."""
 from __future__ import annotations
 
