@@ -8,7 +8,8 @@ supplier portal, forwarder bookings and warehouse transfers, and how the world r
 - A booking attached to a PO replaces the PO's default route: the PO ships by the booked mode and
   route when it is ready (an inbound tracking like any other). A booking without a PO carries cargo
   that is ready at the supplier.
-- A transfer takes stock out of one warehouse now and puts it into the other at its ETA.
+- A transfer (sandbox/world_transfers.py) takes stock out of one warehouse now and puts it into the
+  other when its shipment is delivered.
 
 Changes land as queued happenings at the action's instant (never before the simulated time), so the
 "as of now" views stay consistent and a world nobody writes to is exactly the world it was. The
@@ -21,37 +22,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sandbox import catalog as cat
-from sandbox.freight import (
-    TRANSFER_HANDLING_H,
-    booking_cost,
-    booking_route,
-    mean_hours,
-    transfer_route,
-)
+from sandbox.actions_common import ActionError, Deferred, ceil_hour, check_quantity
+from sandbox.freight import booking_cost, booking_route, mean_hours
 from sandbox.routes import FREIGHT_NAMES, _place_of_warehouse, _tracking_number
 from sandbox.sim import QC_HOURS, H, Stop, _pick, _Po, _rng, _Track
 from sandbox.world_actions_views import ActionViews
+from sandbox.world_transfers import Transfers
 from tower.clock import utc
 
 # supplier -> (share of its daily capacity reserved for quick-response orders, their lead time in days)
 QUICK_RESPONSE = {"CN-ANJI-02": (0.30, 1.0)}
-MAX_QUANTITY = 100_000            # more than a year of the whole shop's demand: a typo, not an order
-
-
-class ActionError(Exception):
-    """The vendor refuses: 422 names the `field`, 409 a `code` (with numbers in `extra`), 404 unknown."""
-
-    def __init__(self, status: int, message: str, *, field: str | None = None, code: str | None = None,
-                 **extra):
-        super().__init__(message)
-        self.status, self.message, self.field, self.code, self.extra = status, message, field, code, extra
-
-
-@dataclass
-class _Deferred:
-    """A change queued at an instant of simulated time (it rides the world's "arrive" happenings)."""
-    apply: Callable[[datetime, bool], None]
-    rev: int = 0
 
 
 @dataclass
@@ -82,39 +62,7 @@ class _Booking:
     cancelled_at: datetime | None = None
 
 
-@dataclass
-class _Transfer:
-    transfer_id: str
-    sku: str
-    from_wh: str
-    to_wh: str
-    quantity: int
-    created_at: datetime
-    ship_at: datetime
-    eta: datetime
-    reference: str
-    mode: str = "truck"
-    moved: int | None = None       # what actually left (never more than the shelf held)
-    received_at: datetime | None = None
-    track: _Track | None = None    # the inbound shipment Tower follows like any other
-
-
-def _ceil_hour(t: datetime) -> datetime:
-    floor = t.replace(minute=0, second=0, microsecond=0)
-    return floor if floor == t else floor + H
-
-
-def check_quantity(quantity, field: str = "quantity") -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise ActionError(422, "must be a whole number of units", field=field)
-    if quantity <= 0:
-        raise ActionError(422, f"must be at least 1 (got {quantity})", field=field)
-    if quantity > MAX_QUANTITY:
-        raise ActionError(422, f"{quantity} units is more than {MAX_QUANTITY} per order", field=field)
-    return quantity
-
-
-class Actions(ActionViews):
+class Actions(Transfers, ActionViews):
     """Mixin of World (sandbox/world.py), placed first so its `_ship`/`_arrive` see bookings and
     queued changes before Supply's. It uses the state World.__init__ sets up."""
 
@@ -123,9 +71,7 @@ class Actions(ActionViews):
         self._po_cancelled: dict[str, datetime] = {}
         self._bookings: dict[str, _Booking] = {}
         self._booking_by_po: dict[str, _Booking] = {}
-        self._transfers: dict[str, _Transfer] = {}
-        self._transfer_tracks: dict[str, _Transfer] = {}    # tracking id -> the transfer it carries
-        self._leaving: dict[tuple[str, str], int] = {}      # units promised to transfers not yet gone
+        self._init_transfers()
         self._idempotent: dict[tuple[str, str], tuple[str, dict]] = {}
 
     # --- the vendor's idempotency-key memory ------------------------------------------------------
@@ -150,10 +96,10 @@ class Actions(ActionViews):
         return max(when, self._t)
 
     def _defer(self, when: datetime, apply: Callable[[datetime, bool], None]) -> None:
-        self._push(when, "arrive", _Deferred(apply))
+        self._push(when, "arrive", Deferred(apply))
 
     def _arrive(self, obj, when: datetime, warm: bool) -> None:
-        if isinstance(obj, _Deferred):
+        if isinstance(obj, Deferred):
             obj.apply(when, warm)
         elif isinstance(obj, _Track) and obj.id in self._transfer_tracks:
             obj.delivered_done = True
@@ -206,7 +152,7 @@ class Actions(ActionViews):
         rng = _rng(self.seed, "po", number)
         unit_cost = self._sku_spec[sku].unit_cost
         if quick:                       # reserved line: starts within hours, a premium on the price
-            promised = _ceil_hour(t + timedelta(days=QUICK_RESPONSE[sup.code][1]))
+            promised = ceil_hour(t + timedelta(days=QUICK_RESPONSE[sup.code][1]))
             start_at = t + timedelta(hours=rng.uniform(1, 3))
             span_h = max(2.0, (promised - start_at) / H - 4)
             rate, unit_cost = qty / span_h * rng.uniform(1.0, 1.1), unit_cost * 1.15 * rng.uniform(0.98, 1.02)
@@ -292,11 +238,11 @@ class Actions(ActionViews):
                 po = self._bookable_po(po_number, supplier_code, warehouse_id, sku, quantity)
                 etd = self._ready_estimate(po, t)
             else:
-                etd = _ceil_hour(t + timedelta(hours=2))
+                etd = ceil_hour(t + timedelta(hours=2))
             freight_key, stops = route
             booking_id = f"BKG-{len(self._bookings) + 1:06d}"
             booking = _Booking(booking_id, mode, freight_key, stops, sup, warehouse_id, sku, quantity, po,
-                               booking_cost(mode, quantity), t, etd, _ceil_hour(etd + mean_hours(stops) * H),
+                               booking_cost(mode, quantity), t, etd, ceil_hour(etd + mean_hours(stops) * H),
                                reference)
             self._bookings[booking_id] = booking
             if po is not None:
@@ -335,7 +281,7 @@ class Actions(ActionViews):
         if done is None:
             start = max(t, po.start_at)
             done = start + timedelta(hours=(po.qty - po.produced) / po.rate_per_h if po.rate_per_h > 0 else 0)
-        return _ceil_hour(max(t, done + timedelta(hours=QC_HOURS)))
+        return ceil_hour(max(t, done + timedelta(hours=QC_HOURS)))
 
     def _ship(self, po: _Po, when: datetime) -> None:
         booking = self._booking_by_po.get(po.number)
@@ -368,54 +314,3 @@ class Actions(ActionViews):
                 raise ActionError(409, f"{booking_id} has already departed; it can no longer be cancelled",
                                   code="already_departed")
             booking.cancelled_at = t
-
-    # --- warehouse transfers ----------------------------------------------------------------------
-    def place_transfer(self, sku: str, from_wh: str, to_wh: str, quantity: int, when: datetime,
-                       reference: str = "") -> str:
-        """Move stock between warehouses: out of `from_wh` now, into `to_wh` when its shipment is
-        delivered (an inbound tracking, planned like any other). Its id."""
-        with self._lock:
-            if sku not in self._sku_spec:
-                raise ActionError(422, f"unknown sku {sku!r}", field="sku")
-            for field, wh in (("from_warehouse", from_wh), ("to_warehouse", to_wh)):
-                if wh not in cat.WAREHOUSE_BY_ID:
-                    raise ActionError(422, f"unknown warehouse {wh!r}", field=field)
-            if from_wh == to_wh:
-                raise ActionError(422, "must differ from from_warehouse", field="to_warehouse")
-            check_quantity(quantity)
-            t = self._act_time(when)
-            key = (sku, from_wh)
-            available = max(0, int(self._stock[key]) - self._leaving.get(key, 0))
-            if quantity > available:
-                raise ActionError(409, f"{from_wh} holds {available} units of {sku} that can leave; {quantity} "
-                                  "asked", code="insufficient_stock", available=available)
-            transfer_id = f"TRF-{len(self._transfers) + 1:06d}"
-            ship_at = t + timedelta(hours=TRANSFER_HANDLING_H)
-            mode, freight_key, stops = transfer_route(from_wh, to_wh)
-            rng = _rng(self.seed, "trf", transfer_id)
-            slug = _pick(rng, cat.FREIGHT[freight_key])
-            track = _Track(
-                id=f"{rng.getrandbits(128):032x}", number=_tracking_number(rng, slug), slug=slug,
-                company=FREIGHT_NAMES[slug], mode=mode, direction="inbound", warehouse_id=to_wh,
-                origin=cat.WAREHOUSE_BY_ID[from_wh].place, dest=_place_of_warehouse(to_wh), created_at=ship_at,
-                stops=stops, eta_noise_h=3.0)
-            self._plan(track)
-            transfer = _Transfer(transfer_id, sku, from_wh, to_wh, quantity, t, ship_at, track.eta_values[0],
-                                 reference, mode, track=track)
-            self._transfers[transfer_id] = transfer
-            self._transfer_tracks[track.id] = transfer
-            self._leaving[key] = self._leaving.get(key, 0) + quantity
-            self._defer(t, lambda at, warm: self._transfer_out(transfer, at, warm))
-            return transfer_id
-
-    def _transfer_out(self, transfer: _Transfer, at: datetime, warm: bool) -> None:
-        key = (transfer.sku, transfer.from_wh)
-        self._leaving[key] -= transfer.quantity
-        transfer.moved = min(transfer.quantity, int(self._stock[key]))   # demand since may have taken some
-        self._set_stock(key, self._stock[key] - transfer.moved, at, warm)
-        self._add_track(transfer.track)             # leaves at ship_at; arrives when delivered (_arrive)
-
-    def _transfer_in(self, transfer: _Transfer, at: datetime, warm: bool) -> None:
-        key = (transfer.sku, transfer.to_wh)
-        self._set_stock(key, self._stock[key] + transfer.moved, at, warm)
-        transfer.received_at = at

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sandbox.actions_common import ActionError
 from sandbox.formats.base import Reply
 from sandbox.formats.write_api import answer, errors, idempotent_create, section, text
-from sandbox.world_actions import ActionError
 
 SCOPE = "forwarder/bookings"
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sandbox import catalog as cat
+from sandbox.actions_common import ActionError
 from sandbox.formats.base import Query, Reply
 from sandbox.formats.write_api import answer, errors, idempotent_create, text
-from sandbox.world_actions import ActionError
 
 SCOPE = "supplier-portal/purchase_orders"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sandbox.actions_common import ActionError
 from sandbox.formats.base import Reply
 from sandbox.formats.write_api import answer, errors, idempotent_create, text
-from sandbox.world_actions import ActionError
 
 SCOPE = "wms/transfers"
 

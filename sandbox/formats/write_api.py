@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime
 
+from sandbox.actions_common import ActionError
 from sandbox.formats.base import BadRequest, Reply, iso_z
-from sandbox.world_actions import ActionError
 
 MAX_KEY_CHARS = 255
 
