@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.formats import (aftership, dcsa, nps, planning, returns, shopify, shopify_graphql_ops,
                              supplier_portal, track17)
+from sandbox.formats import forwarder, supplier_actions, wms, write_api
 from sandbox.formats.base import BadRequest, Query, Reply, parse_time
 from sandbox.model import ScenarioWindow
 from sandbox.world import World, scenario_windows
@@ -32,7 +33,7 @@ from tower.config import SANDBOX_TOKEN, SandboxConfig
 
 log = logging.getLogger("tower.sandbox")
 
-FAULT_KINDS = ("timeout", "429", "500", "malformed", "duplicate", "out_of_order")
+FAULT_KINDS = ("timeout", "429", "500", "503", "malformed", "duplicate", "out_of_order")
 AFTERSHIP_RATE_PER_S = 6
 
 
@@ -362,6 +363,8 @@ class SandboxServer:
             return self._too_many(family)
         if fault and fault.kind == "500":
             return family.server_error()
+        if fault and fault.kind == "503":
+            return write_api.unavailable()
         if not family.authorized(req.headers):
             return family.unauthorized()
         limited = self._rate_limit(family, match, req)
@@ -528,6 +531,10 @@ def _planning(server, match, req, now) -> Reply:
     return endpoint(server.world, now, req.query)
 
 
+# issue 13: the write APIs (forwarder bookings, WMS transfers); supplier POs use PORTAL's token
+WRITE_API = Family("write_api", _bearer, write_api.unauthorized, write_api.bad_request, write_api.server_error,
+                   write_api.rate_limited)
+
 ROUTES = [
     (
         "GET",
@@ -604,6 +611,23 @@ ROUTES = [
      lambda s, m, r, now: track17.track_info_reply(s.world, now, r.body)),
     ("GET", re.compile(r"/dcsa/v2/events"), DCSA,
      lambda s, m, r, now: dcsa.list_events(s.world, now, r.query, f"http://{r.host}/dcsa/v2/events")),
+    # issue 13: writes (sandbox/formats/supplier_actions.py, forwarder.py, wms.py)
+    ("POST", re.compile(r"/supplier-portal/v1/purchase_orders"), PORTAL,
+     lambda s, m, r, now: supplier_actions.create_po(s.world, now, r.headers, r.body)),
+    ("POST", re.compile(r"/supplier-portal/v1/purchase_orders/(?P<po>[^/]+)/cancel"), PORTAL,
+     lambda s, m, r, now: supplier_actions.cancel_po(s.world, now, m["po"])),
+    ("GET", re.compile(r"/supplier-portal/v1/capacity"), PORTAL,
+     lambda s, m, r, now: supplier_actions.capacity(s.world, now, r.query)),
+    ("POST", re.compile(r"/forwarder/v1/bookings"), WRITE_API,
+     lambda s, m, r, now: forwarder.create_booking(s.world, now, r.headers, r.body)),
+    ("GET", re.compile(r"/forwarder/v1/bookings/(?P<id>[^/]+)"), WRITE_API,
+     lambda s, m, r, now: forwarder.get_booking(s.world, now, m["id"])),
+    ("POST", re.compile(r"/forwarder/v1/bookings/(?P<id>[^/]+)/cancel"), WRITE_API,
+     lambda s, m, r, now: forwarder.cancel_booking(s.world, now, m["id"])),
+    ("POST", re.compile(r"/wms/v1/transfers"), WRITE_API,
+     lambda s, m, r, now: wms.create_transfer(s.world, now, r.headers, r.body)),
+    ("GET", re.compile(r"/wms/v1/transfers/(?P<id>[^/]+)"), WRITE_API,
+     lambda s, m, r, now: wms.get_transfer(s.world, now, m["id"])),
 ]
 
 

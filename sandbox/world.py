@@ -16,8 +16,8 @@ How it works
   scenarios switch (`set_scenarios`) the plans of shipments still moving are redone from the switch
   instant on, and everything before it stays as it was.
 
-The class is split by concern: sandbox/world_demand.py, world_shipping.py, world_supply.py and
-world_aftercare.py hold its mixins; sandbox/sim.py and sandbox/routes.py the shared pieces."""
+The class is split by concern: sandbox/world_demand.py, world_shipping.py, world_supply.py,
+world_aftercare.py and world_actions.py (writes through the APIs, issue 13) hold its mixins; sandbox/sim.py and sandbox/routes.py the shared pieces."""
 from __future__ import annotations
 
 import bisect
@@ -58,6 +58,7 @@ from sandbox.sim import (
     _cumulative,
     _floor_hour,
 )
+from sandbox.world_actions import Actions
 from sandbox.world_aftercare import Aftercare
 from sandbox.world_demand import Demand
 from sandbox.world_ocean import Ocean
@@ -66,7 +67,7 @@ from sandbox.world_supply import Supply
 from tower.clock import utc
 
 
-class World(Demand, Shipping, Supply, Aftercare, Ocean):
+class World(Actions, Demand, Shipping, Supply, Aftercare, Ocean):
     """The simulated supply chain; see the module doc and sandbox/README.md (World API)."""
 
     def __init__(self, seed: int, clock, history_days: float = 7,
@@ -111,6 +112,7 @@ class World(Demand, Shipping, Supply, Aftercare, Ocean):
         self._day_factors: dict[tuple[str, str], float] = {}
         self._forecast_hours: dict[datetime, list[Forecast]] = {}
         self.initial_stock: dict[tuple[str, str], int] = {}
+        self._init_actions()                          # POs, bookings, transfers written through the APIs
         self._warm_up()
         self._t = self.start                          # simulated up to here (a grid point)
         self._advance(self._cut(self.anchor))

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from connectors.actions import freight, supplier_po, transfer
 from connectors.actions.base import ActionClient
 from tower.config import Config
 
 # kind -> factory(cfg) -> client. Each action module adds its kinds here.
 FACTORIES: dict[str, Callable[[Config], ActionClient]] = {
+    "raise_po": supplier_po.client,
+    "book_freight": freight.client,
+    "transfer_stock": transfer.client,
 }
 
 
