@@ -17,7 +17,7 @@ How it works
   instant on, and everything before it stays as it was.
 
 The class is split by concern: sandbox/world_demand.py, world_shipping.py, world_supply.py and
-world_aftercare.py hold its mixins; sandbox/sim.py and sandbox/routes.py the shared pieces."""
+world_aftercare.py hold its mixins (world_storefront.py: the shop's writes, issue 13); sandbox/sim.py and sandbox/routes.py the shared pieces."""
 from __future__ import annotations
 
 import bisect
@@ -62,11 +62,12 @@ from sandbox.world_aftercare import Aftercare
 from sandbox.world_demand import Demand
 from sandbox.world_ocean import Ocean
 from sandbox.world_shipping import Shipping
+from sandbox.world_storefront import Storefront
 from sandbox.world_supply import Supply
 from tower.clock import utc
 
 
-class World(Demand, Shipping, Supply, Aftercare, Ocean):
+class World(Storefront, Demand, Shipping, Supply, Aftercare, Ocean):
     """The simulated supply chain; see the module doc and sandbox/README.md (World API)."""
 
     def __init__(self, seed: int, clock, history_days: float = 7,
@@ -111,6 +112,7 @@ class World(Demand, Shipping, Supply, Aftercare, Ocean):
         self._day_factors: dict[tuple[str, str], float] = {}
         self._forecast_hours: dict[datetime, list[Forecast]] = {}
         self.initial_stock: dict[tuple[str, str], int] = {}
+        self._init_storefront()                       # promises, discounts, backorders (issue 13)
         self._warm_up()
         self._t = self.start                          # simulated up to here (a grid point)
         self._advance(self._cut(self.anchor))
@@ -132,6 +134,7 @@ class World(Demand, Shipping, Supply, Aftercare, Ocean):
         self._location = {w.warehouse_id: w.location_id for w in self.warehouses}
         self._keys = [(s.sku, w.warehouse_id) for s in cat.SKUS for w in cat.WAREHOUSES]
         # Actual line mix per market (the forecast uses the catalog weights; trending skus sell more).
+        self._boosted_cum: dict[tuple, list[float]] = {}
         self._sku_cum = {m: list(_cumulative(s.weight * cat.TRENDING.get((s.sku, m), 1.0) for s in cat.SKUS))
                          for m in cat.MARKETS}
         curve_total = sum(cat.DAILY_CURVE)
@@ -177,7 +180,7 @@ class World(Demand, Shipping, Supply, Aftercare, Ocean):
                 for s, share in self._tiers[w.warehouse_id])
         self._policies = {}
         for sku, wh in self._keys:
-            cover = cat.COVER_DAYS[self._sku_spec[sku].sku_class]
+            cover = cat.COVER_DAYS_BY_SKU.get(sku, cat.COVER_DAYS[self._sku_spec[sku].sku_class])
             d = self._daily[(sku, wh)]
             safety = max(3, round(d * cover / 3))
             self._policies[(sku, wh)] = (safety, max(safety + 1, round(safety * 1.5)), max(1, round(safety * 0.3)))
@@ -210,7 +213,7 @@ class World(Demand, Shipping, Supply, Aftercare, Ocean):
     def _warm_up(self) -> None:
         for key in self._keys:
             sku, wh = key
-            cover = cat.COVER_DAYS[self._sku_spec[sku].sku_class]
+            cover = cat.COVER_DAYS_BY_SKU.get(sku, cat.COVER_DAYS[self._sku_spec[sku].sku_class])
             jitter = _rng(self.seed, "init", sku, wh).uniform(0.85, 1.15)
             self._stock[key] = self._daily[key] * (self._lead[wh] + 0.6 * cover) * jitter
         t = _floor_hour(self.start - WARMUP)
