@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sandbox import catalog as cat
-from sandbox.sim import PROCESSING_H, _Po, _Track, _end_of_day, _rng, _sec
+from sandbox.sim import PROCESSING_H, _end_of_day, _Po, _rng, _sec, _Track
 from tower.clock import utc
 
 PROMISE_KEY = ("custom", "promised_ship_time")
@@ -147,15 +147,8 @@ class Storefront:
         with self._lock:
             if sku not in self._sku_spec:
                 raise StorefrontError(f"Owner does not exist: no product with SKU {sku!r}.", "INVALID", ["ownerId"])
-            if (namespace, key) == PROMISE_KEY and value is not None:
-                parse_promise(value)
-            if (namespace, key) == CAP_KEY and value is not None:
-                if not re.fullmatch(r"\d{1,4}", value.strip()):
-                    raise StorefrontError(f"Value {value!r} must be a whole number of units from 0 to 9999.",
-                                          "INVALID_VALUE", ["value"])
-                value = str(int(value))
-                if value == "0":
-                    value = None                               # 0 removes the cap
+            if value is not None:
+                value = self.check_metafield(namespace, key, value)
             k = (shop, sku, namespace, key)
             current = self._metafields.get(k)
             if (current.value if current else None) == value:
@@ -175,6 +168,18 @@ class Storefront:
             else:
                 current.value, current.type, current.updated_at = value, type_, t
             return current, True
+
+    @staticmethod
+    def check_metafield(namespace: str, key: str, value: str) -> str | None:
+        """The value to store (None: remove), or StorefrontError for a value the definition refuses."""
+        if (namespace, key) == PROMISE_KEY:
+            parse_promise(value)
+        if (namespace, key) == CAP_KEY:
+            if not re.fullmatch(r"\d{1,4}", (value or "").strip()):
+                raise StorefrontError(f"Value {value!r} must be a whole number of units from 0 to 9999.",
+                                      "INVALID_VALUE", ["value"])
+            return None if int(value) == 0 else str(int(value))    # 0 removes the cap
+        return value
 
     def metafield(self, shop: str, sku: str, namespace: str, key: str) -> Metafield | None:
         with self._lock:

@@ -4,10 +4,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from connectors.actions.base import ActionClient
+from connectors.actions.notify import NotifyClient
+from connectors.actions.storefront import CapPromotion, CreateDiscount, SetPromisedShipTime
 from tower.config import Config
 
 # kind -> factory(cfg) -> client. Each action module adds its kinds here.
 FACTORIES: dict[str, Callable[[Config], ActionClient]] = {
+    "set_promised_ship_time": SetPromisedShipTime,
+    "create_discount": CreateDiscount,
+    "cap_promotion": CapPromotion,
+    "notify": NotifyClient,
 }
 
 
