@@ -79,3 +79,25 @@ def test_b03_orders_carry_the_longer_promise(with_b03, without_action):
     # before the action the world is exactly the world nobody wrote to
     before = [o for o in with_b03.orders(b03_at) if o.created_at < b03_at]
     assert before == [o for o in without_action.orders(b03_at) if o.created_at < b03_at]
+
+
+def _answers(world: World, emails: set[str], until: datetime) -> tuple[list[int], list[int]]:
+    nps = [r.score for r in world.nps_responses(until) if r.email in emails]
+    csat = [r.score for r in world.csat_responses(until) if r.email in emails]
+    return nps, csat
+
+
+def test_buyers_who_got_the_coupon_answer_nps_and_csat_better():
+    """Same seed, same orders: the buyers given the coupon before delivery score higher; nobody else moves."""
+    plain = World(7, ManualClock(ANCHOR), 2, [])
+    buyers = {o.email.lower() for o in plain.orders(ANCHOR, SHOP) if o.created_at >= ANCHOR - 24 * H}
+    later = ANCHOR + 9 * 24 * H
+    plain_nps, plain_csat = _answers(plain, buyers, later)
+    given = World(7, ManualClock(ANCHOR), 2, [])
+    given.create_discount(SHOP, "SORRY10", "Sorry", 0.10, sorted(buyers), None, None, ANCHOR)
+    nps, csat = _answers(given, buyers, later)
+    assert len(nps) == len(plain_nps) > 5 and len(csat) == len(plain_csat) > 5
+    assert sum(nps) > sum(plain_nps) and sum(csat) > sum(plain_csat)
+    assert all(a >= b for a, b in zip(nps, plain_nps)) and all(a >= b for a, b in zip(csat, plain_csat))
+    assert ([r.score for r in given.csat_responses(later) if r.email not in buyers]
+            == [r.score for r in plain.csat_responses(later) if r.email not in buyers])
