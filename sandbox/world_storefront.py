@@ -218,6 +218,7 @@ class Storefront:
         return out
 
     def _unserved(self, when: datetime, d: dict, sku: str, qty: int) -> None:
+        self._adopt_api_quick_pos()
         days = self._extended(d["shop"], sku, when) if self._quick else None
         backorder = self._backorder_for(sku, d["city"].region, qty) if days else None
         if backorder is None:
@@ -227,12 +228,24 @@ class Storefront:
         self._backordered.append((when, sku, d["market"], qty, backorder.po.number))
         self._create_order(when, d, backorder.po.warehouse_id, {sku: qty}, hold=backorder.held)
 
+    def _adopt_api_quick_pos(self) -> None:
+        """Quick-response POs raised through the supplier portal (the supply side's World.place_po,
+        `_api_pos`) take backorders too, as soon as they exist."""
+        api = getattr(self, "_api_pos", None)
+        if not api or len(api) == getattr(self, "_api_pos_seen", 0):
+            return
+        self._api_pos_seen = len(api)
+        for number, entry in api.items():
+            if getattr(entry, "quick", False) and number not in self._quick:
+                self._quick[number] = _Backorder(entry.po)
+
     def _backorder_for(self, sku: str, region: str, qty: int) -> _Backorder | None:
         """An open quick-response PO for `sku` into a warehouse serving `region` with units left."""
         for wh in cat.FULFILMENT[region]:
             for b in self._quick.values():
                 po = b.po
                 if (po.sku == sku and po.warehouse_id == wh and not po.arrived
+                        and po.number not in getattr(self, "_po_cancelled", {})
                         and b.allocated + qty <= int(po.qty * po.yield_)):
                     return b
         return None
@@ -273,7 +286,11 @@ class Storefront:
     def track_backorders(self, po_number: str) -> None:
         """Let the storefront take backorders against this (quick-response) PO."""
         with self._lock:
-            po = next(p for p in self._pos if p.number == po_number)
+            po = next((p for p in self._pos if p.number == po_number), None)
+            if po is None and po_number in getattr(self, "_api_pos", {}):
+                po = self._api_pos[po_number].po
+            if po is None:
+                raise StorefrontError(f"no purchase order {po_number}", "INVALID", ["po_number"])
             self._quick.setdefault(po_number, _Backorder(po))
 
     def _adapter_quick_po(self, supplier_code: str, sku: str, warehouse_id: str, quantity: int,
