@@ -111,7 +111,10 @@ def test_shopify_user_errors_are_a_refusal_in_words(sandbox, cfg):
         client_for("cap_promotion", cfg).send({"shop": SHOP, "sku": "NOPE", "max_units_per_order": 2}, "k-c")
     with pytest.raises(ActionRefused, match="max_units_per_order must be between 0 and 9999"):
         client_for("cap_promotion", cfg).send({"shop": SHOP, "sku": SKU, "max_units_per_order": -3}, "k-c")
+    with pytest.raises(ActionRefused, match="customer_emails is empty"):
+        client.send({**params, "code": "EVERYONE", "ends_at": None, "customer_emails": []}, "k-e")
     assert sandbox.world.discount_by_code(SHOP, "BAD-DATES") is None
+    assert sandbox.world.discount_by_code(SHOP, "EVERYONE") is None
 
 
 def test_promotion_cap_is_set_and_removed(sandbox, cfg):

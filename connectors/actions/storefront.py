@@ -6,13 +6,14 @@ client of the sources (connectors/shopify_graphql_client.py: cost-based throttli
   `custom.promised_ship_time` ("5-7 days") via `metafieldsSet`; new orders then carry the longer
   promise. Setting the value it already has changes nothing (a retry is harmless). Compensation
   sets `restore_to` (default: the storefront's usual "2-3 days").
-- `create_discount` {shop, code, percent, customer_emails, ends_at, message_en, message_zh}: a
-  percentage code for those buyers via `discountCodeBasicCreate`; a retry whose code is already
+- `create_discount` {shop, code, percent, customer_emails, ends_at, message_en, message_zh,
+  all_customers?}: a percentage code for those buyers (an empty list is refused unless all_customers) via `discountCodeBasicCreate`; a retry whose code is already
   there (user error TAKEN) finds it with `codeDiscountNodeByCode`, so one key never makes two
   discounts. Each buyer then gets the message (English; the Chinese text goes along for zh buyers)
   through the messaging API, deduplicated per key and buyer. Compensation: `discountCodeDeactivate`.
 - `cap_promotion` {shop, sku, max_units_per_order}: `custom.promotion_cap`; compensation removes it.
 
+`preview` reads what it needs to show the exact request (the product's id: a query, never a write).
 Shopify's `userErrors` → ActionRefused with Shopify's message; 429, 5xx, timeouts, throttling →
 ActionUnavailable (the engine retries); one attempt per call."""
 from __future__ import annotations
@@ -233,11 +234,14 @@ class CreateDiscount:
 
     @staticmethod
     def _emails(params: dict) -> list[str]:
-        emails = params.get("customer_emails")
-        if emails is None:
-            return []
+        """The buyers who get the code; [] only with all_customers (never a coupon for everyone by
+        accident because a plan found no affected buyer)."""
+        emails = params.get("customer_emails") or []
         if isinstance(emails, str) or not all(isinstance(e, str) and "@" in e for e in emails):
             raise ActionRefused("customer_emails must be a list of email addresses")
+        if not emails and not params.get("all_customers"):
+            raise ActionRefused("customer_emails is empty: no buyer to give the code to "
+                                "(all_customers = true gives it to everyone)")
         return sorted({e.strip().lower() for e in emails})
 
     def _input(self, params: dict, customers: list[str] | None) -> dict:
