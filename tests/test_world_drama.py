@@ -101,3 +101,22 @@ def test_buyers_who_got_the_coupon_answer_nps_and_csat_better():
     assert all(a >= b for a, b in zip(nps, plain_nps)) and all(a >= b for a, b in zip(csat, plain_csat))
     assert ([r.score for r in given.csat_responses(later) if r.email not in buyers]
             == [r.score for r in plain.csat_responses(later) if r.email not in buyers])
+
+
+def test_buyers_told_about_a_delay_before_the_promised_date_answer_csat_better():
+    """Telling buyers before their promised date softens a late delivery, and only a late one."""
+    plain = World(7, ManualClock(ANCHOR), 2, [])
+    told = World(7, ManualClock(ANCHOR), 2, [])
+    orders = [o for o in told.orders(ANCHOR) if o.created_at >= ANCHOR - 36 * H]
+    for o in orders:
+        told.send_buyer_message(o.email, "en", "Your parcel", "It may arrive a little later.", o.name, ANCHOR)
+    later = ANCHOR + 10 * 24 * H
+    emails = {o.email for o in orders}
+    before = {r.order_id: r.score for r in plain.csat_responses(later) if r.email in emails}
+    after = {r.order_id: r.score for r in told.csat_responses(later) if r.email in emails}
+    assert before.keys() == after.keys()
+    changed = {oid for oid in before if before[oid] != after[oid]}
+    assert changed and all(after[oid] > before[oid] for oid in changed)
+    delivered = {t.order_id: t.shipment_delivery_date for t in told.trackings(later) if t.order_id in changed}
+    promised = {o.order_id: o.promised_delivery_at for o in told.orders(later) if o.order_id in changed}
+    assert all(delivered[oid] > promised[oid] for oid in changed), "only late deliveries are softened"
