@@ -80,10 +80,15 @@ SKUS = (
     SkuSpec("GL-NAPK-01", "Bamboo Napkin Rings, 4-pack", "long_tail", 0.95, 9.00, 0.02),
 )
 COVER_DAYS = {"core": 45, "potential": 30, "long_tail": 15}
+# Cover the planner keeps for single SKUs (overrides the class): it has not caught up with the viral
+# bowl and keeps a thin cover for it, so member day finds the US shelves short (issue 13, item 5).
+COVER_DAYS_BY_SKU = {"GL-BOWL-01": 10}
 # Demand the forecast has not caught up with: (sku, market) → actual / planned share of order lines.
 # The salad bowl went viral on TikTok in the US, so the planner keeps under-ordering it: a realistic
 # sell-out risk for the war room on member day.
-TRENDING = {("GL-BOWL-01", "US"): 1.6}
+# Calibrated with COVER_DAYS_BY_SKU and scenarios.HERO so that, in the default world (seed 7, member
+# day), the bowl runs out in the US during the event and ~40 % of its member-day demand is lost.
+TRENDING = {("GL-BOWL-01", "US"): 1.8}
 
 
 # ─── warehouses (Shopify locations of the inventory shop) ───────────────────────────────────────

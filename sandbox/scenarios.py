@@ -32,6 +32,11 @@ KNOWN = {
 # Demand factors: the forecast's planned uplift, and how actual demand compares with that forecast.
 PLANNED_UPLIFT = {"member_day": 1.5, "flash_sale": 1.3}
 SURPRISE = {"member_day": 1.8, "flash_sale": 1.12, "demand_surge": 1.7}
+# A scenario's hero item: (sku, market) -> how much more of the order lines it takes while the scenario
+# runs (on top of catalog.TRENDING). Member day features the viral salad bowl in the US: with the thin
+# US cover the planner keeps for it (catalog.COVER_DAYS_BY_SKU), it runs out during the event and
+# ~40 % of its member-day demand is lost unless someone acts (plan B-03, tests/test_world_drama.py).
+HERO = {"member_day": {("GL-BOWL-01", "US"): 1.4}}
 MEMBER_DAY_OUTAGE_AFTER = 6 * H
 MEMBER_DAY_OUTAGE_FOR = 12 * H
 CARRIER_EXCEPTION_SHARE = 0.25
@@ -147,6 +152,16 @@ class Calendar:
             if p.name in SURPRISE and p.covers(t):
                 factor *= p.params.get("factor", SURPRISE[p.name])
         return factor
+
+    def sku_boost(self, market: str, t: datetime) -> dict[str, float]:
+        """sku -> extra share of `market`'s order lines at `t` (the running scenarios' hero items)."""
+        out: dict[str, float] = {}
+        for p in self.pieces:
+            if p.name in HERO and p.covers(t):
+                for (sku, m), factor in HERO[p.name].items():
+                    if m == market:
+                        out[sku] = out.get(sku, 1.0) * factor
+        return out
 
     def supplier_down(self, code: str, t: datetime) -> bool:
         return any(p.params.get("supplier", PRIMARY) == code for p in self.active("supplier_outage", t))

@@ -24,7 +24,7 @@ from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.formats import (aftership, dcsa, nps, planning, returns, shopify, shopify_graphql_ops,
-                             supplier_portal, track17)
+                             supplier_portal, team_chat, track17)
 from sandbox.formats import forwarder, supplier_actions, wms, write_api
 from sandbox.formats.base import BadRequest, Query, Reply, parse_time
 from sandbox.model import ScenarioWindow
@@ -303,6 +303,15 @@ TRACK17 = Family("track17", _header_is("17token"), track17.unauthorized, track17
                  track17.server_error, track17.rate_limited)
 DCSA = Family("dcsa", _bearer, dcsa.unauthorized, dcsa.bad_request, dcsa.server_error, dcsa.rate_limited)
 
+CHAT = Family("chat", lambda headers: True, lambda: team_chat.TextReply(403, text="invalid_token"),
+              lambda exc: team_chat.TextReply(400, text="invalid_payload"),
+              lambda: team_chat.TextReply(500, text="internal_error"),
+              lambda: team_chat.TextReply(429, text="rate_limited", headers={"Retry-After": "1"}))
+MESSAGING = Family("messaging", _bearer, lambda: team_chat.error(401, "unauthorized", "missing or bad token"),
+                   lambda exc: team_chat.error(400, "bad_request", exc.message),
+                   lambda: team_chat.error(500, "internal_error", "internal error"),
+                   lambda: team_chat.error(429, "rate_limited", "slow down"))
+
 
 @dataclass
 class Request:
@@ -326,6 +335,7 @@ class SandboxServer:
         self.aftership_limiter = WindowLimiter(AFTERSHIP_RATE_PER_S, wall)
         self.shopify_bucket = LeakyBucket(shopify.BUCKET_SIZE, shopify.LEAK_PER_S, wall)
         self.shopify_graphql = shopify_graphql_ops.Service(wall)
+        self.inbox = team_chat.Inbox()                 # team channel + buyer messages (issue 13)
         self.scenarios: list[dict] = []
         self._stopping = threading.Event()
         self._fault_seq = 0
@@ -628,6 +638,13 @@ ROUTES = [
      lambda s, m, r, now: wms.create_transfer(s.world, now, r.headers, r.body)),
     ("GET", re.compile(r"/wms/v1/transfers/(?P<id>[^/]+)"), WRITE_API,
      lambda s, m, r, now: wms.get_transfer(s.world, now, m["id"])),
+    # Team channel (Slack incoming-webhook shape) and buyer messages (sandbox/formats/team_chat.py)
+    ("POST", re.compile(r"/chat/hooks/(?P<channel>[^/]+)"), CHAT,
+     lambda s, m, r, now: s.inbox.post_hook(m["channel"], r.body, now)),
+    ("GET", re.compile(r"/chat/hooks/(?P<channel>[^/]+)/messages"), CHAT,
+     lambda s, m, r, now: s.inbox.messages(m["channel"])),
+    ("POST", re.compile(r"/messaging/v1/messages"), MESSAGING,
+     lambda s, m, r, now: s.inbox.send_buyer_message(s.world, r.body, r.headers.get("Idempotency-Key"), now)),
 ]
 
 

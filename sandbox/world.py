@@ -17,7 +17,9 @@ How it works
   instant on, and everything before it stays as it was.
 
 The class is split by concern: sandbox/world_demand.py, world_shipping.py, world_supply.py,
-world_aftercare.py and world_actions.py (writes through the APIs, issue 13) hold its mixins; sandbox/sim.py and sandbox/routes.py the shared pieces."""
+world_aftercare.py, world_actions.py (writes through the supplier, forwarder and WMS APIs, issue 13)
+and world_storefront.py (the shop's writes, issue 13) hold its mixins; sandbox/sim.py and
+sandbox/routes.py the shared pieces."""
 from __future__ import annotations
 
 import bisect
@@ -63,11 +65,12 @@ from sandbox.world_aftercare import Aftercare
 from sandbox.world_demand import Demand
 from sandbox.world_ocean import Ocean
 from sandbox.world_shipping import Shipping
+from sandbox.world_storefront import Storefront
 from sandbox.world_supply import Supply
 from tower.clock import utc
 
 
-class World(Actions, Demand, Shipping, Supply, Aftercare, Ocean):
+class World(Actions, Storefront, Demand, Shipping, Supply, Aftercare, Ocean):
     """The simulated supply chain; see the module doc and sandbox/README.md (World API)."""
 
     def __init__(self, seed: int, clock, history_days: float = 7,
@@ -113,6 +116,7 @@ class World(Actions, Demand, Shipping, Supply, Aftercare, Ocean):
         self._forecast_hours: dict[datetime, list[Forecast]] = {}
         self.initial_stock: dict[tuple[str, str], int] = {}
         self._init_actions()                          # POs, bookings, transfers written through the APIs
+        self._init_storefront()                       # promises, discounts, backorders (issue 13)
         self._warm_up()
         self._t = self.start                          # simulated up to here (a grid point)
         self._advance(self._cut(self.anchor))
@@ -134,6 +138,7 @@ class World(Actions, Demand, Shipping, Supply, Aftercare, Ocean):
         self._location = {w.warehouse_id: w.location_id for w in self.warehouses}
         self._keys = [(s.sku, w.warehouse_id) for s in cat.SKUS for w in cat.WAREHOUSES]
         # Actual line mix per market (the forecast uses the catalog weights; trending skus sell more).
+        self._boosted_cum: dict[tuple, list[float]] = {}
         self._sku_cum = {m: list(_cumulative(s.weight * cat.TRENDING.get((s.sku, m), 1.0) for s in cat.SKUS))
                          for m in cat.MARKETS}
         curve_total = sum(cat.DAILY_CURVE)
@@ -179,7 +184,7 @@ class World(Actions, Demand, Shipping, Supply, Aftercare, Ocean):
                 for s, share in self._tiers[w.warehouse_id])
         self._policies = {}
         for sku, wh in self._keys:
-            cover = cat.COVER_DAYS[self._sku_spec[sku].sku_class]
+            cover = cat.COVER_DAYS_BY_SKU.get(sku, cat.COVER_DAYS[self._sku_spec[sku].sku_class])
             d = self._daily[(sku, wh)]
             safety = max(3, round(d * cover / 3))
             self._policies[(sku, wh)] = (safety, max(safety + 1, round(safety * 1.5)), max(1, round(safety * 0.3)))
@@ -212,7 +217,7 @@ class World(Actions, Demand, Shipping, Supply, Aftercare, Ocean):
     def _warm_up(self) -> None:
         for key in self._keys:
             sku, wh = key
-            cover = cat.COVER_DAYS[self._sku_spec[sku].sku_class]
+            cover = cat.COVER_DAYS_BY_SKU.get(sku, cat.COVER_DAYS[self._sku_spec[sku].sku_class])
             jitter = _rng(self.seed, "init", sku, wh).uniform(0.85, 1.15)
             self._stock[key] = self._daily[key] * (self._lead[wh] + 0.6 * cover) * jitter
         t = _floor_hour(self.start - WARMUP)

@@ -46,7 +46,8 @@ class Aftercare:
                 order.memo.clear()
         if rng.random() < 0.25:
             created = _sec(tr.delivered_at + timedelta(days=rng.uniform(1, 4)))
-            mean = 8.7 - (2.8 if late else 0) - (2.5 if troubled else 0)
+            mean = 8.7 - (2.8 if late else 0) * self._late_weight(order, tr) - (2.5 if troubled else 0)
+            mean += self._goodwill(order, tr, "nps")
             score = max(0, min(10, round(rng.gauss(mean, 1.4))))
             group = "promoter" if score >= 9 else ("passive" if score >= 7 else "detractor")
             comment = rng.choice(cat.NPS_COMMENTS[group])
@@ -66,7 +67,8 @@ class Aftercare:
             return
         created = _sec(tr.delivered_at + timedelta(hours=rng.uniform(*CSAT_DELAY_H)))
         faulty = return_reason in ("damaged", "wrong_item", "not_as_described")
-        mean = 4.5 - (1.6 if late else 0) - (1.2 if troubled else 0) - (1.8 if faulty else 0)
+        mean = (4.5 - (1.6 if late else 0) * self._late_weight(order, tr) - (1.2 if troubled else 0)
+                - (1.8 if faulty else 0) + self._goodwill(order, tr, "csat"))
         score = max(1, min(5, round(rng.gauss(mean, 0.8))))
         group = "satisfied" if score >= 4 else ("neutral" if score == 3 else "unsatisfied")
         comment = rng.choice(cat.CSAT_COMMENTS[group])
@@ -74,6 +76,16 @@ class Aftercare:
         self._insert(self._csat_keys, self._csat, created, SurveyResponse(
             612_000_000 + self._csat_seq * 11, order.order_id, f"#{order.number}", order.shop,
             order.market, order.email, score, comment, created, created, "csat"))
+
+    # Hooks the storefront writes (sandbox/world_storefront.py) override: a coupon or a timely
+    # message changes how a buyer answers, on the answer's own RNG stream (nothing else moves).
+    def _goodwill(self, order, tr: _Track, survey: str) -> float:
+        """Points added to the mean score of this buyer's answer (a coupon they got)."""
+        return 0.0
+
+    def _late_weight(self, order, tr: _Track) -> float:
+        """How much of the lateness penalty the buyer applies (less when told in time)."""
+        return 1.0
 
     def returns(self, now: datetime) -> list[Return]:
         with self._lock:

@@ -20,6 +20,7 @@ from sandbox.sim import (
     _poisson,
     _pick,
     _Order,
+    _cumulative,
     _local_hour,
     _sec,
     _floor_hour,
@@ -55,16 +56,28 @@ class Demand:
             lam = self._hour_rate(market, hour) * (dt / H) * surprise * self._day_factor(market, day)
             for _ in range(_poisson(rng, lam)):
                 when = t + timedelta(seconds=rng.randrange(int(dt.total_seconds())))
-                out.append((when, self._draw_order(rng, market)))
+                out.append((when, self._draw_order(rng, market, self._line_mix(market, t))))
         return out
 
-    def _draw_order(self, rng: random.Random, market: str) -> dict:
+    def _line_mix(self, market: str, t: datetime) -> list[float]:
+        """Cumulative sku weights of a market's order lines at `t`: the trending mix, with a
+        scenario's hero item (member day's viral bowl) boosted while the scenario runs."""
+        boost = self.calendar.sku_boost(market, t)
+        if not boost:
+            return self._sku_cum[market]
+        key = (market, tuple(sorted(boost.items())))
+        hit = self._boosted_cum.get(key)
+        if hit is None:
+            hit = self._boosted_cum[key] = list(_cumulative(
+                s.weight * cat.TRENDING.get((s.sku, market), 1.0) * boost.get(s.sku, 1.0) for s in cat.SKUS))
+        return hit
+
+    def _draw_order(self, rng: random.Random, market: str, cum: list[float]) -> dict:
         _, _, cities = cat.MARKETS[market]
         city = rng.choices(cities, [c.weight for c in cities])[0]
         shop = _pick(rng, cat.MERCHANT_MIX[market])
         channel = _pick(rng, cat.MERCHANT_BY_SHOP[shop].channels)
         wanted: dict[str, int] = {}
-        cum = self._sku_cum[market]
         for _ in range(_pick(rng, UNITS_PER_ORDER_LINES)):
             sku = cat.SKUS[bisect.bisect_right(cum, rng.random() * cum[-1])].sku
             wanted[sku] = wanted.get(sku, 0) + _pick(rng, QTY_PER_LINE)
@@ -73,7 +86,9 @@ class Demand:
                 "last": rng.choice(cat.LAST_NAMES)}
 
     def _place_order(self, when: datetime, d: dict) -> None:
-        wanted: dict[str, int] = d["wanted"]
+        wanted: dict[str, int] = self._wanted(when, d)
+        if not wanted:
+            return
         best, best_lines = None, {}
         for wh in cat.FULFILMENT[d["city"].region]:
             lines = {s: q for s, q in wanted.items() if self._stock[(s, wh)] >= q}
@@ -83,7 +98,7 @@ class Demand:
                 break
         for sku, qty in wanted.items():
             if sku not in best_lines:                 # nobody can serve it: a lost sale, never negative stock
-                self._lost.append((when, sku, d["market"], qty))
+                self._unserved(when, d, sku, qty)
         if not best_lines:
             return
         for sku, qty in best_lines.items():
@@ -91,7 +106,23 @@ class Demand:
             self._set_stock(key, int(self._stock[key]) - qty, when, warm=False)
         self._create_order(when, d, best, best_lines)
 
-    def _create_order(self, when: datetime, d: dict, wh: str, lines_wanted: dict[str, int]) -> None:
+    # Hooks the storefront writes (sandbox/world_storefront.py) override; these are the plain world.
+    def _wanted(self, when: datetime, d: dict) -> dict[str, int]:
+        """What the buyer puts in the cart (sku -> units)."""
+        return d["wanted"]
+
+    def _unserved(self, when: datetime, d: dict, sku: str, qty: int) -> None:
+        """A line no warehouse can serve: a lost sale."""
+        self._lost.append((when, sku, d["market"], qty))
+
+    def _promise_for(self, when: datetime, shop: str, skus, promised: datetime) -> datetime:
+        """The checkout promise of an order (the route's usual date unless the shop shows a longer one)."""
+        return promised
+
+    def _create_order(self, when: datetime, d: dict, wh: str, lines_wanted: dict[str, int],
+                      hold: list | None = None) -> _Order:
+        """Create the order and hand it to the warehouse; with `hold` (a backorder) the parcel waits:
+        (order, stops, u) is appended to `hold` and shipped when the goods arrive."""
         u = d["u"]
         merchant = cat.MERCHANT_BY_SHOP[d["shop"]]
         self._order_seq += 1
@@ -117,7 +148,8 @@ class Demand:
         # transit) plus a margin, to the end of that day. Calibrated so that a calm week is ~96 % on
         # time (a green war room) and a missed sort or a carrier exception still makes a parcel late.
         usual_h = PROCESSING_H[0] + PROCESSING_H[1] / 2 + sum((s.lo + s.hi) / 2 for s in stops)
-        promised = _end_of_day(when + timedelta(hours=usual_h * 1.2 + 12))
+        promised = self._promise_for(when, merchant.shop, lines_wanted,
+                                     _end_of_day(when + timedelta(hours=usual_h * 1.2 + 12)))
         order = _Order(order_id, merchant.shop, number, when, merchant.currency, d["channel"], d["market"],
                        d["city"], f"{d['first']}.{d['last']}{n % 997}@example.com", tuple(lines), subtotal,
                        shipping_price, shipping_cost, promised, wh,
@@ -127,8 +159,12 @@ class Demand:
         times.append(when)
         orders.append(order)
         # Warehouse processing before the parcel is handed over.
+        if hold is not None:
+            hold.append((order, stops, u))
+            return order
         ship_at = _sec(when + timedelta(hours=PROCESSING_H[0] + PROCESSING_H[1] * u[3]))
         self._outbound(order, ship_at, stops, u)
+        return order
 
     def _promise_kind(self, wh: str, market: str, region: str) -> str:
         if wh == "CN-SZ-DC":

@@ -5,6 +5,8 @@ from collections.abc import Callable
 
 from connectors.actions import freight, supplier_po, transfer
 from connectors.actions.base import ActionClient
+from connectors.actions.notify import NotifyClient
+from connectors.actions.storefront import CapPromotion, CreateDiscount, SetPromisedShipTime
 from tower.config import Config
 
 # kind -> factory(cfg) -> client. Each action module adds its kinds here.
@@ -12,6 +14,10 @@ FACTORIES: dict[str, Callable[[Config], ActionClient]] = {
     "raise_po": supplier_po.client,
     "book_freight": freight.client,
     "transfer_stock": transfer.client,
+    "set_promised_ship_time": SetPromisedShipTime,
+    "create_discount": CreateDiscount,
+    "cap_promotion": CapPromotion,
+    "notify": NotifyClient,
 }
 
 

@@ -20,6 +20,7 @@ sandbox/formats/shopify_graphql_ops.py."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ import graphql
 from graphql import GraphQLError
 
 from sandbox.formats import shopify
-from sandbox.formats.base import BadRequest, decode_token, encode_token, parse_time, sort_key
+from sandbox.formats.base import BadRequest, decode_token, encode_token, iso_z, parse_time, sort_key
 from sandbox.model import Merchant
 
 API_VERSION = "2026-10"
@@ -183,9 +184,24 @@ def variant_obj(ctx, s) -> dict:
         "id": gid("ProductVariant", s.variant_id), "legacyResourceId": s.variant_id, "sku": s.sku,
         "title": rest["title"], "price": rest["price"], "createdAt": rest["created_at"],
         "updatedAt": rest["updated_at"], "inventoryItem": lambda info: item_obj(ctx, s),
-        "product": {"id": gid("Product", s.product_id), "legacyResourceId": s.product_id, "title": s.name,
-                    "productType": s.sku_class, "updatedAt": rest["updated_at"]},
+        "product": product_obj(ctx, s, rest["updated_at"]),
     }
+
+
+def product_obj(ctx, s, updated_at: str) -> dict:
+    def metafield(info, key, namespace=None):
+        m = ctx["world"].metafield(ctx["merchant"].shop, s.sku, namespace or "app", key)
+        return metafield_json(m) if m is not None else None
+    return {"id": gid("Product", s.product_id), "legacyResourceId": s.product_id, "title": s.name,
+            "productType": s.sku_class, "updatedAt": updated_at, "metafield": metafield}
+
+
+def metafield_json(m) -> dict:
+    """A product metafield the shop holds (sandbox/world_storefront.py) as Shopify's Metafield."""
+    digest = hashlib.sha256(f"{m.ident}:{m.value}:{m.updated_at.isoformat()}".encode()).hexdigest()
+    return {"id": gid("Metafield", m.ident), "namespace": m.namespace, "key": m.key, "type": m.type,
+            "value": m.value, "compareDigest": digest, "ownerType": "PRODUCT",
+            "createdAt": iso_z(m.created_at), "updatedAt": iso_z(m.updated_at)}
 
 
 def order_obj(ctx, o) -> dict:

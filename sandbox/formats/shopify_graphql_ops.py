@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import graphql
 
 from sandbox.formats import shopify_graphql as gql
+from sandbox.formats import shopify_graphql_writes as writes
 from sandbox.formats.base import Reply, iso_z
 
 MAX_QUERY_COST = 1000
@@ -170,7 +171,7 @@ class Service:
                         "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                     "extensions": {"cost": self._cost(requested, 0, available)}})
         ctx = gql.context(world, merchant, now)
-        root = {**gql.root(ctx), **self._bulk_fields(ctx, host)}
+        root = {**gql.root(ctx), **self._bulk_fields(ctx, host), **writes.fields(ctx)}
         result = graphql.execute(gql.SCHEMA, document, root_value=root, context_value=ctx,
                                  variable_values=variables, operation_name=payload.get("operationName"))
         actual = gql.actual_cost(result.data, requested) if requested != 10 else 10
