@@ -51,6 +51,7 @@ METAFIELDS_SET = """mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) 
 CUSTOMERS = """query CustomersByEmail($query: String!) {
   customers(first: 250, query: $query) { nodes { id email } }
 }"""
+ORDER_BUYER = """query OrderBuyer($id: ID!) { order(id: $id) { id email } }"""
 DISCOUNT_FIELDS = "id codeDiscount { ... on DiscountCodeBasic { title status startsAt endsAt } }"
 DISCOUNT_CREATE = f"""mutation DiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {{
   discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {{
@@ -232,13 +233,18 @@ class CreateDiscount:
             raise ActionRefused(f"percent must be more than 0 and at most 100, not {percent:g}")
         return round(percent / 100, 4)
 
-    @staticmethod
-    def _emails(params: dict) -> list[str]:
-        """The buyers who get the code; [] only with all_customers (never a coupon for everyone by
-        accident because a plan found no affected buyer)."""
+    def _emails(self, params: dict, *, resolve: bool = True) -> list[str]:
+        """The buyers who get the code: the listed emails plus the buyers of the listed orders (read
+        from the shop when sending, so Tower never stores a buyer's address); [] only with
+        all_customers (never a coupon for everyone by accident because a plan found no buyer)."""
         emails = params.get("customer_emails") or []
         if isinstance(emails, str) or not all(isinstance(e, str) and "@" in e for e in emails):
             raise ActionRefused("customer_emails must be a list of email addresses")
+        order_ids = [str(o) for o in params.get("order_ids") or []]
+        if order_ids and resolve:
+            emails = [*emails, *self._order_buyers(str(_required(params, "shop")), order_ids)]
+        elif order_ids:
+            emails = [*emails, *(f"buyer-of-order-{o}@shop" for o in order_ids)]
         if not emails and not params.get("all_customers"):
             raise ActionRefused("customer_emails is empty: no buyer to give the code to "
                                 "(all_customers = true gives it to everyone)")
@@ -256,6 +262,16 @@ class CreateDiscount:
             body["endsAt"] = str(params["ends_at"])
         return {"basicCodeDiscount": body}
 
+    def _order_buyers(self, shop: str, order_ids: list[str]) -> list[str]:
+        found = []
+        for order_id in order_ids:
+            order = self.shop.run(shop, "OrderBuyer", ORDER_BUYER, {"id": f"gid://shopify/Order/{order_id}"})["order"]
+            if order is None:
+                raise ActionRefused(f"shop {shop} has no order {order_id}")
+            if order.get("email"):
+                found.append(order["email"])
+        return found
+
     def _customer_ids(self, shop: str, emails: list[str]) -> list[str]:
         if not emails:
             return []
@@ -268,7 +284,7 @@ class CreateDiscount:
         return [by_email[e] for e in emails]
 
     def preview(self, params: dict, key: str) -> dict:
-        shop, emails = str(_required(params, "shop")), self._emails(params)
+        shop, emails = str(_required(params, "shop")), self._emails(params, resolve=False)
         placeholders = [f"(customer {e})" for e in emails] if emails else None
         return self.shop.request(shop, DISCOUNT_CREATE, self._input(params, placeholders))
 

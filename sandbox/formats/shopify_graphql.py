@@ -31,6 +31,7 @@ from graphql import GraphQLError
 from sandbox.formats import shopify
 from sandbox.formats.base import BadRequest, decode_token, encode_token, iso_z, parse_time, sort_key
 from sandbox.model import Merchant
+from sandbox.world_storefront import customer_id
 
 API_VERSION = "2026-10"
 MAX_PAGE = 250
@@ -39,6 +40,15 @@ QUANTITY_NAMES = ("available", "on_hand", "committed", "incoming", "reserved", "
 SCHEMA = graphql.build_schema((Path(__file__).with_name("shopify_graphql.graphql")).read_text("utf-8"))
 _TERM = re.compile(r"^(?P<field>\w+):(?P<op>>=|<=|>|<)?'?(?P<value>[^']+?)'?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+_ID = re.compile(r"^gid://shopify/(?P<kind>\w+)/(?P<id>\d+)$")
+
+
+def gid_number(value: str, kind: str) -> int | None:
+    """The number in a gid of that kind ("gid://shopify/Order/12" -> 12), None for anything else."""
+    m = _ID.match(value or "")
+    return int(m["id"]) if m and m["kind"] == kind else None
 
 
 def gid(kind: str, ident) -> str:
@@ -230,7 +240,9 @@ def order_obj(ctx, o) -> dict:
     def by_position(x):
         return sort_key(_EPOCH, x["id"] if isinstance(x, dict) else x.order_id)
     return {
-        "id": gid("Order", o.order_id), "legacyResourceId": o.order_id, "name": o.name,
+        "id": gid("Order", o.order_id), "legacyResourceId": o.order_id, "name": o.name, "email": o.email,
+        "customer": {"id": gid("Customer", customer_id(o.email)), "email": o.email,
+                     "displayName": o.email.split("@")[0]},
         "createdAt": rest["created_at"], "updatedAt": rest["updated_at"], "processedAt": rest["processed_at"],
         "cancelledAt": rest["cancelled_at"], "closedAt": rest["closed_at"], "closed": rest["closed_at"] is not None,
         "currencyCode": o.currency, "sourceName": o.channel,
@@ -308,6 +320,11 @@ def root(ctx) -> dict:
         return connection(info, [(o, (lambda o=o: order_obj(ctx, o))) for o in rows], _ORDER_KEYS[sortKey],
                           first, after, query, lambda o: (o.created_at, o.updated_at))
 
+    def order(info, id):
+        wanted = gid_number(id, "Order")
+        found = [o for o in world.orders(now, m.shop) if o.order_id == wanted]
+        return order_obj(ctx, found[0]) if found else None
+
     def orders_count(info, query=None, limit=10000):
         terms = search_filter(query)
         n = sum(1 for o in world.orders(now, m.shop) if _matches(terms, o.created_at, o.updated_at))
@@ -317,7 +334,7 @@ def root(ctx) -> dict:
         "shop": {"id": gid("Shop", m.shop_id), "name": m.name, "myshopifyDomain": f"{m.shop}.myshopify.com",
                  "currencyCode": m.currency, "ianaTimezone": ctx["zone"]},
         "locations": locations, "location": location, "productVariants": variants, "orders": orders,
-        "ordersCount": orders_count,
+        "order": order, "ordersCount": orders_count,
     }
 
 

@@ -23,13 +23,10 @@ from sandbox.world_storefront import CAP_KEY, PROMISE_KEY, StorefrontError, cust
 
 # (namespace, key) -> the metafield type Shopify's definition would enforce
 DEFINITIONS = {PROMISE_KEY: "single_line_text_field", CAP_KEY: "number_integer"}
-_ID = re.compile(r"^gid://shopify/(?P<kind>\w+)/(?P<id>\d+)$")
 _EMAIL = re.compile(r"email:'?(?P<email>[^\s'()]+)'?", re.IGNORECASE)
 
 
-def _gid_number(value: str, kind: str) -> int | None:
-    m = _ID.match(value or "")
-    return int(m["id"]) if m and m["kind"] == kind else None
+_gid_number = gql.gid_number
 
 
 def _discount_node(d, now) -> dict:

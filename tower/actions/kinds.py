@@ -62,7 +62,8 @@ class CreateDiscount(Params):
     shop: str = Field(min_length=1)
     code: str
     percent: float = Field(gt=0, le=50)
-    customer_emails: list[str] = Field(min_length=1, max_length=5000)
+    customer_emails: list[str] = Field(default_factory=list, max_length=5000)
+    order_ids: list[str] = Field(default_factory=list, max_length=5000)   # their buyers get it (resolved by the shop)
     ends_at: datetime
     message_en: str = Field(min_length=1, max_length=2000)
     message_zh: str = Field(min_length=1, max_length=2000)
@@ -73,6 +74,12 @@ class CreateDiscount(Params):
         if not CODE.match(v):
             raise ValueError("must be 3-40 characters of A-Z, 0-9 and '-'")
         return v
+
+    @model_validator(mode="after")
+    def _someone(self):
+        if not self.customer_emails and not self.order_ids:
+            raise ValueError("customer_emails or order_ids: name at least one buyer or order")
+        return self
 
     @field_validator("customer_emails")
     @classmethod
