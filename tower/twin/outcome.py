@@ -10,7 +10,8 @@ Per response (all over the scenario's horizon, from the runs):
   and no response (percentage points, median of the paired runs).
 - net_benefit p10/p50/p90: (value of the lost sales doing nothing − with the response) − extra cost,
   per run on the same draws (USD; lost units valued per config [value]).
-- fan: p10/p50/p90 of stock per key at `fan_hours`.
+- fan: p10/p50/p90 of stock per key at `fan_hours` (from the first fan_runs runs); stock_mean: the
+  mean stock over all runs at the same hours.
 The winner has the best net benefit p50; a tie within 1 USD goes to the cheaper response."""
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ class Outcome:
     net_benefit_p10: float
     net_benefit_p50: float
     net_benefit_p90: float
-    fan: np.ndarray | None = None          # (3, P, K)
+    fan: np.ndarray | None = None          # (3, P, K) p10/p50/p90 of stock at Comparison.fan_hours
+    stock_mean: np.ndarray | None = None   # (P, K) mean stock over all runs at Comparison.fan_hours
     net_benefit_runs: np.ndarray | None = field(default=None, repr=False)
 
     def figures(self) -> dict:
@@ -105,12 +107,8 @@ def _p(x: np.ndarray, q: float) -> float:
 
 
 def summarise(net, scenario, prep, totals, *, runs: int, seed: int, elapsed_s: float, method: str) -> Comparison:
-    from_value = _unit_value(net)
-    lost_value = (totals.lost * from_value[None, None, :]).sum(axis=2)          # (S, runs)
-    lost_usd = (totals.lost * net.price[None, None, :]).sum(axis=2)
-    lost_units = totals.lost.sum(axis=2)
-    asked = np.maximum(totals.demand.sum(axis=2), 1e-9)
-    on_time_share = totals.on_time.sum(axis=2) / asked                        # (S, runs)
+    lost_value, lost_usd, lost_units = totals.lost_value, totals.lost_usd, totals.lost_units   # (S, runs)
+    on_time_share = totals.on_time / np.maximum(totals.asked, 1e-9)
     dn = prep.names.index(next(r.name for r in prep.responses if r.kind == "do_nothing"))
     outcomes = []
     for s, name in enumerate(prep.names):
@@ -127,7 +125,9 @@ def summarise(net, scenario, prep, totals, *, runs: int, seed: int, elapsed_s: f
             extra_cost_usd=float(prep.extra_cost[s]),
             on_time_pp=_p((on_time_share[s] - on_time_share[0]) * 100, 50),
             net_benefit_p10=_p(benefit, 10), net_benefit_p50=_p(benefit, 50), net_benefit_p90=_p(benefit, 90),
-            fan=None if totals.fan is None else totals.fan[:, :, s, :], net_benefit_runs=benefit))
+            fan=None if totals.fan is None else totals.fan[:, :, s, :],
+            stock_mean=None if totals.stock_mean is None else totals.stock_mean[:, s, :],
+            net_benefit_runs=benefit))
     baseline, responses = outcomes[0], outcomes[1:]
     return Comparison(scenario, responses, baseline, winner(responses), runs, seed, scenario.horizon_h, net.now,
                       [str(x) for x in net.sku], [str(x) for x in net.warehouse], totals.fan_hours, elapsed_s,
@@ -139,9 +139,3 @@ def winner(outcomes: list[Outcome]) -> str:
     best = max(o.net_benefit_p50 for o in outcomes)
     close = [o for o in outcomes if o.net_benefit_p50 >= best - TIE_USD]
     return min(close, key=lambda o: (o.extra_cost_usd, -o.net_benefit_p50)).name
-
-
-def _unit_value(net) -> np.ndarray:
-    v = net.settings.value
-    base = net.price - net.cost if v.basis == "margin" else net.price
-    return base + v.goodwill_per_lost_unit

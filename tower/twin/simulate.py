@@ -27,6 +27,7 @@ from tower.twin.outcome import Comparison, summarise
 BYTES = 4
 STATE_ARRAYS = 9        # stock, lost, demand, on-time served, stockout hours + temporaries per hour
 MAX_RUNS = 100_000
+MIN_CHUNK = 50          # fewer runs at once than this and the chunks cost more than they save
 
 
 @dataclass
@@ -41,16 +42,33 @@ class Prepared:
     ev_qty: np.ndarray               # units
     ev_bounds: np.ndarray            # (H + 1,) slice bounds per hour
     extra_cost: np.ndarray           # (S,) USD
+    price: np.ndarray                # (K,) unit price, USD
+    value: np.ndarray                # (K,) what a lost unit costs in the net benefit, USD
 
 
 @dataclass
 class Totals:
-    lost: np.ndarray                 # (S, runs, K) units lost
-    demand: np.ndarray               # (S, runs, K) units asked for
-    on_time: np.ndarray              # (S, runs, K) units served and delivered on time
+    """Per run (S, runs): lost units, lost sales USD, lost value (net-benefit basis), units asked,
+    units served on time; per run and key: stockout hours; the fan of the first runs."""
+    lost_units: np.ndarray
+    lost_usd: np.ndarray
+    lost_value: np.ndarray
+    asked: np.ndarray
+    on_time: np.ndarray
     out_hours: np.ndarray            # (S, runs, K) hours with an empty shelf while demand was expected
     fan: np.ndarray | None           # (3, P, S, K) p10/p50/p90 of stock at fan_hours
+    stock_mean: np.ndarray | None    # (P, S, K) mean stock at fan_hours
     fan_hours: np.ndarray            # (P,)
+
+    @staticmethod
+    def join(parts: list["Totals"]) -> "Totals":
+        cat = {f: np.concatenate([getattr(p, f) for p in parts], axis=1)
+               for f in ("lost_units", "lost_usd", "lost_value", "asked", "on_time", "out_hours")}
+        first = parts[0]
+        weights = np.asarray([p.out_hours.shape[1] for p in parts], np.float64)
+        mean = (None if first.stock_mean is None else
+                sum(p.stock_mean * w for p, w in zip(parts, weights)) / weights.sum())
+        return Totals(**cat, fan=first.fan, stock_mean=mean, fan_hours=first.fan_hours)
 
 
 def estimate_bytes(net: Network, horizon_h: int, slots: int, runs: int) -> int:
@@ -62,17 +80,23 @@ def estimate_bytes(net: Network, horizon_h: int, slots: int, runs: int) -> int:
     return int(events + state + means)
 
 
-def check_memory(net: Network, scenario: S.Scenario, slots: int, runs: int) -> None:
+def chunk_runs(net: Network, scenario: S.Scenario, slots: int, runs: int) -> int:
+    """How many runs to simulate at once within the memory limit (the rest follow in more chunks);
+    TwinInvalid in words when even MIN_CHUNK runs do not fit."""
     limit = net.settings.limits.memory_mb * 2 ** 20
-    need = estimate_bytes(net, scenario.horizon_h, slots, runs)
-    if need <= limit:
-        return
+    # the per-run results kept across chunks: stockout hours per key and a few sums
+    kept = slots * runs * (net.size + 8) * BYTES
+    per_run = estimate_bytes(net, scenario.horizon_h, slots, 1)
+    fits = int((limit - kept) // max(per_run, 1))
+    if fits >= min(runs, MIN_CHUNK):
+        return max(1, min(runs, fits))
     days = scenario.horizon_days
-    while days > 1 and estimate_bytes(net, days * 24, slots, runs) > limit:
+    while days > 1 and (limit - kept) // max(estimate_bytes(net, days * 24, slots, 1), 1) < min(runs, MIN_CHUNK):
         days -= 1
+    need = kept + estimate_bytes(net, scenario.horizon_h, slots, min(runs, MIN_CHUNK))
     raise TwinInvalid(
         f"{runs} runs over {scenario.horizon_days} days for {net.size} SKU × warehouse pairs and {slots - 1} "
-        f"responses need about {need / 2 ** 20:,.0f} MB, over the twin's limit of "
+        f"responses need at least {need / 2 ** 20:,.0f} MB, over the twin's limit of "
         f"{net.settings.limits.memory_mb:,.0f} MB: shorten the horizon to {days} days or run fewer runs")
 
 
@@ -83,8 +107,7 @@ def _validate(net, scenario, responses, runs):
     R.check(net, responses)
     if not any(isinstance(r, R.DoNothing) for r in responses):
         responses = [R.DoNothing(), *responses]
-    check_memory(net, scenario, len(responses) + 1, runs)
-    return responses
+    return responses, chunk_runs(net, scenario, len(responses) + 1, runs)
 
 
 # ── preparation: demand means, arrival events, costs ─────────────────────────────────────────────
@@ -155,7 +178,8 @@ def prepare(net: Network, scenario: S.Scenario, responses: list, runs: int,
     idx, qty, bounds = _events(slots_items, runs, net.size, H)
     return Prepared(["baseline"] + [r.name for r in responses], list(responses),
                     np.stack(stocks).astype(np.float32), np.stack(lams).astype(np.float32),
-                    late_share(net, scenario, H), level, idx, qty, bounds, np.asarray(costs))
+                    late_share(net, scenario, H), level, idx, qty, bounds, np.asarray(costs),
+                    net.price, value)
 
 
 def _levels(net: Network, runs: int, rng) -> np.ndarray:
@@ -179,7 +203,7 @@ def _events(slots_items: list, runs: int, K: int, H: int):
         idx_parts.append(flat[ok]), qty_parts.append(qty[ok]), hour_parts.append(hour[ok])
     if not idx_parts:
         return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(H + 1, np.int64)
-    hour = np.concatenate(hour_parts)
+    hour = np.concatenate(hour_parts).astype(np.int16)   # int16: numpy sorts it by radix, in linear time
     order = np.argsort(hour, kind="stable")
     bounds = np.searchsorted(hour[order], np.arange(H + 1))
     return np.concatenate(idx_parts)[order], np.concatenate(qty_parts)[order].astype(np.float32), bounds
@@ -187,25 +211,34 @@ def _events(slots_items: list, runs: int, K: int, H: int):
 
 # ── stepping ─────────────────────────────────────────────────────────────────────────────────────
 def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threading.Event | None = None,
-         progress: Callable[[float], None] | None = None, fan_runs: int = 256, fan_points: int = 240) -> Totals:
+         progress: Callable[[float], None] | None = None, fan_runs: int = 128, fan_points: int = 180) -> Totals:
+    """Hour by hour over the horizon for every slot and run at once. Slots that share a demand
+    (most responses do not change it) share its draws: demand is drawn once per group."""
     n_slots, K, H = prep.lam.shape
+    groups, slot_group = _demand_groups(prep.lam)
+    G = len(groups)
     shape = (n_slots, runs, K)
     stock = np.ascontiguousarray(np.broadcast_to(prep.stock0[:, None, :], shape)).astype(np.float32)
     flat = stock.reshape(-1)
-    lost = np.zeros(shape, np.float32)
-    asked = np.zeros(shape, np.float32)
-    on_time = np.zeros(shape, np.float32)
+    served_total = np.zeros(shape, np.float32)
+    on_time_lost = np.zeros(shape, np.float32)      # served but late (carrier delay)
     out_hours = np.zeros(shape, np.float32)
-    d = np.empty(shape, np.float32)
+    empty = np.empty(shape, bool)
     served = np.empty(shape, np.float32)
+    d = np.empty(shape, np.float32)
+    asked = np.zeros((G, runs, K), np.float32)
+    dg = np.empty((G, runs, K), np.float32)
+    tmp = np.empty((G, runs, K), np.float32)
     noise = np.empty((runs, K), np.float32)
-    sqrt_level = np.sqrt(prep.level)[None]
-    lam_T = np.ascontiguousarray(np.moveaxis(prep.lam, 2, 0))            # (H, S, K)
+    level, sqrt_level = prep.level[None], np.sqrt(prep.level)[None]
+    lam_T = np.ascontiguousarray(np.moveaxis(prep.lam[groups], 2, 0))     # (H, G, K)
     sqrt_lam = np.sqrt(lam_T)
+    any_late = prep.late.any(axis=0)
     fan_step = max(1, int(np.ceil(H / fan_points)))
     fan_hours = np.arange(fan_step - 1, H, fan_step)
     fr = min(runs, fan_runs)
     fan = np.empty((3, len(fan_hours), n_slots, K), np.float32)
+    mean = np.empty((len(fan_hours), n_slots, K), np.float32)
     report_every = max(1, H // 50)
     for h in range(H):
         if cancel is not None and cancel.is_set():
@@ -214,41 +247,73 @@ def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threadi
         if b > a:
             np.add.at(flat, prep.ev_idx[a:b], prep.ev_qty[a:b])
         rng.standard_normal(dtype=np.float32, out=noise)
-        # demand = mean·level + sqrt(mean·level)·noise, at least 0 (Poisson-like spread)
-        np.multiply(lam_T[h][:, None, :], prep.level[None], out=d)
-        np.multiply(sqrt_lam[h][:, None, :], sqrt_level, out=served)
-        served *= noise[None]
-        d += served
-        np.maximum(d, 0, out=d)
+        # demand = mean·level + sqrt(mean·level)·noise, at least 0 (Poisson-like spread), per group
+        np.multiply(lam_T[h][:, None, :], level, out=dg)
+        np.multiply(sqrt_lam[h][:, None, :], sqrt_level, out=tmp)
+        tmp *= noise[None]
+        dg += tmp
+        np.maximum(dg, 0, out=dg)
+        asked += dg
+        np.take(dg, slot_group, axis=0, out=d)
         np.minimum(stock, d, out=served)
         stock -= served
-        asked += d
-        d -= served
-        lost += d
-        served *= (1 - prep.late[:, h])[None, None, :]
-        on_time += served
-        out_hours += (stock < 1) & (lam_T[h] > 0.01)[:, None, :]
+        served_total += served
+        if any_late[h]:
+            served *= prep.late[:, h][None, None, :]
+            on_time_lost += served
+        np.less(stock, 1, out=empty)
+        out_hours += empty
         if (h + 1) % fan_step == 0 and (h // fan_step) < len(fan_hours):
             fan[:, h // fan_step] = np.percentile(stock[:, :fr, :], (10, 50, 90), axis=1)
+            mean[h // fan_step] = stock.mean(axis=1)
         if progress is not None and (h + 1) % report_every == 0:
             progress((h + 1) / H)
-    return Totals(lost, asked, on_time, out_hours, fan, fan_hours)
+    # a key nobody is expected to buy has no stockout hours, however empty its shelf
+    out_hours *= (prep.lam.sum(axis=2) > 0.01)[:, None, :]
+    asked_s = asked[slot_group]
+    lost = asked_s - served_total
+    np.maximum(lost, 0, out=lost)
+    price, value = prep.price.astype(np.float32), prep.value.astype(np.float32)
+    return Totals(lost.sum(axis=2), lost @ price, lost @ value, asked_s.sum(axis=2),
+                  (served_total - on_time_lost).sum(axis=2), out_hours, fan, mean, fan_hours)
+
+
+def _demand_groups(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first slot of each distinct demand, the group of every slot)."""
+    firsts: list[int] = []
+    slot_group = np.zeros(lam.shape[0], np.intp)
+    for s in range(lam.shape[0]):
+        for g, f in enumerate(firsts):
+            if lam[s] is lam[f] or np.array_equal(lam[s], lam[f]):
+                slot_group[s] = g
+                break
+        else:
+            firsts.append(s)
+            slot_group[s] = len(firsts) - 1
+    return np.asarray(firsts), slot_group
 
 
 # ── entry points ─────────────────────────────────────────────────────────────────────────────────
 def compare(network: Network, scenario: S.Scenario, responses: list | None = None, *, runs: int = 1000,
             seed: int = 0, cancel: threading.Event | None = None,
             progress: Callable[[float], None] | None = None) -> Comparison:
-    """Simulate every response (and a no-disruption baseline) `runs` times; figures and the winner."""
+    """Simulate every response (and a no-disruption baseline) `runs` times; figures and the winner.
+    Runs go in chunks when all at once would pass the memory limit (config [limits] memory_mb)."""
     started = time.perf_counter()
-    responses = _validate(network, scenario, responses or R.default_responses(network), runs)
+    responses, chunk = _validate(network, scenario, responses or R.default_responses(network), runs)
     rng = np.random.default_rng(seed)
-    prep = prepare(network, scenario, responses, runs, rng)
-    if cancel is not None and cancel.is_set():
-        raise TwinCancelled("the simulation was cancelled")
     lim = network.settings.limits
-    totals = step(prep, runs, rng, cancel=cancel, progress=progress, fan_runs=lim.fan_runs, fan_points=lim.fan_points)
-    return summarise(network, scenario, prep, totals, runs=runs, seed=seed,
+    parts, prep, done = [], None, 0
+    while done < runs:
+        n = min(chunk, runs - done)
+        if cancel is not None and cancel.is_set():
+            raise TwinCancelled("the simulation was cancelled")
+        prep = prepare(network, scenario, responses, n, rng)
+        report = None if progress is None else (lambda f, d=done, n=n: progress((d + f * n) / runs))
+        parts.append(step(prep, n, rng, cancel=cancel, progress=report, fan_runs=lim.fan_runs,
+                          fan_points=lim.fan_points))
+        done += n
+    return summarise(network, scenario, prep, Totals.join(parts), runs=runs, seed=seed,
                      elapsed_s=time.perf_counter() - started, method="vectorised")
 
 
@@ -256,14 +321,12 @@ def compare_loop(network: Network, scenario: S.Scenario, responses: list | None 
                  seed: int = 0) -> Comparison:
     """The same model one run at a time (a Python loop per run): the reference for the benchmark."""
     started = time.perf_counter()
-    responses = _validate(network, scenario, responses or R.default_responses(network), runs)
+    responses, _ = _validate(network, scenario, responses or R.default_responses(network), runs)
     parts = []
     prep = None
     for r in range(runs):
         rng = np.random.default_rng([seed, r])
         prep = prepare(network, scenario, responses, 1, rng)
-        parts.append(step(prep, 1, rng, fan_runs=1, fan_points=1))
-    totals = Totals(*(np.concatenate([getattr(p, f) for p in parts], axis=1)
-                      for f in ("lost", "demand", "on_time", "out_hours")), None, np.zeros(0))
-    return summarise(network, scenario, prep, totals, runs=runs, seed=seed,
+        parts.append(step(prep, 1, rng, fan_runs=1, fan_points=network.settings.limits.fan_points))
+    return summarise(network, scenario, prep, Totals.join(parts), runs=runs, seed=seed,
                      elapsed_s=time.perf_counter() - started, method="loop")
