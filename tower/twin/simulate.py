@@ -260,6 +260,7 @@ def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threadi
         served_total += served
         if any_late[h]:
             served *= prep.late[:, h][None, None, :]
+            served[0] = 0                     # the baseline has no disruption: its parcels are on time
             on_time_lost += served
         np.less(stock, 1, out=empty)
         out_hours += empty
