@@ -207,7 +207,7 @@ def build(db, now: datetime | None = None, *, at: datetime | None = None,
             uplift = np.ones(len(keys), np.float32)
 
     suppliers = _suppliers(db, when, cfg)
-    lanes = _lanes(db, when)
+    lanes = _lanes(db, when, cfg)
     costs = {(r.supplier_id, r.sku): float(r.unit_cost)
              for r in db.query("twin/supplier_costs", {"at": when}).itertuples()}
     nodes = {r.node_id: {"name": r.name, "kind": r.kind, "country": r.country, "status": r.status}
@@ -299,8 +299,7 @@ def _suppliers(db, when: datetime, cfg: TwinSettings) -> dict[str, Supplier]:
     return out
 
 
-def _lanes(db, when: datetime) -> dict[tuple[str, str], list[Lane]]:
-    cfg = settings_mod.load()
+def _lanes(db, when: datetime, cfg: TwinSettings) -> dict[tuple[str, str], list[Lane]]:
     nodes = db.query("twin/lane_nodes", {"at": when})
     out: dict[tuple[str, str], list[Lane]] = {}
     for r in db.query("twin/lanes", {"at": when}).itertuples():
