@@ -72,28 +72,39 @@ class Totals:
 
 
 def estimate_bytes(net: Network, horizon_h: int, slots: int, runs: int) -> int:
-    """Memory the simulation needs (state, demand means, arrival events), the figure the limit checks."""
-    per_run_items = len(net.pipeline) + len(net.flow) * int(np.ceil(horizon_h / (net.settings.replenishment.order_every_days * 24)))
-    events = slots * runs * per_run_items * 1.5 * 16            # index, qty, hour, sort order (+ response orders)
-    state = slots * runs * net.size * BYTES * STATE_ARRAYS
-    means = slots * net.size * horizon_h * BYTES * 3
-    return int(events + state + means)
+    """Memory a chunk of `runs` needs: demand means (fixed), plus per run the state arrays and the
+    arrival events; the figure the limit checks."""
+    return _fixed_bytes(net, horizon_h, slots) + runs * _per_run_bytes(net, horizon_h, slots)
+
+
+def _fixed_bytes(net: Network, horizon_h: int, slots: int) -> int:
+    return int(slots * net.size * horizon_h * BYTES * 3)
+
+
+def _per_run_bytes(net: Network, horizon_h: int, slots: int) -> int:
+    orders = int(np.ceil(horizon_h / (net.settings.replenishment.order_every_days * 24)))
+    items = len(net.pipeline) + len(net.flow) * orders
+    events = slots * items * 1.5 * 16            # index, qty, hour, sort order (+ response orders)
+    state = slots * net.size * BYTES * STATE_ARRAYS
+    return int(events + state)
 
 
 def chunk_runs(net: Network, scenario: S.Scenario, slots: int, runs: int) -> int:
     """How many runs to simulate at once within the memory limit (the rest follow in more chunks);
     TwinInvalid in words when even MIN_CHUNK runs do not fit."""
     limit = net.settings.limits.memory_mb * 2 ** 20
-    # the per-run results kept across chunks: stockout hours per key and a few sums
-    kept = slots * runs * (net.size + 8) * BYTES
-    per_run = estimate_bytes(net, scenario.horizon_h, slots, 1)
-    fits = int((limit - kept) // max(per_run, 1))
-    if fits >= min(runs, MIN_CHUNK):
-        return max(1, min(runs, fits))
+    kept = slots * runs * (net.size + 8) * BYTES    # per-run results kept across chunks
+    want = min(runs, MIN_CHUNK)
+
+    def fits(hours: int) -> int:
+        return int((limit - kept - _fixed_bytes(net, hours, slots)) // max(_per_run_bytes(net, hours, slots), 1))
+
+    if fits(scenario.horizon_h) >= want:
+        return max(1, min(runs, fits(scenario.horizon_h)))
     days = scenario.horizon_days
-    while days > 1 and (limit - kept) // max(estimate_bytes(net, days * 24, slots, 1), 1) < min(runs, MIN_CHUNK):
+    while days > 1 and fits(days * 24) < want:
         days -= 1
-    need = kept + estimate_bytes(net, scenario.horizon_h, slots, min(runs, MIN_CHUNK))
+    need = kept + estimate_bytes(net, scenario.horizon_h, slots, want)
     raise TwinInvalid(
         f"{runs} runs over {scenario.horizon_days} days for {net.size} SKU × warehouse pairs and {slots - 1} "
         f"responses need at least {need / 2 ** 20:,.0f} MB, over the twin's limit of "
