@@ -60,51 +60,79 @@ def _draw(samples: np.ndarray, rng: np.random.Generator, size) -> np.ndarray:
     return (rng.choice(samples, size=size) * rng.uniform(0.95, 1.05, size=size)).astype(np.float32)
 
 
-def _transit(lane: Lane, rng, runs: int) -> np.ndarray:
-    return _draw(lane.transit_h, rng, runs)
+def _redraw(transit: np.ndarray, cols: np.ndarray, specs: list[tuple], net: Network, rng,
+            extra_h: float = 0.0) -> dict[tuple, Lane]:
+    """Draw new transit times for `cols`, one draw per lane for all its items; specs[i] is
+    (supplier, warehouse, mode or None) of cols[i]. Returns the lane of each spec."""
+    runs = transit.shape[0]
+    groups: dict[tuple, list[int]] = {}
+    for c, spec in zip(cols, specs):
+        groups.setdefault(spec, []).append(int(c))
+    lanes = {}
+    for spec, members in groups.items():
+        lane = net.lane(spec[0], spec[1], spec[2]) if spec[2] else net.lane(spec[0], spec[1])
+        lanes[spec] = lane
+        transit[:, members] = _draw(lane.transit_h, rng, (runs, len(members))) + np.float32(extra_h)
+    return lanes
 
 
 def base_items(net: Network, horizon_h: int, runs: int, rng: np.random.Generator) -> Items:
-    """The pipeline plus the usual ordering pattern over the horizon, with sampled times."""
+    """The pipeline plus the usual ordering pattern over the horizon, with sampled times (drawn
+    per lane and per supplier for all their items at once)."""
     p = net.pipeline
-    rows = []   # (key, units, supplier, origin, order_h, shipped_h, eta_h, mode)
-    for i in range(len(p)):
-        rows.append((int(p.key[i]), float(p.units[i]), p.supplier[i], OPEN_PO if p.kind[i] else SHIPMENT,
-                     float(p.order_h[i]), float(p.shipped_h[i]), float(p.eta_h[i]), p.mode[i]))
     every_h = net.settings.replenishment.order_every_days * 24
-    for f in net.flow.itertuples():
-        t = every_h / 2
-        while t < horizon_h:
-            rows.append((int(f.key), f.units_per_day * every_h / 24, f.supplier_id, PLANNED, t, np.nan, np.nan, None))
-            t += every_h
-    n = len(rows)
+    times = np.arange(every_h / 2, horizon_h, every_h)
+    f = net.flow
+    nf = len(f) * len(times)
+    key = np.concatenate([p.key, np.repeat(f.key.to_numpy(np.int64), len(times))])
+    units = np.concatenate([p.units, np.repeat(f.units_per_day.to_numpy(np.float32) * every_h / 24, len(times))])
+    sup = np.concatenate([p.supplier, np.repeat(f.supplier_id.to_numpy(object), len(times))])
+    origin = np.concatenate([np.where(p.kind == 1, OPEN_PO, SHIPMENT), np.full(nf, PLANNED)]).astype(np.int8)
+    order_h = np.concatenate([p.order_h, np.tile(times, len(f))])
+    shipped_h = np.concatenate([p.shipped_h, np.full(nf, np.nan)])
+    eta_h = np.concatenate([p.eta_h, np.full(nf, np.nan)])
+    wanted = list(p.mode) + [None] * nf
+    n = len(key)
+    lanes: dict[tuple, Lane] = {}
+    lane_id = np.empty(n, np.int64)
+    ids: dict[tuple, int] = {}
+    for j in range(n):
+        spec = (sup[j], net.warehouse[key[j]], wanted[j])
+        if spec not in ids:
+            ids[spec] = len(ids)
+            lanes[spec] = net.lane(*spec[:2], spec[2]) if spec[2] else net.lane(*spec[:2])
+        lane_id[j] = ids[spec]
+    lane_list = list(lanes.values())
     ship = np.zeros((runs, n), np.float32)
     transit = np.zeros((runs, n), np.float32)
-    key, units, sup, origin, modes, nodes, positions, ordered = [], [], [], [], [], [], [], []
-    for j, (k, u, s, o, order_h, shipped_h, eta_h, mode) in enumerate(rows):
-        wh = net.warehouse[k]
-        lane = net.lane(s, wh, mode) if mode else net.lane(s, wh)
-        if o == SHIPMENT:
-            ship[:, j] = shipped_h if shipped_h == shipped_h else 0.0
-            if eta_h == eta_h:
-                spread = float(np.std(lane.transit_h) / max(np.mean(lane.transit_h), 1.0))
-                left = max(eta_h, 0.0)
-                arrive = left + rng.normal(0, spread * max(left, 12.0), runs)
-            else:
-                arrive = ship[:, j] + _transit(lane, rng, runs)
-            arrive = np.where(arrive < 0, rng.uniform(0, 24, runs), arrive)
-            transit[:, j] = arrive - ship[:, j]
-        else:
-            sup_rec = net.suppliers.get(s)
-            lead = _draw(sup_rec.lead_days, rng, runs) * 24 if sup_rec else np.full(runs, 168, np.float32)
-            start = order_h + lead
-            ship[:, j] = np.where(start < 0, rng.exponential(24, runs), start)
-            transit[:, j] = _transit(lane, rng, runs)
-        key.append(k), units.append(u), sup.append(s), origin.append(o), modes.append(lane.mode)
-        nodes.append(lane.nodes), positions.append(lane.positions), ordered.append(order_h)
-    return Items(np.asarray(key, np.int64), np.asarray(units, np.float32), np.asarray(sup, dtype=object),
-                 np.asarray(modes, dtype=object), nodes, positions, np.asarray(origin, np.int8),
-                 np.asarray(ordered, np.float64), ship, transit)
+    shipment = origin == SHIPMENT
+    for lid, lane in enumerate(lane_list):
+        cols = np.flatnonzero(lane_id == lid)
+        transit[:, cols] = _draw(lane.transit_h, rng, (runs, len(cols)))
+        with_eta = cols[shipment[cols] & ~np.isnan(eta_h[cols])]
+        if len(with_eta):
+            spread = float(np.std(lane.transit_h) / max(np.mean(lane.transit_h), 1.0))
+            left = np.maximum(eta_h[with_eta], 0.0)
+            arrive = left[None, :] + rng.standard_normal((runs, len(with_eta))) * (spread * np.maximum(left, 12.0))
+            sh = np.nan_to_num(shipped_h[with_eta], nan=0.0)[None, :]
+            arrive = np.where(arrive < 0, rng.uniform(0, 24, arrive.shape), arrive)
+            ship[:, with_eta] = sh
+            transit[:, with_eta] = arrive - sh
+    no_eta = np.flatnonzero(shipment & np.isnan(eta_h))
+    ship[:, no_eta] = np.nan_to_num(shipped_h[no_eta], nan=0.0)[None, :]
+    late = ship[:, no_eta] + transit[:, no_eta] < 0
+    transit[:, no_eta] = np.where(late, rng.uniform(0, 24, late.shape) - ship[:, no_eta], transit[:, no_eta])
+    for s_id in set(sup[~shipment]):
+        cols = np.flatnonzero(~shipment & (sup == s_id))
+        rec = net.suppliers.get(s_id)
+        lead = (_draw(rec.lead_days, rng, (runs, len(cols))) * 24 if rec
+                else np.full((runs, len(cols)), 168, np.float32))
+        start = order_h[cols][None, :] + lead
+        ship[:, cols] = np.where(start < 0, rng.exponential(24, start.shape), start)
+    return Items(key.astype(np.int64), units.astype(np.float32), sup.astype(object),
+                 np.asarray([lane_list[i].mode for i in lane_id], dtype=object),
+                 [lane_list[i].nodes for i in lane_id], [lane_list[i].positions for i in lane_id],
+                 origin, order_h.astype(np.float64), ship, transit)
 
 
 # ── disruptions ──────────────────────────────────────────────────────────────────────────────────
@@ -129,20 +157,22 @@ def disrupt(items: Items, net: Network, scenario: S.Scenario) -> Items:
 
 
 def _node_delay(it: Items, d) -> None:
-    for j, route in enumerate(it.nodes):
-        if d.node not in route:
-            continue
-        pos = it.positions[j][route.index(d.node)]
-        passing = it.ship_h[:, j] + pos * it.transit_h[:, j]
-        if isinstance(d, S.CustomsHold):
-            delay = np.where(passing >= d.start_h, d.days * 24, 0.0)
-        elif d.closed:
-            end = d.start_h + d.days * 24
-            delay = np.where((passing >= d.start_h) & (passing < end), end - passing, 0.0)
-        else:
-            end = d.start_h + d.days * 24 if d.days else np.inf
-            delay = np.where((passing >= d.start_h) & (passing < end), d.extra_days * 24, 0.0)
-        it.transit_h[:, j] += delay.astype(np.float32)
+    """Delay every item whose route passes d.node, by when it passes (all such items at once)."""
+    pos = np.asarray([ps[route.index(d.node)] if d.node in route else np.nan
+                      for route, ps in zip(it.nodes, it.positions)], dtype=np.float32)
+    cols = np.flatnonzero(~np.isnan(pos))
+    if len(cols) == 0:
+        return
+    passing = it.ship_h[:, cols] + pos[cols][None, :] * it.transit_h[:, cols]
+    if isinstance(d, S.CustomsHold):
+        delay = np.where(passing >= d.start_h, d.days * 24, 0.0)
+    elif d.closed:
+        end = d.start_h + d.days * 24
+        delay = np.where((passing >= d.start_h) & (passing < end), end - passing, 0.0)
+    else:
+        end = d.start_h + d.days * 24 if d.days else np.inf
+        delay = np.where((passing >= d.start_h) & (passing < end), d.extra_days * 24, 0.0)
+    it.transit_h[:, cols] += delay.astype(np.float32)
 
 
 def disrupted_nodes(scenario: S.Scenario) -> set[str]:
@@ -171,29 +201,31 @@ def respond(items: Items, net: Network, scenario: S.Scenario, response, rng: np.
         return it.concat(new), cost, moved
     if isinstance(response, R.AirFreight):
         it = items.copy()
-        cost = 0.0
-        for j in np.flatnonzero((items.origin != SHIPMENT) & (items.mode == "sea")):
-            if response.supplier and items.supplier[j] != response.supplier:
-                continue
-            lane = net.lane(items.supplier[j], net.warehouse[items.key[j]], "air")
-            it.mode[j], it.nodes[j], it.positions[j] = "air", lane.nodes, lane.positions
-            it.transit_h[:, j] = _transit(lane, rng, runs)
-            cost += float(items.units[j]) * (fr.air - fr.sea)
-        return it, cost, moved
+        chosen = (items.origin != SHIPMENT) & (items.mode == "sea")
+        if response.supplier:
+            chosen &= items.supplier == response.supplier
+        cols = np.flatnonzero(chosen)
+        specs = [(items.supplier[j], net.warehouse[items.key[j]], "air") for j in cols]
+        lanes = _redraw(it.transit_h, cols, specs, net, rng)
+        for j, spec in zip(cols, specs):
+            it.mode[j], it.nodes[j], it.positions[j] = "air", lanes[spec].nodes, lanes[spec].positions
+        return it, float(items.units[cols].sum()) * (fr.air - fr.sea), moved
     if isinstance(response, R.AlternativeRoute):
         avoid = set(response.avoid) or disrupted_nodes(scenario)
         it = items.copy()
         cost = 0.0
         via_lanes = [ln for ls in net.lanes.values() for ln in ls if response.via in ln.nodes and ln.mode == response.mode]
-        for j in np.flatnonzero(items.origin != SHIPMENT):
-            if not avoid.intersection(items.nodes[j]):
-                continue
+        cols = np.asarray([j for j in np.flatnonzero(items.origin != SHIPMENT)
+                           if avoid.intersection(items.nodes[j])], dtype=np.int64)
+        specs = []
+        for j in cols:
             wh = net.warehouse[items.key[j]]
             same = [ln for ln in via_lanes if ln.warehouse_id == wh] or via_lanes
-            lane = same[0] if same else net.lane(items.supplier[j], wh, response.mode)
+            specs.append((same[0].supplier_id, same[0].warehouse_id, same[0].mode) if same
+                         else (items.supplier[j], wh, response.mode))
             it.mode[j], it.nodes[j], it.positions[j] = response.mode, (response.via,), (0.3,)
-            it.transit_h[:, j] = _transit(lane, rng, runs) + np.float32(fr.feeder_hours)
             cost += float(items.units[j]) * (fr.per_unit(response.mode) - fr.per_unit(items.mode[j]) + fr.reroute_fee)
+        _redraw(it.transit_h, cols, specs, net, rng, extra_h=fr.feeder_hours)
         return it, cost, moved
     if isinstance(response, R.EmergencySupplier):
         sup = net.suppliers[response.supplier or net.by_tier("emergency").supplier_id]
@@ -246,11 +278,11 @@ def _orders(net: Network, supplier_id: str, keys, units, order_h, rng, runs: int
     ship = (np.asarray(order_h, np.float32)[None, :] + queue[None, :]
             + _draw(sup.lead_days, rng, (runs, n)) * 24).astype(np.float32)
     transit = np.zeros((runs, n), np.float32)
-    modes, nodes, positions = [], [], []
-    for j, k in enumerate(keys):
-        lane = net.lane(supplier_id, net.warehouse[k])
-        transit[:, j] = _transit(lane, rng, runs)
-        modes.append(lane.mode), nodes.append(lane.nodes), positions.append(lane.positions)
+    specs = [(supplier_id, net.warehouse[k], None) for k in keys]
+    lanes = _redraw(transit, np.arange(n), specs, net, rng)
+    modes = [lanes[sp].mode for sp in specs]
+    nodes = [lanes[sp].nodes for sp in specs]
+    positions = [lanes[sp].positions for sp in specs]
     return Items(np.asarray(keys, np.int64), np.asarray(units, np.float32), np.full(n, supplier_id, object),
                  np.asarray(modes, object), nodes, positions, np.full(n, NEW, np.int8),
                  np.asarray(order_h, np.float64), ship, transit)
