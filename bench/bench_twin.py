@@ -26,6 +26,7 @@ from bench.__main__ import header, machine, write_section
 from bench.dataset import sandbox_db, scaled_db
 from tower.db import Database
 from tower.twin import network, responses, scenarios, simulate
+from tower.twin.cli import data_now
 
 RUNS = 1000
 LOOP_RUNS = 20
@@ -60,7 +61,12 @@ def run(db_path: str | None) -> tuple[str, float]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_twin_") as tmp:
         if db_path:
-            base_path, now = Path(db_path), datetime.now(timezone.utc)
+            base_path = Path(db_path)
+            db = Database(base_path, read_only=True)
+            try:
+                now = data_now(db)
+            finally:
+                db.close()
         else:
             ds = sandbox_db(Path(tmp) / "1x")
             base_path, now = ds.path, ds.now

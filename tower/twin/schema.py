@@ -15,6 +15,8 @@ MIGRATION = "schema/016_twin"
 def ensure(db) -> bool:
     """True when the twin's tables are there (created now if missing); False on a read-only snapshot
     that lacks them (readers then see no saved scenarios or runs)."""
+    if int(db.query("twin/tables_present")["present"].iloc[0]) == 2:
+        return True
     try:
         with db.cursor() as cur:
             cur.execute(queries.load(MIGRATION))
