@@ -109,10 +109,10 @@ def _p(x: np.ndarray, q: float) -> float:
 def summarise(net, scenario, prep, totals, *, runs: int, seed: int, elapsed_s: float, method: str) -> Comparison:
     lost_value, lost_usd, lost_units = totals.lost_value, totals.lost_usd, totals.lost_units   # (S, runs)
     on_time_share = totals.on_time / np.maximum(totals.asked, 1e-9)
-    dn = prep.names.index(next(r.name for r in prep.responses if r.kind == "do_nothing"))
+    dn = next(i for i, r in enumerate(prep.slot_response) if r is not None and r.kind == "do_nothing")
     outcomes = []
     for s, name in enumerate(prep.names):
-        resp = prep.responses[s - 1] if s > 0 else None
+        resp = prep.slot_response[s]
         benefit = (lost_value[dn] - lost_value[s]) - (prep.extra_cost[s] - prep.extra_cost[dn])
         out_h = totals.out_hours[s]
         outcomes.append(Outcome(
@@ -128,7 +128,8 @@ def summarise(net, scenario, prep, totals, *, runs: int, seed: int, elapsed_s: f
             fan=None if totals.fan is None else totals.fan[:, :, s, :],
             stock_mean=None if totals.stock_mean is None else totals.stock_mean[:, s, :],
             net_benefit_runs=benefit))
-    baseline, responses = outcomes[0], outcomes[1:]
+    by_name = {o.name: o for o in outcomes}
+    baseline, responses = by_name["baseline"], [by_name[r.name] for r in prep.responses]
     return Comparison(scenario, responses, baseline, winner(responses), runs, seed, scenario.horizon_h, net.now,
                       [str(x) for x in net.sku], [str(x) for x in net.warehouse], totals.fan_hours, elapsed_s,
                       method, net.demand_source)

@@ -32,8 +32,10 @@ MIN_CHUNK = 50          # fewer runs at once than this and the chunks cost more 
 
 @dataclass
 class Prepared:
-    names: list[str]                 # slot names: "baseline", then each response's name
-    responses: list                  # the response models (slot 1…)
+    names: list[str]                 # slot names ("baseline" first), slots sharing a demand side by side
+    responses: list                  # the response models, in the order asked for
+    slot_response: list              # per slot: its response model (None for the baseline)
+    ranges: list[tuple[int, int]]    # slot ranges [a, b) that share one demand (its means: lam[a])
     stock0: np.ndarray               # (S, K) stock at h = 0 after transfers leave
     lam: np.ndarray                  # (S, K, H) mean units per hour
     late: np.ndarray                 # (K, H) share of served units delivered late (carrier delay)
@@ -186,10 +188,26 @@ def prepare(net: Network, scenario: S.Scenario, responses: list, runs: int,
         stocks.append(net.stock - moved)
         costs.append(cost)
     level = _levels(net, runs, rng)
-    idx, qty, bounds = _events(slots_items, runs, net.size, H)
-    return Prepared(["baseline"] + [r.name for r in responses], list(responses),
-                    np.stack(stocks).astype(np.float32), np.stack(lams).astype(np.float32),
-                    late_share(net, scenario, H), level, idx, qty, bounds, np.asarray(costs),
+    # slots sharing a demand go side by side, so each hour's demand is drawn once per group and
+    # broadcast over the group's slots (the baseline stays first)
+    first: list[int] = []
+    group = []
+    for lam in lams:
+        g = next((i for i, f in enumerate(first) if lams[f] is lam or np.array_equal(lams[f], lam)), None)
+        if g is None:
+            first.append(len(group))
+            g = len(first) - 1
+        group.append(g)
+    order = np.argsort(group, kind="stable")
+    counts = np.bincount(np.asarray(group))
+    edges = np.concatenate([[0], np.cumsum(counts)])
+    slot_response = [None, *responses]
+    idx, qty, bounds = _events([slots_items[i] for i in order], runs, net.size, H)
+    return Prepared([(["baseline"] + [r.name for r in responses])[i] for i in order], list(responses),
+                    [slot_response[i] for i in order], [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])],
+                    np.stack([stocks[i] for i in order]).astype(np.float32),
+                    np.stack([lams[i] for i in order]).astype(np.float32),
+                    late_share(net, scenario, H), level, idx, qty, bounds, np.asarray([costs[i] for i in order]),
                     net.price, value)
 
 
@@ -216,7 +234,7 @@ def _events(slots_items: list, runs: int, K: int, H: int):
         return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(H + 1, np.int64)
     hour = np.concatenate(hour_parts).astype(np.int16)   # int16: numpy sorts it by radix, in linear time
     order = np.argsort(hour, kind="stable")
-    bounds = np.searchsorted(hour[order], np.arange(H + 1))
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(hour, minlength=H))])
     return np.concatenate(idx_parts)[order], np.concatenate(qty_parts)[order].astype(np.float32), bounds
 
 
@@ -226,8 +244,8 @@ def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threadi
     """Hour by hour over the horizon for every slot and run at once. Slots that share a demand
     (most responses do not change it) share its draws: demand is drawn once per group."""
     n_slots, K, H = prep.lam.shape
-    groups, slot_group = _demand_groups(prep.lam)
-    G = len(groups)
+    G = len(prep.ranges)
+    groups = np.asarray([a for a, _ in prep.ranges])
     shape = (n_slots, runs, K)
     stock = np.ascontiguousarray(np.broadcast_to(prep.stock0[:, None, :], shape)).astype(np.float32)
     flat = stock.reshape(-1)
@@ -236,7 +254,6 @@ def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threadi
     out_hours = np.zeros(shape, np.float32)
     empty = np.empty(shape, bool)
     served = np.empty(shape, np.float32)
-    d = np.empty(shape, np.float32)
     asked = np.zeros((G, runs, K), np.float32)
     dg = np.empty((G, runs, K), np.float32)
     tmp = np.empty((G, runs, K), np.float32)
@@ -265,8 +282,8 @@ def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threadi
         dg += tmp
         np.maximum(dg, 0, out=dg)
         asked += dg
-        np.take(dg, slot_group, axis=0, out=d)
-        np.minimum(stock, d, out=served)
+        for g, (a, b) in enumerate(prep.ranges):
+            np.minimum(stock[a:b], dg[g][None], out=served[a:b])
         stock -= served
         served_total += served
         if any_late[h]:
@@ -282,27 +299,13 @@ def step(prep: Prepared, runs: int, rng: np.random.Generator, *, cancel: threadi
             progress((h + 1) / H)
     # a key nobody is expected to buy has no stockout hours, however empty its shelf
     out_hours *= (prep.lam.sum(axis=2) > 0.01)[:, None, :]
-    asked_s = asked[slot_group]
+    asked_s = np.concatenate([np.broadcast_to(asked[g][None], (b - a, runs, K))
+                              for g, (a, b) in enumerate(prep.ranges)])
     lost = asked_s - served_total
     np.maximum(lost, 0, out=lost)
     price, value = prep.price.astype(np.float32), prep.value.astype(np.float32)
     return Totals(lost.sum(axis=2), lost @ price, lost @ value, asked_s.sum(axis=2),
                   (served_total - on_time_lost).sum(axis=2), out_hours, fan, mean, fan_hours)
-
-
-def _demand_groups(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first slot of each distinct demand, the group of every slot)."""
-    firsts: list[int] = []
-    slot_group = np.zeros(lam.shape[0], np.intp)
-    for s in range(lam.shape[0]):
-        for g, f in enumerate(firsts):
-            if lam[s] is lam[f] or np.array_equal(lam[s], lam[f]):
-                slot_group[s] = g
-                break
-        else:
-            firsts.append(s)
-            slot_group[s] = len(firsts) - 1
-    return np.asarray(firsts), slot_group
 
 
 # ── entry points ─────────────────────────────────────────────────────────────────────────────────
