@@ -44,7 +44,6 @@ def toy(*, stock=400.0, rate=5.0, sigma=0.1, shipments=(), flow_per_day=0.0, bac
         suppliers["B"] = Supplier("B", "Backup", "backup", "CN", 5000, 5000, 2, const(2), True)
         lanes[("B", "W")] = [Lane("B", "W", "air", 10, const(48), True, ("AIRPORT",), (0.3,))]
     n = len(shipments)
-    f = np.array([], np.float64)
     pipe = Pipeline(ref=np.array([f"SH{i}" for i in range(n)], object), kind=np.zeros(n, np.int8),
                     key=np.zeros(n, np.int64), supplier=np.full(n, "P", object),
                     units=np.array([u for _, u in shipments], np.float32), order_h=np.full(n, -300.0),
