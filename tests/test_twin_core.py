@@ -266,6 +266,27 @@ def test_the_network_is_built_from_the_database_and_replays_a_past_moment(world)
     assert np.all(earlier.pipeline.order_h <= 0) and not np.array_equal(earlier.stock, net.stock)
 
 
+def test_a_tower_forecast_plugs_in_through_the_demand_override(world):
+    path, now = world
+    seen = {}
+
+    def override(keys, start, hours):
+        seen.update(keys=len(keys), start=start, hours=hours)
+        return np.full((len(keys), hours), 2.0, np.float32)
+
+    db = Database(path)
+    try:
+        net = network.build(db, now, demand_override=override)
+        sheet = network.build(db, now)
+    finally:
+        db.close()
+    assert seen == {"keys": net.size, "start": now, "hours": net.max_hours}
+    assert net.demand_source == "override" and np.allclose(net.demand_mean(48), 2.0)
+    assert sheet.demand_source == "forecast" and not np.allclose(sheet.demand_mean(48), 2.0)
+    swapped = sheet.with_demand(np.full((sheet.size, 24), 3.0))
+    assert np.allclose(swapped.demand_mean(100), 3.0) and swapped.demand_source == "override"
+
+
 def tower_twin(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tower", "twin", *map(str, args)], cwd=ROOT, env=dict(os.environ),
                           capture_output=True, text=True, timeout=300)
