@@ -27,9 +27,10 @@ INTRO = ("# Benchmarks\n\n"
          "Tower's benchmarks and their latest results. Run them all with `python -m bench` (or one with\n"
          "`python -m bench <name>`). Machines are shared and noisy, so every figure is compared with a\n"
          "baseline measured in the same run: read the ratios, not the absolute seconds.\n")
-THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts"}  # run as scripts
+THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts",  # run as scripts
+          "twin": "bench.bench_twin"}
 OURS = {"freshness": "Freshness", "pages": "Pages"}                       # run here, README sections
-ORDER = ("ingest", "alerts", "freshness", "pages")
+ORDER = ("ingest", "alerts", "freshness", "pages", "twin")
 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:
@@ -87,7 +88,7 @@ def main(argv=None) -> int:
         started, host = SystemClock().now(), machine()
         t0 = time.perf_counter()
         if name in THEIRS:
-            extra = ["--no-write"] if args.no_write and name == "alerts" else []
+            extra = ["--no-write"] if args.no_write and name in ("alerts", "twin") else []
             code = subprocess.call([sys.executable, "-m", THEIRS[name], *extra], cwd=ROOT)
             if code:
                 failed.append(f"{name} (exit {code})")

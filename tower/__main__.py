@@ -1,6 +1,7 @@
 """`python -m tower [streamlit options]`: start Tower's runtime (sandbox, connectors, alerts) in this
 process, then serve the Streamlit app from the same process.
 `python -m tower kpi …`: print the KPIs of the semantic layer (tower/kpi_cli.py).
+`python -m tower twin …`: run the digital twin's scenarios (tower/twin/cli.py).
 
 `streamlit run app.py` alone would start the runtime only when the first browser connects; a war room
 wants data flowing from the moment the server is up, whether or not a screen is open yet.
@@ -23,6 +24,7 @@ from sandbox import identity_provider
 from tower import config as config_mod
 from tower import kpi_cli, runtime
 from tower.auth import serving
+from tower.twin import cli as twin_cli
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 # where Streamlit looks for config.toml and secrets.toml, in its order (later wins)
@@ -43,6 +45,8 @@ def dev_sign_in_args(own_files: list[Path]) -> list[str]:
 def main(argv: list[str]) -> None:
     if argv[:1] == ["kpi"]:
         sys.exit(kpi_cli.main(argv[1:]))
+    if argv[:1] == ["twin"]:
+        sys.exit(twin_cli.main(argv[1:]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     address, secrets_files = serving.streamlit_settings(STREAMLIT_DIRS)
     plan = serving.plan(argv, dict(os.environ), address, secrets_files)   # RefusedToStart: exits 1
