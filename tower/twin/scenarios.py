@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 import queries
 from tower.auth import audit
 from tower.auth.policy import Identity, require
-from tower.twin import schema
 from tower.twin.errors import TwinInvalid
 
 LIBRARY = Path(__file__).resolve().parents[2] / "config" / "twin_scenarios.toml"
@@ -159,8 +158,6 @@ def builtin(path: Path = LIBRARY) -> dict[str, Scenario]:
 def library(db) -> dict[str, Scenario]:
     """Every scenario by name: the built-in ones, then the users' saved ones."""
     out = builtin()
-    if not schema.ensure(db):
-        return out
     for r in db.query("twin/scenarios_list").itertuples():
         try:
             out.setdefault(r.name, parse(json.loads(r.body)))
@@ -176,7 +173,6 @@ def save(db, who: Identity | None, scenario: Scenario, *, now: datetime | None =
     if scenario.name in builtin():
         raise TwinInvalid(f"{scenario.name!r} is a built-in scenario: save yours under another name")
     at = now or datetime.now(timezone.utc)
-    schema.ensure(db)
     with db.cursor() as cur:
         cur.begin()
         try:

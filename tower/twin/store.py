@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import queries
 from tower.auth import audit
 from tower.auth.policy import Identity, require
-from tower.twin import schema
 from tower.twin.outcome import Comparison
 
 
@@ -18,7 +17,6 @@ def save_run(db, who: Identity | None, comparison: Comparison, *, now: datetime 
     at = now or datetime.now(timezone.utc)
     body = comparison.to_json(per_key=True, fan=False)
     text = json.dumps(body, sort_keys=True, default=str)
-    schema.ensure(db)
     run_id = hashlib.sha256(f"{text}{at.isoformat()}{who.subject}".encode()).hexdigest()[:12]
     with db.cursor() as cur:
         cur.begin()
@@ -37,8 +35,6 @@ def save_run(db, who: Identity | None, comparison: Comparison, *, now: datetime 
 
 def get_run(db, run_id: str) -> dict | None:
     """The stored summary (as Comparison.to_json gave it) with who ran it and when, or None."""
-    if not schema.ensure(db):
-        return None
     rows = db.query("twin/run_get", {"run_id": run_id})
     if rows.empty:
         return None
