@@ -126,8 +126,16 @@ def test_refresh_stores_the_forecast_and_skips_an_unchanged_history(forecast_db)
         keys = pd.DataFrame({"sku": ["GL-BOWL-01"], "warehouse_id": ["US-WEST-LA"], "market": ["US"]})
         plugged = forecast.demand_override(db)(keys, now, 72)
         assert plugged.shape == (1, 72) and plugged[0, :48].sum() > 0
-        assert forecast.demand_override(db)(pd.DataFrame({"sku": ["NOPE"], "warehouse_id": ["X"], "market": ["US"]}),
-                                            now, 24) is None
+        share = db.df("select count(*) filter (warehouse_id = 'US-WEST-LA') / count(*) as s from orders o "
+                      "join order_lines l using (order_id) where sku = 'GL-BOWL-01' and market = 'US' "
+                      "and created_at >= $a::timestamptz - interval 7 day and created_at < $a",
+                      {"a": pd.Timestamp(now).floor("h").to_pydatetime()})["s"].iloc[0]
+        assert 0 < share <= 1
+        assert plugged[0, :48].sum() == pytest.approx(stored["mean"].sum() * share, rel=0.05)
+        assert plugged[0, 48:] == pytest.approx(plugged[0, :24])  # past the stored horizon: it repeats
+        # a warehouse that shipped none of it has no demand there
+        elsewhere = pd.DataFrame({"sku": ["GL-BOWL-01"], "warehouse_id": ["EU-DE-HAM"], "market": ["DE"]})
+        assert forecast.demand_override(db)(elsewhere, now, 24).sum() == 0
     finally:
         db.close()
 

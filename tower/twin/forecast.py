@@ -217,9 +217,12 @@ def stored(db, *, sku: str | None = None, market: str | None = None, since: date
 
 
 def demand_override(db, *, history_days: int = 7):
-    """A `tower.twin.network.build(..., demand_override=…)` hook: the stored forecast spread over the
-    warehouses of each market by their share of its recent orders, (K, hours) mean units per hour;
-    None (keep the supplied plan) unless every key has a forecast."""
+    """A `tower.twin.network.build(..., demand_override=…)` hook: (K, hours) mean units per hour per
+    SKU × warehouse = Σ over the markets it ships to of the market's forecast × the warehouse's
+    share of that SKU × market's recent orders (a warehouse ships to more countries than its own
+    market: the EU warehouse serves FR and NL too). A key that shipped nothing lately gets 0, as the
+    twin's own fallback would; one that shipped to a market Tower has no forecast for makes the
+    hook return None: keep the supplied plan rather than under-count."""
     def plug(keys: pd.DataFrame, start: datetime, hours: int) -> np.ndarray | None:
         first = hour_floor(start)
         fc = stored(db, since=first.to_pydatetime())
@@ -227,20 +230,20 @@ def demand_override(db, *, history_days: int = 7):
             return None
         share = db.query("twin/own_forecast_warehouse_share", {
             "from": (first - pd.Timedelta(days=history_days)).to_pydatetime(), "until": first.to_pydatetime()})
-        out = np.zeros((len(keys), hours), np.float32)
-        fc["h"] = ((pd.to_datetime(fc["hour"], utc=True) - first) / pd.Timedelta(hours=1)).astype(int)
-        fc = fc[fc["h"] < hours]
-        for k, (sku, wh, market) in enumerate(keys[["sku", "warehouse_id", "market"]].itertuples(index=False)):
-            mine = fc[(fc["sku"] == sku) & (fc["market"] == market)]
-            s = share[(share["sku"] == sku) & (share["market"] == market) & (share["warehouse_id"] == wh)]
-            if mine.empty or s.empty:
-                return None
-            out[k, mine["h"].to_numpy()] = mine["mean"].to_numpy(np.float32) * np.float32(s["share"].iloc[0])
-            last = int(mine["h"].max()) + 1
-            if last < hours:  # past the stored horizon: repeat its last week
-                tail = out[k, max(0, last - WEEK):last]
-                out[k, last:] = np.resize(tail, hours - last)
-        return out
+        k_of = keys.reset_index(drop=True).reset_index().rename(columns={"index": "k"})[["k", "sku", "warehouse_id"]]
+        share = share.merge(k_of, on=["sku", "warehouse_id"])
+        known = fc[["sku", "market"]].drop_duplicates()
+        if len(share.merge(known, on=["sku", "market"])) < len(share):
+            return None
+        fc = fc.assign(h=((pd.to_datetime(fc["hour"], utc=True) - first) / pd.Timedelta(hours=1)).astype(int))
+        fc = fc[fc["h"] < hours].merge(share, on=["sku", "market"])
+        out = np.zeros((len(keys), hours), np.float64)
+        np.add.at(out, (fc["k"].to_numpy(), fc["h"].to_numpy()), (fc["mean"] * fc["share"]).to_numpy())
+        last = int(fc["h"].max()) + 1 if not fc.empty else hours
+        if last < hours:  # past the stored horizon: repeat its last week
+            tail = out[:, max(0, last - WEEK):last]
+            out[:, last:] = np.tile(tail, -(-(hours - last) // tail.shape[1]))[:, :hours - last]
+        return out.astype(np.float32)
     return plug
 
 
