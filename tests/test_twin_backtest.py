@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.ui_fixtures import tower_env  # noqa: F401
 from tower.db import Database
 from tower.twin import backtest
 from tower.twin import scenarios as S
@@ -108,3 +109,37 @@ def test_windows_match_the_twin_scenario():
     assert [(w.name, w.starts_at, w.ends_at, w.params) for w in windows] == [
         ("supplier_outage", START, START + timedelta(days=7), {"supplier": PRIMARY}),
         ("demand_surge", START, START + timedelta(hours=168), {"factor": 2.5})]
+
+
+def _panel_script():
+    from tower.ui import backtest_panel
+    from tower.ui.frame import context
+
+    backtest_panel.section(context())
+
+
+def test_the_what_if_panel_shows_the_last_backtest_error(results, world_db, tower_env):
+    from streamlit.testing.v1 import AppTest
+
+    path, _ = world_db
+    tower_env(path)
+    at = AppTest.from_function(_panel_script, default_timeout=30).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    r = results["port_surge"]
+    assert metrics["Inside the twin's p10–p90 band"] == f"{sum(m.inside for m in r.metrics)} / {len(r.metrics)}"
+    assert metrics["Lost units: twin median − world"] == f"+{r.metric('lost_units').error:,.0f}"
+    assert "port_surge" in at.caption[0].value
+    assert CRUNCH_KEY in set(at.dataframe[0].value["metric"])
+
+
+def test_the_what_if_panel_without_a_backtest_says_so_in_chinese(tmp_path, tower_env):
+    from streamlit.testing.v1 import AppTest
+
+    Database(tmp_path / "empty.duckdb").close()
+    tower_env(tmp_path / "empty.duckdb")
+    at = AppTest.from_function(_panel_script, default_timeout=30)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert "尚未运行回测" in at.info[0].value
