@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.ui_fixtures import build_db, open_app, sample_rows, tower_env  # noqa: F401
+from tower.clock import ManualClock
 from tower.db import Database
 from tower.twin import forecast
 
@@ -175,3 +176,16 @@ def test_stock_page_without_a_forecast_says_so_in_chinese(tower_env, forecast_db
     at = open_app("pages/stock.py", window="7d", lang="zh")
     assert not at.exception
     assert any("尚未为该 SKU 的市场生成预测" in i.value for i in at.info)
+
+
+def test_after_sync_refits_in_the_background_then_skips(forecast_db):
+    path, now = forecast_db
+    db = Database(path)
+    try:
+        hook = forecast.after_sync(db, ManualClock(now))
+        hook("shopify", None).join(timeout=60)
+        assert not forecast.stored(db, sku="GL-BOWL-01", market="US").empty
+        hook("aftership", None).join(timeout=60)   # nothing new: skipped, one fit logged
+        assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 1
+    finally:
+        db.close()

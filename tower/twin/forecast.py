@@ -16,9 +16,11 @@ within an hour nothing is refitted however often it is called."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -254,3 +256,27 @@ def interval_coverage(rows: pd.DataFrame, actual: pd.DataFrame, level: int = 80)
         return float("nan")
     inside = (both["units"] >= both[f"lo{level}"]) & (both["units"] <= both[f"hi{level}"])
     return float(inside.mean())
+
+
+def after_sync(db, clock) -> Callable[[str, object], threading.Thread | None]:
+    """A `connectors.scheduler.Scheduler.after_sync` callback: after any sync, refresh the forecast
+    in a background thread (a refit takes seconds; the scheduler must not wait), one at a time.
+    An unchanged history makes the refresh a single small query, so no source filter is needed."""
+    busy = threading.Lock()
+
+    def work() -> None:
+        try:
+            refresh(db, clock.now())
+        except Exception:  # noqa: BLE001 - a failed refit keeps the previous forecast; say why in the log
+            log.exception("twin forecast refresh failed")
+        finally:
+            busy.release()
+
+    def callback(source: str, result: object) -> threading.Thread | None:
+        if not busy.acquire(blocking=False):
+            return None            # a refit is already running: it reads the newest history anyway
+        thread = threading.Thread(target=work, name="twin-forecast", daemon=True)
+        thread.start()
+        return thread
+    return callback
+
