@@ -12,7 +12,9 @@ statsmodels ETS takes one seasonality only; a 168-hour seasonal ETS has 168 stat
 
 Cost on a timer: the fit reads completed hours only, so `refresh` fingerprints the order history
 of those hours (queries/twin/own_forecast_history_key.sql) and skips when it equals the last fit's:
-within an hour nothing is refitted however often it is called."""
+within an hour nothing is refitted however often it is called. A refit of the default sandbox
+world (96 SKU × market series, 14 days of orders, 30-day horizon, calibration fit included) took 18 s
+on the shared machine; `after_sync` runs it in a background thread."""
 from __future__ import annotations
 
 import logging
