@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from tower.ui import charts, fmt
+from tower.ui import charts, fmt, forecast_chart
 from tower.ui.frame import context
 
 OVER_COLOUR = "#2f6fb5"  # more than twice the planned cover: not a danger, but money sitting still
@@ -92,3 +92,6 @@ else:
                           annotation_position="top left")
     fig.update_layout(height=420 if ctx.kiosk else 340, yaxis_title=ctx.t("stock.col_available"))
     charts.show(fig, ctx)
+
+# ── Tower's own demand forecast beside the supplied plan (issue 14) ─────────────────────────────
+forecast_chart.section(ctx, pair[0], pair[1])

@@ -1,0 +1,51 @@
+"""Tower's own demand forecast beside the supplied plan (Stock page): the 95 % and 80 % prediction
+bands, the expected units per hour, and the planning sheet's units for the same market."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from tower.ui import charts, fmt
+
+HOURS = 7 * 24          # a week ahead: long enough to see the daily and weekly pattern
+BAND = "rgba(47, 128, 237, {alpha})"
+
+
+def figure(rows: pd.DataFrame, t) -> go.Figure:
+    """The band chart; `t(key)` translates. Rows: hour, mean, lo80, hi80, lo95, hi95, plan_units."""
+    own = rows.dropna(subset=["mean"])
+    fig = go.Figure()
+    for lo, hi, key, alpha in (("lo95", "hi95", "forecast.band95", 0.12), ("lo80", "hi80", "forecast.band80", 0.25)):
+        fig.add_trace(go.Scatter(x=own["hour"], y=own[hi], mode="lines", line={"width": 0},
+                                 showlegend=False, hoverinfo="skip", name=t(key)))
+        fig.add_trace(go.Scatter(x=own["hour"], y=own[lo], mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor=BAND.format(alpha=alpha), name=t(key)))
+    fig.add_trace(go.Scatter(x=own["hour"], y=own["mean"], mode="lines", name=t("forecast.mean"),
+                             line={"color": charts.ACTUAL}))
+    plan = rows.dropna(subset=["plan_units"])
+    if not plan.empty:
+        fig.add_trace(go.Scatter(x=plan["hour"], y=plan["plan_units"], mode="lines", name=t("forecast.plan"),
+                                 line={"color": charts.FORECAST, "dash": "dash"}))
+    fig.update_layout(yaxis_title=t("forecast.units_per_hour"))
+    return fig
+
+
+def section(ctx, sku: str, warehouse_id: str) -> None:
+    """The forecast block for one SKU × warehouse (its market's forecast), or why there is none."""
+    st.subheader(ctx.t("forecast.title"))
+    rows = ctx.query("pages/stock_forecast", sku=sku, warehouse_id=warehouse_id, hours=HOURS)
+    if rows.empty or rows["mean"].isna().all():
+        st.info(ctx.t("forecast.none"))
+        if not rows.empty:  # the plan alone is still worth showing
+            charts.show(figure(rows, ctx.t), ctx)
+        return
+    market, model = rows["market"].dropna().iloc[0], rows["model"].dropna().iloc[0]
+    fitted = rows["fitted_at"].dropna().iloc[0]
+    fig = figure(rows, ctx.t)
+    fig.update_layout(height=420 if ctx.kiosk else 340)
+    charts.show(fig, ctx)
+    own, plan = rows["mean"].sum(), rows["plan_units"].sum()
+    st.caption(ctx.t("forecast.caption", market=market, model=model, fitted=fmt.ts(fitted, ctx.lang),
+                     own=fmt.number(own, ctx.lang),
+                     plan=fmt.number(plan, ctx.lang) if rows["plan_units"].notna().any() else fmt.MISSING))
