@@ -118,11 +118,10 @@ def test_refresh_stores_the_forecast_and_skips_an_unchanged_history(forecast_db)
         # the 6/h pattern plus the sample world's member-day surge (16/h) of the last hours: above 6, not wild
         truth = expected_rate(pd.DatetimeIndex(stored["hour"]), 6.0).mean()
         assert truth <= stored["mean"].mean() <= 2 * truth
-        # the same completed hours: nothing refitted
-        assert forecast.refresh(db, now + timedelta(minutes=20), horizon_h=48).status in ("skipped", "fitted")
-        assert forecast.refresh(db, now, horizon_h=48).status == "skipped"
-        fits = db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0]
-        assert fits <= 2
+        # the same completed hours (within the hour of `now`, whatever the minute): nothing refitted
+        same_hour = pd.Timestamp(now).floor("h").to_pydatetime() + timedelta(minutes=59)
+        assert forecast.refresh(db, same_hour, horizon_h=48).status == "skipped"
+        assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 1
         # the twin's hook spreads the market forecast over its warehouses by their share of orders
         keys = pd.DataFrame({"sku": ["GL-BOWL-01"], "warehouse_id": ["US-WEST-LA"], "market": ["US"]})
         plugged = forecast.demand_override(db)(keys, now, 72)
@@ -182,10 +181,14 @@ def test_after_sync_refits_in_the_background_then_skips(forecast_db):
     path, now = forecast_db
     db = Database(path)
     try:
-        hook = forecast.after_sync(db, ManualClock(now))
+        hook = forecast.after_sync(db, ManualClock(now), min_interval_s=0)
         hook("shopify", None).join(timeout=60)
         assert not forecast.stored(db, sku="GL-BOWL-01", market="US").empty
         hook("aftership", None).join(timeout=60)   # nothing new: skipped, one fit logged
         assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 1
+        # in the app, syncs every few seconds start at most one refit per interval
+        paced = forecast.after_sync(db, ManualClock(now), min_interval_s=600)
+        paced("shopify", None).join(timeout=60)
+        assert paced("shopify", None) is None
     finally:
         db.close()

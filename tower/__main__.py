@@ -2,6 +2,7 @@
 process, then serve the Streamlit app from the same process.
 `python -m tower kpi …`: print the KPIs of the semantic layer (tower/kpi_cli.py).
 `python -m tower twin …`: run the digital twin's scenarios (tower/twin/cli.py).
+`python -m tower actions list|log …`: the executable playbooks and the action log (tower/actions/cli.py).
 
 `streamlit run app.py` alone would start the runtime only when the first browser connects; a war room
 wants data flowing from the moment the server is up, whether or not a screen is open yet.
@@ -23,6 +24,7 @@ from streamlit.web import cli
 from sandbox import identity_provider
 from tower import config as config_mod
 from tower import kpi_cli, runtime
+from tower.actions import cli as actions_cli
 from tower.auth import serving
 from tower.twin import cli as twin_cli
 
@@ -45,6 +47,8 @@ def dev_sign_in_args(own_files: list[Path]) -> list[str]:
 def main(argv: list[str]) -> None:
     if argv[:1] == ["kpi"]:
         sys.exit(kpi_cli.main(argv[1:]))
+    if argv[:1] == ["actions"]:
+        sys.exit(actions_cli.main(argv[1:]))
     if argv[:1] == ["twin"]:
         sys.exit(twin_cli.main(argv[1:]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -15,7 +15,9 @@ from connectors.scheduler import Scheduler
 from sandbox.server import start as start_sandbox
 from sandbox.webhook_sender import WebhookSender
 from tower import config as config_mod
+from tower.actions.worker import ActionWorker
 from tower.alerts.engine import AlertEngine
+from tower.twin import forecast
 from tower.clock import SimClock, SystemClock
 from tower.db import Database
 
@@ -30,6 +32,7 @@ class Runtime:
     sandbox: object | None = None  # sandbox.server.SandboxServer when embedded
     scheduler: object | None = None  # connectors.scheduler.Scheduler
     alerts: object | None = None     # tower.alerts.engine.AlertEngine
+    actions: object | None = None    # tower.actions.worker.ActionWorker (executable playbooks)
     webhooks: object | None = None   # connectors.webhooks.Webhooks (receiver + loader)
     webhook_sender: object | None = None  # sandbox.webhook_sender.WebhookSender (sandbox pushes)
 
@@ -43,6 +46,8 @@ class Runtime:
             self.webhooks.stop()
         if self.scheduler:
             self.scheduler.stop()
+        if self.actions:
+            self.actions.stop()
         if self.alerts:
             self.alerts.stop()
         if self.sandbox:
@@ -70,9 +75,14 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         # unacknowledged escalation) fire even when nothing syncs
         rt.alerts = AlertEngine.from_config(db, cfg, clock)
         rt.scheduler.after_sync.append(rt.alerts.after_sync)
+        rt.scheduler.after_sync.append(forecast.after_sync(db, clock))   # Tower's own forecast (twin)
         if rt.webhooks is not None and rt.webhooks.loader is not None:
             # webhook-fed changes are evaluated promptly too, at most once a second in a burst
             rt.webhooks.after_load(alerts_after_webhooks(rt.alerts), min_interval_s=1.0)
+        # playbooks act after each evaluation, on their own thread (a slow vendor never delays alerts)
+        rt.actions = ActionWorker(db, cfg, clock)
+        rt.alerts.after_evaluate.append(rt.actions.poke)
+        rt.actions.start()
         rt.alerts.start()
         rt.scheduler.start()
     return rt

@@ -1,5 +1,6 @@
-"""`python -m tower actions log [--db PATH] [--json]`: the action log, newest first, with each
-action's status changes. Reads the live database, or the analysts' snapshot while the running app
+"""`python -m tower actions list [--db PATH] [--json]`: the executable playbooks with their mode,
+trigger, limits and kill switch; `python -m tower actions log [--db PATH] [--json]`: the action log,
+newest first, with each action's status changes. Reads the live database, or the analysts' snapshot while the running app
 holds the file (and says so on stderr). `COMMANDS` maps sub-command → function(argv) → exit code, so
 `actions list` (the playbooks) can sit beside it."""
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from tower import config as config_mod
-from tower.actions import log
+from tower.actions import log, playbooks, runner
+from tower.actions.errors import ActionInvalid
 from tower.db import Database, DatabaseLocked
 
 
@@ -53,7 +55,42 @@ def log_command(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"log": log_command}
+def list_command(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tower actions list", description="the executable playbooks")
+    ap.add_argument("--db", help="database file for the kill switches (default: the one in tower.toml)")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = ap.parse_args(argv)
+    cfg = config_mod.load()
+    try:
+        books = playbooks.load_all(cfg)
+    except ActionInvalid as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    path = Path(args.db) if args.db else cfg.db_path
+    switches: dict[str, bool | None] = {b.id: None for b in books}
+    if path.exists():
+        db = open_database(path, cfg.snapshot_path)
+        try:
+            switches = {b.id: runner.enabled(db, b.id) for b in books}
+        finally:
+            db.close()
+    rows = [{"id": b.id, "title": b.title, "explains": f"playbooks/{b.explains}.md", "mode": b.mode,
+             "enabled": switches[b.id], "trigger": b.trigger.model_dump(), "plan": b.plan.model_dump(),
+             "limits": b.limits.model_dump()} for b in books]
+    if args.json:
+        print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        state = {None: "unknown (no database)", True: "on", False: "KILLED"}[r["enabled"]]
+        limits = r["limits"]
+        print(f"{r['id']:<6} {r['mode']:<9} automatic runs {state}; trigger {r['trigger']['rule']} "
+              f"({', '.join(r['trigger']['severities'])}); limits {limits['spend_per_day_usd']:g} USD/day, "
+              f"{limits['max_quantity']} units, cooldown {limits['cooldown_hours']:g} h, "
+              f"approval above {limits['approval_above_usd']:g} USD — {r['title'].get('en', '')}")
+    return 0
+
+
+COMMANDS = {"list": list_command, "log": log_command}
 
 
 def main(argv: list[str]) -> int:

@@ -94,6 +94,8 @@ class AlertEngine:
         self._last_at: datetime | None = None
         self._timer: threading.Thread | None = None
         self._stop = threading.Event()
+        # called with each evaluation that ran (e.g. the action worker's poke); a failing one is logged
+        self.after_evaluate: list = []
 
     @classmethod
     def from_config(cls, db, cfg, clock) -> "AlertEngine":
@@ -134,6 +136,11 @@ class AlertEngine:
             self._last_at = now
         if self.notifier and notices:
             self.notifier.submit(notices)
+        for callback in self.after_evaluate:
+            try:
+                callback(result)
+            except Exception:  # noqa: BLE001 - a listener must not break evaluation
+                log.exception("after-evaluation callback failed")
         return result
 
     def _params(self, rule, now: datetime) -> dict:
