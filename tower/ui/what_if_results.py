@@ -1,0 +1,184 @@
+"""The What-if page's results: the winner, the stock fan per response, the comparison table, the
+decision table with its thresholds (exported to a playbook by approvers only: tower.twin.decision.
+export refuses anyone else on the server), the map of what the scenario touches, and the last
+backtest's error when the backtest table exists."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tower.auth import policy
+from tower.twin import decision
+from tower.ui import access, charts, fmt, kiosk, session
+from tower.ui import what_if_charts as pictures
+from tower.ui import what_if_data as data
+from tower.ui.what_if import response_label
+
+PLAYBOOK = "B-03"
+DECISION_KEY = "what_if.decision"   # (job id, DecisionTable) of the last sweep this session ran
+
+
+def labels(ctx, names) -> dict[str, str]:
+    return {n: response_label(ctx.t, n) for n in names}
+
+
+def winner_line(ctx, table: pd.DataFrame) -> None:
+    won = table[table["winner"]]
+    if won.empty or won.iloc[0]["response"] == "do_nothing":
+        st.info(ctx.t("what_if.no_winner"))
+        return
+    row = won.iloc[0]
+    st.success(ctx.t("what_if.winner", response=response_label(ctx.t, row["response"]),
+                     p50=fmt.money(row["net_p50"], ctx.lang), p90=fmt.money(row["net_p90"], ctx.lang)))
+
+
+def comparison(ctx, table: pd.DataFrame) -> None:
+    st.subheader(ctx.t("what_if.comparison"))
+    view = table.assign(response=table["response"].map(lambda n: response_label(ctx.t, n)),
+                        winner=table["winner"].map(lambda w: "★" if w else ""))
+    config = {
+        "response": ctx.t("what_if.col_response"), "winner": ctx.t("what_if.col_winner"),
+        "p_stockout": st.column_config.NumberColumn(ctx.t("what_if.col_p_stockout"), format="percent"),
+        "stockout_h_p50": st.column_config.NumberColumn(ctx.t("what_if.col_stockout_h_p50"), format="%.0f"),
+        "stockout_h_p90": st.column_config.NumberColumn(ctx.t("what_if.col_stockout_h_p90"), format="%.0f"),
+        "lost_units_p50": st.column_config.NumberColumn(ctx.t("what_if.col_lost_units_p50"), format="%.0f"),
+        "lost_sales_p50": st.column_config.NumberColumn(ctx.t("what_if.col_lost_sales_p50"), format="%.0f"),
+        "lost_sales_p90": st.column_config.NumberColumn(ctx.t("what_if.col_lost_sales_p90"), format="%.0f"),
+        "extra_cost": st.column_config.NumberColumn(ctx.t("what_if.col_extra_cost"), format="%.0f"),
+        "on_time": st.column_config.NumberColumn(ctx.t("what_if.col_on_time"), format="%.1f"),
+        "net_p50": st.column_config.NumberColumn(ctx.t("what_if.col_net_p50"), format="%.0f"),
+        "net_p90": st.column_config.NumberColumn(ctx.t("what_if.col_net_p90"), format="%.0f"),
+    }
+    winner_rows = view["winner"] == "★"
+    styled = view.style.apply(lambda r: ["background-color: #1a9850; color: white; font-weight: 700"
+                                         if winner_rows.loc[r.name] else "" for _ in r], axis=1)
+    with st.container(key="what-if-comparison"):
+        if ctx.kiosk:
+            kiosk.table(view, ctx, hide_index=True, column_config=config)
+        else:
+            st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+
+
+def fan(ctx, result, start) -> None:
+    st.subheader(ctx.t("what_if.fan"))
+    keys = data.fan_keys(result)
+    if not keys:
+        return
+    key = st.selectbox(ctx.t("what_if.fan_key"), keys, format_func=data.key_text, key="what_if_fan_key")
+    frame = data.fan_frame(result, key, start)
+    fig = pictures.fan_chart(frame, labels(ctx, frame["response"].unique()), winner=result.winner, t=ctx.t,
+                             height=kiosk.chart_height(ctx, 0.42, 420))
+    charts.show(fig, ctx, key="what_if_fan")
+    st.caption(ctx.t("what_if.fan_note"))
+    with st.expander(ctx.t("what_if.per_key"), expanded=False):
+        per_key = data.per_key_table(result)
+        per_key = per_key.rename(columns=labels(ctx, per_key.columns)).rename_axis(ctx.t("what_if.col_key"))
+        st.dataframe(per_key.style.format("{:.0%}"), width="stretch")
+
+
+def decision_section(ctx, job) -> None:
+    """The sweep is heavier than one comparison: it runs when asked, once per result."""
+    st.subheader(ctx.t("what_if.decision"))
+    st.caption(ctx.t("what_if.decision_note"))
+    stored = st.session_state.get(DECISION_KEY)
+    table = stored[1] if stored and stored[0] == id(job) else None
+    if table is None:
+        if not st.button(ctx.t("what_if.decision_run"), key="what_if_decision_run"):
+            return
+        with st.spinner(ctx.t("what_if.decision_running")):
+            responses = job.result.responses if hasattr(job.result, "responses") else None
+            table = decision.sweep(job.network, job.scenario, responses, runs=max(50, job.runs // 10),
+                                   seed=job.seed)
+        st.session_state[DECISION_KEY] = (id(job), table)
+    cells = data.decision_cells(table)
+    fig = pictures.decision_heatmap(cells, labels(ctx, cells["winner"].unique()), t=ctx.t,
+                                    height=kiosk.chart_height(ctx, 0.4, 380))
+    charts.show(fig, ctx, key="what_if_decision")
+    thresholds = decision.thresholds(table, playbook=PLAYBOOK)
+    rows = data.threshold_rows(thresholds)
+    st.markdown(f"**{ctx.t('what_if.thresholds', playbook=PLAYBOOK)}**")
+    kiosk.table(rows.assign(name=rows["name"].map(lambda n: _threshold_label(ctx, n))), ctx, hide_index=True,
+                column_config={"name": ctx.t("what_if.col_threshold"),
+                               "value": st.column_config.NumberColumn(ctx.t("what_if.col_value"), format="%.1f")})
+    export_button(ctx, job, thresholds)
+
+
+def _threshold_label(ctx, name: str) -> str:
+    key = f"what_if.threshold.{name}"
+    text = ctx.t(key)
+    return name if text == key else text
+
+
+def export_button(ctx, job, thresholds) -> None:
+    """Approvers (and admins) see the button; decision.export checks "approve" again and audits."""
+    who = session.identity()
+    if not who.can("approve"):
+        st.caption(ctx.t("what_if.export_needs"))
+        return
+    if st.button(ctx.t("what_if.export", playbook=PLAYBOOK), key="what_if_export"):
+        try:
+            decision.export(ctx.db, who, PLAYBOOK, thresholds, job.scenario.name, job.runs, ctx.now)
+        except policy.Refused:
+            st.error(access.refusal(ctx.t, who, "approve"))
+        else:
+            st.success(ctx.t("what_if.exported", n=len(dict(thresholds)), playbook=PLAYBOOK))
+
+
+def backtest(ctx) -> None:
+    """The last backtest's error (twin_backtests, written by the calibration); nothing without it."""
+    has = ctx.query("what_if/has_table", table_name="twin_backtests")
+    if has.empty or not int(has.iloc[0]["n"]):
+        return
+    last = ctx.query("what_if/last_backtest")
+    if last.empty:
+        return
+    row = last.iloc[0]
+    st.caption(ctx.t("what_if.backtest", at=fmt.ts(row["ran_at"], ctx.lang, ctx.tz),
+                     stockout=fmt.hours(row["stockout_error_h"], ctx.lang),
+                     lost=fmt.money(row["lost_sales_error"], ctx.lang)))
+
+
+def glossary(t, lang_search: str = "") -> list[tuple[str, str]]:
+    """(term, meaning) of every twin figure, in the catalogue's language (pages/glossary.py too)."""
+    terms = ("p_stockout", "stockout_hours", "lost_units", "lost_sales", "extra_cost", "on_time",
+             "net_benefit", "winner", "fan", "decision", "backtest")
+    items = [(t(f"what_if.g.{k}"), t(f"what_if.gd.{k}")) for k in terms]
+    return [i for i in items if not lang_search or lang_search in f"{i[0]} {i[1]}".lower()]
+
+
+def glossary_section(ctx, search: str = "", expanded: bool = False) -> None:
+    items = glossary(ctx.t, search)
+    if not items:
+        return
+    with st.expander(ctx.t("what_if.glossary"), expanded=expanded):
+        st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in items))
+
+
+def map_section(ctx, scenario) -> None:
+    """Suppliers, ports and supply routes the scenario disrupts, on the map page's layers."""
+    st.subheader(ctx.t("what_if.map"))
+    hit = data.affected(scenario)
+    suppliers, nodes = ctx.query("pages/map_suppliers"), ctx.query("pages/map_nodes")
+    warehouses, stock = ctx.query("pages/map_warehouses"), ctx.query("pages/stock_health")
+    lanes = ctx.query("what_if/supply_lanes")
+    routes = pd.DataFrame(columns=["origin_lat", "origin_lon", "dest_lat", "dest_lon", "label", "detail", "affected"])
+    if not lanes.empty:
+        routes = lanes.assign(label=lanes["supplier_name"] + " → " + lanes["warehouse_name"],
+                              detail=[ctx.t("what_if.affected") if s in hit["suppliers"] else ""
+                                      for s in lanes["supplier_id"]],
+                              affected=lanes["supplier_id"].isin(hit["suppliers"]))
+    places = [frame[frame[col].isin(ids)].assign(label=frame["name"], detail=ctx.t("what_if.affected"))
+              for frame, col, ids in ((suppliers, "supplier_id", hit["suppliers"]), (nodes, "node_id", hit["nodes"]),
+                                      (nodes, "country", hit["countries"]))
+              if not frame.empty and col in frame]
+    affected = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["lat", "lon", "label", "detail"])
+    if affected.empty and not routes["affected"].any():
+        st.caption(ctx.t("what_if.map_empty"))
+    width = kiosk.content_width(ctx) if ctx.kiosk else 1200
+    deck, height = pictures.affected_deck(
+        suppliers=suppliers, nodes=nodes, warehouses=warehouses, stock=stock, routes=routes, affected=affected,
+        kiosk=ctx.kiosk, width=width, max_height=kiosk.screen_px(ctx, 0.5) if ctx.kiosk else 480,
+        scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang)
+    with st.container(key="what-if-map"):
+        st.pydeck_chart(deck, width=width, height=height, key="what_if_deck")
+    st.caption(ctx.t("what_if.map_legend"))
