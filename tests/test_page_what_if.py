@@ -1,0 +1,153 @@
+"""What-if page (AppTest through app.py): it renders on the sample world, a run finishes in its
+background thread and the page's winner is the twin's own, impossible parameters get the twin's
+validation message, a viewer can neither save nor export (no button, and the functions refuse),
+and ?scenario=NAME preselects the scenario."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.ui_fixtures import ROOT, populated_db, tower_env  # noqa: F401
+from tower import runtime as runtime_mod
+from tower.auth import policy
+from tower.auth.policy import Identity
+from tower.twin import decision, network, scenarios, simulate
+from tower.ui import i18n, session
+from tower.ui import what_if as inputs
+from tower.ui import what_if_job as job_mod
+
+PAGE = "pages/what_if.py"
+VIEWER = Identity("u-viewer", "Vera Viewer", frozenset({"viewer"}), via="oidc")
+OPERATOR = Identity("u-op", "Otto Operator", frozenset({"operator"}), via="oidc")
+JOIN_S = 120
+
+
+def open_page(who: Identity | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    if who is not None:
+        at.session_state[session.IDENTITY_KEY] = who
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def run_to_end(at: AppTest, runs: int = 50) -> job_mod.Job:
+    """Click Run with `runs`, wait for the background thread, rerun to draw the results."""
+    at.number_input(key="what_if_runs").set_value(runs)
+    at.button(key="what_if_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state[job_mod.JOB_KEY]
+    job.thread.join(JOIN_S)
+    assert not job.running, "the run did not finish"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return job
+
+
+def comparison_frame(at: AppTest):
+    """The comparison table as drawn (the frame whose columns include the winner mark)."""
+    for df in at.dataframe:
+        value = df.value
+        if "winner" in getattr(value, "columns", []):
+            return value
+    raise AssertionError("no comparison table on the page")
+
+
+def test_renders_on_the_sample_world(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page()
+    assert at.title[0].value == i18n.t("what_if.title")
+    picker = at.selectbox(key="what_if_pick")
+    library = scenarios.library(runtime_mod.get().db)
+    assert library, "the twin ships a scenario library"
+    assert set(library) <= set(picker.options)
+    assert at.button(key="what_if_run")
+    assert not at.error
+
+
+def test_a_run_finishes_and_its_winner_is_the_twins(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page()
+    job = run_to_end(at, runs=50)
+    assert job.result is not None and not job.error and not job.failed
+
+    # the same comparison, computed here from the database without the page
+    db = runtime_mod.get().db
+    net = network.build(db, job.now)
+    chosen = inputs.pick_responses(net, job.response_names)
+    expected = simulate.compare(net, job.scenario, chosen, runs=50, seed=job.seed)
+
+    table = comparison_frame(at)
+    winners = table[table["winner"] == "★"]
+    assert len(winners) == 1
+    assert winners.iloc[0]["response"] == inputs.response_label(lambda k: i18n.t(k), expected.winner)
+    assert len(table) == len(chosen)
+    assert any("net benefit" in s.value for s in at.success) or at.info
+
+
+def test_impossible_parameter_shows_the_validation_message(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page()
+    at.selectbox(key="what_if_pick").set_value(inputs.BUILD).run()
+    at.number_input(key="what_if_sup_days").set_value(-3)
+    submit = next(b for b in at.button if b.label == i18n.t("what_if.use_built"))
+    submit.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [e.value for e in at.error]
+    assert any(i18n.t("what_if.invalid", error="").split(":")[0] in text for text in shown), shown
+    with pytest.raises(scenarios.TwinInvalid) as raised:
+        inputs.make_scenario("bad", ["supplier_stop"], {"supplier_stop": {
+            "supplier_id": "VN-BAMBOO-01", "start_h": 0, "days": -3}}, 30)
+    assert any(str(raised.value) in text for text in shown), "the twin's own words are on the page"
+    assert at.button(key="what_if_run").disabled, "nothing to run until the scenario is valid"
+
+
+def test_a_viewer_cannot_save_or_export(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page(VIEWER)
+    at.selectbox(key="what_if_pick").set_value(inputs.BUILD).run()
+    submit = next(b for b in at.button if b.label == i18n.t("what_if.use_built"))
+    submit.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.key == "what_if_save"], "no Save button for a viewer"
+    built = at.session_state[inputs.BUILT_KEY]
+
+    job = run_to_end(at, runs=50)
+    next(b for b in at.button if b.key == "what_if_decision_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.key == "what_if_export"], "no Export button for a viewer"
+    assert any(i18n.t("what_if.export_needs") == c.value for c in at.caption)
+
+    db = runtime_mod.get().db
+    with pytest.raises(policy.Refused):
+        scenarios.save(db, VIEWER, built)
+    with pytest.raises(policy.Refused):
+        decision.export(db, VIEWER, "B-03", {"hours_to_stockout_below": 24.0}, built.name, job.runs, job.now)
+
+
+def test_an_operator_sees_save_but_not_export(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page(OPERATOR)
+    at.selectbox(key="what_if_pick").set_value(inputs.BUILD).run()
+    next(b for b in at.button if b.label == i18n.t("what_if.use_built")).click().run()
+    assert [b for b in at.button if b.key == "what_if_save"], "an operator may save a scenario"
+
+
+def test_the_url_preselects_the_scenario(tower_env, populated_db):
+    tower_env(populated_db.path)
+    open_page()  # starts the runtime, whose database holds the library
+    library = sorted(scenarios.library(runtime_mod.get().db))
+    wanted = library[-1]
+    at = open_page(scenario=wanted)
+    assert at.selectbox(key="what_if_pick").value == wanted
+    assert at.query_params["scenario"] in (wanted, [wanted])
+
+
+def test_chinese_page(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page(lang="zh")
+    assert at.title[0].value == i18n.t("what_if.title", "zh")
+    assert at.button(key="what_if_run").label == i18n.t("what_if.run", "zh")
