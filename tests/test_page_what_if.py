@@ -14,6 +14,7 @@ from tower.auth.policy import Identity
 from tower.twin import decision, network, scenarios, simulate
 from tower.ui import i18n, session
 from tower.ui import what_if as inputs
+from tower.ui import what_if_glossary
 from tower.ui import what_if_job as job_mod
 
 PAGE = "pages/what_if.py"
@@ -151,3 +152,18 @@ def test_chinese_page(tower_env, populated_db):
     at = open_page(lang="zh")
     assert at.title[0].value == i18n.t("what_if.title", "zh")
     assert at.button(key="what_if_run").label == i18n.t("what_if.run", "zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_glossary_explains_every_twin_figure(tower_env, populated_db, lang):
+    tower_env(populated_db.path)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("pages/glossary.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(m.value for m in at.markdown)
+    assert i18n.t("what_if.glossary_title", lang) in [h.value for h in at.header]
+    for term in what_if_glossary.TERMS:
+        assert i18n.t(f"what_if.g.{term}", lang) in text
+        assert i18n.t(f"what_if.gd.{term}", lang) in text

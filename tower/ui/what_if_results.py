@@ -12,6 +12,7 @@ from tower.twin import decision
 from tower.ui import access, charts, fmt, kiosk, session
 from tower.ui import what_if_charts as pictures
 from tower.ui import what_if_data as data
+from tower.ui import what_if_glossary as twin_glossary
 from tower.ui.what_if import response_label
 
 PLAYBOOK = "B-03"
@@ -138,20 +139,9 @@ def backtest(ctx) -> None:
                      lost=fmt.money(row["lost_sales_error"], ctx.lang)))
 
 
-def glossary(t, lang_search: str = "") -> list[tuple[str, str]]:
-    """(term, meaning) of every twin figure, in the catalogue's language (pages/glossary.py too)."""
-    terms = ("p_stockout", "stockout_hours", "lost_units", "lost_sales", "extra_cost", "on_time",
-             "net_benefit", "winner", "fan", "decision", "backtest")
-    items = [(t(f"what_if.g.{k}"), t(f"what_if.gd.{k}")) for k in terms]
-    return [i for i in items if not lang_search or lang_search in f"{i[0]} {i[1]}".lower()]
-
-
-def glossary_section(ctx, search: str = "", expanded: bool = False) -> None:
-    items = glossary(ctx.t, search)
-    if not items:
-        return
-    with st.expander(ctx.t("what_if.glossary"), expanded=expanded):
-        st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in items))
+def glossary_section(ctx) -> None:
+    with st.expander(ctx.t("what_if.glossary"), expanded=False):
+        twin_glossary.draw(ctx.t)
 
 
 def map_section(ctx, scenario) -> None:
