@@ -68,13 +68,22 @@ def fan(ctx, result, start) -> None:
     key = st.selectbox(ctx.t("what_if.fan_key"), keys, format_func=data.key_text, key="what_if_fan_key")
     frame = data.fan_frame(result, key, start)
     fig = pictures.fan_chart(frame, labels(ctx, frame["response"].unique()), winner=result.winner, t=ctx.t,
-                             height=kiosk.chart_height(ctx, 0.42, 420))
+                             height=kiosk.chart_height(ctx, 0.42, 420), limit=stock_limit(ctx, key))
     charts.show(fig, ctx, key="what_if_fan")
     st.caption(ctx.t("what_if.fan_note"))
     with st.expander(ctx.t("what_if.per_key"), expanded=False):
         per_key = data.per_key_table(result)
         per_key = per_key.rename(columns=labels(ctx, per_key.columns)).rename_axis(ctx.t("what_if.col_key"))
         st.dataframe(per_key.style.format("{:.0%}"), width="stretch")
+
+
+def stock_limit(ctx, key) -> float | None:
+    """The key's limit watermark (the stock page's red line), if it has a policy."""
+    grid = ctx.query("pages/stock_health")
+    if grid.empty or not isinstance(key, tuple) or len(key) != 2:
+        return None
+    row = grid[(grid["sku"] == key[0]) & (grid["warehouse_id"] == key[1])]
+    return None if row.empty or pd.isna(row.iloc[0]["limit_qty"]) else float(row.iloc[0]["limit_qty"])
 
 
 def decision_section(ctx, job) -> None:
