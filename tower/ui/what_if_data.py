@@ -1,12 +1,10 @@
-"""The twin's results as the plain tables the What-if page draws: a Comparison (tower.twin.simulate)
-becomes the comparison table, the per SKU × warehouse table and the stock fan; a DecisionTable
-(tower.twin.decision) the heatmap's cells; a Scenario the list of what it disrupts. Only this
-module knows the twin's attribute names, so the page and the charts stay plain pandas."""
+"""The twin's results as the plain tables the What-if page draws. Everything reads the comparison's
+JSON (tower.twin.outcome.Comparison.to_json(fan=True)): a run just finished and a stored run opened
+by ?run=ID are drawn the same way. Only this module knows that JSON's field names."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 
 COMPARISON_COLUMNS = ["response", "p_stockout", "stockout_h_p50", "stockout_h_p90", "lost_units_p50",
@@ -14,75 +12,88 @@ COMPARISON_COLUMNS = ["response", "p_stockout", "stockout_h_p50", "stockout_h_p9
                       "winner"]
 
 
-def _worst(per_key: dict) -> float:
-    values = [float(v) for v in (per_key or {}).values()]
-    return max(values) if values else 0.0
+def responses(result: dict) -> list[dict]:
+    return list(result.get("responses") or [])
 
 
-def _total(per_key: dict) -> float:
-    return float(sum(float(v) for v in (per_key or {}).values()))
+def _worst(per_key: list[dict], field: str) -> float:
+    return max((float(k.get(field) or 0.0) for k in per_key), default=0.0)
 
 
-def comparison_table(comparison) -> pd.DataFrame:
-    """One row per response: the worst SKU × warehouse's stockout probability, stockout hours summed
-    over every SKU × warehouse, money figures as the twin gives them, and which row won."""
+def comparison_table(result: dict) -> pd.DataFrame:
+    """One row per response: the probability that any SKU × warehouse runs out, the worst SKU ×
+    warehouse's stockout hours, the money figures as the twin gives them, and which row won."""
     rows = []
-    for name, o in comparison.outcomes.items():
+    for r in responses(result):
+        per_key = r.get("per_key") or []
         rows.append({
-            "response": name,
-            "p_stockout": _worst(o.stockout_probability),
-            "stockout_h_p50": _total(o.stockout_hours_p50),
-            "stockout_h_p90": _total(o.stockout_hours_p90),
-            "lost_units_p50": float(o.lost_units_p50),
-            "lost_sales_p50": float(o.lost_sales_p50),
-            "lost_sales_p90": float(o.lost_sales_p90),
-            "extra_cost": float(o.extra_cost),
-            "on_time": float(o.on_time_impact),
-            "net_p50": float(o.net_benefit_p50),
-            "net_p90": float(o.net_benefit_p90),
-            "winner": name == comparison.winner,
+            "response": r["name"],
+            "p_stockout": float(r["stockout_probability_any"]),
+            "stockout_h_p50": _worst(per_key, "stockout_hours_p50"),
+            "stockout_h_p90": _worst(per_key, "stockout_hours_p90"),
+            "lost_units_p50": float(r["lost_units_p50"]),
+            "lost_sales_p50": float(r["lost_sales_usd_p50"]),
+            "lost_sales_p90": float(r["lost_sales_usd_p90"]),
+            "extra_cost": float(r["extra_cost_usd"]),
+            "on_time": float(r["on_time_pp"]),
+            "net_p50": float(r["net_benefit_p50"]),
+            "net_p90": float(r["net_benefit_p90"]),
+            "winner": r["name"] == result.get("winner"),
         })
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def key_text(key) -> str:
     """A (sku, warehouse) key as "GL-BOWL-01 @ US-WEST-LA"."""
-    return " @ ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return " @ ".join(map(str, key)) if isinstance(key, (tuple, list)) else str(key)
 
 
-def per_key_table(comparison) -> pd.DataFrame:
-    """Stockout probability per response (columns) and SKU × warehouse (rows), worst first."""
-    frame = pd.DataFrame({name: {key_text(k): float(v) for k, v in o.stockout_probability.items()}
-                          for name, o in comparison.outcomes.items()})
+def keys(result: dict) -> list[tuple[str, str]]:
+    """The SKU × warehouse keys in the twin's order (the order of every per-key array)."""
+    first = next(iter(responses(result)), {})
+    return [(k["sku"], k["warehouse_id"]) for k in first.get("per_key") or []]
+
+
+def per_key_table(result: dict) -> pd.DataFrame:
+    """Stockout probability per SKU × warehouse (rows) and response (columns), worst first."""
+    frame = pd.DataFrame({r["name"]: {key_text((k["sku"], k["warehouse_id"])): float(k["stockout_probability"])
+                                      for k in r.get("per_key") or []} for r in responses(result)})
     if frame.empty:
         return frame
-    return frame.loc[frame.max(axis=1).sort_values(ascending=False).index]
+    return frame.loc[frame.max(axis=1).sort_values(ascending=False, kind="stable").index]
 
 
-def fan_keys(comparison) -> list:
-    """The SKU × warehouse keys that have a fan, the most at risk first."""
+def fan_keys(result: dict) -> list[tuple[str, str]]:
+    """The keys with a fan, the most at risk first (ties keep the twin's order)."""
+    if not result.get("fan_hours") or not any("fan" in r for r in responses(result)):
+        return []
     risk: dict = {}
-    for o in comparison.outcomes.values():
-        for key, p in o.stockout_probability.items():
-            risk[key] = max(risk.get(key, 0.0), float(p))
-    keys = list(next(iter(comparison.outcomes.values())).fan) if comparison.outcomes else []
-    return sorted(keys, key=lambda k: -risk.get(k, 0.0))
+    for r in responses(result):
+        for k in r.get("per_key") or []:
+            key = (k["sku"], k["warehouse_id"])
+            risk[key] = max(risk.get(key, 0.0), float(k["stockout_probability"]))
+    return sorted(keys(result), key=lambda k: -risk.get(k, 0.0))
 
 
-def fan_frame(comparison, key, start: datetime) -> pd.DataFrame:
-    """response, at, p10, p50, p90 for one key (the fan is stored as 3 × hours per key)."""
-    parts = []
-    for name, o in comparison.outcomes.items():
-        bands = np.asarray(o.fan[key], dtype=float)
-        hours = bands.shape[-1]
-        at = [start + timedelta(hours=h) for h in range(hours)]
-        parts.append(pd.DataFrame({"response": name, "at": at, "p10": bands[0], "p50": bands[1], "p90": bands[2]}))
+def fan_frame(result: dict, key) -> pd.DataFrame:
+    """response, at, p10, p50, p90 for one key: stock at the fan's hours after the network's now."""
+    order = keys(result)
+    k = order.index(tuple(key))
+    start = datetime.fromisoformat(result["now"])
+    at = [start + timedelta(hours=float(h)) for h in result["fan_hours"]]
+    parts = [pd.DataFrame({"response": r["name"], "at": at,
+                           **{q: [row[k] for row in r["fan"][q]] for q in ("p10", "p50", "p90")}})
+             for r in responses(result) if "fan" in r]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["response", "at", "p10", "p50", "p90"])
 
 
-def decision_cells(table) -> pd.DataFrame:
+def winner_row(result: dict) -> dict | None:
+    return next((r for r in responses(result) if r["name"] == result.get("winner")), None)
+
+
+def decision_cells(cells) -> pd.DataFrame:
     """hours_to_stockout, demand_ratio, winner: one row per cell of the sweep."""
-    return pd.DataFrame(table.cells, columns=["hours_to_stockout", "demand_ratio", "winner"])
+    return pd.DataFrame(list(cells), columns=["hours_to_stockout", "demand_ratio", "winner"])
 
 
 def threshold_rows(thresholds) -> pd.DataFrame:
@@ -91,16 +102,17 @@ def threshold_rows(thresholds) -> pd.DataFrame:
 
 def disruption_rows(scenario) -> list[tuple[str, dict]]:
     """(kind, its parameters) per disruption of the scenario, for the page to put in words."""
-    return [(d.kind, {k: v for k, v in vars(d).items() if k != "kind"}) for d in scenario.disruptions]
+    return [(d["kind"], {k: v for k, v in d.items() if k != "kind"}) for d in scenario.to_dict()["disruptions"]]
 
 
 def affected(scenario) -> dict[str, set]:
-    """What the scenario disrupts by id: suppliers, nodes (ports, hubs), carriers, countries."""
-    out: dict[str, set] = {"suppliers": set(), "nodes": set(), "carriers": set(), "countries": set()}
-    for kind, params in disruption_rows(scenario):
-        for field, bucket in (("supplier_id", "suppliers"), ("node_id", "nodes"), ("carrier", "carriers"),
-                              ("country", "countries")):
-            value = params.get(field)
-            if value:
-                out[bucket].add(str(value))
+    """What the scenario disrupts by id: suppliers, nodes (ports, hubs), markets."""
+    out: dict[str, set] = {"suppliers": set(), "nodes": set(), "markets": set()}
+    for _kind, params in disruption_rows(scenario):
+        if params.get("supplier"):
+            out["suppliers"].add(str(params["supplier"]))
+        if params.get("node"):
+            out["nodes"].add(str(params["node"]))
+        for market in [*(params.get("markets") or []), *([params["market"]] if params.get("market") else [])]:
+            out["markets"].add(str(market))
     return out

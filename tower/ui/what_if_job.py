@@ -15,8 +15,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from tower.twin import network as twin_network
-from tower.twin import simulate
+from tower.twin import simulate, store
 from tower.twin.scenarios import TwinInvalid
 
 log = logging.getLogger(__name__)
@@ -27,14 +26,15 @@ JOB_KEY = "what_if.job"
 class Job:
     """One simulation of one scenario against chosen responses."""
     scenario: object                     # tower.twin.scenarios.Scenario
-    response_names: tuple[str, ...]
+    responses: list                      # tower.twin.responses models, in the order chosen
     runs: int
     seed: int
-    now: datetime
+    network: object                      # tower.twin.network.Network it runs on (as of its `now`)
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: float = 0.0                # 0…1, written by the thread
-    result: object = None                # tower.twin.simulate.Comparison once done
-    network: object = None               # tower.twin.network.Network it ran on
+    comparison: object = None            # tower.twin.outcome.Comparison once done
+    result: dict | None = None           # its JSON with the fan (what the page draws)
+    run_id: str | None = None            # the stored run's id (?run=), once stored
     error: str | None = None             # a TwinInvalid message (bad input), in the twin's words
     failed: str | None = None            # anything else that went wrong, short
     cancelled: bool = False
@@ -55,15 +55,16 @@ class Job:
         return (self.finished or time.monotonic()) - self.started
 
 
-def run_job(job: Job, db, pick_responses) -> None:
-    """The thread's body: build the twin at `job.now`, choose the responses (`pick_responses(network,
-    names)` → list of Response), compare. Every outcome lands in the job, never as an exception."""
+def run_job(job: Job, db, who, now: datetime) -> None:
+    """The thread's body: compare the responses on the job's network, then store the result (with
+    the database's own cursor) so it can be shared by id. Every outcome lands in the job, never as
+    an exception."""
     try:
-        job.network = twin_network.build(db, job.now)
-        responses = pick_responses(job.network, job.response_names)
-        job.result = simulate.compare(job.network, job.scenario, responses, runs=job.runs, seed=job.seed,
-                                      cancel=job.cancel, progress=lambda p: setattr(job, "progress", float(p)))
+        job.comparison = simulate.compare(job.network, job.scenario, job.responses, runs=job.runs, seed=job.seed,
+                                          cancel=job.cancel, progress=lambda p: setattr(job, "progress", float(p)))
+        job.result = job.comparison.to_json(fan=True)
         job.progress = 1.0
+        job.run_id = store_run(db, who, job.comparison, now)
     except simulate.TwinCancelled:
         job.cancelled = True
     except TwinInvalid as e:
@@ -75,10 +76,21 @@ def run_job(job: Job, db, pick_responses) -> None:
         job.finished = time.monotonic()
 
 
-def start(job: Job, db, pick_responses) -> Job:
-    """Start `job` in a daemon thread (cancelling any job this session still runs) and keep it."""
+def store_run(db, who, comparison, now: datetime) -> str | None:
+    """Keep the figures under an id for a share link; a result that cannot be stored (a read-only
+    snapshot, a refusal) is still shown, only without the link."""
+    try:
+        return store.save_run(db, who, comparison, now=now)
+    except Exception as e:  # noqa: BLE001 - sharing is a bonus on top of the result
+        log.warning("what-if run not stored: %s", e)
+        return None
+
+
+def start(job: Job, db, who, now: datetime) -> Job:
+    """Start `job` in a daemon thread (cancelling any job this session still runs) and keep it.
+    `who` and `now` are recorded with the stored run."""
     cancel_current()
-    job.thread = threading.Thread(target=run_job, args=(job, db, pick_responses), daemon=True,
+    job.thread = threading.Thread(target=run_job, args=(job, db, who, now), daemon=True,
                                   name="tower-what-if")
     st.session_state[JOB_KEY] = job
     job.thread.start()

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from tower.auth import policy
-from tower.twin import decision
+from tower.twin import decision, store
 from tower.ui import access, charts, fmt, kiosk, session
 from tower.ui import what_if_charts as pictures
 from tower.ui import what_if_data as data
@@ -21,6 +21,43 @@ DECISION_KEY = "what_if.decision"   # (job id, DecisionTable) of the last sweep 
 
 def labels(ctx, names) -> dict[str, str]:
     return {n: response_label(ctx.t, n) for n in names}
+
+
+def show_job(ctx, job) -> None:
+    """The result of this session's last run, and its share link (?run=ID) once stored."""
+    if job.run_id and st.query_params.get("run") != job.run_id:
+        st.query_params["run"] = job.run_id
+    st.header(ctx.t("what_if.results") + f" · {job.scenario.name}")
+    if job.run_id:
+        st.caption(ctx.t("what_if.share", run=ctx.t("what_if.share_run")))
+    figures(ctx, job.result)
+    decision_section(ctx, job)
+
+
+def show_stored(ctx, run_id: str | None) -> None:
+    """A stored result opened by ?run=ID (figures without the fan, which is not stored)."""
+    if not run_id:
+        return
+    try:
+        stored = store.get_run(ctx.db, run_id)
+    except Exception as e:  # noqa: BLE001 - a broken stored row is a message, not a broken page
+        st.warning(ctx.t("what_if.failed", error=str(e)[:200]))
+        return
+    if stored is None:
+        st.info(ctx.t("what_if.stored_missing", id=run_id))
+        return
+    st.header(ctx.t("what_if.results") + f" · {stored['scenario']['name']}")
+    st.caption(ctx.t("what_if.stored", id=run_id, scenario=stored["scenario"]["name"],
+                     runs=fmt.number(stored["runs"], ctx.lang), at=fmt.ts(stored["created_at"], ctx.lang, ctx.tz)))
+    figures(ctx, stored)
+
+
+def figures(ctx, result: dict) -> None:
+    table = data.comparison_table(result)
+    winner_line(ctx, table)
+    fan(ctx, result)
+    comparison(ctx, table)
+    per_key(ctx, result)
 
 
 def winner_line(ctx, table: pd.DataFrame) -> None:
@@ -60,21 +97,27 @@ def comparison(ctx, table: pd.DataFrame) -> None:
             st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
 
 
-def fan(ctx, result, start) -> None:
-    st.subheader(ctx.t("what_if.fan"))
+def fan(ctx, result: dict) -> None:
     keys = data.fan_keys(result)
     if not keys:
         return
+    st.subheader(ctx.t("what_if.fan"))
     key = st.selectbox(ctx.t("what_if.fan_key"), keys, format_func=data.key_text, key="what_if_fan_key")
-    frame = data.fan_frame(result, key, start)
-    fig = pictures.fan_chart(frame, labels(ctx, frame["response"].unique()), winner=result.winner, t=ctx.t,
+    frame = data.fan_frame(result, key)
+    fig = pictures.fan_chart(frame, labels(ctx, frame["response"].unique()), winner=result.get("winner"), t=ctx.t,
                              height=kiosk.chart_height(ctx, 0.42, 420), limit=stock_limit(ctx, key))
     charts.show(fig, ctx, key="what_if_fan")
     st.caption(ctx.t("what_if.fan_note"))
+
+
+def per_key(ctx, result: dict) -> None:
+    """Stockout probability per SKU × warehouse and response (the fan's keys, in numbers)."""
+    table = data.per_key_table(result)
+    if table.empty or ctx.kiosk:
+        return
     with st.expander(ctx.t("what_if.per_key"), expanded=False):
-        per_key = data.per_key_table(result)
-        per_key = per_key.rename(columns=labels(ctx, per_key.columns)).rename_axis(ctx.t("what_if.col_key"))
-        st.dataframe(per_key.style.format("{:.0%}"), width="stretch")
+        table = table.rename(columns=labels(ctx, table.columns)).rename_axis(ctx.t("what_if.col_key"))
+        st.dataframe(table.style.format("{:.0%}"), width="stretch")
 
 
 def stock_limit(ctx, key) -> float | None:
@@ -96,11 +139,10 @@ def decision_section(ctx, job) -> None:
         if not st.button(ctx.t("what_if.decision_run"), key="what_if_decision_run"):
             return
         with st.spinner(ctx.t("what_if.decision_running")):
-            responses = job.result.responses if hasattr(job.result, "responses") else None
-            table = decision.sweep(job.network, job.scenario, responses, runs=max(50, job.runs // 10),
+            table = decision.sweep(job.network, job.scenario, job.responses, runs=max(50, job.runs // 10),
                                    seed=job.seed)
         st.session_state[DECISION_KEY] = (id(job), table)
-    cells = data.decision_cells(table)
+    cells = data.decision_cells(table.cells)
     fig = pictures.decision_heatmap(cells, labels(ctx, cells["winner"].unique()), t=ctx.t,
                                     height=kiosk.chart_height(ctx, 0.4, 380))
     charts.show(fig, ctx, key="what_if_decision")
@@ -168,7 +210,7 @@ def map_section(ctx, scenario) -> None:
                               affected=lanes["supplier_id"].isin(hit["suppliers"]))
     places = [frame[frame[col].isin(ids)].assign(label=frame["name"], detail=ctx.t("what_if.affected"))
               for frame, col, ids in ((suppliers, "supplier_id", hit["suppliers"]), (nodes, "node_id", hit["nodes"]),
-                                      (nodes, "country", hit["countries"]))
+                                      (warehouses, "market", hit["markets"]))
               if not frame.empty and col in frame]
     affected = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["lat", "lon", "label", "detail"])
     if affected.empty and not routes["affected"].any():
