@@ -80,3 +80,28 @@ def test_a_run_shows_progress_does_not_block_overview_and_cancels(app_url, brows
     assert_no_errors(page)
     page.screenshot(path=str(ARTIFACTS / "what_if_cancelled.png"))
     page.close()
+
+
+def test_a_finished_run_draws_the_fan_and_the_table_and_links_to_itself(app_url, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{app_url}/what_if?scenario=member_day_surge")
+    settle(page)
+    page.get_by_role("button", name="Run simulation").click()
+    page.locator(".st-key-what-if-comparison").wait_for(timeout=120000)
+    settle(page)
+    assert_no_errors(page)
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60000)  # the stock fan is drawn
+    assert page.get_by_text("Winner:").count() or page.get_by_text("No response beats").count()
+    assert "run=" in page.url, page.url
+    page.locator(".js-plotly-plot").first.screenshot(path=str(ARTIFACTS / "what_if_fan.png"))
+    page.locator(".st-key-what-if-comparison").screenshot(path=str(ARTIFACTS / "what_if_comparison.png"))
+
+    # the link opens the stored result in another session
+    shared = browser.new_page(viewport={"width": 1600, "height": 1000})
+    shared.goto(page.url)
+    settle(shared)
+    shared.locator(".st-key-what-if-comparison").wait_for(timeout=60000)
+    assert shared.get_by_text("Stored run #").count() == 1
+    assert_no_errors(shared)
+    shared.close()
+    page.close()

@@ -64,15 +64,16 @@ def per_key_table(result: dict) -> pd.DataFrame:
 
 
 def fan_keys(result: dict) -> list[tuple[str, str]]:
-    """The keys with a fan, the most at risk first (ties keep the twin's order)."""
+    """The keys with a fan: first those where the responses differ most (in stockout hours), then
+    the most at risk (ties keep the twin's order)."""
     if not result.get("fan_hours") or not any("fan" in r for r in responses(result)):
         return []
-    risk: dict = {}
+    hours: dict = {}
     for r in responses(result):
         for k in r.get("per_key") or []:
-            key = (k["sku"], k["warehouse_id"])
-            risk[key] = max(risk.get(key, 0.0), float(k["stockout_probability"]))
-    return sorted(keys(result), key=lambda k: -risk.get(k, 0.0))
+            hours.setdefault((k["sku"], k["warehouse_id"]), []).append(float(k["stockout_hours_p50"]))
+    spread = {key: (max(v) - min(v), max(v)) for key, v in hours.items()}
+    return sorted(keys(result), key=lambda k: tuple(-x for x in spread.get(k, (0.0, 0.0))))
 
 
 def fan_frame(result: dict, key) -> pd.DataFrame:
