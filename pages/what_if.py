@@ -23,7 +23,7 @@ if scenario is not None and st.session_state.get("what_if_pick") == inputs.BUILD
     inputs.save_button(ctx, scenario)
 if not ctx.kiosk:  # a wall screen shows a shared result; nobody there runs one
     inputs.run_controls(ctx, scenario, net)
-    inputs.progress(ctx)
+    inputs.job_progress(ctx)
 
 job = job_mod.current()
 if inputs.outcome_messages(ctx, job):

@@ -53,7 +53,7 @@ def test_a_run_shows_progress_does_not_block_overview_and_cancels(app_url, brows
     runs.press("Enter")
     settle(page)
     page.get_by_role("button", name="Run simulation").click()
-    progress = page.locator(".st-key-what-if-progress")
+    progress = page.locator(".st-key-what-if-job-progress")
     progress.wait_for(timeout=60000)
     first = progress.inner_text()
     assert "Simulating" in first, first
@@ -72,7 +72,7 @@ def test_a_run_shows_progress_does_not_block_overview_and_cancels(app_url, brows
 
     # the bar moves on by itself (the fragment ticks every second), then Cancel stops the run
     page.wait_for_function(
-        "t => { const e = document.querySelector('.st-key-what-if-progress'); return e && e.innerText !== t; }",
+        "t => { const e = document.querySelector('.st-key-what-if-job-progress'); return e && e.innerText !== t; }",
         arg=first, timeout=30000)
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("The run was cancelled").wait_for(timeout=60000)

@@ -56,6 +56,18 @@ def run_to_end(at: AppTest, runs: int = 50) -> job_mod.Job:
     return job
 
 
+def sweep_to_end(at: AppTest) -> job_mod.Sweep:
+    """Click "Compute the decision table", wait for the sweep's thread, rerun to draw it."""
+    at.button(key="what_if_decision_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    sweep = at.session_state[job_mod.SWEEP_KEY]
+    sweep.thread.join(JOIN_S * 2)
+    assert not sweep.running, "the sweep did not finish"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return sweep
+
+
 def comparison_frame(at: AppTest):
     """The comparison table as drawn (the frame whose columns include the winner mark)."""
     for df in at.dataframe:
@@ -137,8 +149,7 @@ def test_a_viewer_cannot_save_or_export(tower_env, populated_db):
     built = at.session_state[inputs.BUILT_KEY]
 
     job = run_to_end(at, runs=50)
-    next(b for b in at.button if b.key == "what_if_decision_run").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    sweep_to_end(at)
     assert not [b for b in at.button if b.key == "what_if_export"], "no Export button for a viewer"
     assert any(i18n.t("what_if.export_needs") == c.value for c in at.caption)
 
@@ -146,7 +157,24 @@ def test_a_viewer_cannot_save_or_export(tower_env, populated_db):
     with pytest.raises(policy.Refused):
         scenarios.save(db, VIEWER, built)
     with pytest.raises(policy.Refused):
-        decision.export(db, VIEWER, "B-03", {"hours_to_stockout_below": 24.0}, built.name, job.runs, job.network.now)
+        decision.export(db, VIEWER, "B-03", {"hours_to_stockout_below": 24.0}, built, job.runs, job.network.now)
+
+
+def test_an_approver_exports_the_thresholds_to_the_playbook(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page(scenario=SURGE)   # local mode: the local admin, who may approve
+    job = run_to_end(at, runs=50)
+    sweep = sweep_to_end(at)
+    assert at.get("plotly_chart"), "the decision heatmap is drawn"
+    found = decision.thresholds(sweep.table, playbook="B-03")
+    assert found["response"], "on the sample world some response beats doing nothing somewhere"
+    at.button(key="what_if_export").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    written = [k for k in found if k not in ("playbook", "response")]
+    assert any(s.value == i18n.t("what_if.exported", n=len(written), playbook="B-03") for s in at.success)
+    in_use = runtime_mod.get().db.query("what_if/thresholds_latest", {"playbook": "B-03"})
+    assert dict(zip(in_use["name"], in_use["value"])) == {k: float(found[k]) for k in written}
+    assert job.run_id and at.query_params["run"] in (job.run_id, [job.run_id])
 
 
 def test_an_operator_sees_save_but_not_export(tower_env, populated_db):

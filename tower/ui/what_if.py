@@ -231,31 +231,35 @@ def run_controls(ctx, scenario, net) -> None:
                                   seed=int(seed), network=net), ctx.db, session.identity(), ctx.now)
 
 
-def progress(ctx) -> None:
-    """While this session's run goes: a bar and a Cancel button, refreshed every second. When the
-    run ends, the whole page reruns once to draw the results."""
-    job = job_mod.current()
-    if job is None or not job.running:
+def progress(ctx, key: str, text: Callable[[object], str]) -> None:
+    """While this session's job (or sweep) under `key` runs: a bar and a Cancel button, refreshed
+    every second. When it ends, the whole page reruns once to draw the results."""
+    bg = job_mod.current(key)
+    if bg is None or not bg.running:
         return
 
     @st.fragment(run_every=1)
     def _tick() -> None:
-        current = job_mod.current()
-        if current is None or not current.running:
+        now = job_mod.current(key)
+        if now is None or not now.running:
             st.rerun(scope="app")
-        text = ctx.t("what_if.running", scenario=current.scenario.name, runs=fmt.number(current.runs, ctx.lang),
-                     responses=len(current.responses), pct=fmt.pct(current.progress, ctx.lang, 0),
-                     elapsed=fmt.duration(current.elapsed_s, ctx.lang))
-        with st.container(key="what-if-progress"):
-            st.progress(min(max(current.progress, 0.0), 1.0), text=text)
-            if st.button(ctx.t("what_if.cancel"), key="what_if_cancel"):
-                job_mod.cancel_current()
+        with st.container(key=f"{key.replace('.', '-').replace('_', '-')}-progress"):
+            st.progress(min(max(now.progress, 0.0), 1.0), text=text(now))
+            if st.button(ctx.t("what_if.cancel"), key=f"{key}_cancel"):
+                job_mod.cancel(key)
 
     _tick()
 
 
+def job_progress(ctx) -> None:
+    progress(ctx, job_mod.JOB_KEY, lambda job: ctx.t(
+        "what_if.running", scenario=job.scenario.name, runs=fmt.number(job.runs, ctx.lang),
+        responses=len(job.responses), pct=fmt.pct(job.progress, ctx.lang, 0),
+        elapsed=fmt.duration(job.elapsed_s, ctx.lang)))
+
+
 def outcome_messages(ctx, job) -> bool:
-    """What happened to the last run, in words. True when there is a result to draw."""
+    """What happened to the last run (or sweep), in words. True when there is a result to draw."""
     if job is None or job.running:
         return False
     if job.cancelled:

@@ -92,13 +92,15 @@ def winner_row(result: dict) -> dict | None:
     return next((r for r in responses(result) if r["name"] == result.get("winner")), None)
 
 
-def decision_cells(cells) -> pd.DataFrame:
-    """hours_to_stockout, demand_ratio, winner: one row per cell of the sweep."""
-    return pd.DataFrame(list(cells), columns=["hours_to_stockout", "demand_ratio", "winner"])
+def decision_cells(cells: list[dict]) -> pd.DataFrame:
+    """hours_to_stockout, inbound_eta_h, demand_ratio, winner: one row per cell of the sweep."""
+    return pd.DataFrame(cells, columns=["hours_to_stockout", "inbound_eta_h", "demand_ratio", "winner"])
 
 
-def threshold_rows(thresholds) -> pd.DataFrame:
-    return pd.DataFrame(sorted(dict(thresholds).items()), columns=["name", "value"])
+def threshold_rows(found: dict) -> pd.DataFrame:
+    """The numeric thresholds of decision.thresholds (not the playbook or the response named)."""
+    rows = [(k, float(v)) for k, v in found.items() if k not in ("playbook", "response") and v is not None]
+    return pd.DataFrame(sorted(rows), columns=["name", "value"])
 
 
 def disruption_rows(scenario) -> list[tuple[str, dict]]:

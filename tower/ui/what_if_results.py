@@ -9,14 +9,17 @@ import streamlit as st
 
 from tower.auth import policy
 from tower.twin import decision, store
+from tower.twin.errors import TwinInvalid
 from tower.ui import access, charts, fmt, kiosk, session
 from tower.ui import what_if_charts as pictures
 from tower.ui import what_if_data as data
 from tower.ui import what_if_glossary as twin_glossary
+from tower.ui import what_if as inputs
+from tower.ui import what_if_job as job_mod
 from tower.ui.what_if import response_label
 
 PLAYBOOK = "B-03"
-DECISION_KEY = "what_if.decision"   # (job id, DecisionTable) of the last sweep this session ran
+SWEEP_RUNS = 200                     # runs per cell of the decision table (45 cells by default)
 
 
 def labels(ctx, names) -> dict[str, str]:
@@ -130,29 +133,42 @@ def stock_limit(ctx, key) -> float | None:
 
 
 def decision_section(ctx, job) -> None:
-    """The sweep is heavier than one comparison: it runs when asked, once per result."""
+    """The sweep re-runs the comparison in every cell of the trigger conditions: heavier than one
+    comparison, so it runs when asked, in the background like the comparison itself."""
     st.subheader(ctx.t("what_if.decision"))
     st.caption(ctx.t("what_if.decision_note"))
-    stored = st.session_state.get(DECISION_KEY)
-    table = stored[1] if stored and stored[0] == id(job) else None
-    if table is None:
-        if not st.button(ctx.t("what_if.decision_run"), key="what_if_decision_run"):
+    sweep = job_mod.current(job_mod.SWEEP_KEY)
+    if sweep is None or sweep.job is not job:
+        if ctx.kiosk or not st.button(ctx.t("what_if.decision_run"), key="what_if_decision_run"):
             return
-        with st.spinner(ctx.t("what_if.decision_running")):
-            table = decision.sweep(job.network, job.scenario, job.responses, runs=max(50, job.runs // 10),
-                                   seed=job.seed)
-        st.session_state[DECISION_KEY] = (id(job), table)
-    cells = data.decision_cells(table.cells)
-    fig = pictures.decision_heatmap(cells, labels(ctx, cells["winner"].unique()), t=ctx.t,
+        sweep = job_mod.start_sweep(job_mod.Sweep(job=job, runs=min(SWEEP_RUNS, job.runs)))
+    inputs.progress(ctx, job_mod.SWEEP_KEY, lambda s: ctx.t(
+        "what_if.decision_running", pct=fmt.pct(s.progress, ctx.lang, 0), elapsed=fmt.duration(s.elapsed_s, ctx.lang)))
+    if not inputs.outcome_messages(ctx, sweep):
+        return
+    cells = data.decision_cells(sweep.table.cells())
+    etas = sorted(cells["inbound_eta_h"].unique())
+    eta = st.select_slider(ctx.t("what_if.eta_pick"), etas, value=etas[len(etas) // 2], key="what_if_eta",
+                           format_func=lambda h: fmt.hours(h, ctx.lang)) if len(etas) > 1 else etas[0]
+    shown = cells[cells["inbound_eta_h"] == eta]
+    fig = pictures.decision_heatmap(shown, labels(ctx, cells["winner"].unique()), t=ctx.t,
                                     height=kiosk.chart_height(ctx, 0.4, 380))
     charts.show(fig, ctx, key="what_if_decision")
-    thresholds = decision.thresholds(table, playbook=PLAYBOOK)
-    rows = data.threshold_rows(thresholds)
+    found = decision.thresholds(sweep.table, playbook=PLAYBOOK)
+    thresholds_table(ctx, found)
+    export_button(ctx, job, sweep, found)
+
+
+def thresholds_table(ctx, found: dict) -> None:
     st.markdown(f"**{ctx.t('what_if.thresholds', playbook=PLAYBOOK)}**")
+    if not found.get("response"):
+        st.info(ctx.t("what_if.no_quick"))
+        return
+    st.caption(ctx.t("what_if.quick_response", response=response_label(ctx.t, found["response"])))
+    rows = data.threshold_rows(found)
     kiosk.table(rows.assign(name=rows["name"].map(lambda n: _threshold_label(ctx, n))), ctx, hide_index=True,
                 column_config={"name": ctx.t("what_if.col_threshold"),
                                "value": st.column_config.NumberColumn(ctx.t("what_if.col_value"), format="%.1f")})
-    export_button(ctx, job, thresholds)
 
 
 def _threshold_label(ctx, name: str) -> str:
@@ -161,19 +177,34 @@ def _threshold_label(ctx, name: str) -> str:
     return name if text == key else text
 
 
-def export_button(ctx, job, thresholds) -> None:
+def export_button(ctx, job, sweep, found: dict) -> None:
     """Approvers (and admins) see the button; decision.export checks "approve" again and audits."""
     who = session.identity()
     if not who.can("approve"):
         st.caption(ctx.t("what_if.export_needs"))
         return
+    if not found.get("response") or ctx.kiosk:
+        return
     if st.button(ctx.t("what_if.export", playbook=PLAYBOOK), key="what_if_export"):
         try:
-            decision.export(ctx.db, who, PLAYBOOK, thresholds, job.scenario.name, job.runs, ctx.now)
+            n = decision.export(ctx.db, who, PLAYBOOK, found, job.scenario, sweep.runs, now=ctx.now)
         except policy.Refused:
             st.error(access.refusal(ctx.t, who, "approve"))
+        except TwinInvalid as e:
+            st.error(ctx.t("what_if.invalid", error=str(e)))
         else:
-            st.success(ctx.t("what_if.exported", n=len(dict(thresholds)), playbook=PLAYBOOK))
+            st.success(ctx.t("what_if.exported", n=n, playbook=PLAYBOOK))
+    in_use(ctx)
+
+
+def in_use(ctx) -> None:
+    """What the playbook's trigger uses now (the latest export per condition)."""
+    now = ctx.query("what_if/thresholds_latest", playbook=PLAYBOOK)
+    if now.empty:
+        return
+    st.caption(ctx.t("what_if.in_use", playbook=PLAYBOOK, at=fmt.ts(now["computed_at"].max(), ctx.lang, ctx.tz),
+                     thresholds="; ".join(f"{_threshold_label(ctx, r.name)} {fmt.number(r.value, ctx.lang, 1)}"
+                                          for r in now.itertuples(index=False))))
 
 
 def backtest(ctx) -> None:
