@@ -215,10 +215,17 @@ def backtest(ctx) -> None:
     last = ctx.query("what_if/last_backtest")
     if last.empty:
         return
-    row = last.iloc[0]
-    st.caption(ctx.t("what_if.backtest", at=fmt.ts(row["ran_at"], ctx.lang, ctx.tz),
-                     stockout=fmt.hours(row["stockout_error_h"], ctx.lang),
-                     lost=fmt.money(row["lost_sales_error"], ctx.lang)))
+    first = last.iloc[0]
+    inside = int(last["inside"].fillna(False).astype(bool).sum())
+    st.subheader(ctx.t("what_if.backtest_title"))
+    st.caption(ctx.t("what_if.backtest", at=fmt.ts(first["ran_at"], ctx.lang, ctx.tz), scenario=first["scenario"],
+                     inside=inside, n=len(last), runs=fmt.number(first["runs"], ctx.lang)))
+    view = last.assign(inside=last["inside"].map(lambda v: "✓" if v is True or v == 1 else "✗"))
+    kiosk.table(view[["metric", "observed", "p10", "p50", "p90", "error", "inside"]], ctx, hide_index=True,
+                column_config={
+                    "metric": ctx.t("what_if.col_metric"), "inside": ctx.t("what_if.col_inside"),
+                    **{c: st.column_config.NumberColumn(ctx.t(f"what_if.col_bt_{c}"), format="%.1f")
+                       for c in ("observed", "p10", "p50", "p90", "error")}})
 
 
 def glossary_section(ctx) -> None:
