@@ -11,6 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from i18n_scan import untranslated
+from test_i18n_complete import data_names, quoted_texts, report
 from tests.ui_fixtures import ROOT, populated_db, tower_env  # noqa: F401
 from tower import runtime as runtime_mod
 from tower.auth import policy
@@ -251,3 +253,15 @@ def test_the_last_backtest_shows_only_when_there_is_one(tower_env, populated_db)
     assert title in [s.value for s in at.subheader]
     caption = next(c.value for c in at.caption if "backtest" in c.value.lower())
     assert "1 of 2 measures" in caption, caption     # only the newest run, one of its two inside
+
+
+def test_a_finished_run_reads_in_chinese(tower_env, populated_db):
+    """Both languages: in zh the whole page with a result and its decision table has no English
+    left (beyond codes, names from the data and units), by the same scan as every other page."""
+    allow, quoted = data_names(populated_db.path), quoted_texts(populated_db.path)
+    tower_env(populated_db.path)
+    at = open_page(lang="zh", scenario=SURGE)
+    run_to_end(at, runs=50)
+    sweep_to_end(at)
+    bad = untranslated(at, allow, quoted)
+    assert not bad, report(bad)

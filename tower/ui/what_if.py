@@ -84,7 +84,7 @@ def pick_scenario(ctx, library: dict, net):
             "_what_if_url_pick")):
         st.session_state["what_if_pick"] = wanted if wanted in library else (names[0] if names else BUILD)
     st.session_state["_what_if_url_pick"] = wanted
-    titles = {n: library[n].title for n in names}
+    titles = {n: scenario_title(ctx.t, library[n]) for n in names}
     choice = st.selectbox(ctx.t("what_if.pick"), options, key="what_if_pick",
                           format_func=lambda n: ctx.t("what_if.pick_build") if n == BUILD else f"{n} · {titles[n]}")
     if choice == BUILD:
@@ -97,11 +97,27 @@ def pick_scenario(ctx, library: dict, net):
     return scenario
 
 
+def scenario_title(t: Callable[..., str], scenario) -> str:
+    """A built-in scenario's title in the catalogue's words (what_if.scenario.<name>); a user's
+    scenario keeps the title its author typed."""
+    key = f"what_if.scenario.{scenario.name}"
+    text = t(key)
+    return scenario.title if text == key else text
+
+
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def describe(ctx, scenario) -> None:
     """The scenario's disruptions: a bullet per disruption with its parameters as the twin has them."""
     lines = []
     for kind, params in data.disruption_rows(scenario):
-        shown = ", ".join(f"`{k}` = {v}" for k, v in params.items() if v not in (None, [], ""))
+        shown = ", ".join(f"`{k}` = {_value(v)}" for k, v in params.items() if v not in (None, [], ""))
         lines.append(f"- **{ctx.t('what_if.kind.' + kind)}**: {shown}")
     lines.append(f"- **{ctx.t('what_if.horizon_days')}**: {scenario.horizon_days}")
     with st.expander(ctx.t("what_if.scenario_about"), expanded=not ctx.kiosk):
