@@ -104,4 +104,16 @@ def test_a_finished_run_draws_the_fan_and_the_table_and_links_to_itself(app_url,
     assert shared.get_by_text("Stored run #").count() == 1
     assert_no_errors(shared)
     shared.close()
+
+    # the same link on a wall screen: dark, no sidebar, no Run controls, the table as large type
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(page.url + "&kiosk=1")
+    settle(wall)
+    wall.locator(".st-key-what-if-comparison table").wait_for(timeout=60000)
+    assert_no_errors(wall)
+    assert wall.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor") == "rgb(5, 8, 13)"
+    assert wall.get_by_role("button", name="Run simulation").count() == 0
+    assert not wall.locator('[data-testid="stSidebar"]').first.is_visible()
+    wall.screenshot(path=str(ARTIFACTS / "what_if_kiosk.png"))
+    wall.close()
     page.close()

@@ -5,6 +5,7 @@ validation message, a viewer can neither save nor export (no button, and the fun
 and ?scenario=NAME preselects the scenario."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from tower.auth.policy import Identity
 from tower.twin import decision, network, responses, scenarios, simulate
 from tower.ui import i18n, session
 from tower.ui import what_if as inputs
-from tower.ui import what_if_glossary
+from tower.ui import what_if_charts, what_if_glossary
 from tower.ui import what_if_job as job_mod
 
 PAGE = "pages/what_if.py"
@@ -265,3 +266,17 @@ def test_a_finished_run_reads_in_chinese(tower_env, populated_db):
     sweep_to_end(at)
     bad = untranslated(at, allow, quoted)
     assert not bad, report(bad)
+
+
+def test_the_map_rings_what_the_scenario_disrupts(tower_env, populated_db):
+    tower_env(populated_db.path)
+    at = open_page(scenario=SURGE)      # member day: the primary, VN-BAMBOO-01, stops
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    hanoi = next(s for s in populated_db.rows["suppliers"] if s["supplier_id"] == "VN-BAMBOO-01")
+    ringed = layers["twin-affected"]["data"]
+    assert [r["position"] for r in ringed] == [[hanoi["lon"], hanoi["lat"]]]
+    # its supply lane (PO-1 to Los Angeles) is drawn red; the backup's lane (PO-2 to New Jersey) is not
+    routes = {r["label"]: r["color"] for r in layers["twin-routes"]["data"]}
+    assert routes["Hanoi Bamboo Co. → US West (Los Angeles)"] == what_if_charts.AFFECTED
+    assert routes["Zhejiang Bamboo → US East (New Jersey)"] == what_if_charts.ROUTE

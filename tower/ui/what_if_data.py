@@ -16,21 +16,22 @@ def responses(result: dict) -> list[dict]:
     return list(result.get("responses") or [])
 
 
-def _worst(per_key: list[dict], field: str) -> float:
-    return max((float(k.get(field) or 0.0) for k in per_key), default=0.0)
+def _total(per_key: list[dict], field: str) -> float:
+    return float(sum(float(k.get(field) or 0.0) for k in per_key))
 
 
 def comparison_table(result: dict) -> pd.DataFrame:
-    """One row per response: the probability that any SKU × warehouse runs out, the worst SKU ×
-    warehouse's stockout hours, the money figures as the twin gives them, and which row won."""
+    """One row per response: the probability that any SKU × warehouse runs out, stockout hours
+    summed over SKU × warehouses (each one's p50 / p90: one always out of stock would otherwise
+    hide every difference), the money figures as the twin gives them, and which row won."""
     rows = []
     for r in responses(result):
         per_key = r.get("per_key") or []
         rows.append({
             "response": r["name"],
             "p_stockout": float(r["stockout_probability_any"]),
-            "stockout_h_p50": _worst(per_key, "stockout_hours_p50"),
-            "stockout_h_p90": _worst(per_key, "stockout_hours_p90"),
+            "stockout_h_p50": _total(per_key, "stockout_hours_p50"),
+            "stockout_h_p90": _total(per_key, "stockout_hours_p90"),
             "lost_units_p50": float(r["lost_units_p50"]),
             "lost_sales_p50": float(r["lost_sales_usd_p50"]),
             "lost_sales_p90": float(r["lost_sales_usd_p90"]),

@@ -16,6 +16,7 @@ from tower.ui import what_if_data as data
 from tower.ui import what_if_glossary as twin_glossary
 from tower.ui import what_if as inputs
 from tower.ui import what_if_job as job_mod
+from tower.ui.frame import badge
 from tower.ui.what_if import response_label
 
 PLAYBOOK = "B-03"
@@ -69,8 +70,12 @@ def winner_line(ctx, table: pd.DataFrame) -> None:
         st.info(ctx.t("what_if.no_winner"))
         return
     row = won.iloc[0]
-    st.success(ctx.t("what_if.winner", response=response_label(ctx.t, row["response"]),
-                     p50=fmt.money(row["net_p50"], ctx.lang), p90=fmt.money(row["net_p90"], ctx.lang)))
+    text = ctx.t("what_if.winner", response=response_label(ctx.t, row["response"]),
+                 p50=fmt.money(row["net_p50"], ctx.lang), p90=fmt.money(row["net_p90"], ctx.lang))
+    if ctx.kiosk:  # the wall paints every alert box dark red: the winner is a green pill there
+        st.markdown(f"### {badge(text, 'green')}", unsafe_allow_html=True)
+    else:
+        st.success(text)
 
 
 def comparison(ctx, table: pd.DataFrame) -> None:
@@ -94,8 +99,9 @@ def comparison(ctx, table: pd.DataFrame) -> None:
     styled = view.style.apply(lambda r: ["background-color: #1a9850; color: white; font-weight: 700"
                                          if winner_rows.loc[r.name] else "" for _ in r], axis=1)
     with st.container(key="what-if-comparison"):
-        if ctx.kiosk:
-            kiosk.table(view, ctx, hide_index=True, column_config=config)
+        if ctx.kiosk:  # static HTML: percentages written out, the winner's row marked by its star
+            kiosk.table(view.assign(p_stockout=view["p_stockout"].map(lambda p: fmt.pct(p, ctx.lang, 0))), ctx,
+                        hide_index=True, column_config={**config, "p_stockout": ctx.t("what_if.col_p_stockout")})
         else:
             st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
 
@@ -246,7 +252,7 @@ def map_section(ctx, scenario) -> None:
                               detail=[ctx.t("what_if.affected") if s in hit["suppliers"] else ""
                                       for s in lanes["supplier_id"]],
                               affected=lanes["supplier_id"].isin(hit["suppliers"]))
-    places = [frame[frame[col].isin(ids)].assign(label=frame["name"], detail=ctx.t("what_if.affected"))
+    places = [frame[frame[col].isin(ids)].assign(label=lambda d: d["name"], detail=ctx.t("what_if.affected"))
               for frame, col, ids in ((suppliers, "supplier_id", hit["suppliers"]), (nodes, "node_id", hit["nodes"]),
                                       (warehouses, "market", hit["markets"]))
               if not frame.empty and col in frame]
