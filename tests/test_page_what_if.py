@@ -183,12 +183,23 @@ def test_an_approver_exports_the_thresholds_to_the_playbook(tower_env, populated
     assert job.run_id and at.query_params["run"] in (job.run_id, [job.run_id])
 
 
-def test_an_operator_sees_save_but_not_export(tower_env, populated_db):
+def test_an_operator_saves_a_built_scenario_and_its_link_names_it(tower_env, populated_db):
     tower_env(populated_db.path)
     at = open_page(OPERATOR)
     at.selectbox(key="what_if_pick").set_value(inputs.BUILD).run()
+    at.text_input(key="what_if_name").set_value("bowl-stop-20")
+    at.number_input(key="what_if_sup_days").set_value(20)
     next(b for b in at.button if b.label == i18n.t("what_if.use_built")).click().run()
-    assert [b for b in at.button if b.key == "what_if_save"], "an operator may save a scenario"
+    at.button(key="what_if_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success] == [i18n.t("what_if.saved", name="bowl-stop-20")]
+    assert at.query_params["scenario"] in ("bowl-stop-20", ["bowl-stop-20"])
+    saved = scenarios.library(runtime_mod.get().db)["bowl-stop-20"]
+    assert [(d.kind, d.supplier, d.days) for d in saved.disruptions] == [("supplier_stop", "VN-BAMBOO-01", 20)]
+
+    # a colleague opening the link gets it preselected from the library
+    other = open_page(VIEWER, scenario="bowl-stop-20")
+    assert other.selectbox(key="what_if_pick").value == "bowl-stop-20"
 
 
 def test_the_url_preselects_the_scenario(tower_env, populated_db):

@@ -125,8 +125,9 @@ def describe(ctx, scenario) -> None:
 
 
 def _ids(net, kind: str) -> list[str]:
-    if kind == "supplier":
-        return sorted(net.suppliers)
+    if kind == "supplier":  # the primary first: "the supplier stops" usually means that one
+        rank = {"primary": 0, "backup": 1, "emergency": 2}
+        return sorted(net.suppliers, key=lambda s: (rank.get(net.suppliers[s].tier, 3), s))
     if kind == "node":
         return sorted(net.nodes)
     if kind == "sku":
