@@ -228,8 +228,12 @@ def save_button(ctx, scenario) -> None:
 def run_controls(ctx, scenario, net) -> None:
     """Responses, runs and seed, and the Run button (disabled while this session's run is going)."""
     offered = {r.name: r for r in twin_responses.default_responses(net)} if net.size else {}
-    chosen = st.multiselect(ctx.t("what_if.responses"), list(offered), default=list(offered),
-                            key="what_if_responses", format_func=lambda n: response_label(ctx.t, n))
+    kept = st.session_state.get("what_if_responses")
+    # all of them at first; later the choice, less what the network no longer offers (the offer
+    # follows the network, e.g. which warehouses a transfer joins)
+    st.session_state["what_if_responses"] = list(offered) if kept is None else [n for n in kept if n in offered]
+    chosen = st.multiselect(ctx.t("what_if.responses"), list(offered), key="what_if_responses",
+                            format_func=lambda n: response_label(ctx.t, n))
     cols = st.columns([2, 1, 1])
     runs = cols[0].number_input(ctx.t("what_if.runs"), min_value=10, max_value=MAX_RUNS, value=DEFAULT_RUNS,
                                 step=100, help=ctx.t("what_if.runs_help"), key="what_if_runs")
