@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from i18n_scan import untranslated
 from test_i18n_complete import data_names, quoted_texts, report
-from tests.ui_fixtures import ROOT, populated_db, tower_env  # noqa: F401
+from tests.ui_fixtures import ROOT, empty_db, populated_db, tower_env  # noqa: F401
 from tower import runtime as runtime_mod
 from tower.auth import policy
 from tower.auth.policy import Identity
@@ -291,3 +291,13 @@ def test_the_map_rings_what_the_scenario_disrupts(tower_env, populated_db):
     routes = {r["label"]: r["color"] for r in layers["twin-routes"]["data"]}
     assert routes["Hanoi Bamboo Co. → US West (Los Angeles)"] == what_if_charts.AFFECTED
     assert routes["Zhejiang Bamboo → US East (New Jersey)"] == what_if_charts.ROUTE
+
+
+def test_an_empty_network_is_said_in_words(tower_env, empty_db):
+    tower_env(empty_db.path)
+    at = open_page()
+    assert i18n.t("what_if.network_empty") in [i.value for i in at.info]
+    at.button(key="what_if_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert job_mod.JOB_KEY not in at.session_state, "nothing is started on an empty network"
+    assert i18n.t("what_if.network_empty") in [e.value for e in at.error]

@@ -241,11 +241,11 @@ def run_controls(ctx, scenario, net) -> None:
     job = job_mod.current()
     busy = job is not None and job.running
     if cols[2].button(ctx.t("what_if.run"), type="primary", disabled=busy or scenario is None, key="what_if_run"):
-        if not chosen:
-            st.error(ctx.t("what_if.responses_empty"))
-            return
         if not net.size:
             st.error(ctx.t("what_if.network_empty"))
+            return
+        if not chosen:
+            st.error(ctx.t("what_if.responses_empty"))
             return
         st.query_params.pop("run", None)
         job_mod.start(job_mod.Job(scenario=scenario, responses=[offered[n] for n in chosen], runs=int(runs),
