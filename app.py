@@ -18,6 +18,7 @@ PAGES = [
     ("supply", "pages/suppliers.py", "suppliers", ":material/factory:"),
     ("customers", "pages/customers.py", "customers", ":material/groups:"),
     ("analysis", "pages/retro.py", "retro", ":material/history:"),
+    ("analysis", "pages/what_if.py", "what_if", ":material/science:"),
     ("analysis", "pages/glossary.py", "glossary", ":material/menu_book:"),
     ("analysis", "pages/sql_console.py", "sql_console", ":material/terminal:"),
     ("analysis", "pages/sources.py", "sources", ":material/sync:"),

@@ -5,7 +5,7 @@ import streamlit as st
 
 import queries
 from tower import kpis
-from tower.ui import fmt
+from tower.ui import fmt, what_if_glossary
 from tower.ui.frame import context
 
 # reading order for people: customer promise first, then the chain back to the supplier
@@ -107,3 +107,9 @@ for name in queries.names("pages"):
     with st.expander(f"queries/{name}.sql"):
         st.write(about)
         st.code(queries.load(name), language="sql")
+
+# ── the digital twin's figures (What-if page; tower/ui/what_if_glossary.py) ────────────────────
+if what_if_glossary.entries(ctx.t, search):
+    st.header(ctx.t("what_if.glossary_title"))
+    st.caption(ctx.t("what_if.glossary_intro"))
+    what_if_glossary.draw(ctx.t, search)
