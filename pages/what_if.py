@@ -5,6 +5,7 @@ touches. The URL carries ?scenario=NAME, and ?run=ID once a result is stored, so
 opening it sees the same. All figures come from tower.twin; tower.ui.what_if* only lay them out."""
 import streamlit as st
 
+from tower.ui import backtest_panel
 from tower.ui import what_if as inputs
 from tower.ui import what_if_job as job_mod
 from tower.ui import what_if_results as results
@@ -33,5 +34,5 @@ else:
 
 if scenario is not None:
     results.map_section(ctx, scenario)
-results.backtest(ctx)
+backtest_panel.section(ctx)
 results.glossary_section(ctx)

@@ -4,7 +4,7 @@ lost sales than the same seed without the playbook. Once automatically (the acti
 each evaluation), once in approval mode with two people."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -23,7 +23,7 @@ from tower.config import SandboxConfig
 from tower.db import Database
 
 pytestmark = pytest.mark.timeout(600)
-T0 = datetime(2026, 11, 20, 9, 7, tzinfo=timezone.utc)        # the drama's anchor (tests/test_world_drama.py)
+T0 = datetime(2026, 11, 20, 9, 7, tzinfo=UTC)        # the drama's anchor (tests/test_world_drama.py)
 EVENT_START, EVENT_END = T0 + timedelta(hours=0.5), T0 + timedelta(hours=24.5)
 SKU, MARKET = "GL-BOWL-01", "US"
 SOURCES = ["planning", "supplier_portal", "shopify"]
@@ -87,7 +87,7 @@ def world(tmp_path, request):
 def test_b03_runs_by_itself_within_the_hour_and_member_day_loses_less(world):
     auto, baseline = world("auto", "automatic"), world("baseline", None)
     fired_at = first_sent = None
-    for h in range(0, 27):
+    for h in range(27):
         for day in (auto, baseline):
             day.hour(h)
         if fired_at is None and len(auto.surge()):
@@ -120,7 +120,7 @@ def test_b03_runs_by_itself_within_the_hour_and_member_day_loses_less(world):
 
 def test_b03_in_approval_mode_waits_for_a_second_person(world):
     day = world("approval", "approval")
-    for h in range(0, 9):
+    for h in range(9):
         day.hour(h)
     surge = day.surge()
     assert len(surge), "the member-day surge fired"

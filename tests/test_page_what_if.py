@@ -235,38 +235,6 @@ def test_the_glossary_explains_every_twin_figure(tower_env, populated_db, lang):
         assert i18n.t(f"what_if.gd.{term}", lang) in text
 
 
-# twin_backtests as the calibration (migration 017_twin_forecast) creates it: the columns the page reads
-BACKTESTS_DDL = """
-create table if not exists twin_backtests (run_id text, ran_at timestamptz, scenario text, start_at timestamptz,
-    horizon_h integer, metric text, observed double, p10 double, p50 double, p90 double, inside boolean,
-    error double, runs integer)
-"""
-
-
-def test_the_last_backtest_shows_only_when_there_is_one(tower_env, populated_db):
-    tower_env(populated_db.path)
-    at = open_page()
-    title = i18n.t("what_if.backtest_title")
-    assert title not in [s.value for s in at.subheader], "no backtest table yet: nothing shown"
-
-    db = runtime_mod.get().db
-    now = populated_db.now
-    with db.cursor() as cur:
-        cur.execute(BACKTESTS_DDL)
-        for run, at_h, metric, observed, p10, p50, p90 in (
-                ("old", -48, "lost_units", 10.0, 0.0, 5.0, 8.0),
-                ("new", -2, "lost_units", 40.0, 30.0, 45.0, 60.0),
-                ("new", -2, "stockout_hours:GL-BOWL-01@US-WEST-LA", 12.0, 0.0, 4.0, 9.0)):
-            cur.execute("insert into twin_backtests values (?, ?, 'supplier_stop', ?, 720, ?, ?, ?, ?, ?, ?, ?, 1000)",
-                        [f"supplier_stop@{run}", now + timedelta(hours=at_h), now, metric, observed, p10, p50, p90,
-                         p10 <= observed <= p90, p50 - observed])
-    st.cache_data.clear()   # the page's queries are cached for a few seconds
-    at = open_page()
-    assert title in [s.value for s in at.subheader]
-    caption = next(c.value for c in at.caption if "backtest" in c.value.lower())
-    assert "1 of 2 measures" in caption, caption     # only the newest run, one of its two inside
-
-
 def test_a_finished_run_reads_in_chinese(tower_env, populated_db):
     """Both languages: in zh the whole page with a result and its decision table has no English
     left (beyond codes, names from the data and units), by the same scan as every other page."""

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 import queries
-from tower.actions import engine, log, playbooks, planner
+from tower.actions import engine, log, planner, playbooks
 from tower.actions.errors import ActionInvalid
 from tower.auth import audit
 from tower.auth.policy import Identity, require

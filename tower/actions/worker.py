@@ -39,7 +39,7 @@ class ActionWorker:
             while not self._stop.is_set():
                 try:
                     self.run_once()
-                except Exception:  # noqa: BLE001 - the worker must survive a bad moment
+                except Exception:
                     log.exception("action pass failed")
                 self._poke.wait(self.beat_wall_s)
                 self._poke.clear()

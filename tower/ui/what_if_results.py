@@ -1,7 +1,7 @@
 """The What-if page's results: the winner, the stock fan per response, the comparison table, the
 decision table with its thresholds (exported to a playbook by approvers only: tower.twin.decision.
-export refuses anyone else on the server), the map of what the scenario touches, and the last
-backtest's error when the backtest table exists."""
+export refuses anyone else on the server) and the map of what the scenario touches (the
+last backtest is tower/ui/backtest_panel.py)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -11,10 +11,9 @@ from tower.auth import policy
 from tower.twin import decision, store
 from tower.twin.errors import TwinInvalid
 from tower.ui import access, charts, fmt, kiosk, session
+from tower.ui import what_if as inputs
 from tower.ui import what_if_charts as pictures
 from tower.ui import what_if_data as data
-from tower.ui import what_if_glossary as twin_glossary
-from tower.ui import what_if as inputs
 from tower.ui import what_if_job as job_mod
 from tower.ui.frame import badge
 from tower.ui.what_if import response_label
@@ -205,65 +204,9 @@ def export_button(ctx, job, sweep, found: dict) -> None:
 
 def in_use(ctx) -> None:
     """What the playbook's trigger uses now (the latest export per condition)."""
-    now = ctx.query("what_if/thresholds_latest", playbook=PLAYBOOK)
+    now = ctx.query("twin/thresholds_latest", playbook=PLAYBOOK)
     if now.empty:
         return
     st.caption(ctx.t("what_if.in_use", playbook=PLAYBOOK, at=fmt.ts(now["computed_at"].max(), ctx.lang, ctx.tz),
                      thresholds="; ".join(f"{_threshold_label(ctx, r.name)} {fmt.number(r.value, ctx.lang, 1)}"
                                           for r in now.itertuples(index=False))))
-
-
-def backtest(ctx) -> None:
-    """The last backtest's error (twin_backtests, written by the calibration); nothing without it."""
-    has = ctx.query("what_if/has_table", table_name="twin_backtests")
-    if has.empty or not int(has.iloc[0]["n"]):
-        return
-    last = ctx.query("what_if/last_backtest")
-    if last.empty:
-        return
-    first = last.iloc[0]
-    inside = int(last["inside"].fillna(False).astype(bool).sum())
-    st.subheader(ctx.t("what_if.backtest_title"))
-    st.caption(ctx.t("what_if.backtest", at=fmt.ts(first["ran_at"], ctx.lang, ctx.tz), scenario=first["scenario"],
-                     inside=inside, n=len(last), runs=fmt.number(first["runs"], ctx.lang)))
-    view = last.assign(inside=last["inside"].map(lambda v: "✓" if v is True or v == 1 else "✗"))
-    kiosk.table(view[["metric", "observed", "p10", "p50", "p90", "error", "inside"]], ctx, hide_index=True,
-                column_config={
-                    "metric": ctx.t("what_if.col_metric"), "inside": ctx.t("what_if.col_inside"),
-                    **{c: st.column_config.NumberColumn(ctx.t(f"what_if.col_bt_{c}"), format="%.1f")
-                       for c in ("observed", "p10", "p50", "p90", "error")}})
-
-
-def glossary_section(ctx) -> None:
-    with st.expander(ctx.t("what_if.glossary"), expanded=False):
-        twin_glossary.draw(ctx.t)
-
-
-def map_section(ctx, scenario) -> None:
-    """Suppliers, ports and supply routes the scenario disrupts, on the map page's layers."""
-    st.subheader(ctx.t("what_if.map"))
-    hit = data.affected(scenario)
-    suppliers, nodes = ctx.query("pages/map_suppliers"), ctx.query("pages/map_nodes")
-    warehouses, stock = ctx.query("pages/map_warehouses"), ctx.query("pages/stock_health")
-    lanes = ctx.query("what_if/supply_lanes")
-    routes = pd.DataFrame(columns=["origin_lat", "origin_lon", "dest_lat", "dest_lon", "label", "detail", "affected"])
-    if not lanes.empty:
-        routes = lanes.assign(label=lanes["supplier_name"] + " → " + lanes["warehouse_name"],
-                              detail=[ctx.t("what_if.affected") if s in hit["suppliers"] else ""
-                                      for s in lanes["supplier_id"]],
-                              affected=lanes["supplier_id"].isin(hit["suppliers"]))
-    places = [frame[frame[col].isin(ids)].assign(label=lambda d: d["name"], detail=ctx.t("what_if.affected"))
-              for frame, col, ids in ((suppliers, "supplier_id", hit["suppliers"]), (nodes, "node_id", hit["nodes"]),
-                                      (warehouses, "market", hit["markets"]))
-              if not frame.empty and col in frame]
-    affected = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["lat", "lon", "label", "detail"])
-    if affected.empty and not routes["affected"].any():
-        st.caption(ctx.t("what_if.map_empty"))
-    width = kiosk.content_width(ctx) if ctx.kiosk else 1200
-    deck, height = pictures.affected_deck(
-        suppliers=suppliers, nodes=nodes, warehouses=warehouses, stock=stock, routes=routes, affected=affected,
-        kiosk=ctx.kiosk, width=width, max_height=kiosk.screen_px(ctx, 0.5) if ctx.kiosk else 480,
-        scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang)
-    with st.container(key="what-if-map"):
-        st.pydeck_chart(deck, width=width, height=height, key="what_if_deck")
-    st.caption(ctx.t("what_if.map_legend"))
