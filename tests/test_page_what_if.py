@@ -178,7 +178,7 @@ def test_an_approver_exports_the_thresholds_to_the_playbook(tower_env, populated
     assert not at.exception, [e.value for e in at.exception]
     written = [k for k in found if k not in ("playbook", "response")]
     assert any(s.value == i18n.t("what_if.exported", n=len(written), playbook="B-03") for s in at.success)
-    in_use = runtime_mod.get().db.query("what_if/thresholds_latest", {"playbook": "B-03"})
+    in_use = runtime_mod.get().db.query("twin/thresholds_latest", {"playbook": "B-03"})
     assert dict(zip(in_use["name"], in_use["value"])) == {k: float(found[k]) for k in written}
     assert job.run_id and at.query_params["run"] in (job.run_id, [job.run_id])
 

@@ -14,6 +14,7 @@ from tower.ui import access, charts, fmt, kiosk, session
 from tower.ui import what_if as inputs
 from tower.ui import what_if_charts as pictures
 from tower.ui import what_if_data as data
+from tower.ui import what_if_glossary as twin_glossary
 from tower.ui import what_if_job as job_mod
 from tower.ui.frame import badge
 from tower.ui.what_if import response_label
@@ -210,3 +211,38 @@ def in_use(ctx) -> None:
     st.caption(ctx.t("what_if.in_use", playbook=PLAYBOOK, at=fmt.ts(now["computed_at"].max(), ctx.lang, ctx.tz),
                      thresholds="; ".join(f"{_threshold_label(ctx, r.name)} {fmt.number(r.value, ctx.lang, 1)}"
                                           for r in now.itertuples(index=False))))
+
+
+def glossary_section(ctx) -> None:
+    with st.expander(ctx.t("what_if.glossary"), expanded=False):
+        twin_glossary.draw(ctx.t)
+
+
+def map_section(ctx, scenario) -> None:
+    """Suppliers, ports and supply routes the scenario disrupts, on the map page's layers."""
+    st.subheader(ctx.t("what_if.map"))
+    hit = data.affected(scenario)
+    suppliers, nodes = ctx.query("pages/map_suppliers"), ctx.query("pages/map_nodes")
+    warehouses, stock = ctx.query("pages/map_warehouses"), ctx.query("pages/stock_health")
+    lanes = ctx.query("what_if/supply_lanes")
+    routes = pd.DataFrame(columns=["origin_lat", "origin_lon", "dest_lat", "dest_lon", "label", "detail", "affected"])
+    if not lanes.empty:
+        routes = lanes.assign(label=lanes["supplier_name"] + " → " + lanes["warehouse_name"],
+                              detail=[ctx.t("what_if.affected") if s in hit["suppliers"] else ""
+                                      for s in lanes["supplier_id"]],
+                              affected=lanes["supplier_id"].isin(hit["suppliers"]))
+    places = [frame[frame[col].isin(ids)].assign(label=lambda d: d["name"], detail=ctx.t("what_if.affected"))
+              for frame, col, ids in ((suppliers, "supplier_id", hit["suppliers"]), (nodes, "node_id", hit["nodes"]),
+                                      (warehouses, "market", hit["markets"]))
+              if not frame.empty and col in frame]
+    affected = pd.concat(places, ignore_index=True) if places else pd.DataFrame(columns=["lat", "lon", "label", "detail"])
+    if affected.empty and not routes["affected"].any():
+        st.caption(ctx.t("what_if.map_empty"))
+    width = kiosk.content_width(ctx) if ctx.kiosk else 1200
+    deck, height = pictures.affected_deck(
+        suppliers=suppliers, nodes=nodes, warehouses=warehouses, stock=stock, routes=routes, affected=affected,
+        kiosk=ctx.kiosk, width=width, max_height=kiosk.screen_px(ctx, 0.5) if ctx.kiosk else 480,
+        scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang)
+    with st.container(key="what-if-map"):
+        st.pydeck_chart(deck, width=width, height=height, key="what_if_deck")
+    st.caption(ctx.t("what_if.map_legend"))
