@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -251,8 +252,16 @@ def transitions_frame(ctx, rows) -> pd.DataFrame:
     })
 
 
-def manual_document(action) -> str:
-    """The manual fallback as a CSV a person can send: the order's fields, then the message."""
+def manual_document(action) -> bytes:
+    """The manual fallback's document: the file the engine wrote (tower.actions.manual, e.g. the PO
+    as CSV), else the action's fields and request as a CSV built here."""
+    path = Path(action.manual_document) if getattr(action, "manual_document", None) else None
+    if path is not None and path.is_file():
+        return path.read_bytes()
+    return fallback_csv(action).encode()
+
+
+def fallback_csv(action) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["field", "value"])
@@ -302,6 +311,8 @@ def action_controls(ctx, who, action, *, key: str) -> None:
             act(ctx, who, "operate", lambda: engine.revert(ctx.db, cfg, who, aid, now=ctx.now), done("reverted"))
     if action.status == "manual":
         st.warning(t("actions.manual_note"))
+        if getattr(action, "manual_message", None):
+            st.code(action.manual_message, language=None)
         access.download(ctx, who, t("actions.manual_doc"), lambda: manual_document(action),
                         file_name=downloads.file_name("action", str(aid), action.kind, at=ctx.now, ext="csv"),
                         mime="text/csv", key=f"{k}_doc", detail={"action_id": aid})

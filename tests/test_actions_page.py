@@ -1,0 +1,158 @@
+"""The Actions page and the alert's plan panel (issue 13) in AppTest through app.py, on a literal-row
+database with alerts the real engine raised and actions the real action engine recorded: a viewer
+sees no buttons and the engine refuses them anyway; an operator proposes, an approver approves (two
+identities) and the page shows the status the database holds; the wall screen's strip lists the
+actions in flight."""
+from __future__ import annotations
+
+import pytest
+
+from test_alerts_page import _hashable_runtimes, raise_alerts  # noqa: F401
+from tower import config as config_mod
+from tower.actions import engine
+from tower.actions import log as action_log
+from tower.auth.policy import Identity, Refused
+from tower.db import Database
+from tower.ui import session
+from ui_fixtures import open_app, populated_db, reset_app_caches, tower_env  # noqa: F401
+
+VIEWER = Identity("v-sub", "vera", frozenset({"viewer"}))
+OPERATOR = Identity("o-sub", "mei", frozenset({"operator"}))
+APPROVER = Identity("a-sub", "li.na", frozenset({"approver"}))
+PO = {"supplier_id": "ZJ-BAMBOO-02", "sku": "GL-BOWL-01", "warehouse_id": "US-WEST-LA", "quantity": 200}
+BUTTON_WORDS = ("approve", "reject", "revert", "execute", "confirm", "kill", "plan_run")
+
+
+def surge_alert(path, now) -> int:
+    _, df = raise_alerts(path, now)
+    return int(df[df.rule == "demand_surge"].alert_id.iloc[0])
+
+
+def propose(path, cfg_path, who, alert_id, now):
+    """An approval-mode PO proposed through the real engine (it validates and logs it)."""
+    db = Database(path)
+    try:
+        cfg = config_mod.load(cfg_path)
+        action = engine.propose(db, cfg, who, "raise_po", PO, now=now, mode="approval", playbook="B-03",
+                                step=1, alert_id=alert_id,
+                                diagnosis={"units_per_hour": 16.0, "hours_to_stockout": 2.0})
+    finally:
+        db.close()
+    return action
+
+
+def db_status(path, action_id) -> str:
+    reset_app_caches()  # the app's runtime holds the file: close it before reading
+    db = Database(path, read_only=True)
+    try:
+        return action_log.get(db, action_id).status
+    finally:
+        db.close()
+
+
+def page_status_cell(at, action_id):
+    table = next(d.value for d in at.dataframe if "#" in d.value.columns and "Status" in d.value.columns)
+    return table.set_index("#").loc[action_id, "Status"]
+
+
+def as_user(who, page: str, **query):
+    at = open_app(None, **query)
+    at.session_state[session.IDENTITY_KEY] = who
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def buttons(at) -> list[str]:
+    return [b.key or "" for b in at.button if any(w in (b.key or "") for w in BUTTON_WORDS)]
+
+
+def test_viewer_sees_no_buttons_and_the_engine_refuses_anyway(tower_env, populated_db):
+    alert_id = surge_alert(populated_db.path, populated_db.now)
+    cfg_path = tower_env(populated_db.path)
+    action = propose(populated_db.path, cfg_path, OPERATOR, alert_id, populated_db.now)
+    reset_app_caches()
+    at = as_user(VIEWER, "pages/actions.py")
+    assert page_status_cell(at, action.action_id) == "proposed"
+    assert buttons(at) == []
+    at = as_user(VIEWER, "pages/alerts.py")
+    at.selectbox(key="alerts_selected").set_value(alert_id).run()
+    assert not at.exception and buttons(at) == []
+    # the server-side check: calling the engine as the viewer is refused, nothing changes
+    reset_app_caches()
+    db = Database(populated_db.path)
+    try:
+        cfg = config_mod.load(cfg_path)
+        with pytest.raises(Refused):
+            engine.approve(db, cfg, VIEWER, action.action_id, now=populated_db.now)
+        with pytest.raises(Refused):
+            engine.reject(db, VIEWER, action.action_id, now=populated_db.now, comment="no")
+        with pytest.raises(Refused):
+            engine.propose(db, cfg, VIEWER, "raise_po", PO, now=populated_db.now, mode="approval")
+        assert action_log.get(db, action.action_id).status == "proposed"
+    finally:
+        db.close()
+
+
+def test_operator_proposes_approver_approves_and_the_page_shows_the_db_status(tower_env, populated_db):
+    alert_id = surge_alert(populated_db.path, populated_db.now)
+    cfg_path = tower_env(populated_db.path)
+    action = propose(populated_db.path, cfg_path, OPERATOR, alert_id, populated_db.now)
+    assert action.proposed_by == "mei"
+    reset_app_caches()
+    # the operator may not approve: no approve button for them
+    at = as_user(OPERATOR, "pages/actions.py")
+    at.selectbox(key="actions_selected").set_value(action.action_id).run()
+    assert not [k for k in buttons(at) if "approve" in k or "reject" in k]
+    # the approver approves on the page, under their own name
+    at = as_user(APPROVER, "pages/actions.py")
+    at.selectbox(key="actions_selected").set_value(action.action_id).run()
+    at.text_input(key=f"actions_page_{action.action_id}_comment").input("ok, within budget").run()
+    at.button(key=f"actions_page_{action.action_id}_approve").click().run()
+    assert not at.exception, at.exception
+    shown = page_status_cell(at, action.action_id)
+    stored = db_status(populated_db.path, action.action_id)
+    assert stored != "proposed"
+    assert shown == {"manual": "manual (API down)"}.get(stored, stored)
+    db = Database(populated_db.path, read_only=True)
+    try:
+        row = action_log.get(db, action.action_id)
+        steps = action_log.transitions(db, action.action_id)
+    finally:
+        db.close()
+    assert (row.decided_by, row.decision_comment) == ("li.na", "ok, within budget")
+    assert [s["actor"] for s in steps][:2] == ["mei", "li.na"]
+
+
+def test_reject_needs_a_comment_and_records_it(tower_env, populated_db):
+    alert_id = surge_alert(populated_db.path, populated_db.now)
+    cfg_path = tower_env(populated_db.path)
+    action = propose(populated_db.path, cfg_path, OPERATOR, alert_id, populated_db.now)
+    reset_app_caches()
+    at = as_user(APPROVER, "pages/actions.py")
+    at.selectbox(key="actions_selected").set_value(action.action_id).run()
+    at.button(key=f"actions_page_{action.action_id}_reject").click().run()
+    assert not at.exception
+    assert db_status(populated_db.path, action.action_id) == "proposed"   # no comment: refused in words
+    at = as_user(APPROVER, "pages/actions.py")
+    at.selectbox(key="actions_selected").set_value(action.action_id).run()
+    at.text_input(key=f"actions_page_{action.action_id}_comment").input("backup is over budget").run()
+    at.button(key=f"actions_page_{action.action_id}_reject").click().run()
+    assert not at.exception
+    assert page_status_cell(at, action.action_id) == "rejected"
+    assert db_status(populated_db.path, action.action_id) == "rejected"
+
+
+def test_alert_panel_lists_its_actions_and_overview_strip_shows_them_in_flight(tower_env, populated_db):
+    alert_id = surge_alert(populated_db.path, populated_db.now)
+    cfg_path = tower_env(populated_db.path)
+    action = propose(populated_db.path, cfg_path, OPERATOR, alert_id, populated_db.now)
+    reset_app_caches()
+    at = as_user(APPROVER, "pages/alerts.py")
+    at.selectbox(key="alerts_selected").set_value(alert_id).run()
+    assert not at.exception
+    assert f"alert_{alert_id}_{action.action_id}_approve" in [b.key for b in at.button]
+    at = as_user(VIEWER, "pages/overview.py", kiosk=1)
+    strip = [m.value for m in at.markdown if "tower-strip" in m.value and f"#{action.action_id}" in m.value]
+    assert strip and "proposed" in strip[0]
