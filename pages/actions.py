@@ -93,7 +93,7 @@ for book in automatic:
         st.markdown(frame.badge(t("actions.kill_enabled", playbook=pid), "green"), unsafe_allow_html=True)
     else:
         row = current.loc[pid]
-        st.markdown(frame.badge(t("actions.kill_disabled", playbook=pid, by=access.person(t, row["changed_by"]),
+        st.markdown(frame.badge(t("actions.kill_disabled", playbook=pid, by=action_panel.person(t, action_panel.actor_names(ctx.db), row["changed_by"]),
                                   reason=row["reason"] or ""), "red"), unsafe_allow_html=True)
     if not who.can("administer"):
         continue

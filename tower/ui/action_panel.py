@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+import queries
 from tower.actions import engine, planner, playbooks, runner
 from tower.actions import log as action_log
 from tower.auth import policy
@@ -213,8 +214,26 @@ def _one_plan(ctx, who, cfg, book, alert: dict) -> None:
 
 
 # ── the action log ──────────────────────────────────────────────────────────────────────────────
+def actor_names(db) -> dict[str, str]:
+    """actor id → name from the audit trail (the action log stores who by id)."""
+    try:
+        df = db.df(queries.load("pages/actor_names"))
+    except Exception:  # noqa: BLE001 - no audit trail in an older file: ids are shown as they are
+        return {}
+    return dict(zip(df["actor"], df["actor_name"]))
+
+
+def person(t, names: dict, actor) -> str:
+    """Who, as shown: a name from the audit trail (the local admin in words), else the id."""
+    if not isinstance(actor, str):
+        return ""
+    if actor == policy.local_admin().subject:
+        return access.person(t, policy.local_admin().name)
+    return access.person(t, names.get(actor, actor))
+
+
 def actions_frame(ctx, actions: list) -> pd.DataFrame:
-    t = ctx.t
+    t, names = ctx.t, actor_names(ctx.db)
     return pd.DataFrame({
         t("actions.col.action_id"): [a.action_id for a in actions],
         t("actions.col.status"): [status_text(t, a.status) for a in actions],
@@ -226,7 +245,7 @@ def actions_frame(ctx, actions: list) -> pd.DataFrame:
         t("actions.col.mode"): [mode_text(t, a.mode) for a in actions],
         t("actions.col.estimated_cost"): [fmt.money(a.estimated_cost, ctx.lang) if _value(a.estimated_cost) is not None
                                           else fmt.MISSING for a in actions],
-        t("actions.col.proposed_by"): [access.person(t, a.proposed_by) for a in actions],
+        t("actions.col.proposed_by"): [person(t, names, a.proposed_by) for a in actions],
         t("actions.col.age"): [fmt.duration(age_seconds(ctx.now, a.proposed_at), ctx.lang) for a in actions],
         t("actions.col.external_id"): [a.external_id or "" for a in actions],
         t("actions.col.last_error"): [a.last_error or "" for a in actions],
@@ -242,12 +261,12 @@ def transitions_frame(ctx, rows) -> pd.DataFrame:
         if not isinstance(rows, pd.DataFrame) else rows
     if df.empty:
         return df
-    t = ctx.t
+    t, names = ctx.t, actor_names(ctx.db)
     return pd.DataFrame({
         t("actions.col.happened_at"): [fmt.ts(x, ctx.lang, ctx.tz, seconds=True) for x in df["happened_at"]],
         t("actions.col.from_status"): [status_text(t, s) if isinstance(s, str) else "" for s in df["from_status"]],
         t("actions.col.to_status"): [status_text(t, s) for s in df["to_status"]],
-        t("actions.col.actor"): [access.person(t, a) for a in df["actor"]],
+        t("actions.col.actor"): [person(t, names, a) for a in df["actor"]],
         t("actions.col.note"): [n if isinstance(n, str) else "" for n in df["note"]],
     })
 
