@@ -10,7 +10,8 @@ import pytest
 
 from tower import retro
 from tower.db import Database
-from ui_fixtures import build_db
+from tower.ui import fmt
+from ui_fixtures import build_db, open_app, tower_env  # noqa: F401
 
 T0 = datetime(2026, 11, 11, 8, 0, tzinfo=timezone.utc)     # the event starts
 END = T0 + timedelta(hours=12)                               # … and ends
@@ -39,6 +40,8 @@ def world(tmp_path):
                  {"sku": "GL-CUP-02", "name": "Cup", "sku_class": "core", "unit_price": 8.0, "updated_at": h(-99)}],
         "warehouses": [{"warehouse_id": "US-WEST-LA", "market": "US", "kind": "overseas", "updated_at": h(-99)},
                        {"warehouse_id": "EU-DE-HAM", "market": "DE", "kind": "3pl", "updated_at": h(-99)}],
+        "events": [{"event_id": "member-day", "name": "Member Day", "starts_at": T0, "ends_at": END,
+                    "kind": "promotion", "source": "planning", "updated_at": T0}],
         "alerts": [alert(1, "GL-BOWL-01@US", h(2)),          # acted on in 40 min
                    alert(2, "GL-CUP-02@US", h(3)),           # acted on after 95 min: late
                    alert(3, "GL-CUP-02@DE", h(4)),           # nothing sent, target passed: late
@@ -119,3 +122,20 @@ def test_no_action_log_means_no_figures_not_a_crash(tmp_path):
         assert retro.response_totals(got)["avoided_sales"] == 0.0
     finally:
         db.close()
+
+
+def test_the_retro_page_shows_the_same_figures(world, tower_env):
+    """pages/retro.py (AppTest through app.py) draws the response section from the same rows."""
+    db, rows = world
+    expected = retro.response_totals(retro.action_response(db, retro.Window(T0, END), END + timedelta(hours=1)))
+    path = db.path
+    db.close()
+    tower_env(path)
+    at = open_app("pages/retro.py")
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Lost sales avoided by actions"] == fmt.money(expected["avoided_sales"], "en")
+    assert metrics["Acted on"] == "2 / 3"
+    table = next(d.value for d in at.dataframe if "Minutes to first action" in d.value.columns)
+    assert list(table["Minutes to first action"]) == ["40.0", "95.0", "—"]
+    assert list(table["Within target"]) == ["🟢 yes", "🔴 no", "🔴 no"]
