@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.actions import registry
+from connectors.actions.base import ActionUnavailable
 from test_alerts_page import _hashable_runtimes, raise_alerts  # noqa: F401
 from tower import config as config_mod
 from tower.actions import engine
 from tower.actions import log as action_log
+from tower.auth import policy
 from tower.auth.policy import Identity, Refused
 from tower.db import Database
-from tower.ui import session
+from tower.ui import action_panel, session
 from ui_fixtures import open_app, populated_db, reset_app_caches, tower_env  # noqa: F401
 
 VIEWER = Identity("v-sub", "vera", frozenset({"viewer"}))
@@ -158,3 +161,63 @@ def test_alert_panel_lists_its_actions_and_overview_strip_shows_them_in_flight(t
     at = as_user(VIEWER, "pages/overview.py", kiosk=1)
     strip = [m.value for m in at.markdown if "tower-strip" in m.value and f"#{action.action_id}" in m.value]
     assert strip and "proposed" in strip[0]
+
+
+class DownVendor:
+    """A supplier whose API does not answer: every send is ActionUnavailable (as a timeout would be)."""
+    kind = "raise_po"
+
+    def preview(self, params, key):
+        return {"method": "POST", "url": "https://portal.example/po", "body": {**params, "reference": key}}
+
+    def send(self, params, key):
+        raise ActionUnavailable("timed out after 10 s", status=None)
+
+    def compensate(self, params, external_id, key):
+        return None
+
+
+def test_vendor_down_shows_the_manual_fallback_and_confirming_it_is_tracked(tower_env, populated_db, monkeypatch):
+    alert_id = surge_alert(populated_db.path, populated_db.now)
+    cfg_path = tower_env(populated_db.path, "[actions]\nmax_attempts = 1\nbackoff_s = 0\nmax_backoff_s = 0\n")
+    monkeypatch.setitem(registry.FACTORIES, "raise_po", lambda cfg: DownVendor())
+    db = Database(populated_db.path)
+    try:
+        action = engine.propose(db, config_mod.load(cfg_path), OPERATOR, "raise_po", PO, now=populated_db.now,
+                                mode="manual", playbook="B-03", step=1, alert_id=alert_id)
+    finally:
+        db.close()
+    reset_app_caches()
+    at = as_user(OPERATOR, "pages/actions.py")
+    at.selectbox(key="actions_selected").set_value(action.action_id).run()
+    at.button(key=f"actions_page_{action.action_id}_execute").click().run()
+    assert not at.exception, at.exception
+    assert page_status_cell(at, action.action_id) == "manual (API down)"
+    # the operator gets the message to send; the document is an audited export (analyse)
+    assert any("Quick-response purchase order" in c.value for c in at.code)
+    assert not at.get("download_button")
+    admin = as_user(policy.local_admin(), "pages/actions.py")
+    admin.selectbox(key="actions_selected").set_value(action.action_id).run()
+    assert len(admin.get("download_button")) == 1
+    reset_app_caches()
+    db = Database(populated_db.path, read_only=True)
+    try:
+        stored = action_log.get(db, action.action_id)
+    finally:
+        db.close()
+    document = action_panel.manual_document(stored).decode()
+    assert "ZJ-BAMBOO-02" in document and "200" in document
+    # someone sent it by hand: confirming it moves it on, with the supplier's PO number
+    at = as_user(OPERATOR, "pages/actions.py")
+    at.selectbox(key="actions_selected").set_value(action.action_id).run()
+    at.text_input(key=f"actions_page_{action.action_id}_external").input("ZJ-PO-7781").run()
+    at.button(key=f"actions_page_{action.action_id}_confirm").click().run()
+    assert not at.exception
+    assert page_status_cell(at, action.action_id) == "acknowledged"
+    reset_app_caches()
+    db = Database(populated_db.path, read_only=True)
+    try:
+        stored = action_log.get(db, action.action_id)
+    finally:
+        db.close()
+    assert (stored.status, stored.external_id) == ("acknowledged", "ZJ-PO-7781")

@@ -28,8 +28,12 @@ STATUS_RAG = {"proposed": "yellow", "approved": "yellow", "sending": "yellow", "
               "sent": "green", "acknowledged": "green", "done": "green",
               "failed": "red", "manual": "red",
               "rejected": "grey", "reverted": "grey", "cancelled": "grey"}
-REVERTIBLE = ("sent", "acknowledged", "done")
-SENDABLE = ("approved", "failed")
+REVERTIBLE = ("proposed", "approved", "sent", "acknowledged", "done")   # before sending: withdrawn
+
+
+def sendable(action) -> bool:
+    """What engine.execute accepts: an approved action, or a proposed one that needs no approval."""
+    return action.status == "approved" or (action.status == "proposed" and action.mode != "approval")
 
 
 # ── words ───────────────────────────────────────────────────────────────────────────────────────
@@ -322,7 +326,7 @@ def action_controls(ctx, who, action, *, key: str) -> None:
                 done("rejected"))
     if not who.can("operate"):
         return
-    if action.status in SENDABLE:
+    if sendable(action):
         if st.button(f"{t('actions.execute')} #{aid}", key=f"{k}_execute"):
             act(ctx, who, "operate", lambda: engine.execute(ctx.db, cfg, who, aid, now=ctx.now), done("sent"))
     if action.status in REVERTIBLE:
@@ -332,6 +336,8 @@ def action_controls(ctx, who, action, *, key: str) -> None:
         st.warning(t("actions.manual_note"))
         if getattr(action, "manual_message", None):
             st.code(action.manual_message, language=None)
+        if not who.can("analyse"):  # every download is an audited export (tower.auth.exports)
+            st.caption(access.refusal(t, who, "analyse"))
         access.download(ctx, who, t("actions.manual_doc"), lambda: manual_document(action),
                         file_name=downloads.file_name("action", str(aid), action.kind, at=ctx.now, ext="csv"),
                         mime="text/csv", key=f"{k}_doc", detail={"action_id": aid})
