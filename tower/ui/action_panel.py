@@ -162,7 +162,11 @@ def plan_panel(ctx, who, alert: dict) -> None:
         st.caption(ctx.t("actions.no_executable"))
     for book in books:
         _one_plan(ctx, who, cfg, book, alert)
-    existing = action_log.listing(ctx.db, alert_id=int(alert["alert_id"]))
+    try:
+        existing = action_log.listing(ctx.db, alert_id=int(alert["alert_id"]))
+    except Exception as e:  # noqa: BLE001 - e.g. a database file from before the action log
+        st.info(ctx.t("actions.unavailable", error=str(e)[:200]))
+        return
     if existing:
         st.markdown(f"**{ctx.t('actions.for_alert')}**")
         action_table(ctx, existing, key=f"alert_actions_{alert['alert_id']}")
