@@ -107,6 +107,15 @@ def show_flash() -> None:
         st.success(st.session_state.pop(FLASH_KEY))
 
 
+def count_of(result) -> int:
+    """How many actions a playbook run recorded, whatever shape the runner returns them in."""
+    found = getattr(result, "actions", result)
+    try:
+        return len(found or [])
+    except TypeError:
+        return 1 if found is not None else 0
+
+
 def _status_of(result, fallback: str) -> str:
     return str(getattr(result, "status", None) or fallback)
 
@@ -218,7 +227,7 @@ def _one_plan(ctx, who, cfg, book, alert: dict) -> None:
         act(ctx, who, "operate",
             lambda: runner.run(ctx.db, cfg, book_id, int(alert["alert_id"]), who, now=ctx.now),
             lambda result: t("actions.done_run", playbook=book_id, alert=int(alert["alert_id"]),
-                             n=len(getattr(result, "actions", None) or result or [])))
+                             n=count_of(result)))
 
 
 # ── the action log ──────────────────────────────────────────────────────────────────────────────
