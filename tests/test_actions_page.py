@@ -179,7 +179,7 @@ class DownVendor:
 
 def test_vendor_down_shows_the_manual_fallback_and_confirming_it_is_tracked(tower_env, populated_db, monkeypatch):
     alert_id = surge_alert(populated_db.path, populated_db.now)
-    cfg_path = tower_env(populated_db.path, "[actions]\nmax_attempts = 1\nbackoff_s = 0\nmax_backoff_s = 0\n")
+    cfg_path = tower_env(populated_db.path, "[actions.engine]\nmax_attempts = 1\nbackoff_s = 0\nmax_backoff_s = 0\n")
     monkeypatch.setitem(registry.FACTORIES, "raise_po", lambda cfg: DownVendor())
     db = Database(populated_db.path)
     try:
