@@ -69,7 +69,7 @@ def params_text(params) -> str:
             return params
     if not isinstance(params, dict):
         return "" if params is None else str(params)
-    return ", ".join(f"{k}={v}" for k, v in params.items())
+    return ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
 
 
 def _value(v):
@@ -343,7 +343,9 @@ def action_controls(ctx, who, action, *, key: str) -> None:
         if st.button(f"{t('actions.execute')} #{aid}", key=f"{k}_execute"):
             act(ctx, who, "operate", lambda: engine.execute(ctx.db, cfg, who, aid, now=ctx.now), done("sent"))
     if action.status in REVERTIBLE:
-        if st.button(f"{t('actions.revert')} #{aid}", key=f"{k}_revert", help=t("actions.revert_help")):
+        unsent = action.status in ("proposed", "approved")
+        label = t("actions.withdraw" if unsent else "actions.revert")
+        if st.button(f"{label} #{aid}", key=f"{k}_revert", help=t("actions.withdraw_help" if unsent else "actions.revert_help")):
             act(ctx, who, "operate", lambda: engine.revert(ctx.db, cfg, who, aid, now=ctx.now), done("reverted"))
     if action.status == "manual":
         st.warning(t("actions.manual_note"))
@@ -375,7 +377,9 @@ def strip_html(ctx, actions: list, limit: int = 8) -> str:
         text = ctx.t("actions.strip_item", id=a.action_id, kind=kind_text(ctx.t, a.kind),
                      status=status_text(ctx.t, a.status),
                      age=fmt.duration(age_seconds(ctx.now, a.proposed_at), ctx.lang))
-        pills.append(f'<span class="tower-badge {STATUS_RAG.get(a.status, "grey")}">{_escape(text)}</span>')
+        # on a wall screen the pills are read from across the room: larger than the page's badges
+        size = ' style="font-size:1.2rem"' if getattr(ctx, "kiosk", False) else ""
+        pills.append(f'<span class="tower-badge {STATUS_RAG.get(a.status, "grey")}"{size}>{_escape(text)}</span>')
     return '<div class="tower-strip">' + "".join(pills) + "</div>"
 
 
