@@ -221,3 +221,66 @@ def test_vendor_down_shows_the_manual_fallback_and_confirming_it_is_tracked(towe
     finally:
         db.close()
     assert (stored.status, stored.external_id) == ("acknowledged", "ZJ-PO-7781")
+
+
+def surge_books(cfg_path):
+    return action_panel.executable_for(config_mod.load(cfg_path), "demand_surge")
+
+
+def test_alert_shows_its_plan_with_numbers_and_the_role_buttons(tower_env, populated_db):
+    """The surge alert shows B-03's plan (step, action, parameters, cost, why) and its dry run; the
+    button follows the playbook's mode and the user's role, and pressing it records actions."""
+    alert_id = surge_alert(populated_db.path, populated_db.now)
+    cfg_path = tower_env(populated_db.path)
+    books = surge_books(cfg_path)
+    assert books, "no executable playbook is triggered by the demand surge (plan B-03)"
+    book = books[0]
+    reset_app_caches()
+    at = as_user(VIEWER, "pages/alerts.py")
+    at.selectbox(key="alerts_selected").set_value(alert_id).run()
+    assert not at.exception
+    assert not [b for b in at.button if (b.key or "").startswith("plan_run_")]   # a viewer: no button
+    plan = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert list(plan.columns) == ["Step", "Action", "Parameters", "Cost (USD)", "Why"]
+    assert len(plan) >= 1
+    assert any("Dry run" in e.label for e in at.expander)
+    at = as_user(OPERATOR, "pages/alerts.py")
+    at.selectbox(key="alerts_selected").set_value(alert_id).run()
+    run_buttons = [b for b in at.button if (b.key or "") == f"plan_run_{book.id}_{alert_id}"]
+    if book.mode == "automatic":
+        assert not run_buttons and any("runs by itself" in c.value for c in at.caption)
+        return
+    assert [b.label for b in run_buttons] == ["Propose" if book.mode == "approval" else "Run"]
+    run_buttons[0].click().run()
+    assert not at.exception, at.exception
+    reset_app_caches()
+    db = Database(populated_db.path, read_only=True)
+    try:
+        recorded = action_log.listing(db, alert_id=alert_id)
+    finally:
+        db.close()
+    assert recorded and all(a.proposed_by == OPERATOR.subject for a in recorded)
+    if book.mode == "approval":
+        assert {a.status for a in recorded} == {"proposed"}
+
+
+def test_admin_flips_the_kill_switch_of_an_automatic_playbook(tower_env, populated_db):
+    cfg_path = tower_env(populated_db.path)
+    automatic = [b for b in action_panel.playbooks.load_all(config_mod.load(cfg_path)) if b.mode == "automatic"]
+    assert automatic, "B-03 ships in automatic mode"
+    pid = str(automatic[0].id)
+    reset_app_caches()
+    at = as_user(OPERATOR, "pages/actions.py")
+    assert f"actions_kill_{pid}" not in [b.key for b in at.button]           # not an admin
+    at = as_user(policy.local_admin(), "pages/actions.py")
+    at.text_input(key=f"actions_kill_reason_{pid}").input("supplier asked us to pause").run()
+    at.button(key=f"actions_kill_{pid}").click().run()
+    assert not at.exception, at.exception
+    assert any("stopped by" in m.value and "supplier asked us to pause" in m.value for m in at.markdown)
+    reset_app_caches()
+    db = Database(populated_db.path, read_only=True)
+    try:
+        row = db.df("select enabled, changed_by, reason from playbook_controls where playbook = ?", [pid])
+    finally:
+        db.close()
+    assert (bool(row.enabled[0]), row.changed_by[0], row.reason[0]) == (False, "local", "supplier asked us to pause")
