@@ -116,7 +116,10 @@ def report(result: dict, interval_min: float) -> str:
                      f"{r.minutes_to_first_action:.0f} | {intervals} | {person_intervals:g} |")
     if not len(acted):
         lines.append(f"| — | — | — | none by {result['ended_at']:%H:%M} | — | — | {person_intervals:g} |")
-    lines += ["", f"{result['evaluations']} evaluations, {result['runs']} automatic runs attempted.", "",
+    fired = "; ".join(f"#{r.alert_id} {r.rule} at {r.opened_at:%H:%M}"
+                      for r in rows.head(6).itertuples(index=False)) if rows is not None and len(rows) else "none"
+    lines += ["", f"{result['evaluations']} evaluations, {result['runs']} automatic runs attempted. "
+              f"Alerts fired during the event: {fired}.", "",
               "The baseline is not measured: Tower has no record of people answering notifications. It "
               "assumes the seeds' own standard met exactly (60 min from the alert to the first order sent "
               "by hand), which is generous to the manual process: it leaves out the time to reach the "
