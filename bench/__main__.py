@@ -1,6 +1,6 @@
 """Run every benchmark and record the latest figures in bench/README.md.
 
-    python -m bench                       # ingest, alerts, freshness, pages (about 5–6 minutes)
+    python -m bench                       # ingest, alerts, freshness, pages, actions (about 7 minutes)
     python -m bench freshness pages       # only these
     python -m bench --no-write            # print, leave the README alone
 
@@ -27,9 +27,10 @@ INTRO = ("# Benchmarks\n\n"
          "Tower's benchmarks and their latest results. Run them all with `python -m bench` (or one with\n"
          "`python -m bench <name>`). Machines are shared and noisy, so every figure is compared with a\n"
          "baseline measured in the same run: read the ratios, not the absolute seconds.\n")
-THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts"}  # run as scripts
+THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts",  # run as scripts
+          "actions": "bench.bench_actions"}
 OURS = {"freshness": "Freshness", "pages": "Pages"}                       # run here, README sections
-ORDER = ("ingest", "alerts", "freshness", "pages")
+ORDER = ("ingest", "alerts", "freshness", "pages", "actions")
 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:
@@ -87,7 +88,7 @@ def main(argv=None) -> int:
         started, host = SystemClock().now(), machine()
         t0 = time.perf_counter()
         if name in THEIRS:
-            extra = ["--no-write"] if args.no_write and name == "alerts" else []
+            extra = ["--no-write"] if args.no_write and name in ("alerts", "actions") else []
             code = subprocess.call([sys.executable, "-m", THEIRS[name], *extra], cwd=ROOT)
             if code:
                 failed.append(f"{name} (exit {code})")
