@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 import queries
-
 from tower.actions import log as action_log
 from tower.actions import playbooks, runner
 from tower.ui import access, action_panel, frame, session
