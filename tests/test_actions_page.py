@@ -265,7 +265,7 @@ def test_alert_shows_its_plan_with_numbers_and_the_role_buttons(tower_env, popul
 
 
 def test_admin_flips_the_kill_switch_of_an_automatic_playbook(tower_env, populated_db):
-    cfg_path = tower_env(populated_db.path)
+    cfg_path = tower_env(populated_db.path, '[actions.playbook.B-03]\nmode = "automatic"\n')
     automatic = [b for b in action_panel.playbooks.load_all(config_mod.load(cfg_path)) if b.mode == "automatic"]
     assert automatic, "B-03 ships in automatic mode"
     pid = str(automatic[0].id)

@@ -92,7 +92,7 @@ def act(ctx, who, permission: str, call: Callable[[], object], done: Callable[[o
     except policy.Refused:
         st.warning(access.refusal(ctx.t, who, permission))
         return
-    except engine.ActionInvalid as e:
+    except (engine.ActionInvalid, runner.RunRefused, playbooks.PlaybookError) as e:
         st.warning(ctx.t("actions.invalid", error=str(e)[:300]))
         return
     except Exception as e:  # noqa: BLE001 - a vendor or database failure shows, the page stays up
