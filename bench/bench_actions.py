@@ -18,6 +18,7 @@ import math
 import sys
 import tempfile
 import time
+import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,11 +29,12 @@ from connectors.scheduler import Scheduler
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
 from tower import retro
-from tower.actions import playbooks, runner
+from tower.actions import runner
 from tower.alerts.engine import AlertEngine
 from tower.alerts.settings import load as load_settings
 from tower.clock import ManualClock
-from tower.config import SandboxConfig
+from tower.config import ROOT, SandboxConfig
+from tower.config import load as config_load
 from tower.db import Database
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
@@ -43,29 +45,22 @@ SOURCES = ["planning", "supplier_portal", "shopify"]
 # alert to the first order sent by hand. That is the manual process at its stated best (no night
 # shift, no approval chase, no typing the PO into the supplier's portal): a generous baseline.
 PERSON_MINUTES = 60.0
+# B-03 in automatic mode, as the default tower.toml ships it ([actions.playbook.<id>] overrides the
+# playbook file's mode and limits), plus the sandbox's action endpoints from the default config.
+def automatic_b03() -> str:
+    """The lines appended to the bench's tower.toml: the default config's [actions] values (the
+    vendors' URLs) and B-03 automatic."""
+    with (ROOT / "tower.toml").open("rb") as f:
+        given = (tomllib.load(f).get("actions") or {})
+    urls = [f'{k} = "{v}"' for k, v in given.items() if isinstance(v, str)]
+    return "\n".join(["", "[actions]", *urls, "", "[actions.playbook.B-03]", 'mode = "automatic"', ""])
 
 
 def automatic_pass(db, cfg, now: datetime) -> int:
-    """What the app does after an evaluation: each automatic playbook runs for each open alert of
-    its trigger rule (the runner checks the trigger, limits, cooldown and kill switch itself and
-    never doubles an action). Returns how many runs were attempted."""
-    books = [b for b in playbooks.load_all(cfg) if getattr(b, "mode", None) == "automatic"]
-    rules = {}
-    for b in books:
-        trigger = getattr(b, "trigger", None)
-        rule = trigger.get("rule") if isinstance(trigger, dict) else getattr(trigger, "rule", None)
-        rules.setdefault(rule or getattr(b, "rule", None), []).append(b)
-    attempted = 0
-    open_alerts = db.query("alerts/views/alert_list", {"now": now, "start": None, "end": None,
-                                                       "severity": None, "state": "active", "owner": None})
-    for row in open_alerts.itertuples(index=False):
-        for book in rules.get(row.rule, []):
-            attempted += 1
-            try:
-                runner.run(db, cfg, str(book.id), int(row.alert_id), None, now=now)
-            except Exception as e:  # noqa: BLE001 - a refused run is a result, not a crash
-                print(f"  {now:%H:%M} {book.id} for alert #{row.alert_id}: {type(e).__name__}: {e}")
-    return attempted
+    """What the app does after an evaluation: tower.actions.runner.automatic_pass runs each
+    automatic playbook for each open alert of its trigger rule, within its limits, cooldown and
+    kill switch (and never doubles an action). Returns how many actions it proposed or sent."""
+    return len(runner.automatic_pass(db, cfg, now))
 
 
 def run_day(folder: Path, interval_min: float) -> dict:
@@ -76,6 +71,9 @@ def run_day(folder: Path, interval_min: float) -> dict:
             {"name": "member_day", "starts_at": EVENT_START.isoformat(), "ends_at": EVENT_END.isoformat()}]})
         r.raise_for_status()
         cfg = write_config(folder, sandbox.url, sources={k: v for k, v in sources_for().items() if k in SOURCES})
+        with (folder / "tower.toml").open("a", encoding="utf-8") as f:
+            f.write(automatic_b03())
+        cfg = config_load(folder / "tower.toml")
         db = Database(cfg.db_path)
         try:
             engine = AlertEngine(db, load_settings(), clock, None, source_intervals={s: 60.0 for s in SOURCES})
