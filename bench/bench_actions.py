@@ -91,12 +91,24 @@ def run_day(folder: Path, interval_min: float) -> dict:
                 if rows is not None and rows["first_action_at"].notna().any():
                     break
             rows = retro.action_response(db, retro.Window(EVENT_START, EVENT_END), clock.now())
+            notes = runner_notes(db, rows)
             engine.stop()
         finally:
             db.close()
     finally:
         sandbox.stop()
-    return {"rows": rows, "evaluations": evaluations, "runs": runs, "ended_at": clock.now()}
+    return {"rows": rows, "evaluations": evaluations, "runs": runs, "ended_at": clock.now(), "notes": notes}
+
+
+def runner_notes(db, rows) -> list[str]:
+    """What the automatic runner wrote on the first acted-on alert's log (why it waited, what ran)."""
+    if rows is None or not rows["first_action_at"].notna().any():
+        return []
+    alert_id = int(rows[rows["first_action_at"].notna()].iloc[0]["alert_id"])
+    log = db.query("alerts/views/alert_log", {"alert_id": alert_id})
+    mine = log[log["actor"].astype(str).str.startswith("automatic:")]
+    return [f"{r.logged_at:%H:%M} {r.note}" for r in mine.itertuples(index=False)
+            if isinstance(r.note, str) and r.note.strip()]
 
 
 def report(result: dict, interval_min: float) -> str:
@@ -116,8 +128,11 @@ def report(result: dict, interval_min: float) -> str:
         lines.append(f"| — | — | — | none by {result['ended_at']:%H:%M} | — | — | {person_intervals:g} |")
     fired = "; ".join(f"#{r.alert_id} {r.rule} at {r.opened_at:%H:%M}"
                       for r in rows.head(6).itertuples(index=False)) if rows is not None and len(rows) else "none"
-    lines += ["", f"{result['evaluations']} evaluations, {result['runs']} automatic runs attempted. "
-              f"Alerts fired during the event: {fired}.", "",
+    lines += ["", f"{result['evaluations']} evaluations. Alerts fired during the event: {fired}.", ""]
+    if result["notes"]:
+        lines += ["The automatic runner's notes on that alert:", "",
+                  *[f"- {n[:300]}" for n in result["notes"]], ""]
+    lines += [
               "The baseline is not measured: Tower has no record of people answering notifications. It "
               "assumes the seeds' own standard met exactly (60 min from the alert to the first order sent "
               "by hand), which is generous to the manual process: it leaves out the time to reach the "
