@@ -14,6 +14,7 @@ PAGES = [
     ("war_room", "pages/overview.py", "overview", ":material/dashboard:"),
     ("war_room", "pages/map.py", "map", ":material/public:"),
     ("war_room", "pages/alerts.py", "alerts", ":material/notifications_active:"),
+    ("war_room", "pages/actions.py", "actions", ":material/bolt:"),
     ("supply", "pages/stock.py", "stock", ":material/inventory_2:"),
     ("supply", "pages/suppliers.py", "suppliers", ":material/factory:"),
     ("customers", "pages/customers.py", "customers", ":material/groups:"),

@@ -1,6 +1,6 @@
 """Run every benchmark and record the latest figures in bench/README.md.
 
-    python -m bench                       # ingest, alerts, freshness, pages (about 5–6 minutes)
+    python -m bench                       # ingest, alerts, freshness, pages, actions (about 7 minutes)
     python -m bench freshness pages       # only these
     python -m bench --no-write            # print, leave the README alone
 
@@ -28,9 +28,9 @@ INTRO = ("# Benchmarks\n\n"
          "`python -m bench <name>`). Machines are shared and noisy, so every figure is compared with a\n"
          "baseline measured in the same run: read the ratios, not the absolute seconds.\n")
 THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts",  # run as scripts
-          "twin": "bench.bench_twin"}
+          "twin": "bench.bench_twin", "actions": "bench.bench_actions"}
 OURS = {"freshness": "Freshness", "pages": "Pages"}                       # run here, README sections
-ORDER = ("ingest", "alerts", "freshness", "pages", "twin")
+ORDER = ("ingest", "alerts", "freshness", "pages", "twin", "actions")
 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
         started, host = SystemClock().now(), machine()
         t0 = time.perf_counter()
         if name in THEIRS:
-            extra = ["--no-write"] if args.no_write and name in ("alerts", "twin") else []
+            extra = ["--no-write"] if args.no_write and name in ("alerts", "twin", "actions") else []
             code = subprocess.call([sys.executable, "-m", THEIRS[name], *extra], cwd=ROOT)
             if code:
                 failed.append(f"{name} (exit {code})")

@@ -15,7 +15,7 @@ from tower.alerts import diagnosis, lifecycle, playbooks
 from tower.alerts.rules import bound
 from tower.alerts.ui import open_alert_counts
 from tower.auth import policy
-from tower.ui import access, alert_text, fmt, session
+from tower.ui import access, action_panel, alert_text, fmt, session
 from tower.ui.frame import context
 
 ctx = context()
@@ -179,7 +179,11 @@ elif alert.state != "resolved":
 
 # ── playbook and live diagnosis ─────────────────────────────────────────────────────────────────
 book = playbooks.load(str(alert.playbook))
-tab_diag, tab_book, tab_log = st.tabs([t("alerts.tab_diagnosis"), t("alerts.tab_playbook"), t("alerts.tab_history")])
+tab_plan, tab_diag, tab_book, tab_log = st.tabs([t("actions.title"), t("alerts.tab_diagnosis"), t("alerts.tab_playbook"),
+                                                 t("alerts.tab_history")])
+with tab_plan:  # the executable playbook: its plan, dry run and the buttons this role allows
+    action_panel.show_flash()
+    action_panel.plan_panel(ctx, who, {"alert_id": int(selected), **alert.to_dict()})
 with tab_diag:
     diag = diagnosis.diagnose(ctx.db, str(alert.playbook), str(alert.entity_id), ctx.now)
     nums = {k: v for k, v in diag.numbers.items() if v is not None}

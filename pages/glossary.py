@@ -97,6 +97,15 @@ for group, names in [*GROUPS.items(), ("other", others)]:
 if shown == 0:
     st.info(ctx.t("glossary.no_match", search=search))
 
+# ── the response figures of executable playbooks (issue 13; the retro's "Lost sales & ROI" tab) ──
+if not search or search in (ctx.t("actions.glossary_first_action") + ctx.t("actions.glossary_avoided")).lower():
+    st.header(ctx.t("actions.glossary_title"))
+    with st.container(border=True):
+        st.markdown(ctx.t("actions.glossary_first_action"))
+        st.markdown(ctx.t("actions.glossary_avoided"))
+        with st.expander(ctx.t("actions.glossary_sql")):
+            st.code(queries.load("retro/action_response"), language="sql")
+
 # ── per-entity result sets (what the pages list row by row, over the same facts) ───────────────
 st.header(ctx.t("glossary.result_sets"))
 st.caption(ctx.t("glossary.result_sets_intro"))

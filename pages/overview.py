@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from tower.alerts.ui import open_alert_counts
-from tower.ui import charts, fmt, frame, kiosk, tiles
+from tower.ui import action_panel, charts, fmt, frame, kiosk, tiles
 
 SURGE = 1.5  # the seeds' surge trigger: sales at 150% of forecast
 AT_RISK_ROWS = 8
@@ -162,6 +162,7 @@ def draw_freshness(ctx) -> None:
 def war_room(ctx) -> None:
     # what the war room acts on first (KPIs, the surge, the stockouts) sits above the fold
     draw_tiles(ctx)
+    action_panel.draw_strip(ctx)  # the response under way: actions in flight, status and age
     if ctx.kiosk:
         # a wall cannot scroll: one row under the tiles, and the status strip above already shows
         # every source's freshness

@@ -13,7 +13,7 @@ import streamlit as st
 from tower import retro
 from tower.alerts import settings as alert_settings
 from tower.auth import policy
-from tower.ui import access, alert_text, charts, downloads, fmt, session
+from tower.ui import access, alert_text, charts, downloads, fmt, response_view, session
 from tower.ui import retro_tables as tables
 from tower.ui.frame import context
 
@@ -387,6 +387,14 @@ with tab_loss:
     else:
         shown = show(episodes, tables.STOCKOUTS, "retro_stockouts")
         report.append(retro.Section(ctx.t("retro.tab_lost"), ctx.t("retro.lost_definition"), table=shown))
+
+    try:  # alert → first action and the lost sales the actions avoided (issue 13)
+        shown = response_view.draw(ctx, event, episodes if "lost_units" in episodes and not params.get("market") else None,
+                                   lambda r, x: alert_text.title(r, x, lang))
+        if shown is not None:
+            report.append(retro.Section(ctx.t("actions.retro_title"), ctx.t("actions.glossary_avoided"), table=shown))
+    except duckdb.Error as e:
+        failed(ctx.t("actions.retro_title"), e)
 
     st.subheader(ctx.t("retro.roi"))
     st.caption(ctx.t("retro.roi_definition"))

@@ -1,7 +1,7 @@
 """The retro, without Streamlit: event windows and their baselines (windows, events), event vs
 baseline and the event-relative hourly axis (comparison), the timeline of alerts / annotations /
 disruptions (timeline), replay of the war room at a past minute (replay), stockouts, lost sales and
-per-link scorecards (scorecards), the resilience ROI (roi), the Parquet data pack and the HTML
+per-link scorecards (scorecards), the resilience ROI (roi), alert → first action and the lost sales actions avoided (response), the Parquet data pack and the HTML
 report (export), and the plotly figures both the page and the report draw (figures).
 
 Everything reads the stored history through named queries in queries/retro/ and queries/kpi/ with
@@ -17,6 +17,7 @@ from tower.retro.events import (EVENT_COLUMNS, add_annotation, config_events, cr
 from tower.retro.export import PACK_TABLES, Section, data_pack, pack_frames, report_html
 from tower.retro.figures import relative_figure, timeline_figure
 from tower.retro.replay import REPLAY_KPIS, Replay, replay
+from tower.retro.response import FIRST_ACTION_TARGET_MINUTES, action_response, response_totals
 from tower.retro.roi import (RoiConfig, RoiConfigError, RoiInputs, RoiResult, load_config,
                              parse_config, roi, roi_inputs)
 from tower.retro.scorecards import (DEFAULT_LOOKBACK_HOURS, LINK_TYPES, lost_sales_total,
@@ -26,6 +27,7 @@ from tower.retro.timeline import (AUDIT_COLUMNS, DEFAULT_ACK_TARGET_MINUTES, ale
 from tower.retro.windows import BASELINES, Window, baseline
 
 __all__ = [
+    "FIRST_ACTION_TARGET_MINUTES", "action_response", "response_totals",
     "AUDIT_COLUMNS", "BASELINES", "COUNT_COLUMNS", "DEFAULT_ACK_TARGET_MINUTES", "DEFAULT_LOOKBACK_HOURS",
     "EVENT_COLUMNS", "LINK_TYPES", "PACK_TABLES", "REPLAY_KPIS", "SERIES_COLUMNS", "Replay",
     "RoiConfig", "RoiConfigError", "RoiInputs", "RoiResult", "Section", "Window", "add_annotation",

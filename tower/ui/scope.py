@@ -25,7 +25,7 @@ log = logging.getLogger("tower.ui")
 PAGE_SNAPSHOT_MAX_AGE_S = 15.0
 # Pages about the platform's own operations: no merchant rows in them to show, so a merchant is
 # told so instead ("audit" is the Audit page, when it is added).
-PLATFORM_PAGES = ("stock", "suppliers", "sources", "audit")
+PLATFORM_PAGES = ("stock", "suppliers", "sources", "audit", "actions")
 _open: dict[Path, Database] = {}
 _lock = threading.Lock()
 
