@@ -92,7 +92,7 @@ def act(ctx, who, permission: str, call: Callable[[], object], done: Callable[[o
     except policy.Refused:
         st.warning(access.refusal(ctx.t, who, permission))
         return
-    except (engine.ActionInvalid, runner.RunRefused, playbooks.PlaybookError) as e:
+    except engine.ActionInvalid as e:     # a bad playbook file, a refused run, an impossible step
         st.warning(ctx.t("actions.invalid", error=str(e)[:300]))
         return
     except Exception as e:  # noqa: BLE001 - a vendor or database failure shows, the page stays up
