@@ -53,14 +53,17 @@ def automatic_b03() -> str:
     with (ROOT / "tower.toml").open("rb") as f:
         given = (tomllib.load(f).get("actions") or {})
     urls = [f'{k} = "{v}"' for k, v in given.items() if isinstance(v, str)]
-    return "\n".join(["", "[actions]", *urls, "", "[actions.playbook.B-03]", 'mode = "automatic"', ""])
+    return "\n".join(["", "[actions]", 'playbooks = ["B-03"]', *urls, "", "[actions.modes]", '"B-03" = "automatic"', ""])
 
 
-def automatic_pass(db, cfg, now: datetime) -> int:
-    """What the app does after an evaluation: tower.actions.runner.automatic_pass runs each
-    automatic playbook for each open alert of its trigger rule, within its limits, cooldown and
-    kill switch (and never doubles an action). Returns how many actions it proposed or sent."""
-    return len(runner.automatic_pass(db, cfg, now))
+def automatic_pass(db, cfg, now: datetime, notes: list[str]) -> int:
+    """What the app's action worker does after an evaluation: tower.actions.runner.automatic_pass
+    runs each automatic playbook for each open alert of its trigger rule, within its limits, cooldown
+    and kill switch (and never doubles an action). Returns how many actions it proposed or sent; what
+    held a playbook back goes to `notes`."""
+    outcome = runner.automatic_pass(db, cfg, now)
+    notes += [f"{now:%H:%M} {line}" for line in outcome.held + outcome.waiting]
+    return len(outcome.actions)
 
 
 def run_day(folder: Path, interval_min: float) -> dict:
@@ -78,7 +81,7 @@ def run_day(folder: Path, interval_min: float) -> dict:
         try:
             engine = AlertEngine(db, load_settings(), clock, None, source_intervals={s: 60.0 for s in SOURCES})
             scheduler = Scheduler(db, cfg, clock)
-            step, evaluations, runs = timedelta(minutes=interval_min), 0, 0
+            step, evaluations, runs, notes = timedelta(minutes=interval_min), 0, 0, []
             scheduler.run_all()
             engine.evaluate()
             while clock.now() < EVENT_END:
@@ -86,29 +89,17 @@ def run_day(folder: Path, interval_min: float) -> dict:
                 scheduler.run_all()
                 engine.evaluate()
                 evaluations += 1
-                runs += automatic_pass(db, cfg, clock.now())
+                runs += automatic_pass(db, cfg, clock.now(), notes)
                 rows = retro.action_response(db, retro.Window(EVENT_START, EVENT_END), clock.now())
                 if rows is not None and rows["first_action_at"].notna().any():
                     break
             rows = retro.action_response(db, retro.Window(EVENT_START, EVENT_END), clock.now())
-            notes = runner_notes(db, rows)
             engine.stop()
         finally:
             db.close()
     finally:
         sandbox.stop()
     return {"rows": rows, "evaluations": evaluations, "runs": runs, "ended_at": clock.now(), "notes": notes}
-
-
-def runner_notes(db, rows) -> list[str]:
-    """What the automatic runner wrote on the first acted-on alert's log (why it waited, what ran)."""
-    if rows is None or not rows["first_action_at"].notna().any():
-        return []
-    alert_id = int(rows[rows["first_action_at"].notna()].iloc[0]["alert_id"])
-    log = db.query("alerts/views/alert_log", {"alert_id": alert_id})
-    mine = log[log["actor"].astype(str).str.startswith("automatic:")]
-    return [f"{r.logged_at:%H:%M} {r.note}" for r in mine.itertuples(index=False)
-            if isinstance(r.note, str) and r.note.strip()]
 
 
 def report(result: dict, interval_min: float) -> str:
@@ -130,7 +121,7 @@ def report(result: dict, interval_min: float) -> str:
                       for r in rows.head(6).itertuples(index=False)) if rows is not None and len(rows) else "none"
     lines += ["", f"{result['evaluations']} evaluations. Alerts fired during the event: {fired}.", ""]
     if result["notes"]:
-        lines += ["The automatic runner's notes on that alert:", "",
+        lines += ["Why the automatic runner waited before it acted (limits, or the trigger's conditions not yet met):", "",
                   *[f"- {n[:300]}" for n in result["notes"]], ""]
     lines += [
               "The baseline is not measured: Tower has no record of people answering notifications. It "

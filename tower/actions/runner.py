@@ -23,9 +23,11 @@ LOG = logging.getLogger("tower.actions")
 
 @dataclass
 class Outcome:
-    """What an automatic pass did: actions touched, and why playbooks held back (in words)."""
+    """What an automatic pass did: actions touched, why playbooks held back (limits, in words), and
+    which alerts' triggers do not hold yet (and why)."""
     actions: list = field(default_factory=list)
     held: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
 
 
 def execution_id(playbook_id: str, alert_id: int) -> str:
@@ -142,6 +144,8 @@ def automatic_pass(db, cfg, now: datetime) -> Outcome:
                 continue
             plan = planner.plan_for(db, cfg, book, alert, now)
             if not plan.triggered or not plan.actions:
+                out.waiting.append(f"{book.id} for alert {alert['alert_id']} ({alert['entity_id']}): "
+                                   + ("; ".join(plan.reasons) or "nothing to do"))
                 continue
             reason = _held(db, book, plan, now)
             if reason:
