@@ -17,7 +17,7 @@ from tower.actions import engine, log, runner
 from tower.actions.worker import ActionWorker
 from tower.alerts.engine import AlertEngine
 from tower.alerts.settings import load as load_settings
-from tower.auth.policy import Identity
+from tower.auth.policy import Identity, Refused
 from tower.clock import ManualClock
 from tower.config import SandboxConfig
 from tower.db import Database
@@ -126,13 +126,13 @@ def test_b03_in_approval_mode_waits_for_a_second_person(world):
     assert len(surge), "the member-day surge fired"
     assert log.listing(day.db, playbook="B-03") == [], "approval mode never acts by itself"
     alert_id = int(surge.alert_id.iloc[0])
-    with pytest.raises(Exception):
+    with pytest.raises(Refused):
         runner.run(day.db, day.cfg, "B-03", alert_id, Identity("v", "Viewer", frozenset({"viewer"})), now=day.clock.now())
     proposed = runner.run(day.db, day.cfg, "B-03", alert_id, OPERATOR, now=day.clock.now())
     assert proposed and all(a.status == "proposed" for a in proposed)
     assert runner.run(day.db, day.cfg, "B-03", alert_id, OPERATOR, now=day.clock.now())[0].action_id == proposed[0].action_id
     po = next(a for a in proposed if a.kind == "raise_po")
-    with pytest.raises(Exception):   # the proposer cannot approve their own
+    with pytest.raises(Refused):   # the proposer cannot approve their own
         engine.approve(day.db, day.cfg, OPERATOR, po.action_id, now=day.clock.now())
     engine.approve(day.db, day.cfg, APPROVER, po.action_id, now=day.clock.now(), comment="go")
     sent = engine.execute(day.db, day.cfg, OPERATOR, po.action_id, now=day.clock.now())
