@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from abc import ABC, abstractmethod
 
 from gql import gql
 
@@ -147,15 +148,19 @@ class _Shop:
         return {"method": "POST", "url": self.endpoint(shop), "body": {"query": document, "variables": variables}}
 
 
-class _MetafieldClient:
-    """A product metafield write (promise or cap)."""
+class _MetafieldClient(ABC):
+    """A product metafield write (promise or cap): a kind says its field and the value to write."""
     field: tuple[str, str, str]
 
     def __init__(self, cfg: Config):
         self.shop = _Shop(cfg)
 
+    @abstractmethod
     def value(self, params: dict) -> str:
-        raise NotImplementedError
+        """The metafield's new value from the action's parameters (ActionRefused when impossible)."""
+
+    def send(self, params: dict, key: str) -> Sent:
+        return self._set(params, self.value(params))
 
     def _variables(self, owner: str, value: str) -> dict:
         namespace, key, type_ = self.field
@@ -194,9 +199,6 @@ class SetPromisedShipTime(_MetafieldClient):
             raise ActionRefused(f"min_days ({lo}) is more than max_days ({hi})")
         return f"{lo}-{hi} days" if lo != hi else f"{lo} days"
 
-    def send(self, params: dict, key: str) -> Sent:
-        return self._set(params, self.value(params))
-
     def compensate(self, params: dict, external_id: str, key: str) -> Sent | None:
         return self._set(params, str(params.get("restore_to") or USUAL_PROMISE))
 
@@ -207,9 +209,6 @@ class CapPromotion(_MetafieldClient):
 
     def value(self, params: dict) -> str:
         return str(_whole(params, "max_units_per_order", 0, 9999))
-
-    def send(self, params: dict, key: str) -> Sent:
-        return self._set(params, self.value(params))
 
     def compensate(self, params: dict, external_id: str, key: str) -> Sent | None:
         return self._set(params, "0")                   # 0 removes the cap
