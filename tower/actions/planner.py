@@ -22,6 +22,18 @@ DIAGNOSIS_SOURCES = ("shopify_graphql", "shopify_rest", "supplier_portal")
 PROMISE_TEXT = "{min}-{max} days"
 
 
+class Reason(str):
+    """Why a plan does (not) trigger: reads as English text (logs, CLI, tests); `key` and `values`
+    let a page say it in the reader's language (actions.reason.<key>)."""
+    key: str
+    values: dict
+
+    def __new__(cls, text: str, key: str, **values):
+        obj = super().__new__(cls, text)
+        obj.key, obj.values = key, values
+        return obj
+
+
 @dataclass
 class PlannedAction:
     step: int
@@ -113,18 +125,22 @@ def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime) -> P
     plan = Plan(book.id, alert_id, {}, False, [])
     entity = str(alert.get("entity_id") or "")
     if alert.get("rule") != book.trigger.rule:
-        plan.reasons.append(f"alert rule {alert.get('rule')} is not {book.trigger.rule}")
+        plan.reasons.append(Reason(f"alert rule {alert.get('rule')} is not {book.trigger.rule}", "rule",
+                                    rule=alert.get("rule"), wanted=book.trigger.rule))
         return plan
     if alert.get("severity") not in book.trigger.severities:
-        plan.reasons.append(f"severity {alert.get('severity')} is not one of {', '.join(book.trigger.severities)}")
+        plan.reasons.append(Reason(f"severity {alert.get('severity')} is not one of {', '.join(book.trigger.severities)}",
+                                    "severity", severity=alert.get("severity"), wanted=", ".join(book.trigger.severities)))
     stale = stale_sources(db, cfg, now, book.trigger.max_data_age_minutes)
     if stale:
         plan.stale = True
-        plan.reasons.append(f"data too old to act on: {', '.join(stale)} last synced more than "
-                            f"{book.trigger.max_data_age_minutes:.0f} min ago")
+        plan.reasons.append(Reason(f"data too old to act on: {', '.join(stale)} last synced more than "
+                                   f"{book.trigger.max_data_age_minutes:.0f} min ago", "stale",
+                                   sources=", ".join(stale), minutes=f"{book.trigger.max_data_age_minutes:.0f}"))
     diagnosis = diagnose(db, book.explains, entity, now)
     if diagnosis.errors:
-        plan.reasons.append("diagnosis failed: " + "; ".join(diagnosis.errors.values()))
+        plan.reasons.append(Reason("diagnosis failed: " + "; ".join(diagnosis.errors.values()), "diagnosis",
+                                   error="; ".join(diagnosis.errors.values())))
         return plan
     n = dict(diagnosis.numbers)
     sku, market = (entity.split("@", 1) + [""])[:2]
@@ -137,17 +153,21 @@ def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime) -> P
               **{f"threshold_{k}": v for k, v in limits.items()}})
     plan.numbers = n
     if hours is None:
-        plan.reasons.append("nothing sold lately: no stockout to race")
+        plan.reasons.append(Reason("nothing sold lately: no stockout to race", "no_sales"))
     elif hours >= limits["hours_to_stockout_below"]:
-        plan.reasons.append(f"stock lasts {hours:.0f} h, not under {limits['hours_to_stockout_below']:.0f} h")
+        plan.reasons.append(Reason(f"stock lasts {hours:.0f} h, not under {limits['hours_to_stockout_below']:.0f} h",
+                                    "stock_lasts", hours=f"{hours:.0f}", limit=f"{limits['hours_to_stockout_below']:.0f}"))
     if (book.trigger.stockout_before_inbound and hours is not None and hours_to_inbound is not None
             and hours >= hours_to_inbound):
-        plan.reasons.append(f"the inbound lands in {hours_to_inbound:.0f} h, before the stockout ({hours:.0f} h)")
+        plan.reasons.append(Reason(f"the inbound lands in {hours_to_inbound:.0f} h, before the stockout ({hours:.0f} h)",
+                                    "inbound_first", inbound=f"{hours_to_inbound:.0f}", hours=f"{hours:.0f}"))
     if (n.get("backup_free_per_day") or 0) <= book.trigger.backup_free_per_day_above:
-        plan.reasons.append(f"backup supplier {n.get('backup_supplier') or '—'} has no free capacity")
+        plan.reasons.append(Reason(f"backup supplier {n.get('backup_supplier') or '—'} has no free capacity",
+                                    "no_capacity", supplier=n.get("backup_supplier") or "—"))
     ratio_floor = limits.get("demand_ratio_above")
     if ratio_floor is not None and (n["demand_ratio"] or 0) <= ratio_floor:
-        plan.reasons.append(f"sales at {n['demand_ratio']:.0%} of forecast, not above {ratio_floor:.0%}")
+        plan.reasons.append(Reason(f"sales at {n['demand_ratio']:.0%} of forecast, not above {ratio_floor:.0%}",
+                                    "ratio", ratio=f"{n['demand_ratio']:.0%}", floor=f"{ratio_floor:.0%}"))
     plan.triggered = not plan.reasons
     plan.actions = _actions(db, cfg, book, n, now, hours_to_inbound)
     return plan
@@ -169,7 +189,8 @@ def _actions(db, cfg, book: ExecutablePlaybook, n: dict, now: datetime,
             params = {"supplier_id": supplier, "sku": sku, "warehouse_id": warehouse, "quantity": qty,
                       "need_by": (now + timedelta(hours=max(hours_ahead, 24))).date().isoformat(),
                       "quick_response": True}
-            out.append(PlannedAction(1, "raise_po", params, _cost(db, cfg, "raise_po", params, now), why))
+            out.append(PlannedAction(1, "raise_po", params, _cost(db, cfg, "raise_po", params, now),
+                                     Reason(why, "why_po", formula=why)))
     shop_rows = db.query("actions/plan_shop", {"now": now, "sku": sku, "market": market})
     if shop_rows.empty:
         return out
@@ -177,8 +198,9 @@ def _actions(db, cfg, book: ExecutablePlaybook, n: dict, now: datetime,
     p = book.plan.promise
     promise = {"shop": shop, "sku": sku, "min_days": p.min_days, "max_days": p.max_days, "restore_to": p.restore_to}
     out.append(PlannedAction(2, "set_promised_ship_time", promise, 0.0,
-                             f"new buyers see {PROMISE_TEXT.format(min=p.min_days, max=p.max_days)} and can still buy "
-                             "(backorders against the quick-response PO) instead of a sold-out page"))
+                             Reason(f"new buyers see {PROMISE_TEXT.format(min=p.min_days, max=p.max_days)} and can "
+                                    "still buy (backorders against the quick-response PO) instead of a sold-out page",
+                                    "why_promise", min=p.min_days, max=p.max_days)))
     orders = db.query("actions/affected_orders", {"now": now, "shop": shop, "sku": sku, "market": market,
                                                   "hours": book.plan.affected_order_hours})
     if not orders.empty:
@@ -190,7 +212,8 @@ def _actions(db, cfg, book: ExecutablePlaybook, n: dict, now: datetime,
                   "message_zh": f"您的订单可能比承诺时间晚几天发货。请使用优惠码 {{code}} 在下次购买时享受 "
                                 f"{book.plan.coupon_percent:g}% 折扣。"}
         out.append(PlannedAction(3, "create_discount", coupon, _cost(db, cfg, "create_discount", coupon, now),
-                                 f"{len(orders)} open orders for {sku} in {market} may ship late"))
+                                 Reason(f"{len(orders)} open orders for {sku} in {market} may ship late",
+                                        "why_coupon", n=len(orders), sku=sku, market=market)))
     hours = n.get("hours_to_stockout")
     text = (f"[{book.id}] {sku} in {market}: sales at {n.get('demand_ratio') or 0:.0%} of forecast, stock lasts "
             f"{'?' if hours is None else f'{hours:.0f}'} h, next inbound in "
@@ -198,7 +221,7 @@ def _actions(db, cfg, book: ExecutablePlaybook, n: dict, now: datetime,
             + "; ".join(f"{a.kind} {a.params.get('quantity', '')}".strip() for a in out)
             + ". Owner: purchasing + ops; first update within 1 hour.")
     out.append(PlannedAction(4, "notify", {"channel": book.plan.channel, "text": text}, 0.0,
-                             "the preset 1-hour response message to the war room"))
+                             Reason("the preset 1-hour response message to the war room", "why_notify")))
     return out
 
 

@@ -61,7 +61,8 @@ def status_badge(t, status: str) -> str:
 
 
 def params_text(params) -> str:
-    """Parameters as one readable line: key=value, in the plan's order."""
+    """Parameters as one line of code (`key=value, …`, in the plan's order): what the vendor gets,
+    in no language."""
     if isinstance(params, str):
         try:
             params = json.loads(params)
@@ -69,7 +70,7 @@ def params_text(params) -> str:
             return params
     if not isinstance(params, dict):
         return "" if params is None else str(params)
-    return ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    return "`" + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None) + "`"
 
 
 def _value(v):
@@ -120,6 +121,12 @@ def _status_of(result, fallback: str) -> str:
     return str(getattr(result, "status", None) or fallback)
 
 
+def reason_text(t, reason) -> str:
+    """A plan's reason in the reader's language (tower.actions.planner.Reason), else as it is."""
+    key = getattr(reason, "key", None)
+    return t(f"actions.reason.{key}", **reason.values) if key else str(reason)
+
+
 # ── an alert's executable playbooks and their plan ──────────────────────────────────────────────
 def trigger_rule(book) -> str | None:
     """The alert rule a playbook is triggered by (its trigger's `rule`)."""
@@ -142,7 +149,7 @@ def plan_frame(t, lang: str, plan) -> pd.DataFrame:
         t("actions.col.params"): [params_text(a.params) for a in plan.actions],
         t("actions.col.estimated_cost"): [fmt.money(a.estimated_cost, lang) if _value(a.estimated_cost) is not None
                                           else fmt.MISSING for a in plan.actions],
-        t("actions.col.why"): [a.why or "" for a in plan.actions],
+        t("actions.col.why"): [reason_text(t, a.why) if a.why else "" for a in plan.actions],
     })
 
 
@@ -199,7 +206,7 @@ def _one_plan(ctx, who, cfg, book, alert: dict) -> None:
     elif plan.triggered:
         st.caption(t("actions.plan_triggered"))
     else:
-        st.info(t("actions.plan_not_triggered", reasons="; ".join(map(str, plan.reasons or []))))
+        st.info(t("actions.plan_not_triggered", reasons="; ".join(reason_text(t, r) for r in plan.reasons or [])))
     if not plan.actions:
         st.caption(t("actions.plan_empty"))
         return
@@ -213,7 +220,8 @@ def _one_plan(ctx, who, cfg, book, alert: dict) -> None:
             try:
                 st.json(engine.preview(cfg, planned), expanded=False)
             except Exception as e:  # noqa: BLE001 - an invalid parameter shows as a refusal, not a crash
-                st.warning(t("actions.dry_run_failed", step=planned.step, error=str(e)[:300]))
+                st.warning(t("actions.dry_run_failed", step=planned.step, error=""))
+                st.code(str(e)[:300], language=None)   # the client's own words, as it said them
     if mode == "automatic":
         st.caption(t("actions.automatic_note"))
         return
