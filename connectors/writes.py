@@ -7,6 +7,7 @@ import threading
 import duckdb
 import pyarrow as pa
 
+from connectors import derived
 from connectors.records import Table, sql
 from queries import dynamic
 
@@ -49,9 +50,11 @@ def upsert(cur: duckdb.DuckDBPyConnection, table: Table, rows: list[dict] | pa.T
     try:
         version = table.version if table.version in cols else None
         statements = dynamic.upsert(table.name, stage, cols, types, table.primary_key, version, table.write)
+        tokens = derived.before(cur, table.name, stage)
         written = int(cur.execute(statements.insert).fetchone()[0])
         if statements.delete_missing:
             written += int(cur.execute(statements.delete_missing).fetchone()[0])
+        derived.after(cur, table.name, stage, tokens)  # rollups move in the same transaction
         return written
     finally:
         cur.unregister(stage)
