@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import duckdb
 
+from connectors import state_tables
+
 Cursor = duckdb.DuckDBPyConnection
 
 
@@ -29,7 +31,9 @@ class Maintainer:
 
 
 # The maintainers, in the order they run. Each lives in its own module and is listed here.
-MAINTAINERS: tuple[Maintainer, ...] = ()
+MAINTAINERS: tuple[Maintainer, ...] = (
+    Maintainer("state_tables", state_tables.TABLES, after=state_tables.after, rebuild=state_tables.rebuild),
+)
 
 
 def before(cur: Cursor, table: str, stage: str) -> dict[str, Any]:

@@ -170,6 +170,24 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 
 
 -- ─── shipments in flight ─────────────────────────────────────────────────────────────────────────
+-- checkpoint_latest_before(at_ts): per shipment, its newest checkpoint before at_ts (ties: newest
+--   created_at, then tag, then message). A shipment whose newest checkpoint of all (tracking_latest,
+--   migration 020) is before at_ts takes that row; only shipments with a checkpoint at or after at_ts
+--   replay their history, so "now" reads one row per shipment and a past moment stays exact.
+-- Columns: shipment_id, checkpoint_time, created_at, tag, message.
+create or replace macro checkpoint_latest_before(at_ts) as table
+select shipment_id, checkpoint_time, created_at, tag, message
+from tracking_latest
+where checkpoint_time < at_ts
+union all
+select e.shipment_id, e.checkpoint_time, e.created_at, e.tag, e.message
+from tracking_events e
+semi join (select shipment_id from tracking_latest where checkpoint_time >= at_ts) newer using (shipment_id)
+where e.checkpoint_time < at_ts
+qualify row_number() over (
+    partition by e.shipment_id order by e.checkpoint_time desc, e.created_at desc, e.tag, e.message
+) = 1;
+
 -- shipment_state_at(at_ts, merchant_filter, channel_filter, market_filter, warehouse_filter,
 --   carrier_filter, dimension): one row per shipment (inbound and outbound) created before at_ts and not
 --   delivered by then, with its tracking tag and last activity as of at_ts (replays from
@@ -185,12 +203,7 @@ create or replace macro shipment_state_at(
 ) as table
 with last_checkpoint as (
     -- the newest checkpoint recorded before at_ts gives the shipment's tag at that moment
-    select e.shipment_id, e.tag, e.checkpoint_time
-    from tracking_events e
-    where e.checkpoint_time < at_ts
-    qualify row_number() over (
-        partition by e.shipment_id order by e.checkpoint_time desc, e.created_at desc, e.tag
-    ) = 1
+    select shipment_id, tag, checkpoint_time from checkpoint_latest_before(at_ts)
 ),
 
 state as (
@@ -231,6 +244,23 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 
 
 -- ─── stock ───────────────────────────────────────────────────────────────────────────────────────
+-- stock_latest_before(at_ts): per sku × warehouse, its newest stock observation before at_ts. A pair
+--   whose newest observation of all (stock_latest, migration 020) is before at_ts takes that row;
+--   only pairs observed at or after at_ts replay their history, so "now" reads one row per pair.
+-- Columns: sku, warehouse_id, observed_at, available.
+create or replace macro stock_latest_before(at_ts) as table
+select sku, warehouse_id, observed_at, available
+from stock_latest
+where observed_at < at_ts
+union all
+select o.sku, o.warehouse_id, o.observed_at, o.available
+from stock_observations o
+semi join (
+    select sku, warehouse_id from stock_latest where observed_at >= at_ts
+) newer using (sku, warehouse_id)
+where o.observed_at < at_ts
+qualify row_number() over (partition by o.sku, o.warehouse_id order by o.observed_at desc) = 1;
+
 -- stock_position_at(at_ts, market_filter): one row per sku × warehouse with a stock observation
 --   before at_ts (market = the warehouse's, NULL = all): units available then, and the pace they
 --   sell at — the facts of the stockouts, hours_to_stockout and days_of_supply KPIs.
@@ -239,13 +269,11 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 --   (0 when out, NULL without sales in 4 h). Unordered.
 create or replace macro stock_position_at(at_ts, market_filter) as table
 with stock_as_of as (
-    -- latest observation before at_ts per pair (history, so "as of 10:00" replays)
+    -- latest observation before at_ts per pair (history for a past moment, so "as of 10:00" replays)
     select o.sku, o.warehouse_id, w.market, o.available, o.observed_at
-    from stock_observations o
+    from stock_latest_before(at_ts) o
     left join warehouses w using (warehouse_id)
-    where o.observed_at < at_ts
-      and (market_filter is null or w.market = market_filter)
-    qualify row_number() over (partition by o.sku, o.warehouse_id order by o.observed_at desc) = 1
+    where market_filter is null or w.market = market_filter
 ),
 
 -- units sold per sku × fulfilling warehouse: last 7 days (cover) and last 4 hours (pace)
@@ -363,6 +391,22 @@ from health;
 
 
 -- ─── purchase orders ────────────────────────────────────────────────────────────────────────────
+-- po_progress_latest_before(at_ts): per PO, its newest progress report before at_ts. A PO whose
+--   newest report of all (po_progress_latest, migration 020) is before at_ts takes that row; only POs
+--   with a report at or after at_ts replay their history.
+-- Columns: po_id, observed_at, quantity_produced, quantity_qc_passed, quantity_shipped, status, source.
+create or replace macro po_progress_latest_before(at_ts) as table
+select po_id, observed_at, quantity_produced, quantity_qc_passed, quantity_shipped, status, source
+from po_progress_latest
+where observed_at < at_ts
+union all
+select r.po_id, r.observed_at, r.quantity_produced, r.quantity_qc_passed, r.quantity_shipped,
+    r.status, r.source
+from po_progress r
+semi join (select po_id from po_progress_latest where observed_at >= at_ts) newer using (po_id)
+where r.observed_at < at_ts
+qualify row_number() over (partition by r.po_id order by r.observed_at desc) = 1;
+
 -- po_state_at(window_start, as_of, market_filter, warehouse_filter, dimension): POs ordered before as_of, not
 --   cancelled, due in [window_start, …) or still unfinished, with the supplier's latest progress
 --   report before as_of against a straight-line plan (0 % at order, 100 % at the promised ship date).
@@ -376,10 +420,8 @@ with progress_as_of as (
         r.po_id, r.observed_at, r.quantity_produced, r.quantity_qc_passed, r.quantity_shipped,
         -- finished: all shipped, or the supplier reports shipped/closed (QC rejects can leave a gap)
         r.quantity_shipped >= po.quantity_ordered or r.status in ('shipped', 'closed') as finished
-    from po_progress r
+    from po_progress_latest_before(as_of) r
     join purchase_orders po using (po_id)
-    where r.observed_at < as_of
-    qualify row_number() over (partition by r.po_id order by r.observed_at desc) = 1
 ),
 
 active as (

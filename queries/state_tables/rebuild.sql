@@ -1,0 +1,21 @@
+-- Recompute every current-state table from the raw history (connectors.state_tables.rebuild):
+-- the newest row per entity, ties broken by the rest of the key (same order as the refresh files).
+delete from stock_latest;
+insert into stock_latest
+select sku, warehouse_id, observed_at, available
+from stock_observations
+qualify row_number() over (partition by sku, warehouse_id order by observed_at desc) = 1;
+
+delete from po_progress_latest;
+insert into po_progress_latest
+select po_id, observed_at, quantity_produced, quantity_qc_passed, quantity_shipped, status, source
+from po_progress
+qualify row_number() over (partition by po_id order by observed_at desc) = 1;
+
+delete from tracking_latest;
+insert into tracking_latest
+select shipment_id, checkpoint_time, created_at, tag, message
+from tracking_events
+qualify row_number() over (
+    partition by shipment_id order by checkpoint_time desc, created_at desc, tag, message
+) = 1;
