@@ -29,11 +29,11 @@ BATCH_VIEW = "_state_batch"  # the name the refresh statements read the batch by
 
 def after(cur: Cursor, table: str, stage: str, token: Any) -> None:
     """Bring `table`'s current-state table up to date with the batch just applied."""
-    cur.table(stage).create_view(BATCH_VIEW, replace=True)
+    cur.register(BATCH_VIEW, cur.table(stage))  # the refresh statements read the batch by a fixed name
     try:
         cur.execute(queries.load(REFRESH[table]))
     finally:
-        cur.execute(queries.load("state_tables/drop_batch_view"))
+        cur.unregister(BATCH_VIEW)
 
 
 def rebuild(cur: Cursor) -> None:

@@ -4,10 +4,10 @@
 -- stock_policies. metric = available units; threshold = the watermark crossed (units).
 -- Params: $now.
 with latest as (
+    -- newest observation at or before $now (timestamps are whole microseconds, so "before the next
+    -- microsecond"); stock_latest_before reads the current-state table, not the whole history
     select sku, warehouse_id, observed_at, available
-    from stock_observations
-    where observed_at <= $now
-    qualify row_number() over (partition by sku, warehouse_id order by observed_at desc) = 1
+    from stock_latest_before($now::timestamptz + interval 1 microsecond)
 ),
 
 below as (
