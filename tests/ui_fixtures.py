@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from connectors import derived
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -147,6 +149,7 @@ def build_db(path: Path, rows: dict[str, list[dict]]) -> Path:
                 cols = ", ".join(f'"{c}"' for c in frame.columns)
                 cur.execute(f'insert into "{table}" ({cols}) select {cols} from staged')
                 cur.unregister("staged")
+            derived.rebuild(cur)  # rows written straight into the tables: derived tables recomputed
     finally:
         db.close()
     return path

@@ -11,6 +11,7 @@
 -- Newest wins by the history's own order; ties are broken by the rest of the key, so the row kept
 -- never depends on the order the rows arrived in.
 
+-- stock_latest: one row per SKU × warehouse: its newest stock observation (stock_current reads it).
 create table if not exists stock_latest (
     sku           text,           -- the SKU counted (stock_observations.sku)
     warehouse_id  text,           -- the warehouse holding it (stock_observations.warehouse_id)
@@ -19,6 +20,7 @@ create table if not exists stock_latest (
     primary key (sku, warehouse_id)
 );
 
+-- po_progress_latest: one row per purchase order: its newest progress report (po_current reads it).
 create table if not exists po_progress_latest (
     po_id              text primary key,  -- the purchase order reported on (po_progress.po_id)
     observed_at        timestamptz,       -- supplier's update time of the newest progress report
@@ -29,6 +31,7 @@ create table if not exists po_progress_latest (
     source             text               -- supplier_portal | supplier_csv
 );
 
+-- tracking_latest: one row per shipment with checkpoints: its newest checkpoint.
 create table if not exists tracking_latest (
     shipment_id     text primary key,  -- the shipment (tracking_events.shipment_id)
     checkpoint_time timestamptz,       -- time of its newest checkpoint (UTC)

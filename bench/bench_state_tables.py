@@ -1,0 +1,124 @@
+"""Bench: the figures the current-state tables (migration 020) serve — the stock, shipment and PO
+KPIs for a 24-h window and one alert evaluation (all rules) — on given datasets, read through the
+maintained tables ("after") and with every reader forced onto the history path ("before": the raw
+definitions' cost, what Tower did without the tables). Also times one connector write with the
+tables' upkeep. Prints a Markdown table; writes nothing.
+
+    python -m bench.bench_state_tables /tmp/b/1x /tmp/b/30x --stock-days 31
+
+Each dataset folder (bench.dataset's sandbox_db / scaled_db / reference_db, or a tower.duckdb) is
+copied first. `--stock-days N` gives every stock pair a 15-min series for N days (≈ 2,976 rows a
+pair for 31 days) when the dataset has not got one (the sandbox world observes stock per sync)."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+
+import queries
+from connectors import writes
+from connectors.records import Table
+from tower import kpis
+from tower.alerts.engine import AlertEngine
+from tower.alerts.settings import load as load_alert_settings
+from tower.clock import ManualClock
+from tower.db import Database
+
+KPIS = ("hours_to_stockout", "stockouts", "days_of_supply", "shipments_past_eta", "exceptions",
+        "stale_trackings", "fill_rate")
+STOCK = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)
+
+
+def median_ms(fn, runs: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def measure(db: Database, now, runs: int) -> dict:
+    params = {"start": now - timedelta(hours=24), "end": now, "now": now}
+    out = {k: median_ms(lambda k=k: kpis.frame(db, k, params), runs) for k in KPIS}
+    clock = ManualClock(now)
+    engine = AlertEngine(db, load_alert_settings(), clock, None)
+
+    def evaluate():
+        clock.advance(minutes=5)
+        engine.evaluate(force=True)
+    out["alerts"] = median_ms(evaluate, max(3, runs // 2))
+    return out
+
+
+def write_ms(db: Database, now) -> float:
+    """One sync-sized write: a new observation for every stock pair, with the tables' upkeep."""
+    pairs = db.df(queries.load("state_tables/check/stock_latest_rows"))
+    rows = [{"sku": s, "warehouse_id": w, "observed_at": now, "available": 1}
+            for s, w in zip(pairs.sku, pairs.warehouse_id)]
+    with db.cursor() as cur:
+        cur.begin()
+        started = time.perf_counter()
+        writes.upsert(cur, STOCK, rows)
+        took = (time.perf_counter() - started) * 1000
+        cur.rollback()
+    return took
+
+
+def bench(folder: Path, runs: int, stock_days: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = folder / "tower.duckdb" if folder.is_dir() else folder
+        path = Path(tmp) / "tower.duckdb"
+        shutil.copy(src, path)
+        db = Database(path)
+        now = db.df(queries.load("state_tables/bench_now")).now[0].to_pydatetime()
+        if stock_days:
+            with db.cursor() as cur:
+                cur.execute(queries.load("state_tables/bench_stock_series"), {"now": now, "days": stock_days})
+                cur.execute(queries.load("state_tables/rebuild"))
+        counts = db.df(queries.load("state_tables/bench_counts")).iloc[0].to_dict()
+        after = measure(db, now, runs)
+        write = write_ms(db, now)
+        with db.cursor() as cur:
+            cur.execute(queries.load("state_tables/check/force_history"))
+        before = measure(db, now, runs)
+        db.close()
+    return {"name": folder.name, "counts": counts, "after": after, "before": before, "write_ms": write}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("datasets", nargs="+", type=Path)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--stock-days", type=int, default=0)
+    args = ap.parse_args()
+    results = [bench(d, args.runs, args.stock_days) for d in args.datasets]
+    print(f"DuckDB {duckdb.__version__}; medians of {args.runs} runs (alerts: of {max(3, args.runs // 2)}); "
+          "before = history path (raw definitions), after = current-state tables\n")
+    head = "| figure | " + " | ".join(f"{r['name']} before | {r['name']} after" for r in results) + " |"
+    print(head)
+    print("|---|" + "---:|" * (2 * len(results)))
+    for key in ("orders", "tracking_events", "stock_observations", "po_progress"):
+        print(f"| {key} rows | " + " | ".join(f"{int(r['counts'][key]):,} | " for r in results) + "")
+    for key in (*KPIS, "alerts"):
+        label = "alert evaluation (all rules)" if key == "alerts" else f"KPI {key} (24 h)"
+        print(f"| {label} | " + " | ".join(f"{r['before'][key]:.1f} ms | {r['after'][key]:.1f} ms"
+                                         for r in results) + " |")
+    print("| write: one observation per stock pair, with upkeep | "
+          + " | ".join(f"– | {r['write_ms']:.1f} ms" for r in results) + " |")
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        growth = {k: b["after"][k] / a["after"][k] for k in (*KPIS, "alerts")}
+        print("\nGrowth (after) " + a["name"] + " → " + b["name"] + ": "
+              + ", ".join(f"{k} {v:.1f}×" for k, v in growth.items()))
+
+
+if __name__ == "__main__":
+    main()
