@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from connectors import derived
 from tower.alerts import settings as settings_mod
 from tower.auth.policy import Identity
 from tower.db import Database
@@ -31,6 +32,7 @@ def put(db: Database, table: str, *rows: dict) -> None:
             cols = ", ".join(row)
             marks = ", ".join("?" for _ in row)
             cur.execute(f"insert into {table} ({cols}) values ({marks})", list(row.values()))
+        derived.rebuild(cur)  # rows written straight into the tables: derived tables recomputed
 
 
 def raw_config() -> dict:

@@ -31,8 +31,8 @@ import queries
 from tower.db import Database
 
 # Tables are filled in this order: later copies select from rows already copied (orders first).
-COPIES = ("merchants", "orders", "order_lines", "shipments", "tracking_events", "returns",
-          "nps_responses", "csat_responses", "skus", "warehouses", "events", "fx_rates", "alerts",
+COPIES = ("merchants", "orders", "order_lines", "shipments", "tracking_events", "tracking_latest",
+          "returns", "nps_responses", "csat_responses", "skus", "warehouses", "events", "fx_rates", "alerts",
           "alert_log", "sync_runs")
 KEEP_BUILDS = 2
 _lock = threading.Lock()
