@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pytest
 
+from connectors import writes
+from connectors.records import Table
 from tower import config as config_mod
 from tower.clock import ManualClock, SimClock
 from tower.db import Database, DatabaseLocked
@@ -132,11 +134,10 @@ def test_migrations_apply_once(tmp_path):
 
 def test_stock_current_is_the_latest_observation(tmp_path):
     db = Database(tmp_path / "t.duckdb")
-    with db.cursor() as cur:
-        cur.executemany(
-            "insert into stock_observations values (?, ?, ?, ?)",
-            [("A", "W", T0, 10), ("A", "W", T0 + timedelta(hours=1), 7), ("A", "W", T0 - timedelta(hours=1), 99)],
-        )
+    stock = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)
+    with db.cursor() as cur:  # as a connector writes them (the state table follows), out of order
+        for at, available in ((T0, 10), (T0 + timedelta(hours=1), 7), (T0 - timedelta(hours=1), 99)):
+            writes.upsert(cur, stock, [{"sku": "A", "warehouse_id": "W", "observed_at": at, "available": available}])
     row = db.df("select * from stock_current")
     assert row["available"].tolist() == [7]
 
