@@ -83,6 +83,7 @@ def bench(folder: Path, runs: int, stock_days: int) -> dict:
             with db.cursor() as cur:
                 cur.execute(queries.load("state_tables/bench_stock_series"), {"now": now, "days": stock_days})
                 cur.execute(queries.load("state_tables/rebuild"))
+                cur.execute(queries.load("state_tables/bench_checkpoint"))
         counts = db.df(queries.load("state_tables/bench_counts")).iloc[0].to_dict()
         after = measure(db, now, runs)
         write = write_ms(db, now)
