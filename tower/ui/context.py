@@ -44,11 +44,14 @@ log = logging.getLogger("tower.ui")
 # arrived is never left outside the window (a shipment may turn late up to one quantum early, never
 # late). The clock and "updated N s ago" keep the exact `now`.
 QUANTUM_WALL_S = 5
-QUERY_TTL_S = 60         # only frees memory: freshness comes from the data version, not from expiry
-# Bounded so that 20 sessions stay well under 1.5 GB: entries are shared, not per session; the
-# largest results (map layers) are ~1 MB, most are a few KB.
-MAX_QUERY_ENTRIES = 1000
-MAX_KPI_ENTRIES = 1000
+QUERY_TTL_S = 30         # only frees memory: freshness comes from the data version, not from expiry
+# Bounded memory, shared by all sessions (entries are per key, not per session): one quantum's
+# working set is about (distinct filter sets) × (queries per page) — 20 sessions × ~15 ≈ 300 even if
+# no two share filters — and older quanta's entries are dead keys, so least-recently-used eviction
+# beyond these bounds costs nothing. Results are a few KB (tiles, trends) to ~1 MB (map layers), so
+# the worst case stays under ~0.7 GB.
+MAX_QUERY_ENTRIES = 600
+MAX_KPI_ENTRIES = 600
 MAX_TILE_ENTRIES = 200
 computed: Counter = Counter()  # cache misses per query/KPI name in this process (tests, bench)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
