@@ -195,3 +195,25 @@ def test_the_app_shows_a_synced_number_on_the_next_rerun(tower_env, populated_db
     at.run()  # the next refresh, seconds later: no TTL to wait out
     assert not at.exception
     assert nps_tile(at) in ("0", "+0")
+
+
+def test_every_writer_style_moves_the_version(populated_db):
+    """Writers commit three ways (connectors: cur.begin()/commit(); the alert engine and notifier:
+    execute("begin") … execute("commit"); audit rows and run rows: one auto-committed statement).
+    Each moves the version once it is committed, and the board then shows the change."""
+    db = Database(populated_db.path)
+    now = populated_db.now
+    answer = "insert into nps_responses (response_id, order_id, merchant_id, market, score, created_at, " \
+             "updated_at) values ($id, 'ORD-OLD-1', 'green-living', 'US', 0, $at, $at)"
+    with db.cursor() as cur:
+        version = db.data_version()
+        cur.execute("begin")
+        cur.execute(answer, {"id": "N-a", "at": now - timedelta(minutes=5)})
+        assert db.data_version() == version  # not committed yet: other screens must not re-read
+        cur.execute("commit")
+        assert db.data_version() != version
+        version = db.data_version()
+        cur.execute(answer, {"id": "N-b", "at": now - timedelta(minutes=5)})  # auto-commit
+        assert db.data_version() != version
+    assert tile_values(frame.kpi_tiles(screen(db, now)))["nps"] == pytest.approx(-100 / 6, abs=0.01)  # 2 promoters, 3 detractors of 6
+    db.close()
