@@ -28,9 +28,10 @@ INTRO = ("# Benchmarks\n\n"
          "`python -m bench <name>`). Machines are shared and noisy, so every figure is compared with a\n"
          "baseline measured in the same run: read the ratios, not the absolute seconds.\n")
 THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts",  # run as scripts
-          "twin": "bench.bench_twin", "actions": "bench.bench_actions"}
+          "twin": "bench.bench_twin", "actions": "bench.bench_actions",
+          "cache": "bench.bench_cache"}
 OURS = {"freshness": "Freshness", "pages": "Pages"}                       # run here, README sections
-ORDER = ("ingest", "alerts", "freshness", "pages", "twin", "actions")
+ORDER = ("ingest", "alerts", "freshness", "pages", "twin", "actions", "cache")
 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:

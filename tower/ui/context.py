@@ -5,9 +5,11 @@ context`."""
 from __future__ import annotations
 
 import logging
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -24,7 +26,34 @@ from tower.ui.filters import Filters, ViewState
 
 DEEP_LINK_KEY = "_tower_deep_link"
 log = logging.getLogger("tower.ui")
-QUERY_TTL_S = 5          # short: wall screens refresh every 5–30 s and must see new data
+# ── one computation for every screen ─────────────────────────────────────────────────────────────
+# A cached result is keyed on (database file, its data version, query/KPI name, parameters), and the
+# parameters carry `as_of` — `now` rounded UP to a quantum — instead of `now` to the second. Within one
+# data version and one quantum every screen with the same filters shares one computation; a
+# committed write gives a new version, hence a new key, so new data shows at the next render with no
+# TTL to wait out.
+#
+# The quantum is QUANTUM_WALL_S of wall time, i.e. QUANTUM_WALL_S × clock speed of simulated time
+# (5 s at ×1, 5 simulated minutes on the 60× sandbox). Why that size: the fastest wall screen
+# refreshes every 5 s, so a number it shows is already up to one refresh old by the time it is
+# replaced; a quantum of one refresh interval adds no more than that, while letting every screen that
+# refreshes inside the interval share one run (a 1-simulated-minute quantum would be 1 wall second
+# at 60×: screens at random phases would share almost nothing). Numbers that depend on time passing
+# (past-ETA, hours to stockout, data age) are therefore exact to within one refresh interval.
+# Rounding up, not down, keeps the live window's end at or after the real `now`, so a row that has
+# arrived is never left outside the window (a shipment may turn late up to one quantum early, never
+# late). The clock and "updated N s ago" keep the exact `now`.
+QUANTUM_WALL_S = 5
+QUERY_TTL_S = 30         # only frees memory: freshness comes from the data version, not from expiry
+# Bounded memory, shared by all sessions (entries are per key, not per session): one quantum's
+# working set is about (distinct filter sets) × (queries per page) — 20 sessions × ~15 ≈ 300 even if
+# no two share filters — and older quanta's entries are dead keys, so least-recently-used eviction
+# beyond these bounds costs nothing. Results are a few KB (tiles, trends) to ~1 MB (map layers), so
+# the worst case stays under ~0.7 GB.
+MAX_QUERY_ENTRIES = 600
+MAX_KPI_ENTRIES = 600
+MAX_TILE_ENTRIES = 200
+computed: Counter = Counter()  # cache misses per query/KPI name in this process (tests, bench)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -41,13 +70,14 @@ class Context:
     runtime: object = field(repr=False, default=None)
     tz: str = "UTC"               # the viewer's IANA zone (browser), for fmt.ts
     scope: str | None = None      # a merchant user's merchant: every query's $merchant, always
+    as_of: datetime | None = None  # `now` rounded up to the cache quantum: what $now binds to
 
     def t(self, key: str, **fmt_args) -> str:
         return i18n.t(key, self.lang, **fmt_args)
 
     def params(self, **extra) -> dict:
         f = self.filters
-        out = {"start": f.start, "end": f.end, "now": self.now, "merchant": f.merchant,
+        out = {"start": f.start, "end": f.end, "now": self.as_of or self.now, "merchant": f.merchant,
                "channel": f.channel, "market": f.market, **extra}
         if self.scope is not None:
             out["merchant"] = self.scope  # no page argument can widen a merchant's view
@@ -55,12 +85,13 @@ class Context:
 
     def query(self, name: str, **extra) -> pd.DataFrame:
         """Run queries/<name>.sql with `params(**extra)` (only the `$names` it uses are bound; any
-        it uses but nobody set, like `$warehouse`, are NULL = all). Cached for QUERY_TTL_S.
+        it uses but nobody set, like `$warehouse`, are NULL = all). Cached per data version and
+        quantum (see QUANTUM_WALL_S): screens with the same filters share one run.
 
         A failing query never breaks the page: it logs, shows a warning naming the query, and
         returns an empty DataFrame so the page falls through to its empty state."""
         try:
-            return _cached_query(str(self.db.path), name, self.params(**extra), self.db)
+            return cached_query(self.db, name, self.params(**extra))
         except Exception as e:  # noqa: BLE001 - any DB/SQL/file error becomes an empty state
             log.warning("query %s failed: %s", name, e)
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
@@ -72,7 +103,8 @@ class Context:
         (dimension_value, value, n) or as a trend by `bucket` (bucket_start, value, n, gaps kept).
         Cached and failure-safe like `query`."""
         try:
-            return _cached_kpi(str(self.db.path), name, dimension, bucket, self.params(**extra), self.db)
+            return _cached_kpi(db_key(self.db), self.db.data_version(), name, dimension, bucket,
+                               self.params(**extra), self.db)
         except Exception as e:  # noqa: BLE001 - a broken KPI shows as an empty state, not a crash
             log.warning("kpi %s failed: %s", name, e)
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
@@ -100,15 +132,41 @@ def bind(sql: str, params: dict) -> dict:
     return {name: params.get(name) for name in used}
 
 
-@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=2000)
-def _cached_query(db_key: str, name: str, params: dict, _db) -> pd.DataFrame:
-    # db_key keeps results of different database files apart; _db stays out of the cache key.
+def as_of(now: datetime, speed: float = 1.0) -> datetime:
+    """`now` rounded up to the cache quantum: QUANTUM_WALL_S wall seconds of simulated time."""
+    quantum = max(1, round(QUANTUM_WALL_S * (speed or 1.0)))
+    stamp = math.ceil(now.timestamp() / quantum) * quantum
+    return datetime.fromtimestamp(stamp, timezone.utc)
+
+
+def db_key(db) -> str:
+    """Which database a cached result came from. A merchant's database is its own file (tower.ui.scope),
+    so a merchant's results can never be served to anyone reading another file."""
+    return str(db.path)
+
+
+def cached_query(db, name: str, params: dict) -> pd.DataFrame:
+    """queries/<name>.sql on `db` with the `$names` it uses from `params`, computed once per data
+    version and parameter values however many screens ask (keyed on the bound parameters only, so
+    a query that does not use $now is shared across quanta too)."""
     sql = queries.load(name)
-    return _db.df(sql, bind(sql, params))
+    return _cached_query(db_key(db), db.data_version(), name, bind(sql, params), db)
 
 
-@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=2000)
-def _cached_kpi(db_key: str, name: str, dimension, bucket, params: dict, _db) -> pd.DataFrame:
+# Streamlit holds a per-key lock while computing a missing entry (double-checked: the second caller
+# waits and then reads the first one's result), so sessions that miss the same key at the same
+# moment still run the SQL once; tests/test_board_cache.py checks it.
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=MAX_QUERY_ENTRIES)
+def _cached_query(db_key: str, data_version: int, name: str, params: dict, _db) -> pd.DataFrame:
+    # db_key + data_version: which file, as of which committed write; _db stays out of the key.
+    computed[name] += 1
+    return _db.df(queries.load(name), params)
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=MAX_KPI_ENTRIES)
+def _cached_kpi(db_key: str, data_version: int, name: str, dimension, bucket, params: dict,
+                _db) -> pd.DataFrame:
+    computed[name] += 1
     if dimension:
         return kpis.breakdown(_db, name, params, dimension)
     if bucket:
@@ -153,18 +211,19 @@ def context() -> Context:
         db = scope.data_db(rt, who)  # a merchant user reads only its own cut of the data
     except scope.ScopeUnavailable as e:
         scope.stop_unavailable(state.lang, e)
-    now = rt.now().replace(microsecond=0)  # whole seconds: stable cache keys within a second
+    now = rt.now().replace(microsecond=0)
+    at = as_of(now, float(getattr(getattr(rt, "clock", None), "speed", 1.0) or 1.0))
     event = None
     if state.window == "event":  # the chosen promotion, else the running one
         name, params = ("ops/event_by_id", {"event_id": state.event}) if state.event \
-            else ("ops/current_event", {"now": now})
+            else ("ops/current_event", {"now": at})
         try:
-            rows = _cached_query(str(db.path), name, params, db)
+            rows = cached_query(db, name, params)
             event = rows.iloc[0].to_dict() if len(rows) else None
         except Exception as e:  # noqa: BLE001 - fall back to the live window rather than break the page
             log.warning("%s failed: %s", name, e)
     hours, problem = filters_mod.window_hours(getattr(getattr(rt, "config", None), "raw", None))
-    resolved = filters_mod.resolve(state, now, event, live_hours=hours)
+    resolved = filters_mod.resolve(state, at, event, live_hours=hours)  # window bounds: quantised
     if problem and resolved.window == "live" and not resolved.note:
         log.warning("%s", problem)
         resolved = replace(resolved, note="filters.note_bad_window_hours")
@@ -174,7 +233,7 @@ def context() -> Context:
         tz = "UTC"
     return Context(db=db, now=now, filters=resolved,
                    lang=state.lang, kiosk=state.kiosk, refresh_s=state.refresh_s, state=state,
-                   runtime=rt, tz=tz, scope=who.merchant)
+                   runtime=rt, tz=tz, scope=who.merchant, as_of=at)
 
 
 def live(render: Callable[[Context], None], *, key: str, every: int | None = None) -> None:

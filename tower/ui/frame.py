@@ -28,8 +28,9 @@ from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
 from tower.ui import fmt, i18n, kiosk, scope, session
 from tower.ui.alert_banner import render_banner
-from tower.ui.context import (QUERY_TTL_S, Context, _cached_query, _short, bind, context,  # noqa: F401
-                              follow_deep_link, live, runtime)
+from tower.ui.context import (MAX_TILE_ENTRIES, QUERY_TTL_S, Context, _short, bind,  # noqa: F401
+                              cached_query, computed, context, db_key, follow_deep_link, live,
+                              runtime)
 from tower.ui.filters import ViewState
 
 log = logging.getLogger("tower.ui")
@@ -48,7 +49,8 @@ HEALTH_RAG = {"failed": "red", "stale": "red", "never": "yellow", "partial": "ye
 
 
 def source_status(ctx: Context) -> pd.DataFrame:
-    """queries/ops/source_status for the configured sources at ctx.now (see the SQL header)."""
+    """queries/ops/source_status for the configured sources at ctx.now (see the SQL header). The
+    exact `now`, not the cache quantum: freshness and "stale" must not run ahead of the clock."""
     cfg = getattr(ctx.runtime, "config", None)
     sources = getattr(cfg, "sources", {}) or {}
     names = list(sources)
@@ -59,6 +61,7 @@ def source_status(ctx: Context) -> pd.DataFrame:
         speed=ctx.speed,
         stale_factor=float(STALE_FACTOR),
         default_interval_s=float(DEFAULT_INTERVAL_S),
+        now=ctx.now,
     )
 
 
@@ -100,7 +103,7 @@ def filter_options(db) -> dict[str, list[tuple[str, str]]]:
     """The sidebar's choices per dimension, from `db` (a merchant's own database for a merchant)."""
     db = getattr(db, "db", db)  # a runtime is accepted too
     try:
-        df = _cached_query(str(db.path), "ops/filter_options", {}, db)
+        df = cached_query(db, "ops/filter_options", {})
     except Exception as e:  # noqa: BLE001 - filters without choices beat a broken frame
         log.warning("filter options failed: %s", e)
         return {}
@@ -132,7 +135,7 @@ def sidebar(state: ViewState, page_names: list[tuple[str, str]]) -> ViewState:
     except scope.ScopeUnavailable as e:
         scope.stop_unavailable(state.lang, e)
     try:
-        events = filters_mod.event_options(_cached_query(str(db.path), "retro/events", {}, db),
+        events = filters_mod.event_options(cached_query(db, "retro/events", {}),
                                              state.lang)
     except Exception as e:  # noqa: BLE001 - the picker without events beats a broken frame
         log.warning("event options failed: %s", e)
@@ -210,15 +213,17 @@ def kpi_tiles(ctx: Context, names=None) -> list:
     """War-room KPI tiles (tower.kpis.Tile) for ctx's filters, cached like queries."""
     names = tuple(names or kpis.WAR_ROOM)
     try:
-        return _cached_tiles(str(ctx.db.path), names, ctx.params(), ctx.db)
+        return _cached_tiles(db_key(ctx.db), ctx.db.data_version(), names, ctx.params(), ctx.db)
     except Exception as e:  # noqa: BLE001 - e.g. bad targets file: show the page without tiles
         log.warning("kpi tiles failed: %s", e)
         st.warning(ctx.t("frame.query_failed", name="KPI", error=_short(e)))
         return []
 
 
-@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=500)
-def _cached_tiles(db_key: str, names: tuple, params: dict, _db) -> list:
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=MAX_TILE_ENTRIES)
+def _cached_tiles(db_key: str, data_version: int, names: tuple, params: dict, _db) -> list:
+    # Keyed like context._cached_query: per file, data version and quantised window.
+    computed["tiles"] += 1
     return kpis.tiles(_db, names, params)
 
 
