@@ -1,0 +1,2 @@
+-- Attach the template world read-only as `tpl` (bench/reference.py).
+attach $path as tpl (read_only);

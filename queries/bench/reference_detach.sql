@@ -1,0 +1,2 @@
+-- Detach the template world.
+detach tpl;
