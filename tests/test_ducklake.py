@@ -6,6 +6,7 @@ Needs the DuckLake extension wheels matching the installed DuckDB (requirements-
 docs/ducklake.md) and PostgreSQL's server binaries (Debian's `postgresql`)."""
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_page_overview import values
+from tests.ui_fixtures import open_app, tower_env  # noqa: F401
 from tower import store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,3 +149,25 @@ def test_catalog_stopped_mid_sync_leaves_no_partial_sync_and_the_worker_resumes(
         per_sync = con.execute("select message, count(*) from lake.tracking_events at (version => $v) "
                                "group by message", {"v": version}).fetchall()
         assert all(n == 40 for _, n in per_sync), (version, per_sync)
+
+
+def test_an_app_server_renders_the_overview_from_the_lake(postgres, tmp_path, tower_env, monkeypatch):
+    data = tmp_path / "lake"
+    worker = start_worker(postgres, data, 1, 3)
+    out, _ = worker.communicate(timeout=240)
+    assert worker.returncode == 0, out
+    monkeypatch.setenv("TOWER_STORE_CATALOG_DSN", postgres.dsn)
+    # the embedded file path is never created: the app reads the lake the workers wrote
+    unused = tmp_path / "unused" / "tower.duckdb"
+    tower_env(unused, f"""
+        [store]
+        kind = "ducklake"
+        data_path = "{data}/"
+    """)
+    at = open_app()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["War room"]
+    # the in-transit mix counts the lake's shipments: syncs 0…2 wrote s00000 … s00079, all in transit
+    transit = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]
+    assert transit["y"] == ["In transit"] and values(transit["x"]) == [80]
+    assert not unused.exists()

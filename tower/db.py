@@ -55,6 +55,15 @@ class Database:
         """The live database named by a tower.config.Config (its snapshot folder allowed too)."""
         return cls(cfg.db_path, extra_dirs=[cfg.snapshot_path.parent])
 
+    @classmethod
+    def over_connection(cls, con: duckdb.DuckDBPyConnection, label: str) -> "Database":
+        """A Database over a connection opened elsewhere (the DuckLake store, tower.store): its
+        tables exist already, so no file and no migrations; the semantic layer is installed on it."""
+        db = cls.__new__(cls)
+        db.path, db.con, db._snapshot_lock = Path(label), con, threading.Lock()
+        db.install_layer()
+        return db
+
     # ── access ──────────────────────────────────────────────────────────────────────────────────
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""

@@ -21,6 +21,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import queries
+from tower.db import Database
 from queries import lake
 
 ATTACH_ATTEMPTS = 8
@@ -75,11 +76,12 @@ def extension_path(name: str) -> Path:
     return path
 
 
-def open_lake(dsn: str, data_path: str) -> duckdb.DuckDBPyConnection:
+def open_lake(dsn: str, data_path: str, reader: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and Tower's tables present on it.
 
     The migrations run on the in-memory database (the one schema source); each table's columns are
-    then created on the lake if missing (DuckLake keeps no keys: writers merge on natural keys)."""
+    then created on the lake if missing (DuckLake keeps no keys: writers merge on natural keys).
+    A `reader` (an app server) also gets a view per table under its plain name (see `database`)."""
     con = duckdb.connect()
     con.execute("set timezone = 'UTC'")
     for name in EXTENSIONS:
@@ -88,7 +90,7 @@ def open_lake(dsn: str, data_path: str) -> duckdb.DuckDBPyConnection:
     for attempt in range(ATTACH_ATTEMPTS):
         try:
             _attach_and_create(con, dsn, data_path)
-            return con
+            break
         except duckdb.Error:
             # several workers starting on an empty catalog race to create it (or the same table):
             # the loser's statement fails and the next attempt finds it there
@@ -96,6 +98,9 @@ def open_lake(dsn: str, data_path: str) -> duckdb.DuckDBPyConnection:
                 con.close()
                 raise
             time.sleep(0.2 * (attempt + 1))
+    if reader:
+        for (table,) in con.execute(lake.schema_tables()).fetchall():
+            con.execute(lake.reading_view(table))
     return con
 
 
@@ -113,6 +118,18 @@ def _attach_and_create(con: duckdb.DuckDBPyConnection, dsn: str, data_path: str)
 
 
 def migrate_in_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply every schema migration to the connection's own in-memory database."""
+    """Apply every schema migration to a separate in-memory database (lake.SCHEMA_DB), keeping the
+    connection's own database free for the reader's views and the semantic layer."""
+    con.execute(lake.attach_schema_db())
+    con.execute(lake.use(lake.SCHEMA_DB))
     for name in queries.names("schema"):
         con.execute(queries.load(name))
+    con.execute(lake.use("memory"))
+
+
+def database(cfg) -> Database:
+    """The app server's store when `[store] kind = "ducklake"`: a tower.db.Database reading the lake
+    (tables under their plain names, the semantic layer installed over them)."""
+    chosen = settings(cfg.raw)
+    return Database.over_connection(open_lake(catalog_dsn(cfg.secrets_path), chosen.data_path, reader=True),
+                                    label=f"ducklake:{chosen.data_path}")
