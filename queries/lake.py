@@ -29,32 +29,16 @@ def is_attached() -> str:
     return "select count(*) > 0 from duckdb_databases() where database_name = 'lake'"
 
 
-SCHEMA_DB = "tower_schema"  # an in-memory database the migrations run on: the lake's column source
-
-
-def attach_schema_db() -> str:
-    return f"attach ':memory:' as {SCHEMA_DB}"
-
-
-def use(database: str) -> str:
-    return f"use {quote(database)}"
-
-
 def table_shape(table: str) -> str:
     """Create the lake table with the columns and types of the migrated in-memory one (no keys)."""
     return (f"create table if not exists lake.{quote(table)} as "
-            f"select * from {SCHEMA_DB}.main.{quote(table)} limit 0")
-
-
-def reading_view(table: str) -> str:
-    """A view in the connection's own database naming the lake table, so every cursor and the
-    semantic layer's macros (bound when created) read the lake under the table's plain name."""
-    return f"create or replace view memory.main.{quote(table)} as select * from lake.{quote(table)}"
+            f"select * from memory.main.{quote(table)} limit 0")
 
 
 def schema_tables() -> str:
     return ("select table_name from duckdb_tables() "
-            f"where database_name = '{SCHEMA_DB}' and schema_name = 'main' order by table_name")
+            "where database_name = 'memory' and schema_name = 'main' and table_name <> 'schema_migrations' "
+            "order by table_name")
 
 
 def merge(table: str, stage: str, columns: Sequence[str], types: Mapping[str, str],

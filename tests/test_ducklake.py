@@ -21,11 +21,13 @@ import pytest
 
 from tests.test_page_overview import values
 from tests.ui_fixtures import open_app, tower_env  # noqa: F401
-from tower import store
+from tower import config, sql_console, store
+from tower.auth.policy import local_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 WORKER = ROOT / "tests" / "lake_worker.py"
+PAGE_FILES = [f"pages/{p.name}" for p in sorted((ROOT / "pages").glob("*.py")) if p.name != "__init__.py"]
 
 try:
     store.extension_path("ducklake"), store.extension_path("postgres_scanner")
@@ -159,7 +161,7 @@ def test_an_app_server_renders_the_overview_from_the_lake(postgres, tmp_path, to
     monkeypatch.setenv("TOWER_STORE_CATALOG_DSN", postgres.dsn)
     # the embedded file path is never created: the app reads the lake the workers wrote
     unused = tmp_path / "unused" / "tower.duckdb"
-    tower_env(unused, f"""
+    cfg_path = tower_env(unused, f"""
         [store]
         kind = "ducklake"
         data_path = "{data}/"
@@ -170,4 +172,19 @@ def test_an_app_server_renders_the_overview_from_the_lake(postgres, tmp_path, to
     # the in-transit mix counts the lake's shipments: syncs 0…2 wrote s00000 … s00079, all in transit
     transit = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]
     assert transit["y"] == ["In transit"] and values(transit["x"]) == [80]
+    # every page renders from the lake (the SQL console reads a snapshot copied from the lake)
+    for page in PAGE_FILES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
     assert not unused.exists()
+
+    # a second app server: the analyst's SQL console answers from a snapshot of the lake
+    cfg = config.load(cfg_path)
+    db = store.database(cfg)
+    try:
+        answer = sql_console.run(db, "select count(*) as n from shipments", who=local_admin(),
+                                 snapshot_path=cfg.snapshot_path)
+        assert answer.df["n"].tolist() == [80]
+    finally:
+        db.close()

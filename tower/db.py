@@ -28,6 +28,8 @@ class Database:
         hardened: see `_harden`. `extra_dirs` are folders outside the data folder DuckDB may still
         touch (e.g. a snapshot folder elsewhere)."""
         self.path = Path(path)
+        self.source = None  # the database snapshots copy (None: this connection's own)
+        self.search_path = None  # set on every cursor when given (the DuckLake store)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -56,18 +58,28 @@ class Database:
         return cls(cfg.db_path, extra_dirs=[cfg.snapshot_path.parent])
 
     @classmethod
-    def over_connection(cls, con: duckdb.DuckDBPyConnection, label: str) -> "Database":
+    def over_connection(cls, con: duckdb.DuckDBPyConnection, path: Path, source: str,
+                        allowed_dirs, search_path: str) -> "Database":
         """A Database over a connection opened elsewhere (the DuckLake store, tower.store): its
-        tables exist already, so no file and no migrations; the semantic layer is installed on it."""
+        tables exist already in the attached database `source` (snapshots copy that one), so no
+        migrations; the semantic layer is installed, then the instance is hardened like a file's:
+        only `allowed_dirs` (the lake's data folder, the snapshot folder) are reachable. Every cursor
+        then resolves names through `search_path` (set after the layer, which must stay in memory)."""
         db = cls.__new__(cls)
-        db.path, db.con, db._snapshot_lock = Path(label), con, threading.Lock()
+        db.path, db.con, db.source, db._snapshot_lock = Path(path), con, source, threading.Lock()
+        db.search_path = None
         db.install_layer()
+        db.search_path = search_path
+        db._harden(Path(allowed_dirs[0]), allowed_dirs[1:])
         return db
 
     # ── access ──────────────────────────────────────────────────────────────────────────────────
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
-        return self.con.cursor()  # inherits the global UTC time zone
+        cur = self.con.cursor()  # inherits the global UTC time zone
+        if self.search_path:
+            cur.execute(queries.load("core/search_path"), {"path": self.search_path})
+        return cur
 
     def df(self, sql: str, params: dict | list | None = None) -> pd.DataFrame:
         with self.cursor() as cur:
@@ -144,8 +156,8 @@ class Database:
         with self._snapshot_lock:
             tmp.unlink(missing_ok=True)
             cur = self.cursor()
-            db_name = cur.execute(queries.load("core/current_database")).fetchone()[0]
-            cur.execute(queries.load("core/snapshot_attach"), {"path": str(tmp)})
+            db_name = self.source or cur.execute(queries.load("core/current_database")).fetchone()[0]
+            cur.execute(dynamic.attach_snapshot(str(tmp)))
             try:
                 cur.execute(dynamic.copy_database(db_name))
             finally:

@@ -76,12 +76,12 @@ def extension_path(name: str) -> Path:
     return path
 
 
-def open_lake(dsn: str, data_path: str, reader: bool = False) -> duckdb.DuckDBPyConnection:
+def open_lake(dsn: str, data_path: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and Tower's tables present on it.
 
     The migrations run on the in-memory database (the one schema source); each table's columns are
     then created on the lake if missing (DuckLake keeps no keys: writers merge on natural keys).
-    A `reader` (an app server) also gets a view per table under its plain name (see `database`)."""
+    The in-memory tables stay empty: they hold the schema's macros' bindings, the lake the rows."""
     con = duckdb.connect()
     con.execute("set timezone = 'UTC'")
     for name in EXTENSIONS:
@@ -98,9 +98,6 @@ def open_lake(dsn: str, data_path: str, reader: bool = False) -> duckdb.DuckDBPy
                 con.close()
                 raise
             time.sleep(0.2 * (attempt + 1))
-    if reader:
-        for (table,) in con.execute(lake.schema_tables()).fetchall():
-            con.execute(lake.reading_view(table))
     return con
 
 
@@ -118,18 +115,21 @@ def _attach_and_create(con: duckdb.DuckDBPyConnection, dsn: str, data_path: str)
 
 
 def migrate_in_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply every schema migration to a separate in-memory database (lake.SCHEMA_DB), keeping the
-    connection's own database free for the reader's views and the semantic layer."""
-    con.execute(lake.attach_schema_db())
-    con.execute(lake.use(lake.SCHEMA_DB))
+    """Apply every schema migration to the connection's own in-memory database: the lake's column
+    source, and home of the macros some migrations define."""
     for name in queries.names("schema"):
         con.execute(queries.load(name))
-    con.execute(lake.use("memory"))
 
 
 def database(cfg) -> Database:
-    """The app server's store when `[store] kind = "ducklake"`: a tower.db.Database reading the lake
-    (tables under their plain names, the semantic layer installed over them)."""
+    """The app server's store when `[store] kind = "ducklake"`: a tower.db.Database whose cursors
+    look in the lake first (`lake.main,memory.main`), so plain table names read and write the lake
+    while macros (semantic layer, migrations) come from memory and resolve tables when called."""
     chosen = settings(cfg.raw)
-    return Database.over_connection(open_lake(catalog_dsn(cfg.secrets_path), chosen.data_path, reader=True),
-                                    label=f"ducklake:{chosen.data_path}")
+    con = open_lake(catalog_dsn(cfg.secrets_path), chosen.data_path)
+    # the snapshot for analysts goes where the file's would; local Parquet is the only other folder
+    dirs = [cfg.snapshot_path.parent] + ([] if "://" in chosen.data_path else [Path(chosen.data_path)])
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+    return Database.over_connection(con, cfg.db_path, source="lake", allowed_dirs=dirs,
+                                    search_path="lake.main,memory.main")
