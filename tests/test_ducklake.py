@@ -25,7 +25,8 @@ from tower import config, sql_console, store
 from tower.auth.policy import local_admin
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's `postgresql` puts the server under /usr/lib/postgresql/<major>/bin (newest major wins)
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 WORKER = ROOT / "tests" / "lake_worker.py"
 PAGE_FILES = [f"pages/{p.name}" for p in sorted((ROOT / "pages").glob("*.py")) if p.name != "__init__.py"]
 
