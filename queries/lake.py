@@ -6,7 +6,7 @@ DuckLake has no PRIMARY KEY/UNIQUE, so a lake write is a MERGE on the table's na
 batch deduplicated on that key (newest `version` wins), never INSERT … ON CONFLICT."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from queries.dynamic import quote
 

@@ -6,16 +6,16 @@ overlaps the previous one and the other worker's (the same shipment seen twice, 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.aftership import AfterShipSource  # noqa: E402
-from connectors.lake_writes import write_sync  # noqa: E402
-from tower import store  # noqa: E402
+from connectors.aftership import AfterShipSource
+from connectors.lake_writes import write_sync
+from tower import store
 
-T0 = datetime(2026, 11, 11, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 11, tzinfo=UTC)
 PER_SYNC = 40
 
 

@@ -59,7 +59,7 @@ class Database:
 
     @classmethod
     def over_connection(cls, con: duckdb.DuckDBPyConnection, path: Path, source: str,
-                        allowed_dirs, search_path: str) -> "Database":
+                        allowed_dirs, search_path: str) -> Database:
         """A Database over a connection opened elsewhere (the DuckLake store, tower.store): its
         tables exist already in the attached database `source` (snapshots copy that one), so no
         migrations; the semantic layer is installed, then the instance is hardened like a file's:

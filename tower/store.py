@@ -21,8 +21,8 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import queries
-from tower.db import Database
 from queries import lake
+from tower.db import Database
 
 ATTACH_ATTEMPTS = 8
 EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
