@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test install install-dev bench snapshot clean
+.PHONY: run test test-ducklake install install-dev bench snapshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: install
 test: install-dev
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q -n 2
+	$(MAKE) test-ducklake
+
+# DuckLake store on a real PostgreSQL, in its own venv (DuckDB 1.5.5 + extension wheels: docs/ducklake.md)
+test-ducklake:
+	PYTHON=$(PYTHON) bash scripts/test_ducklake.sh
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -54,6 +54,12 @@ def upsert(table: str, stage: str, columns: Sequence[str], types: Mapping[str, s
     return Upsert(body, delete)
 
 
+def attach_snapshot(path: str) -> str:
+    """Attach the snapshot file being written (tower.db.snapshot). A quoted literal, not a bound
+    parameter: DuckDB 1.5 (the DuckLake build, docs/ducklake.md) cannot bind one in ATTACH."""
+    return "attach '" + str(path).replace("'", "''") + "' as tower_snapshot"
+
+
 def copy_database(name: str) -> str:
     """Copy every table of database `name` into the attached `tower_snapshot` (tower.db.snapshot)."""
     return f"copy from database {quote(name)} to tower_snapshot"

@@ -135,6 +135,8 @@ class Database:
         hardened: see `_harden`. `extra_dirs` are folders outside the data folder DuckDB may still
         touch (e.g. a snapshot folder elsewhere)."""
         self.path = Path(path)
+        self.source = None  # the database snapshots copy (None: this connection's own)
+        self.search_path = None  # set on every cursor when given (the DuckLake store)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -166,11 +168,33 @@ class Database:
         """The live database named by a tower.config.Config (its snapshot folder allowed too)."""
         return cls(cfg.db_path, extra_dirs=[cfg.snapshot_path.parent])
 
+    @classmethod
+    def over_connection(cls, con: duckdb.DuckDBPyConnection, path: Path, source: str,
+                        allowed_dirs, search_path: str) -> Database:
+        """A Database over a connection opened elsewhere (the DuckLake store, tower.store): its
+        tables exist already in the attached database `source` (snapshots copy that one), so no
+        migrations; the semantic layer is installed, then the instance is hardened like a file's:
+        only `allowed_dirs` (the lake's data folder, the snapshot folder) are reachable. Every cursor
+        then resolves names through `search_path` (set after the layer, which must stay in memory)."""
+        db = cls.__new__(cls)
+        db.path, db.con, db.source, db._snapshot_lock = Path(path), con, source, threading.Lock()
+        db.search_path = None
+        db.install_layer()
+        db.search_path = search_path
+        db._harden(Path(allowed_dirs[0]), allowed_dirs[1:])
+        return db
+
     # ── access ──────────────────────────────────────────────────────────────────────────────────
     def cursor(self) -> VersionedCursor:
         """A cursor for the calling thread (DuckDB connections are not shared across threads).
         Its committed writes move `data_version()`."""
-        return VersionedCursor(self.con.cursor(), self.touch)  # inherits the global UTC time zone
+        return VersionedCursor(self._raw_cursor(), self.touch)
+
+    def _raw_cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self.con.cursor()  # inherits the global UTC time zone
+        if self.search_path:  # a lake: its tables first, then the semantic layer's macros
+            cur.execute(queries.load("core/search_path"), {"path": self.search_path})
+        return cur
 
     def data_version(self) -> int:
         """A number that changes whenever a committed write changes this file's data (any writer
@@ -259,9 +283,9 @@ class Database:
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         with self._snapshot_lock:
             tmp.unlink(missing_ok=True)
-            cur = self.con.cursor()  # copies data out, changes none: the data version stays
-            db_name = cur.execute(queries.load("core/current_database")).fetchone()[0]
-            cur.execute(queries.load("core/snapshot_attach"), {"path": str(tmp)})
+            cur = self._raw_cursor()  # copies data out, changes none: the data version stays
+            db_name = self.source or cur.execute(queries.load("core/current_database")).fetchone()[0]
+            cur.execute(dynamic.attach_snapshot(str(tmp)))
             try:
                 cur.execute(dynamic.copy_database(db_name))
             finally:

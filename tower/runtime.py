@@ -19,6 +19,7 @@ from tower.actions.worker import ActionWorker
 from tower.alerts.engine import AlertEngine
 from tower.twin import forecast
 from tower.clock import SimClock, SystemClock
+from tower import store
 from tower.db import Database
 
 log = logging.getLogger("tower")
@@ -64,7 +65,8 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         log.info("sandbox serving at %s (speed %sx)", sandbox.url, cfg.sandbox.speed)
     else:
         clock = SystemClock()
-    db = Database.for_config(cfg)
+    # [store] kind = "ducklake": an app server reading the shared lake (docs/ducklake.md)
+    db = store.database(cfg) if store.settings(cfg.raw).kind == "ducklake" else Database.for_config(cfg)
     rt = Runtime(cfg, clock, db, sandbox)
     if run_scheduler:
         _start_webhooks(rt)

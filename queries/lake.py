@@ -1,0 +1,73 @@
+"""Statements for the DuckLake store (tower.store). DuckDB 1.5.5 does not bind parameters in LOAD or
+ATTACH, so the extension path, the catalog DSN and the data path go in as quoted string literals
+(single quotes doubled); table and column names come only from code and are quoted identifiers.
+
+DuckLake has no PRIMARY KEY/UNIQUE, so a lake write is a MERGE on the table's natural key of a
+batch deduplicated on that key (newest `version` wins), never INSERT … ON CONFLICT."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from queries.dynamic import quote
+
+
+def literal(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def load_extension(path: str) -> str:
+    return f"load {literal(path)}"
+
+
+def attach(catalog_dsn: str, data_path: str) -> str:
+    """Attach the lake as `lake` (catalog: `postgres:<dsn>`, or a local DuckDB/SQLite file)."""
+    return f"attach {literal('ducklake:' + catalog_dsn)} as lake (data_path {literal(data_path)})"
+
+
+def is_attached() -> str:
+    return "select count(*) > 0 from duckdb_databases() where database_name = 'lake'"
+
+
+def table_shape(table: str) -> str:
+    """Create the lake table with the columns and types of the migrated in-memory one (no keys)."""
+    return (f"create table if not exists lake.{quote(table)} as "
+            f"select * from memory.main.{quote(table)} limit 0")
+
+
+def schema_tables() -> str:
+    return ("select table_name from duckdb_tables() "
+            "where database_name = 'memory' and schema_name = 'main' and table_name <> 'schema_migrations' "
+            "order by table_name")
+
+
+def merge(table: str, stage: str, columns: Sequence[str], types: Mapping[str, str],
+          primary_key: Sequence[str], version: str | None, write: str) -> str:
+    """MERGE the registered relation `stage` into lake.`table` on its natural key. `merge`: update
+    the staged columns when something differs and the stored row is not newer; `append`: keep the
+    stored row. Returns (via DuckDB) the number of rows inserted or updated."""
+    t, s = f"lake.{quote(table)}", quote(stage)
+    select = ", ".join(f"cast({quote(c)} as {types[c]}) as {quote(c)}" for c in columns)
+    order = ([f"{quote(version)} desc nulls last"] if version else []) + [
+        f"{quote(c)} asc nulls last" for c in columns if c != version]
+    partition = ", ".join(quote(k) for k in primary_key)
+    on = " and ".join(f"t.{quote(k)} is not distinct from b.{quote(k)}" for k in primary_key)
+    body = (f"merge into {t} as t using (select * from (select {select} from {s}) "
+            f"qualify row_number() over (partition by {partition} order by {', '.join(order)}) = 1) as b "
+            f"on {on} ")
+    values = [c for c in columns if c not in primary_key]
+    if write != "append" and values:
+        changed = (f"({', '.join(f'b.{quote(c)}' for c in values)}) is distinct from "
+                   f"({', '.join(f't.{quote(c)}' for c in values)})")
+        if version:
+            changed += f" and coalesce(b.{quote(version)} >= t.{quote(version)}, true)"
+        sets = ", ".join(f"{quote(c)} = b.{quote(c)}" for c in values)
+        body += f"when matched and {changed} then update set {sets} "
+    cols = ", ".join(quote(c) for c in columns)
+    body += f"when not matched then insert ({cols}) values ({', '.join(f'b.{quote(c)}' for c in columns)})"
+    return body
+
+
+def table_columns() -> str:
+    return ("select column_name, data_type from duckdb_columns() "
+            "where database_name = 'lake' and table_name = $table")
