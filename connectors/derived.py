@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import duckdb
 
+from connectors import rollups
+
 Cursor = duckdb.DuckDBPyConnection
 
 
@@ -29,7 +31,9 @@ class Maintainer:
 
 
 # The maintainers, in the order they run. Each lives in its own module and is listed here.
-MAINTAINERS: tuple[Maintainer, ...] = ()
+MAINTAINERS: tuple[Maintainer, ...] = (
+    Maintainer("rollups", rollups.TABLES, rollups.after, rollups.rebuild, rollups.before),
+)
 
 
 def before(cur: Cursor, table: str, stage: str) -> dict[str, Any]:

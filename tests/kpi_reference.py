@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from connectors import derived
+
 MERCHANTS = ("green-living", "nordic-nest")
 CHANNELS = ("web", "tiktok", "marketplace")
 MARKETS = ("US", "GB", "DE")
@@ -153,6 +155,7 @@ def load(db, rows: dict[str, list[dict]]) -> None:
         # table and column names come from this module's constants, never from input
         sql = f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})"
         cur.executemany(sql, [[r.get(c) for c in cols] for r in records])
+    derived.rebuild(cur)  # rows written straight into the tables: the rollups are recomputed
     cur.execute("commit")
 
 

@@ -14,10 +14,9 @@ create or replace macro kpi_sales_vs_forecast(window_start, as_of, merchant_filt
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
 with sold as (
-    select dimension_value, kpi_bucket(bucket, created_at) as bucket_start, sum(quantity) as units
-    from line_facts(as_of, null, null, market_filter, null, dimension)
-    where created_at >= window_start and not cancelled
-    group by all
+    -- units from the hourly rollups + the window's edges (line_units in _facts.sql; same as line_facts)
+    select dimension_value, bucket_start, units
+    from line_units(window_start, as_of, null, null, market_filter, null, dimension, bucket, kpi_raw_only())
 ),
 
 forecast as (
