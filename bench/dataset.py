@@ -48,6 +48,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from connectors import derived
 from connectors.scheduler import Scheduler
 from connectors.testing import TABLE_KEYS, duplicate_keys, table_counts, write_config
 from sandbox.server import start as start_sandbox
@@ -265,6 +266,7 @@ def scaled_db(src: Dataset | str | os.PathLike, folder: str | os.PathLike, facto
             for k in range(factor):
                 for name, df in _copy({n: tables[n] for n in grown}, k).items():
                     _insert(cur, name, df)
+            derived.rebuild(cur)  # the copies were bulk-inserted: recompute the rollups once
             cur.execute("commit")
         counts = table_counts(db)
         _check_scaled(db, counts, tables, grown, factor)

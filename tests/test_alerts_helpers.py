@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from connectors import derived, rollups
 from tower.alerts import settings as settings_mod
 from tower.auth.policy import Identity
 from tower.db import Database
@@ -31,6 +32,8 @@ def put(db: Database, table: str, *rows: dict) -> None:
             cols = ", ".join(row)
             marks = ", ".join("?" for _ in row)
             cur.execute(f"insert into {table} ({cols}) values ({marks})", list(row.values()))
+        if table in rollups.TABLES:  # written straight into a raw table: recompute the rollups
+            derived.rebuild(cur)
 
 
 def raw_config() -> dict:

@@ -134,6 +134,7 @@ def open_app(page: str | None = None, *, timeout: float = 30, **query) -> "AppTe
 
 def build_db(path: Path, rows: dict[str, list[dict]]) -> Path:
     """Create a database at `path` through the real migrations and insert `rows` by column name."""
+    from connectors import derived
     from tower.db import Database
 
     db = Database(path)
@@ -147,6 +148,7 @@ def build_db(path: Path, rows: dict[str, list[dict]]) -> Path:
                 cols = ", ".join(f'"{c}"' for c in frame.columns)
                 cur.execute(f'insert into "{table}" ({cols}) select {cols} from staged')
                 cur.unregister("staged")
+            derived.rebuild(cur)  # rows written straight into the raw tables: recompute the rollups
     finally:
         db.close()
     return path
