@@ -4,7 +4,8 @@ raw tables inside the writer's transaction (registered in connectors/derived.py)
 A batch changes the facts of some orders or survey answers. `before` notes which ones (a shipment or
 a return moved to another order touches the old order too) and the rollup hours they counted in
 until now; `after` recomputes those orders' rows of rollup_orders from the raw rows, adds the hours
-they count in now, and recomputes exactly those hours of the hourly tables. `rebuild` recomputes
+they count in now, and recomputes exactly those hours of the hourly tables (rollup_lines, the
+per-line rows, follow the orders and lines the same way). `rebuild` recomputes
 everything. All SQL is in queries/rollups/."""
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ KINDS = {
 SURVEYS = {"nps_responses": "nps", "csat_responses": "csat"}
 TABLES = tuple(KINDS)
 PER_ORDER = {"orders", "shipments", "returns"}  # tables rollup_orders is made of
+PER_LINE = {"orders", "order_lines"}             # tables rollup_lines is made of
 
 
 @dataclass
@@ -85,10 +87,13 @@ def after(cur, table: str, stage: str, t: Touched) -> None:
     t.orders |= now.orders
     for survey, ids in now.answers.items():
         t.answers[survey] |= ids
+    params = {"all": False, "orders": sorted(t.orders)}
     if table in PER_ORDER and t.orders:
-        params = {"all": False, "orders": sorted(t.orders)}
         cur.execute(queries.load("rollups/orders_delete"), params)
         cur.execute(queries.load("rollups/orders_insert"), params)
+    if table in PER_LINE and t.orders:
+        cur.execute(queries.load("rollups/lines_delete"), params)
+        cur.execute(queries.load("rollups/lines_insert"), params)
     add_hours(cur, t, KINDS[table])
     refresh(cur, t.hours, everything=False)
 
@@ -120,5 +125,7 @@ def rebuild(cur) -> None:
     params = {"all": True, "orders": []}
     cur.execute(queries.load("rollups/orders_delete"), params)
     cur.execute(queries.load("rollups/orders_insert"), params)
+    cur.execute(queries.load("rollups/lines_delete"), params)
+    cur.execute(queries.load("rollups/lines_insert"), params)
     refresh(cur, {}, everything=True)
 

@@ -613,11 +613,18 @@ counted as (
 
     union all
 
+    -- the rest of the window, line by line (rollup_lines: the lines with their order), as of as_of
     select l.sku, l.merchant_id, l.channel, l.market, l.warehouse_id, l.created_at, 1, l.quantity
-    from line_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, null) l, span
-    where not l.cancelled
-      and (raw_only and l.created_at >= window_start
-        or not raw_only and rollup_edge(l.created_at, window_start, as_of, span.r_from, span.r_to))
+    from rollup_lines l, span
+    where not raw_only and not coalesce(l.cancelled_at < as_of, false)
+      and rollup_edge(l.created_at, window_start, as_of, span.r_from, span.r_to)
+
+    union all
+
+    -- the definition, line by line
+    select sku, merchant_id, channel, market, warehouse_id, created_at, 1, quantity
+    from line_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, null)
+    where raw_only and not cancelled and created_at >= window_start
 )
 
 select

@@ -35,4 +35,5 @@ select
 from orders o
 left join delivery s using (order_id)
 left join returned r using (order_id)
-where $all::boolean or o.order_id in (select order_id from scope);
+where $all::boolean or o.order_id in (select order_id from scope)
+order by coalesce(s.delivered_at, o.created_at);

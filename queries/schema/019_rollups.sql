@@ -21,6 +21,20 @@ create table if not exists rollup_orders (
     inaccurate_at         timestamptz        -- first such return for a wrong or damaged item (UTC); NULL if none
 );
 
+-- rollup_lines: one row per order line with its order's time, cancellation and dimensions, so the lines of the orders placed in a window's partial edge hours are found without joining every line (derived from order_lines and orders).
+create table if not exists rollup_lines (
+    order_id      text,                      -- the order (order_lines.order_id)
+    line_id       text,                      -- Shopify line item id
+    sku           text,                      -- the SKU sold
+    quantity      integer,                   -- units ordered on this line
+    created_at    timestamptz,               -- when the order was placed (UTC)
+    cancelled_at  timestamptz,               -- when the order was cancelled; NULL if it was not
+    merchant_id   text,                      -- the order's shop
+    channel       text,                      -- the order's sales channel
+    market        text,                      -- the order's destination country
+    warehouse_id  text                       -- the order's fulfilling warehouse
+);
+
 -- rollup_order_hours: orders counted per UTC hour of their delivery (basis delivered) or shipment (basis shipped) and per dimension, as the raw rows stand now; settled_at tells from which "as of" on the row is exact.
 create table if not exists rollup_order_hours (
     basis         text not null,             -- which time the hour is of: delivered | shipped
@@ -101,7 +115,16 @@ select
 from orders o
 left join delivery s using (order_id)
 left join returned r using (order_id)
-where true or o.order_id in (select order_id from scope);
+where true or o.order_id in (select order_id from scope)
+order by coalesce(s.delivered_at, o.created_at);
+
+insert into rollup_lines
+select l.order_id, l.line_id, l.sku, l.quantity, o.created_at, o.cancelled_at,
+    o.merchant_id, o.channel, o.market, o.warehouse_id
+from order_lines l
+join orders o using (order_id)
+where true or l.order_id in (select unnest([]::text[]))
+order by o.created_at;
 
 insert into rollup_order_hours
 select
