@@ -23,6 +23,7 @@ KINDS = {
     "order_lines": frozenset({"line"}),
     "nps_responses": frozenset({"nps"}),
     "csat_responses": frozenset({"csat"}),
+    "forecasts": frozenset({"forecast"}),               # keyed by its period: no hour moves
 }
 SURVEYS = {"nps_responses": "nps", "csat_responses": "csat"}
 TABLES = tuple(KINDS)
@@ -77,12 +78,17 @@ def add_hours(cur, t: Touched, kinds: frozenset) -> None:
 
 
 def before(cur, table: str, stage: str) -> Touched:
+    if table == "forecasts":
+        return Touched()
     t = touched(cur, table, stage)
     add_hours(cur, t, KINDS[table])
     return t
 
 
 def after(cur, table: str, stage: str, t: Touched) -> None:
+    if table == "forecasts":
+        refresh(cur, {"forecast": stage_values(cur, stage, "period_start")}, everything=False)
+        return
     now = touched(cur, table, stage)  # a shipment or return may carry another order now
     t.orders |= now.orders
     for survey, ids in now.answers.items():
@@ -114,6 +120,10 @@ def refresh(cur, hours: dict, everything: bool) -> None:
         params = {"all": everything, "nps": hour_list(hours, "nps"), "csat": hour_list(hours, "csat")}
         cur.execute(queries.load("rollups/survey_hours_delete"), params)
         cur.execute(queries.load("rollups/survey_hours_insert"), params)
+    if everything or hours.get("forecast"):
+        params = {"all": everything, "periods": hour_list(hours, "forecast")}
+        cur.execute(queries.load("rollups/forecast_hours_delete"), params)
+        cur.execute(queries.load("rollups/forecast_hours_insert"), params)
     if everything or hours.get("line"):
         params = {"all": everything, "hours": hour_list(hours, "line")}
         cur.execute(queries.load("rollups/line_hours_delete"), params)

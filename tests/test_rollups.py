@@ -21,7 +21,8 @@ from tower import kpis
 from tower.db import Database
 
 NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
-ROLLUPS = ("rollup_orders", "rollup_lines", "rollup_order_hours", "rollup_survey_hours", "rollup_line_hours")
+ROLLUPS = ("rollup_orders", "rollup_lines", "rollup_order_hours", "rollup_survey_hours", "rollup_line_hours",
+           "rollup_forecast_hours")
 TABLES = {
     "orders": Table("orders", ("order_id",)),
     "order_lines": Table("order_lines", ("order_id", "line_id"), "merge", None),
@@ -29,6 +30,7 @@ TABLES = {
     "returns": Table("returns", ("return_id", "sku")),
     "nps_responses": Table("nps_responses", ("response_id",)),
     "csat_responses": Table("csat_responses", ("response_id",)),
+    "forecasts": Table("forecasts", ("sku", "market", "period_start")),
 }
 KPIS = ("on_time_rate", "otif", "return_rate", "order_accuracy", "nps", "csat", "sales_vs_forecast")
 ORDERS = [f"o{i}" for i in range(6)]
@@ -69,7 +71,14 @@ def line(order_id, line_id, sku, quantity):
     return "order_lines", [{"order_id": order_id, "line_id": line_id, "sku": sku, "quantity": quantity}]
 
 
+def forecast(sku, market, period, units, v):
+    return "forecasts", [{"sku": sku, "market": market, "period_start": period.replace(minute=0, second=0),
+                          "units": units, "updated_at": v}]
+
+
 write = st.one_of(
+    st.builds(forecast, st.sampled_from(["SKU-A", "SKU-B"]), st.sampled_from(["US", "GB"]), moment,
+              st.none() | st.floats(0, 50), version),
     st.builds(order, st.sampled_from(ORDERS), st.sampled_from(["m1", "m2"]), st.sampled_from(["web", "tiktok"]),
               st.sampled_from(["US", "GB"]), st.sampled_from(["W1", "W2"]), moment, maybe_moment,
               maybe_moment, st.none() | st.none() | moment, version),

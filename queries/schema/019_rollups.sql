@@ -81,6 +81,13 @@ create table if not exists rollup_line_hours (
     settled_at    timestamptz not null       -- newest order or cancellation time counted: exact for an as-of after it
 );
 
+-- rollup_forecast_hours: forecast units per forecast period and market (all SKUs), so sales vs forecast over a window without a SKU breakdown reads one row per period and market (derived from forecasts).
+create table if not exists rollup_forecast_hours (
+    period_start  timestamptz not null,      -- start of the forecast hour (forecasts.period_start)
+    market        text,                      -- market (ISO country) the units are sold in
+    units         double                     -- units forecast for the hour over all SKUs (NULL when none has a number)
+);
+
 -- ─── backfill from the raw rows (queries/rollups/*_insert.sql with every hour selected) ───────────
 
 insert into rollup_orders
@@ -195,4 +202,10 @@ from order_lines l
 join orders o using (order_id)
 where o.created_at is not null
   and (true or date_trunc('hour', o.created_at) in (select unnest([]::timestamptz[])))
+group by all;
+
+insert into rollup_forecast_hours
+select period_start, market, sum(units)
+from forecasts
+where period_start is not null and (true or period_start in (select unnest([]::timestamptz[])))
 group by all;
