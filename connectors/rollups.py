@@ -29,6 +29,7 @@ SURVEYS = {"nps_responses": "nps", "csat_responses": "csat"}
 TABLES = tuple(KINDS)
 PER_ORDER = {"orders", "shipments", "returns"}  # tables rollup_orders is made of
 PER_LINE = {"orders", "order_lines"}             # tables rollup_lines is made of
+PER_ANSWER = {"orders", "shipments", "nps_responses", "csat_responses"}  # rollup_answers (with the order's dimensions)
 
 
 @dataclass
@@ -97,11 +98,18 @@ def after(cur, table: str, stage: str, t: Touched) -> None:
     if table in PER_ORDER and t.orders:
         cur.execute(queries.load("rollups/orders_delete"), params)
         cur.execute(queries.load("rollups/orders_insert"), params)
+    if table in PER_ANSWER:
+        cur.execute(queries.load("rollups/answers_delete"), {**params, **answer_ids(t)})
+        cur.execute(queries.load("rollups/answers_insert"), {**params, **answer_ids(t)})
     if table in PER_LINE and t.orders:
         cur.execute(queries.load("rollups/lines_delete"), params)
         cur.execute(queries.load("rollups/lines_insert"), params)
     add_hours(cur, t, KINDS[table])
     refresh(cur, t.hours, everything=False)
+
+
+def answer_ids(t: Touched) -> dict:
+    return {"nps_ids": sorted(t.answers["nps"]), "csat_ids": sorted(t.answers["csat"])}
 
 
 def hour_list(hours: dict, kind: str) -> list:
@@ -137,5 +145,8 @@ def rebuild(cur) -> None:
     cur.execute(queries.load("rollups/orders_insert"), params)
     cur.execute(queries.load("rollups/lines_delete"), params)
     cur.execute(queries.load("rollups/lines_insert"), params)
+    ids = {"nps_ids": [], "csat_ids": []}
+    cur.execute(queries.load("rollups/answers_delete"), {**params, **ids})
+    cur.execute(queries.load("rollups/answers_insert"), {**params, **ids})
     refresh(cur, {}, everything=True)
 

@@ -21,7 +21,7 @@ from tower import kpis
 from tower.db import Database
 
 NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
-ROLLUPS = ("rollup_orders", "rollup_lines", "rollup_order_hours", "rollup_survey_hours", "rollup_line_hours",
+ROLLUPS = ("rollup_orders", "rollup_lines", "rollup_answers", "rollup_order_hours", "rollup_survey_hours", "rollup_line_hours",
            "rollup_forecast_hours")
 TABLES = {
     "orders": Table("orders", ("order_id",)),

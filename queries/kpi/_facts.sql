@@ -547,18 +547,11 @@ with span as (
 ),
 
 edge_answers as (
-    select a.score, a.created_at, coalesce(a.merchant_id, o.merchant_id) as merchant_id, o.channel,
-        coalesce(a.market, o.market) as market, o.warehouse_id, o.carrier
-    from (
-        select order_id, merchant_id, market, score, created_at from nps_responses
-        where survey_kind = 'nps' and score between 0 and 10
-        union all
-        select order_id, merchant_id, market, score, created_at from csat_responses
-        where survey_kind = 'csat' and score between 1 and 5
-    ) a
-    cross join span
-    left join rollup_orders o on o.order_id = a.order_id
-    where not raw_only and rollup_edge(a.created_at, window_start, as_of, span.r_from, span.r_to)
+    -- the answers of the rest of the window, one by one (rollup_answers: with their order's dimensions)
+    select a.score, a.created_at, a.merchant_id, a.channel, a.market, a.warehouse_id, a.carrier
+    from rollup_answers a, span
+    where not raw_only and a.survey = survey_kind
+      and rollup_edge(a.created_at, window_start, as_of, span.r_from, span.r_to)
 ),
 
 counted as (

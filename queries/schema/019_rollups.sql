@@ -53,6 +53,20 @@ create table if not exists rollup_order_hours (
     settled_at    timestamptz not null       -- newest time of anything counted (order, delivery or shipment, return): exact for an as-of after it
 );
 
+-- rollup_answers: one row per NPS or CSAT answer the KPIs count, with the surveyed order's dimensions, so the answers of a window's partial edge hours are found without joining every order (derived from nps_responses, csat_responses and rollup_orders).
+create table if not exists rollup_answers (
+    survey        text not null,             -- nps | csat
+    response_id   text not null,             -- Delighted survey response id
+    order_id      text,                      -- the surveyed order
+    score         integer,                   -- the answer (NPS 0–10, CSAT 1–5)
+    created_at    timestamptz,               -- when the customer answered (UTC)
+    merchant_id   text,                      -- the answer's shop, else the order's
+    channel       text,                      -- the surveyed order's sales channel
+    market        text,                      -- the answer's country, else the order's
+    warehouse_id  text,                      -- the surveyed order's fulfilling warehouse
+    carrier       text                       -- courier of the surveyed order's newest outbound shipment
+);
+
 -- rollup_survey_hours: NPS and CSAT answers per UTC hour of answering and per dimension (the surveyed order's, the answer's own merchant and market winning).
 create table if not exists rollup_survey_hours (
     survey        text not null,             -- nps | csat
@@ -163,32 +177,44 @@ where shipped_at is not null and created_at is not null
   and (true or date_trunc('hour', shipped_at) in (select unnest([]::timestamptz[])))
 group by all;
 
-insert into rollup_survey_hours
+insert into rollup_answers
 with answers as (
-    select 'nps' as survey, order_id, merchant_id, market, score, created_at
+    select 'nps' as survey, response_id, order_id, merchant_id, market, score, created_at
     from nps_responses
     where score between 0 and 10 and created_at is not null
-      and (true or date_trunc('hour', created_at) in (select unnest([]::timestamptz[])))
+      and (true or response_id in (select unnest([]::text[]))
+           or order_id in (select unnest([]::text[])))
     union all
-    select 'csat', order_id, merchant_id, market, score, created_at
+    select 'csat', response_id, order_id, merchant_id, market, score, created_at
     from csat_responses
     where score between 1 and 5 and created_at is not null
-      and (true or date_trunc('hour', created_at) in (select unnest([]::timestamptz[])))
+      and (true or response_id in (select unnest([]::text[]))
+           or order_id in (select unnest([]::text[])))
 )
 
 select
-    a.survey, date_trunc('hour', a.created_at) as hour,
+    a.survey, a.response_id, a.order_id, a.score, a.created_at,
     coalesce(a.merchant_id, o.merchant_id) as merchant_id,
     o.channel,
     coalesce(a.market, o.market) as market,
     o.warehouse_id,
-    o.carrier,
-    count(*) as answers,
-    count(*) filter (where a.score >= 9) as promoters,
-    count(*) filter (where a.score <= 6) as detractors,
-    count(*) filter (where a.score >= 4) as satisfied
+    o.carrier
 from answers a
 left join rollup_orders o on o.order_id = a.order_id
+order by a.created_at;
+
+insert into rollup_survey_hours
+select
+    survey, date_trunc('hour', created_at) as hour,
+    merchant_id, channel, market, warehouse_id, carrier,
+    count(*) as answers,
+    count(*) filter (where score >= 9) as promoters,
+    count(*) filter (where score <= 6) as detractors,
+    count(*) filter (where score >= 4) as satisfied
+from rollup_answers
+where true
+   or (survey = 'nps' and date_trunc('hour', created_at) in (select unnest([]::timestamptz[])))
+   or (survey = 'csat' and date_trunc('hour', created_at) in (select unnest([]::timestamptz[])))
 group by all;
 
 insert into rollup_line_hours
