@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from connectors import state_tables
+from connectors import rollups, state_tables
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -33,6 +33,7 @@ class Maintainer:
 # The maintainers, in the order they run. Each lives in its own module and is listed here.
 MAINTAINERS: tuple[Maintainer, ...] = (
     Maintainer("state_tables", state_tables.TABLES, after=state_tables.after, rebuild=state_tables.rebuild),
+    Maintainer("rollups", rollups.TABLES, rollups.after, rollups.rebuild, rollups.before),
 )
 
 

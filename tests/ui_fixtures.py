@@ -136,6 +136,7 @@ def open_app(page: str | None = None, *, timeout: float = 30, **query) -> "AppTe
 
 def build_db(path: Path, rows: dict[str, list[dict]]) -> Path:
     """Create a database at `path` through the real migrations and insert `rows` by column name."""
+    from connectors import derived
     from tower.db import Database
 
     db = Database(path)

@@ -463,3 +463,211 @@ select
     expected_pct - produced_pct as behind_points,
     not finished and as_of::date > promised_ship_date::date as late
 from active;
+
+
+-- ─── rollups: the same counts from complete hours (issue 15) ─────────────────────────────────────
+-- The additive KPIs (on-time, OTIF, return rate, order accuracy, NPS, CSAT, sales vs forecast) read
+-- a window [window_start, as_of) as: complete UTC hours from the hourly rollups (migration 019, kept
+-- by connectors/rollups.py at every write) + the partial hours at both edges from per-order rows
+-- (rollup_orders, which keep the time each fact became true) or the raw answers / lines, so a
+-- window costs O(hours), not O(rows). Percentiles (delivery_speed_p50/p90) are not additive and
+-- stay on the raw facts.
+--
+-- "As of" stays exact. The hourly rows count the data as it stands now, and each row records the
+-- newest time of anything it counted (settled_at). An hour whose rows are not all settled before
+-- as_of (a replay or retro of a past moment: a return requested later, a cancellation made later)
+-- is not read from the rollup: from the first such hour on, the window is read from the per-order
+-- rows, which are exact at any as_of (e.g. returned = returned_at < as_of). Live, as_of is after
+-- every record, so only the two edge hours are read per order. Survey answers carry no later
+-- timestamp (their dimensions are the order's current ones, as in survey_facts), so their complete
+-- hours are always exact.
+--
+-- Each counting macro takes raw_only: true computes the same counts from order_facts /
+-- survey_facts / line_facts over the whole window (the definition). The KPI macros pass
+-- kpi_raw_only(): false unless the connection ran queries/rollups/raw_only.sql (`set variable
+-- kpi_raw_only = true`), which tests/test_rollups.py uses to check that both paths agree and an
+-- operator can use to rule the rollups out when a number looks wrong.
+
+-- kpi_raw_only(): whether this connection asked for the KPIs straight from the raw facts.
+create or replace macro kpi_raw_only() as coalesce(getvariable('kpi_raw_only'), false);
+
+-- rollup_from(window_start, as_of): the first complete UTC hour of the window (at most as_of).
+create or replace macro rollup_from(window_start, as_of) as least(as_of::timestamptz,
+    case when isfinite(window_start::timestamptz) then date_trunc('hour', window_start::timestamptz)
+        + case when date_trunc('hour', window_start::timestamptz) < window_start::timestamptz
+            then interval 1 hour else interval 0 hour end
+        else window_start::timestamptz end);
+
+-- rollup_to(r_from, as_of, unsettled, raw_only): the end of the hours read from a rollup: the last
+--   complete hour's end, or the first hour not exact as of as_of (unsettled), never before r_from.
+create or replace macro rollup_to(r_from, as_of, unsettled, raw_only) as
+    case when raw_only then r_from
+        else greatest(r_from, least(date_trunc('hour', as_of::timestamptz), coalesce(unsettled, 'infinity'::timestamptz)))
+    end;
+
+-- rollup_edge(t, window_start, as_of, r_from, r_to): whether time t is in the window but outside the
+--   hours read from a rollup.
+create or replace macro rollup_edge(t, window_start, as_of, r_from, r_to) as
+    t >= window_start and t < as_of and (t < r_from or t >= r_to);
+
+-- order_counts(…, dimension, bucket, basis_kind, raw_only): per breakdown value and bucket, the
+--   orders delivered (basis_kind 'delivered') or shipped ('shipped') in the window and how many of
+--   them were promised, on time, OTIF, returned, inaccurate — order_facts' flags, summed.
+create or replace macro order_counts(window_start, as_of, merchant_filter, channel_filter, market_filter,
+    warehouse_filter, carrier_filter, dimension, bucket, basis_kind, raw_only
+) as table
+with span as (
+    select f.r_from, rollup_to(f.r_from, as_of, (
+        select min(u.hour) from rollup_order_hours u
+        where u.basis = basis_kind and u.hour >= f.r_from and u.hour < date_trunc('hour', as_of)
+          and u.settled_at >= as_of
+    ), raw_only) as r_to
+    from (select rollup_from(window_start, as_of) as r_from) f
+),
+
+counted as (
+    -- complete, settled hours
+    select r.merchant_id, r.channel, r.market, r.warehouse_id, r.carrier, r.hour as counted_at,
+        r.orders, r.promised, r.on_time, r.otif, r.returned, r.inaccurate
+    from rollup_order_hours r, span
+    where not raw_only and r.basis = basis_kind and r.hour >= span.r_from and r.hour < span.r_to
+      and in_scope(r.merchant_id, merchant_filter) and in_scope(r.channel, channel_filter)
+      and in_scope(r.market, market_filter) and in_scope(r.warehouse_id, warehouse_filter)
+      and in_scope(r.carrier, carrier_filter)
+
+    union all
+
+    -- the rest of the window, order by order, as of as_of
+    select o.merchant_id, o.channel, o.market, o.warehouse_id, o.carrier, o.counted_at,
+        1, (o.on_time is not null)::int, coalesce(o.on_time, false)::int,
+        coalesce(o.on_time and not o.inaccurate, false)::int, o.returned::int, o.inaccurate::int
+    from (
+        select *,
+            case basis_kind when 'delivered' then delivered_at else shipped_at end as counted_at,
+            delivered_at <= promised_delivery_at as on_time,
+            coalesce(returned_at < as_of, false) as returned,
+            coalesce(inaccurate_at < as_of, false) as inaccurate
+        from rollup_orders
+    ) o, span
+    where not raw_only and o.created_at < as_of
+      and rollup_edge(o.counted_at, window_start, as_of, span.r_from, span.r_to)
+      and in_scope(o.merchant_id, merchant_filter) and in_scope(o.channel, channel_filter)
+      and in_scope(o.market, market_filter) and in_scope(o.warehouse_id, warehouse_filter)
+      and in_scope(o.carrier, carrier_filter)
+
+    union all
+
+    -- the definition, row by row
+    select merchant_id, channel, market, warehouse_id, carrier, counted_at,
+        1, (on_time is not null)::int, coalesce(on_time, false)::int,
+        coalesce(on_time and not inaccurate, false)::int, returned::int, inaccurate::int
+    from (
+        select *, case basis_kind when 'delivered' then delivered_at else shipped_at end as counted_at
+        from order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter,
+            carrier_filter, null)
+    )
+    where raw_only and counted_at >= window_start
+)
+
+select
+    kpi_group(dimension, merchant_id, channel, market, warehouse_id, carrier, null, null) as dimension_value,
+    kpi_bucket(bucket, counted_at) as bucket_start,
+    sum(orders)::bigint as orders, sum(promised)::bigint as promised, sum(on_time)::bigint as on_time,
+    sum(otif)::bigint as otif, sum(returned)::bigint as returned, sum(inaccurate)::bigint as inaccurate
+from counted
+group by all;
+
+-- survey_counts(…, dimension, bucket, survey_kind, raw_only): per breakdown value and bucket, the
+--   answers of survey 'nps' or 'csat' received in the window: answers, promoters (9–10), detractors
+--   (0–6), satisfied (4–5) — survey_facts summed.
+create or replace macro survey_counts(window_start, as_of, merchant_filter, channel_filter, market_filter,
+    warehouse_filter, carrier_filter, dimension, bucket, survey_kind, raw_only
+) as table
+with span as (
+    select f.r_from, rollup_to(f.r_from, as_of, null, raw_only) as r_to
+    from (select rollup_from(window_start, as_of) as r_from) f
+),
+
+edge_answers as (
+    -- the answers of the rest of the window, one by one (rollup_answers: with their order's dimensions)
+    select a.score, a.created_at, a.merchant_id, a.channel, a.market, a.warehouse_id, a.carrier
+    from rollup_answers a, span
+    where not raw_only and a.survey = survey_kind
+      and rollup_edge(a.created_at, window_start, as_of, span.r_from, span.r_to)
+),
+
+counted as (
+    select r.merchant_id, r.channel, r.market, r.warehouse_id, r.carrier, r.hour as counted_at,
+        r.answers, r.promoters, r.detractors, r.satisfied
+    from rollup_survey_hours r, span
+    where not raw_only and r.survey = survey_kind and r.hour >= span.r_from and r.hour < span.r_to
+
+    union all
+
+    select merchant_id, channel, market, warehouse_id, carrier, created_at,
+        1, (score >= 9)::int, (score <= 6)::int, (score >= 4)::int
+    from edge_answers
+
+    union all
+
+    select merchant_id, channel, market, warehouse_id, carrier, created_at,
+        1, (score >= 9)::int, (score <= 6)::int, (score >= 4)::int
+    from survey_facts(as_of, null, null, null, null, null, null)
+    where raw_only and survey = survey_kind and created_at >= window_start
+)
+
+select
+    kpi_group(dimension, merchant_id, channel, market, warehouse_id, carrier, null, null) as dimension_value,
+    kpi_bucket(bucket, counted_at) as bucket_start,
+    sum(answers)::bigint as answers, sum(promoters)::bigint as promoters,
+    sum(detractors)::bigint as detractors, sum(satisfied)::bigint as satisfied
+from counted
+where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filter)
+  and in_scope(market, market_filter) and in_scope(warehouse_id, warehouse_filter)
+  and in_scope(carrier, carrier_filter)
+group by all;
+
+-- line_units(…, dimension, bucket, raw_only): per breakdown value and bucket, the order lines of
+--   orders placed in the window and not cancelled (as of as_of), and their units — line_facts summed.
+--   Groups with no such line are left out.
+create or replace macro line_units(window_start, as_of, merchant_filter, channel_filter, market_filter,
+    warehouse_filter, dimension, bucket, raw_only
+) as table
+with span as (
+    select f.r_from, rollup_to(f.r_from, as_of, (
+        select min(u.hour) from rollup_line_hours u
+        where u.hour >= f.r_from and u.hour < date_trunc('hour', as_of) and u.settled_at >= as_of
+    ), raw_only) as r_to
+    from (select rollup_from(window_start, as_of) as r_from) f
+),
+
+counted as (
+    select r.sku, r.merchant_id, r.channel, r.market, r.warehouse_id, r.hour as counted_at, r.lines, r.units
+    from rollup_line_hours r, span
+    where not raw_only and r.hour >= span.r_from and r.hour < span.r_to
+
+    union all
+
+    -- the rest of the window, line by line (rollup_lines: the lines with their order), as of as_of
+    select l.sku, l.merchant_id, l.channel, l.market, l.warehouse_id, l.created_at, 1, l.quantity
+    from rollup_lines l, span
+    where not raw_only and not coalesce(l.cancelled_at < as_of, false)
+      and rollup_edge(l.created_at, window_start, as_of, span.r_from, span.r_to)
+
+    union all
+
+    -- the definition, line by line
+    select sku, merchant_id, channel, market, warehouse_id, created_at, 1, quantity
+    from line_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, null)
+    where raw_only and not cancelled and created_at >= window_start
+)
+
+select
+    kpi_group(dimension, merchant_id, channel, market, warehouse_id, null, null, sku) as dimension_value,
+    kpi_bucket(bucket, counted_at) as bucket_start,
+    sum(lines)::bigint as lines, sum(units) as units
+from counted
+where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filter)
+  and in_scope(market, market_filter) and in_scope(warehouse_id, warehouse_filter)
+group by all
+having sum(lines) > 0;

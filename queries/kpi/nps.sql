@@ -13,9 +13,9 @@
 create or replace macro kpi_nps(window_start, as_of, merchant_filter := null, channel_filter := null,
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
-select dimension_value, kpi_bucket(bucket, created_at) as bucket_start,
-    100.0 * (avg((score >= 9)::int) - avg((score <= 6)::int)) as value, count(*) as n,
-    count(*) filter (where score >= 9) as promoters, count(*) filter (where score <= 6) as detractors
-from survey_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
-where survey = 'nps' and created_at >= window_start
-group by all;
+-- counts from the hourly rollups + the window's edges (survey_counts in _facts.sql; same as survey_facts)
+select dimension_value, bucket_start,
+    100.0 * (promoters / answers - detractors / answers) as value, answers as n,
+    promoters, detractors
+from survey_counts(window_start, as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension, bucket, 'nps', kpi_raw_only())
+where answers > 0;

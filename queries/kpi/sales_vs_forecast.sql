@@ -14,22 +14,28 @@ create or replace macro kpi_sales_vs_forecast(window_start, as_of, merchant_filt
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
 with sold as (
-    select dimension_value, kpi_bucket(bucket, created_at) as bucket_start, sum(quantity) as units
-    from line_facts(as_of, null, null, market_filter, null, dimension)
-    where created_at >= window_start and not cancelled
-    group by all
+    -- units from the hourly rollups + the window's edges (line_units in _facts.sql; same as line_facts)
+    select dimension_value, bucket_start, units
+    from line_units(window_start, as_of, null, null, market_filter, null, dimension, bucket, kpi_raw_only())
 ),
 
 forecast as (
-    -- each forecast hour counts for the part of it inside [window_start, as_of)
+    -- each forecast hour counts for the part of it inside [window_start, as_of); without a SKU
+    -- breakdown from rollup_forecast_hours (all SKUs per period and market), else from forecasts
     select
         kpi_group(dimension, null, null, f.market, null, null, null, f.sku) as dimension_value,
         kpi_bucket(bucket, f.period_start) as bucket_start,
         sum(f.units * date_diff('microsecond', greatest(f.period_start, window_start),
             least(f.period_start + interval 1 hour, as_of)) / 3600e6) as units
-    from forecasts f
+    from (
+        select sku, market, period_start, units from forecasts
+        where dimension is not distinct from 'sku' or kpi_raw_only()
+        union all
+        select null, market, period_start, units from rollup_forecast_hours
+        where not (dimension is not distinct from 'sku' or kpi_raw_only())
+    ) f
     where f.period_start < as_of
-      and f.period_start + interval 1 hour > window_start
+      and f.period_start > window_start - interval 1 hour  -- (= ends after it; a bare column reads fewer row groups)
       and (market_filter is null or f.market = market_filter)
     group by all
 )
