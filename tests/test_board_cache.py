@@ -15,6 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from connectors import derived
 from connectors.base import Table
 from connectors.writes import upsert
 from tests.ui_fixtures import ROOT, populated_db, tower_env  # noqa: F401
@@ -215,5 +216,6 @@ def test_every_writer_style_moves_the_version(populated_db):
         version = db.data_version()
         cur.execute(answer, {"id": "N-b", "at": now - timedelta(minutes=5)})  # auto-commit
         assert db.data_version() != version
+        derived.rebuild(cur)  # raw rows written around connectors.writes.upsert: rollups recomputed
     assert tile_values(frame.kpi_tiles(screen(db, now)))["nps"] == pytest.approx(-100 / 6, abs=0.01)  # 2 promoters, 3 detractors of 6
     db.close()

@@ -10,6 +10,7 @@ What is copied is decided by the queries/merchant/copy_*.sql files (each says wh
   orders, order lines, outbound parcels and their checkpoints, returns, NPS and CSAT answers: the
   merchant's; SKUs: the ones it sold (no platform cost); warehouses its orders ship from (no stock);
   promotions; exchange rates; alerts about its parcels and their log; source run times (no counts).
+Derived tables (rollups, current state) are rebuilt from those rows, never copied.
 Not copied (empty): stock, stock policies, forecasts, suppliers, purchase orders and their
 progress, inbound shipments, nodes, disruptions, annotations, alert rule state, notifications,
 audit, wall tokens, sync cursors — and any table a future migration adds, until a copy file says
@@ -28,10 +29,11 @@ import threading
 from pathlib import Path
 
 import queries
+from connectors import derived
 from tower.db import Database
 
 # Tables are filled in this order: later copies select from rows already copied (orders first).
-COPIES = ("merchants", "orders", "order_lines", "shipments", "tracking_events", "tracking_latest",
+COPIES = ("merchants", "orders", "order_lines", "shipments", "tracking_events",
           "returns", "nps_responses", "csat_responses", "skus", "warehouses", "events", "fx_rates", "alerts",
           "alert_log", "sync_runs")
 KEEP_BUILDS = 2
@@ -80,6 +82,7 @@ def build(snapshot: Path, merchant: str, dest: Path) -> Path:
             for table in COPIES:
                 sql = queries.load(f"merchant/copy_{table}")
                 cur.execute(sql, {"merchant": merchant} if "$merchant" in sql else None)
+            derived.rebuild(cur)  # rollups and current state from the merchant's own rows only
             cur.commit()
         finally:
             cur.execute(queries.load("merchant/detach_source"))
