@@ -36,6 +36,28 @@ create or replace macro in_scope(value, wanted) as wanted is null or value = wan
 create or replace macro kpi_bucket(bucket, event_at) as
     case when bucket in ('hour', 'day') then date_trunc(bucket, event_at) end;
 
+-- kpi_raw_only(): whether this connection asked for the KPIs straight from the raw facts.
+create or replace macro kpi_raw_only() as coalesce(getvariable('kpi_raw_only'), false);
+
+-- rollup_from(window_start, as_of): the first complete UTC hour of the window (at most as_of).
+create or replace macro rollup_from(window_start, as_of) as least(as_of::timestamptz,
+    case when isfinite(window_start::timestamptz) then date_trunc('hour', window_start::timestamptz)
+        + case when date_trunc('hour', window_start::timestamptz) < window_start::timestamptz
+            then interval 1 hour else interval 0 hour end
+        else window_start::timestamptz end);
+
+-- rollup_to(r_from, as_of, unsettled, raw_only): the end of the hours read from a rollup: the last
+--   complete hour's end, or the first hour not exact as of as_of (unsettled), never before r_from.
+create or replace macro rollup_to(r_from, as_of, unsettled, raw_only) as
+    case when raw_only then r_from
+        else greatest(r_from, least(date_trunc('hour', as_of::timestamptz), coalesce(unsettled, 'infinity'::timestamptz)))
+    end;
+
+-- rollup_edge(t, window_start, as_of, r_from, r_to): whether time t is in the window but outside the
+--   hours read from a rollup.
+create or replace macro rollup_edge(t, window_start, as_of, r_from, r_to) as
+    t >= window_start and t < as_of and (t < r_from or t >= r_to);
+
 -- ─── orders ──────────────────────────────────────────────────────────────────────────────────────
 -- orders_with_delivery: each order with the outbound shipment that carries it (delivery time,
 --   carrier, status): its newest by updated_at, ties broken by shipment id so every reader picks
@@ -253,13 +275,59 @@ select sku, warehouse_id, observed_at, available
 from stock_latest
 where observed_at < at_ts
 union all
-select o.sku, o.warehouse_id, o.observed_at, o.available
+-- (arg_max, not a window: with a filter above, e.g. `available > 0`, the window plan scanned and
+--  sorted the whole history even live, 1.2 s at the reference scale; the key makes observed_at unique)
+select o.sku, o.warehouse_id, max(o.observed_at), arg_max(o.available, o.observed_at)
 from stock_observations o
 semi join (
     select sku, warehouse_id from stock_latest where observed_at >= at_ts
 ) newer using (sku, warehouse_id)
 where o.observed_at < at_ts
-qualify row_number() over (partition by o.sku, o.warehouse_id order by o.observed_at desc) = 1;
+group by all;
+
+-- pair_sales(at_ts): units sold per sku × fulfilling warehouse in the 7 days before at_ts (orders
+--   not cancelled by then) and in the last 4 hours of them — read from the hourly line rollup for the
+--   complete, settled hours and line by line (rollup_lines) for the rest, as line_units does; with
+--   kpi_raw_only() straight from order_lines × orders. Several rows per pair: sum them.
+-- Columns: sku, warehouse_id, units_7d, units_4h.
+create or replace macro pair_sales(at_ts) as table
+with span as (
+    select f.r_from, rollup_to(f.r_from, at_ts, (
+        select min(u.hour) from rollup_line_hours u
+        where u.hour >= f.r_from and u.hour < date_trunc('hour', at_ts::timestamptz) and u.settled_at >= at_ts
+    ), kpi_raw_only()) as r_to
+    from (select rollup_from(at_ts - interval 7 day, at_ts) as r_from) f
+)
+
+select r.sku, r.warehouse_id, sum(r.units) as units_7d, 0 as units_4h
+from rollup_line_hours r, span
+where not kpi_raw_only() and r.hour >= span.r_from and r.hour < span.r_to
+  and r.hour >= at_ts - interval 7 day - interval 1 hour  -- (a bare column: fewer row groups read)
+group by all
+
+union all
+
+select l.sku, l.warehouse_id,
+    coalesce(sum(l.quantity) filter (
+        where rollup_edge(l.created_at, at_ts - interval 7 day, at_ts, span.r_from, span.r_to)), 0),
+    coalesce(sum(l.quantity) filter (where l.created_at >= at_ts - interval 4 hour), 0)
+from rollup_lines l, span
+where not kpi_raw_only() and not coalesce(l.cancelled_at < at_ts, false)
+  and l.created_at >= at_ts - interval 7 day and l.created_at < at_ts
+  and (rollup_edge(l.created_at, at_ts - interval 7 day, at_ts, span.r_from, span.r_to)
+       or l.created_at >= at_ts - interval 4 hour)
+group by all
+
+union all
+
+select l.sku, o.warehouse_id, sum(l.quantity),
+    coalesce(sum(l.quantity) filter (where o.created_at >= at_ts - interval 4 hour), 0)
+from order_lines l
+join orders o using (order_id)
+where kpi_raw_only()
+  and o.created_at >= at_ts - interval 7 day and o.created_at < at_ts
+  and (o.cancelled_at is null or o.cancelled_at >= at_ts)
+group by all;
 
 -- stock_position_at(at_ts, market_filter): one row per sku × warehouse with a stock observation
 --   before at_ts (market = the warehouse's, NULL = all): units available then, and the pace they
@@ -278,17 +346,8 @@ with stock_as_of as (
 
 -- units sold per sku × fulfilling warehouse: last 7 days (cover) and last 4 hours (pace)
 sales as (
-    select
-        l.sku,
-        o.warehouse_id,
-        sum(l.quantity) as units_7d,
-        coalesce(sum(l.quantity) filter (where o.created_at >= at_ts - interval 4 hour), 0)
-            as units_4h
-    from order_lines l
-    join orders o using (order_id)
-    where o.created_at >= at_ts - interval 7 day
-      and o.created_at < at_ts
-      and (o.cancelled_at is null or o.cancelled_at >= at_ts)
+    select sku, warehouse_id, sum(units_7d) as units_7d, sum(units_4h) as units_4h
+    from pair_sales(at_ts)
     group by all
 )
 
@@ -487,28 +546,6 @@ from active;
 -- kpi_raw_only(): false unless the connection ran queries/rollups/raw_only.sql (`set variable
 -- kpi_raw_only = true`), which tests/test_rollups.py uses to check that both paths agree and an
 -- operator can use to rule the rollups out when a number looks wrong.
-
--- kpi_raw_only(): whether this connection asked for the KPIs straight from the raw facts.
-create or replace macro kpi_raw_only() as coalesce(getvariable('kpi_raw_only'), false);
-
--- rollup_from(window_start, as_of): the first complete UTC hour of the window (at most as_of).
-create or replace macro rollup_from(window_start, as_of) as least(as_of::timestamptz,
-    case when isfinite(window_start::timestamptz) then date_trunc('hour', window_start::timestamptz)
-        + case when date_trunc('hour', window_start::timestamptz) < window_start::timestamptz
-            then interval 1 hour else interval 0 hour end
-        else window_start::timestamptz end);
-
--- rollup_to(r_from, as_of, unsettled, raw_only): the end of the hours read from a rollup: the last
---   complete hour's end, or the first hour not exact as of as_of (unsettled), never before r_from.
-create or replace macro rollup_to(r_from, as_of, unsettled, raw_only) as
-    case when raw_only then r_from
-        else greatest(r_from, least(date_trunc('hour', as_of::timestamptz), coalesce(unsettled, 'infinity'::timestamptz)))
-    end;
-
--- rollup_edge(t, window_start, as_of, r_from, r_to): whether time t is in the window but outside the
---   hours read from a rollup.
-create or replace macro rollup_edge(t, window_start, as_of, r_from, r_to) as
-    t >= window_start and t < as_of and (t < r_from or t >= r_to);
 
 -- order_counts(…, dimension, bucket, basis_kind, raw_only): per breakdown value and bucket, the
 --   orders delivered (basis_kind 'delivered') or shipped ('shipped') in the window and how many of
