@@ -29,9 +29,9 @@ INTRO = ("# Benchmarks\n\n"
          "baseline measured in the same run: read the ratios, not the absolute seconds.\n")
 THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts",  # run as scripts
           "twin": "bench.bench_twin", "actions": "bench.bench_actions",
-          "cache": "bench.bench_cache"}
+          "cache": "bench.bench_cache", "scale": "bench.bench_scale"}
 OURS = {"freshness": "Freshness", "pages": "Pages"}                       # run here, README sections
-ORDER = ("ingest", "alerts", "freshness", "pages", "twin", "actions", "cache")
+ORDER = ("ingest", "alerts", "freshness", "pages", "twin", "actions", "cache", "scale")
 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
         started, host = SystemClock().now(), machine()
         t0 = time.perf_counter()
         if name in THEIRS:
-            extra = ["--no-write"] if args.no_write and name in ("alerts", "twin", "actions") else []
+            extra = ["--no-write"] if args.no_write and name in ("alerts", "twin", "actions", "scale") else []
             code = subprocess.call([sys.executable, "-m", THEIRS[name], *extra], cwd=ROOT)
             if code:
                 failed.append(f"{name} (exit {code})")

@@ -24,9 +24,11 @@ import shutil
 import statistics
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import peer
+from bench.__main__ import header, machine, write_section
 from bench.bench_pages import render_times
 from bench.dataset import Dataset, sandbox_db, scaled_db
 from bench.reference import reference_db
@@ -169,6 +171,7 @@ def main(argv=None) -> str:
     ap.add_argument("--reference-scale", type=float, default=1.0)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
+    started, host, t0 = datetime.now(timezone.utc), machine(), time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tower-scale-") as tmp:
         root = Path(tmp)
         small = sandbox_db(root / "x1")
@@ -179,6 +182,10 @@ def main(argv=None) -> str:
         figs = {label: measure(ds, root / f"run-{i}", args.runs) for i, (label, ds) in enumerate(sets.items())}
     text = report(figs)
     print(text)
+    if not args.no_write:
+        write_section("Scale", header(f"python -m bench scale --runs {args.runs}"
+                                      + (f" --reference-scale {args.reference_scale}" if args.reference_scale != 1 else ""),
+                                      f"{started:%Y-%m-%d %H:%M}", time.perf_counter() - t0, host) + text)
     return text
 
 

@@ -59,7 +59,7 @@ def write_sync(con: duckdb.DuckDBPyConnection, batches: list[tuple[Table, list[d
                 pass  # the failed commit already rolled back
             if time.monotonic() > deadline:
                 raise
-            log.warning("lake write failed (attempt %d), retrying: %s", attempt, type(e).__name__)
+            log.warning("lake write failed (attempt %d), retrying: %s: %s", attempt, type(e).__name__, str(e).splitlines()[0][:300])
             time.sleep(retry_s)
         finally:
             cur.close()

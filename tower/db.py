@@ -179,6 +179,7 @@ class Database:
         db = cls.__new__(cls)
         db.path, db.con, db.source, db._snapshot_lock = Path(path), con, source, threading.Lock()
         db.search_path = None
+        db._version_key = None  # other hosts write the lake: its own snapshot id is the version
         db.install_layer()
         db.search_path = search_path
         db._harden(Path(allowed_dirs[0]), allowed_dirs[1:])
@@ -199,12 +200,18 @@ class Database:
     def data_version(self) -> int:
         """A number that changes whenever a committed write changes this file's data (any writer
         in this process: syncs, webhooks, uploads, actions, alert state). Reads never change it.
-        Cache keys built on it show new data at once: a new version is a new key."""
+        Cache keys built on it show new data at once: a new version is a new key. On DuckLake the
+        writers are other processes, so the lake's newest snapshot id is the version."""
+        if self._version_key is None:
+            with self._raw_cursor() as cur:
+                return int(cur.execute(queries.load("core/lake_data_version")).fetchone()[0] or 0)
         with _versions_lock:
             return _versions[self._version_key]
 
     def touch(self) -> int:
         """Move the data version on (called by cursors after a committed write). Returns it."""
+        if self._version_key is None:
+            return self.data_version()
         with _versions_lock:
             version = _versions[self._version_key] = next(_VERSION_NUMBERS)
         return version
