@@ -219,8 +219,11 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
             since_wall = time.time()
             sampler.start()
             log(f"  {sessions} sessions × {minutes:g} min at refresh={refresh} s …")
+            cpu0, wall0 = time.process_time(), time.time()
             figs = asyncio.run(drive(f"ws://127.0.0.1:{port}/_stcore/stream", sessions, minutes * 60,
                                      refresh, log))
+            # the protocol clients' own CPU (this process): what they take from the server's cores
+            figs["client_cores"] = (time.process_time() - cpu0) / (time.time() - wall0)
             time.sleep(1.5)
         finally:
             sampler.stop.set()
@@ -257,6 +260,7 @@ def report(f: dict) -> str:
         "| figure | value | target |", "|---|---:|---|",
         f"| exceptions seen by sessions | **{f['exceptions']}** | 0 |",
         f"| server log tracebacks | {f['server_tracebacks']} | 0 |",
+        f"| CPU of the {f['sessions']} protocol clients | {f.get('client_cores', float('nan')):.2f} cores | — |",
         (f"| fragment refreshes completed | {f['refreshes']} (overdue ticks {f['overdue']}, "
          f"full runs {f['full_runs']}) | — |"),
         (f"| refresh latency p50 / p95 / max | {f['latency_p50_s']:.2f} / **{f['latency_p95_s']:.2f}** / "
