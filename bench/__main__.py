@@ -30,8 +30,9 @@ INTRO = ("# Benchmarks\n\n"
 THEIRS = {"ingest": "bench.bench_ingest", "alerts": "bench.bench_alerts",  # run as scripts
           "twin": "bench.bench_twin", "actions": "bench.bench_actions",
           "cache": "bench.bench_cache", "scale": "bench.bench_scale"}
-OURS = {"freshness": "Freshness", "pages": "Pages"}                       # run here, README sections
+OURS = {"freshness": "Freshness", "pages": "Pages", "soak": "Soak"}      # run here, README sections
 ORDER = ("ingest", "alerts", "freshness", "pages", "twin", "actions", "cache", "scale")
+ON_REQUEST = ("soak",)  # long (10 min by default): only when named; `python -m bench soak --sessions 20 …`
 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:
@@ -61,7 +62,11 @@ def header(command: str, started_wall: str, seconds: float, host: str) -> str:
             f"Machine: {host}.\n\n")
 
 
-def run_ours(name: str) -> str:
+def run_ours(name: str, extra: list[str] = ()) -> str:
+    if name == "soak":
+        from bench import soak
+
+        return soak.main(list(extra))
     if name == "freshness":
         from bench import bench_freshness
 
@@ -75,12 +80,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Run Tower's benchmarks.")
     p.add_argument("names", nargs="*", help=f"which benchmarks: {', '.join(ORDER)} (default: all)")
     p.add_argument("--no-write", action="store_true", help="print only; leave bench/README.md alone")
-    args = p.parse_args(argv)
-    unknown = [n for n in args.names if n not in ORDER]
+    args, extra = p.parse_known_args(argv)  # options after a name go to it (soak: --sessions …)
+    if extra and "soak" not in args.names:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    unknown = [n for n in args.names if n not in ORDER + ON_REQUEST]
     if unknown:
-        p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(ORDER)}")
-    names = [n for n in ORDER if n in (args.names or ORDER)]
-    command = "python -m bench" + (" " + " ".join(args.names) if args.names else "")
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(ORDER + ON_REQUEST)}")
+    names = [n for n in ORDER + ON_REQUEST if n in (args.names or ORDER)]
+    command = "python -m bench" + (" " + " ".join(args.names + extra) if args.names else "")
     failed = []
     from tower.clock import SystemClock
 
@@ -95,7 +102,7 @@ def main(argv=None) -> int:
                 failed.append(f"{name} (exit {code})")
             continue
         try:
-            body = run_ours(name)
+            body = run_ours(name, extra if name == "soak" else ())
         except Exception as e:  # noqa: BLE001 - one broken benchmark must not stop the others
             failed.append(f"{name} ({type(e).__name__}: {e})")
             print(f"{name} failed: {type(e).__name__}: {e}", file=sys.stderr)
