@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from tower.ui import charts, fmt, kiosk, map_layers
+from tower.ui import charts, fmt, kiosk, map_cells, map_layers
 from tower.ui.frame import context
 
 KIOSK_ATTENTION_ROWS = 10
@@ -42,8 +42,10 @@ lanes_view = False if ctx.kiosk else st.toggle(ctx.t("map.lanes_view"), value=Fa
 lanes = map_layers.with_destinations(ctx.query("pages/map_lanes")) if lanes_view else None
 # The deck is drawn at a fixed width: its zoom shows the world exactly once across that width.
 width = kiosk.content_width(ctx) if ctx.kiosk else 1200
+# Hundreds of thousands of parcels would not reach a browser: beyond a few thousand, cells.
+drawn, merged = map_cells.lighten(shipments, ctx.lang)
 deck, height = map_layers.build_deck(
-    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=shipments,
+    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=drawn,
     kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
     max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels, lanes=lanes)
 with st.container(key="map-deck"):
@@ -53,6 +55,8 @@ st.caption(ctx.t("map.legend") + ("" if vessels.empty else " · " + ctx.t("ocean
 approximate = int((shipments.get("dest_precision", pd.Series(dtype=str)) == "country").sum()) if not shipments.empty else 0
 if approximate:
     st.caption(ctx.t("map.approximate_note", n=fmt.number(approximate, ctx.lang)))
+if merged:
+    st.caption(ctx.t("map.merged_note", n=fmt.number(merged, ctx.lang)))
 if lanes is not None:
     st.subheader(ctx.t("map.lanes_title"))
     if lanes.empty:
@@ -75,11 +79,15 @@ if shipments.empty:
     st.info(ctx.t("map.no_shipments"))
     st.stop()
 
-options = shipments["shipment_id"].tolist()
+pickable = drawn[~drawn["shipment_id"].str.startswith("cell:")] if merged else shipments  # parcels, not cells
+if pickable.empty:
+    st.info(ctx.t("map.no_shipments"))
+    st.stop()
+options = pickable["shipment_id"].tolist()
 labels = dict(zip(options, (
     f"{r.carrier or '?'} {r.tracking_number or r.shipment_id} · "
     + ctx.t("map.status_" + map_layers.shipment_status(bool(r.is_exception), bool(r.is_delayed)))
-    for r in shipments.itertuples())))
+    for r in pickable.itertuples())))
 picked = map_layers.selected_shipment_id(event)
 if picked in labels and picked != st.session_state.get("_map_last_pick"):
     # A new click on the map wins over the list; the list keeps working afterwards.
