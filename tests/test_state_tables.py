@@ -127,7 +127,9 @@ def figures(db: Database, now: datetime) -> dict:
     out = {}
     params = {"start": now - timedelta(hours=24), "end": now, "now": now}
     for name in STATE_KPIS:
-        out[name] = kpis.frame(db, name, params).round(9).to_dict("records")
+        frame = kpis.frame(db, name, params).round(9)
+        # an empty window reads NaN/NaT, and NaN != NaN: compare it as None
+        out[name] = frame.astype(object).where(frame.notna(), None).to_dict("records")
     sources = json.dumps([])
     with db.cursor() as cur:
         for rule in load_alert_settings().rules.values():

@@ -249,6 +249,30 @@ def test_a_redelivered_webhook_is_stored_once_and_counted(tower):
     assert scalar(db, "select count(*) from order_lines where order_id = '501'") == 1
 
 
+def test_a_redelivery_arriving_while_the_first_copy_waits_is_kept_and_counted(tmp_path):
+    """A vendor retry that lands while the first copy is still in the spool (or being committed)
+    must not vanish: both copies are kept, applied once, and counted as two deliveries."""
+    cfg = tower_config(tmp_path, loader=False)
+    db = Database.for_config(cfg)
+    hooks = webhooks.start(cfg)
+    loader = hooks.start_loader(db)  # not started: the test runs the passes itself
+    try:
+        body = tracking_body("trk-9", T0, "InTransit", "evt-9")
+        assert post_tracking(hooks, body) == 200
+        first = hooks.spool.pending()
+        assert post_tracking(hooks, body) == 200       # the retry, while the first copy waits
+        assert len(hooks.spool.pending()) == 2 and hooks.spool.pending()[0] == first[0]
+        assert loader.load_pending() == 2
+        assert scalar(db, "select deliveries from webhook_events where delivery_id = 'evt-9'") == 2
+        assert scalar(db, "select count(*) from shipments where shipment_id = 'trk-9'") == 1
+        assert post_tracking(hooks, body) == 200 and loader.load_pending() == 1
+        assert scalar(db, "select deliveries from webhook_events where delivery_id = 'evt-9'") == 3
+        assert hooks.spool.pending() == []
+    finally:
+        hooks.stop()
+        db.close()
+
+
 def test_an_older_tracking_update_arriving_late_does_not_overwrite_a_newer_one(tower):
     hooks, db = tower
     newer = tracking_body("trk-3", T0 + timedelta(hours=2), "Delivered", "evt-3b")

@@ -4,8 +4,9 @@ deliveries into DuckDB within a fraction of a second.
 Woken by the receiver after each stored delivery (and every `poll_s` anyway, which also picks up
 deliveries left by a killed process), it takes up to `batch` files, maps each with
 connectors.webhooks.apply, and writes them in one transaction with the pollers' bulk upserts plus
-one webhook_events row per delivery; only after the commit are the files removed. A delivery id
-already in webhook_events (a redelivery after its file was loaded) only counts a delivery. If the
+one webhook_events row per delivery id; only after the commit are the files removed. Copies of one
+delivery id (a vendor's retries, each its own spool file) are applied once and counted in
+`deliveries`; an id already in webhook_events only counts. If the
 batch transaction fails, each delivery is retried alone; one that still fails is recorded as
 `failed` and its file set aside in `<spool>/failed/`. After a pass that loaded something, the
 `after_load` callbacks run on the loader thread (keep them cheap: connectors.webhooks.Webhooks
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from collections.abc import Callable
 
@@ -134,20 +135,20 @@ class WebhookLoader:
         return out
 
     def _write(self, deliveries: list[Delivery]) -> None:
-        mapped = self._mapped(deliveries)
+        copies = Counter((d.source, d.delivery_id) for d in deliveries)
+        first: dict[tuple[str, str], Delivery] = {}
+        for d in deliveries:
+            first.setdefault((d.source, d.delivery_id), d)
+        mapped = self._mapped(list(first.values()))
         loaded_at = _now()
         cur = self.db.cursor()
         try:
             with _WRITE_LOCK:
                 cur.begin()
                 try:
-                    ids = [d.delivery_id for d in deliveries]
+                    ids = [i for _, i in first]
                     seen = {(s, i) for s, i in cur.execute(load_sql("webhooks/seen"), {"ids": ids}).fetchall()}
                     fresh = [m for m in mapped if (m[0].source, m[0].delivery_id) not in seen]
-                    again = defaultdict(list)
-                    for d in deliveries:
-                        if (d.source, d.delivery_id) in seen:
-                            again[d.source].append(d.delivery_id)
                     # grouped by the columns rows carry: a row that leaves a column out (a 17TRACK
                     # push has no created_at) batched with rows that carry it would blank it
                     by_table: dict[tuple[str, Table, tuple], list[dict]] = defaultdict(list)
@@ -161,10 +162,15 @@ class WebhookLoader:
                     upsert(cur, EVENTS, [{
                         "source": d.source, "delivery_id": d.delivery_id, "topic": d.topic,
                         "received_at": d.received_at, "loaded_at": loaded_at, "status": status,
-                        "error": error, "rows_mapped": sum(len(v) for v in rows.values()), "deliveries": 1,
+                        "error": error, "rows_mapped": sum(len(v) for v in rows.values()),
+                        "deliveries": copies[(d.source, d.delivery_id)],
                     } for d, rows, status, error in fresh])
-                    for source, redelivered in again.items():
-                        cur.execute(load_sql("webhooks/redelivered"), {"source": source, "ids": redelivered})
+                    again = defaultdict(dict)
+                    for source, delivery_id in seen & copies.keys():
+                        again[source][delivery_id] = copies[(source, delivery_id)]
+                    for source, counted in again.items():
+                        cur.execute(load_sql("webhooks/redelivered"), {
+                            "source": source, "ids": list(counted), "copies": list(counted.values())})
                     cur.commit()
                 except BaseException:
                     cur.rollback()

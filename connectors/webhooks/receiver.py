@@ -6,7 +6,7 @@ Order of checks, so that nothing unverified is ever stored: unknown path → 404
 411; body over `max_body_bytes` → 413 (refused from the header, the body is never read); signature
 over the raw body missing or wrong → 401, counted per source (`rejections`); a verified body
 without a delivery id → 400; otherwise the delivery is written durably to the spool and only then
-answered 200. A redelivery of a stored delivery is answered 200 too (stored once). A spool that
+answered 200. A redelivery is answered 200 too (the loader applies it once and counts it). A spool that
 cannot be written answers 503, so the vendor retries.
 """
 from __future__ import annotations
@@ -109,9 +109,8 @@ class WebhookReceiver:
         except OSError as e:  # disk full, permissions …: not stored, so not acknowledged
             log.error("webhook spool write failed: %s", e)
             return 503, {"error": "cannot store the delivery now"}
-        if fresh:
-            self.stored += 1
-            self.on_stored()
+        self.stored += fresh
+        self.on_stored()  # a redelivery is a file too: the loader counts it
         return 200, {"ok": True, "stored": fresh}
 
 

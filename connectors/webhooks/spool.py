@@ -2,10 +2,12 @@
 
 DuckDB has one writer (the app's Database), so the receiver never touches it: it writes the
 delivery to `<spool>/inbox/<name>.json` — a temporary name first, fsync'd, renamed, directory
-fsync'd — and only then answers 2xx. The name is a hash of (source, delivery id), so a redelivery
-lands on the same file and is stored once. The loader reads the files, applies them to DuckDB and
-removes each file only after its transaction has committed; a process killed in between finds the
-files again on restart (and the loader's delivery-id check makes a second pass harmless).
+fsync'd — and only then answers 2xx. The name starts with a hash of (source, delivery id) and ends
+with the arrival time: every copy a vendor sends gets its own file, so a redelivery that arrives
+while the loader is committing the first copy is neither lost nor miscounted. The loader folds the
+copies of one delivery id into one row (and counts them), applies them to DuckDB and removes each
+file only after its transaction has committed; a process killed in between finds the files again on
+restart (and the loader's delivery-id check makes a second pass harmless).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,14 +51,14 @@ class Spool:
         return n
 
     @staticmethod
-    def name(source: str, delivery_id: str) -> str:
-        return hashlib.sha256(f"{source}\0{delivery_id}".encode()).hexdigest()[:40] + ".json"
+    def key(source: str, delivery_id: str) -> str:
+        return hashlib.sha256(f"{source}\0{delivery_id}".encode()).hexdigest()[:40]
 
     def put(self, d: Delivery) -> bool:
-        """Store durably; False when this delivery is already waiting in the inbox (a redelivery)."""
-        final = self.inbox / self.name(d.source, d.delivery_id)
-        if final.exists():
-            return False
+        """Store durably; False when a copy of this delivery is already waiting (a redelivery)."""
+        key = self.key(d.source, d.delivery_id)
+        waiting = any(self.inbox.glob(f"{key}-*.json"))
+        final = self.inbox / f"{key}-{time.time_ns()}-{os.getpid()}-{id(d)}.json"
         record = {"source": d.source, "kind": d.kind, "delivery_id": d.delivery_id, "topic": d.topic,
                   "received_at": d.received_at.isoformat(), "headers": d.headers,
                   "body": base64.b64encode(d.body).decode("ascii")}
@@ -66,7 +69,7 @@ class Spool:
             os.fsync(f.fileno())
         os.replace(tmp, final)
         self._sync_dir()
-        return True
+        return not waiting
 
     def _sync_dir(self) -> None:
         fd = os.open(self.inbox, os.O_RDONLY)
