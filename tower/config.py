@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_TOKEN = "sandbox"  # the sandbox's well-known credential; never valid on a real API
 SECRET_LIKE = ("api_key", "token", "password", "access_token")
+SIZE = r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"  # DuckDB's memory size syntax
 
 
 class ConfigError(ValueError):
@@ -62,6 +63,12 @@ class DatabaseSettings(BaseModel):
     path: str = "data/tower.duckdb"
     snapshot: str = "data/snapshot/tower.duckdb"
     snapshot_interval_s: float = Field(60.0, gt=0)
+    # DuckDB's own limits. A query that needs more than memory_limit spills to temp_directory
+    # instead of failing; unset, DuckDB uses 80 % of RAM and `<database>.tmp` beside the file.
+    memory_limit: str | None = Field(None, pattern=SIZE)
+    temp_directory: str | None = None
+    max_temp_directory_size: str | None = Field(None, pattern=SIZE)
+    threads: int | None = Field(None, ge=1)
 
 
 class SourceSettings(BaseModel):
@@ -108,6 +115,7 @@ class Config(BaseModel):
     sandbox: SandboxConfig
     sources: dict[str, SourceConfig]
     raw: dict = Field(default_factory=dict, repr=False)  # the file's tables, e.g. [ui], [alerts]
+    engine: dict = Field(default_factory=dict)  # DuckDB settings every connection opens with
     secrets_path: Path = ROOT / ".streamlit" / "secrets.toml"
 
     @property
@@ -151,6 +159,9 @@ def _explain(path: Path, error: ValidationError) -> str:
             bound = {"greater_than": "> {gt:g}", "greater_than_equal": ">= {ge:g}",
                      "less_than_equal": "<= {le:g}"}[e["type"]].format(**e.get("ctx", {}))
             lines.append(f"{path} [{table}] {field} must be {bound} (got {e.get('input')!r})")
+        elif e["type"] == "string_pattern_mismatch" and e.get("ctx", {}).get("pattern") == SIZE:
+            lines.append(f"{path} [{table}] {field} must be a size such as \"4GB\" or \"512MB\" "
+                         f"(got {e.get('input')!r})")
         elif e["type"] == "value_error":
             lines.append(f"{path} {str(e['ctx']['error'])}")
         else:
@@ -189,6 +200,10 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
         sources[name] = SourceConfig(name=name, kind=table.kind, interval_s=table.interval_s,
                                      options=options, uses_sandbox=uses_sandbox)
 
+    engine = settings.database.model_dump(include={"memory_limit", "temp_directory",
+                                                   "max_temp_directory_size", "threads"}, exclude_none=True)
+    if "temp_directory" in engine:
+        engine["temp_directory"] = str(under_root(engine["temp_directory"]))
     return Config(
         db_path=under_root(settings.database.path),
         snapshot_path=under_root(settings.database.snapshot),
@@ -196,4 +211,5 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
         sandbox=settings.sandbox,
         sources=sources,
         raw=raw,
+        engine=engine,
     )

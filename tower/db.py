@@ -129,11 +129,26 @@ class VersionedCursor:
         self._in_transaction, self._wrote = False, False
 
 
+def apply_engine_settings(con: duckdb.DuckDBPyConnection, engine: dict) -> None:
+    """Set DuckDB's resource limits on a new instance (a no-op once it is locked: the process
+    opened and hardened it already, with the same config)."""
+    if not engine or con.execute(queries.load("core/config_locked")).fetchone()[0]:
+        return
+    for name, value in engine.items():
+        if name not in ENGINE_SETTINGS:
+            raise ValueError(f"not a DuckDB resource setting Tower sets: {name}")
+        con.execute(queries.load("core/set_engine_setting").replace("{setting}", name), {"value": value})
+
+
+ENGINE_SETTINGS = ("memory_limit", "temp_directory", "max_temp_directory_size", "threads")
+
+
 class Database:
-    def __init__(self, path: str | os.PathLike, read_only: bool = False, extra_dirs=()):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False, extra_dirs=(), engine=None):
         """Open (and migrate) the database. Unless read-only or in memory, the instance is then
         hardened: see `_harden`. `extra_dirs` are folders outside the data folder DuckDB may still
-        touch (e.g. a snapshot folder elsewhere)."""
+        touch (e.g. a snapshot folder elsewhere). `engine`: DuckDB settings (memory_limit,
+        temp_directory, …: `Config.engine`) applied before the configuration is locked."""
         self.path = Path(path)
         self.source = None  # the database snapshots copy (None: this connection's own)
         self.search_path = None  # set on every cursor when given (the DuckLake store)
@@ -148,6 +163,7 @@ class Database:
                     "Stop it, or let the app's own scheduler sync; analysts can read the snapshot."
                 ) from e
             raise
+        apply_engine_settings(self.con, engine or {})
         self._snapshot_lock = threading.Lock()
         with _versions_lock:  # an in-memory database is its own: a key nobody else gets
             self._version_key = (str(self.path.resolve()) if str(path) != ":memory:"
@@ -166,7 +182,7 @@ class Database:
     @classmethod
     def for_config(cls, cfg) -> "Database":
         """The live database named by a tower.config.Config (its snapshot folder allowed too)."""
-        return cls(cfg.db_path, extra_dirs=[cfg.snapshot_path.parent])
+        return cls(cfg.db_path, extra_dirs=[cfg.snapshot_path.parent], engine=cfg.engine)
 
     @classmethod
     def over_connection(cls, con: duckdb.DuckDBPyConnection, path: Path, source: str,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 import queries
 from queries import lake
-from tower.db import Database
+from tower.db import Database, apply_engine_settings
 
 ATTACH_ATTEMPTS = 8
 EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
@@ -76,7 +76,7 @@ def extension_path(name: str) -> Path:
     return path
 
 
-def open_lake(dsn: str, data_path: str) -> duckdb.DuckDBPyConnection:
+def open_lake(dsn: str, data_path: str, engine: dict | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and Tower's tables present on it.
 
     The migrations run on the in-memory database (the one schema source); each table's columns are
@@ -84,6 +84,7 @@ def open_lake(dsn: str, data_path: str) -> duckdb.DuckDBPyConnection:
     The in-memory tables stay empty: they hold the schema's macros' bindings, the lake the rows."""
     con = duckdb.connect()
     con.execute("set timezone = 'UTC'")
+    apply_engine_settings(con, engine or {})  # `[database] memory_limit` etc. hold on the lake too
     for name in EXTENSIONS:
         con.execute(lake.load_extension(str(extension_path(name))))
     migrate_in_memory(con)
@@ -126,7 +127,7 @@ def database(cfg) -> Database:
     look in the lake first (`lake.main,memory.main`), so plain table names read and write the lake
     while macros (semantic layer, migrations) come from memory and resolve tables when called."""
     chosen = settings(cfg.raw)
-    con = open_lake(catalog_dsn(cfg.secrets_path), chosen.data_path)
+    con = open_lake(catalog_dsn(cfg.secrets_path), chosen.data_path, cfg.engine)
     # the snapshot for analysts goes where the file's would; local Parquet is the only other folder
     dirs = [cfg.snapshot_path.parent] + ([] if "://" in chosen.data_path else [Path(chosen.data_path)])
     for d in dirs:
