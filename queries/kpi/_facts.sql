@@ -269,20 +269,37 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 -- stock_latest_before(at_ts): per sku × warehouse, its newest stock observation before at_ts. A pair
 --   whose newest observation of all (stock_latest, migration 020) is before at_ts takes that row;
 --   only pairs observed at or after at_ts replay their history, so "now" reads one row per pair.
+--   The replay looks in the day before at_ts first (stock is counted many times a day, and the
+--   day's rows are a small slice of a month of history: 2-3x faster at the reference scale); only a
+--   pair silent all that day reads further back.
 -- Columns: sku, warehouse_id, observed_at, available.
 create or replace macro stock_latest_before(at_ts) as table
+with newer as (
+    select sku, warehouse_id from stock_latest where observed_at >= at_ts
+),
+
+-- (arg_max, not a window: with a filter above, e.g. `available > 0`, the window plan scanned and
+--  sorted the whole history even live, 1.2 s at the reference scale; the key makes observed_at unique)
+last_day as (
+    select o.sku, o.warehouse_id, max(o.observed_at) as observed_at, arg_max(o.available, o.observed_at) as available
+    from stock_observations o
+    semi join newer using (sku, warehouse_id)
+    where o.observed_at < at_ts and o.observed_at >= at_ts - interval 1 day
+    group by all
+)
+
 select sku, warehouse_id, observed_at, available
 from stock_latest
 where observed_at < at_ts
 union all
--- (arg_max, not a window: with a filter above, e.g. `available > 0`, the window plan scanned and
---  sorted the whole history even live, 1.2 s at the reference scale; the key makes observed_at unique)
+select sku, warehouse_id, observed_at, available
+from last_day
+union all
 select o.sku, o.warehouse_id, max(o.observed_at), arg_max(o.available, o.observed_at)
 from stock_observations o
-semi join (
-    select sku, warehouse_id from stock_latest where observed_at >= at_ts
-) newer using (sku, warehouse_id)
-where o.observed_at < at_ts
+semi join (select sku, warehouse_id from newer anti join last_day using (sku, warehouse_id)) silent
+    using (sku, warehouse_id)
+where o.observed_at < at_ts - interval 1 day
 group by all;
 
 -- pair_sales(at_ts): units sold per sku × fulfilling warehouse in the 7 days before at_ts (orders
