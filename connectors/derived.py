@@ -37,6 +37,11 @@ MAINTAINERS: tuple[Maintainer, ...] = (
 )
 
 
+def followed_tables() -> tuple[str, ...]:
+    """The raw tables some derived table follows, in a stable order."""
+    return tuple(dict.fromkeys(t for m in MAINTAINERS for t in m.tables))
+
+
 def before(cur: Cursor, table: str, stage: str) -> dict[str, Any]:
     """Tokens of the maintainers that follow `table`, taken before the batch is applied."""
     return {m.name: m.before(cur, table, stage) if m.before else None

@@ -41,6 +41,26 @@ def schema_tables() -> str:
             "order by table_name")
 
 
+def views(database: str) -> str:
+    """(name, CREATE VIEW statement) of the views in `database`.main (memory: the migrations')."""
+    return ("select view_name, sql from duckdb_views() "
+            f"where database_name = {literal(database)} and schema_name = 'main' and not internal")
+
+
+def use(database: str) -> str:
+    return f"use {quote(database)}"
+
+
+def replace_view(create_view: str) -> str:
+    """A migration's CREATE VIEW as CREATE OR REPLACE, to be run with the lake as the default
+    database: the view is created there and binds the lake's tables (a view binds its names in
+    its own database, so the in-memory one would read the empty in-memory tables)."""
+    head = "CREATE VIEW "
+    if not create_view.startswith(head):
+        raise ValueError(f"not a CREATE VIEW statement: {create_view[:40]!r}")
+    return "CREATE OR REPLACE VIEW " + create_view[len(head):]
+
+
 def merge(table: str, stage: str, columns: Sequence[str], types: Mapping[str, str],
           primary_key: Sequence[str], version: str | None, write: str) -> str:
     """MERGE the registered relation `stage` into lake.`table` on its natural key. `merge`: update
@@ -71,3 +91,36 @@ def merge(table: str, stage: str, columns: Sequence[str], types: Mapping[str, st
 def table_columns() -> str:
     return ("select column_name, data_type from duckdb_columns() "
             "where database_name = 'lake' and table_name = $table")
+
+
+# ── the derived-table maintainer (connectors/lake_derived.py) ──────────────────────────────────
+def current_snapshot() -> str:
+    return "select id from lake.current_snapshot()"
+
+
+def table_changes(table: str, start: int, end: int) -> str:
+    """Every row `table` gained, lost or changed in snapshots start…end (inclusive), both images of
+    an update, in the table's own columns. DuckLake binds the bounds at plan time: literals."""
+    return (f"select * exclude (snapshot_id, rowid, change_type) "
+            f"from lake.table_changes({literal(table)}, {int(start)}, {int(end)})")
+
+
+def derived_mark_table() -> str:
+    """The snapshot the derived tables reflect: one row, kept on the lake itself so it moves in
+    the same transaction as the derived rows."""
+    return ("create table if not exists lake.derived_mark "
+            "(snapshot_id bigint, maintained_at timestamptz)")
+
+
+def derived_mark() -> str:
+    return "select max(snapshot_id) from lake.derived_mark"
+
+
+def clear_derived_mark() -> str:
+    """Before moving the mark (two maintainers deleting the same row conflict in DuckLake, so only
+    one of two overlapping passes commits)."""
+    return "delete from lake.derived_mark"
+
+
+def insert_derived_mark() -> str:
+    return "insert into lake.derived_mark values ($snapshot_id, now())"

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from connectors import lake_derived
 from connectors import webhooks as webhooks_mod
 from connectors.scheduler import Scheduler
 from sandbox.server import start as start_sandbox
@@ -36,11 +37,14 @@ class Runtime:
     actions: object | None = None    # tower.actions.worker.ActionWorker (executable playbooks)
     webhooks: object | None = None   # connectors.webhooks.Webhooks (receiver + loader)
     webhook_sender: object | None = None  # sandbox.webhook_sender.WebhookSender (sandbox pushes)
+    lake_maintainer: object | None = None  # connectors.lake_derived.Maintainer (DuckLake store)
 
     def now(self) -> datetime:
         return self.clock.now()
 
     def stop(self) -> None:
+        if self.lake_maintainer:
+            self.lake_maintainer.stop()
         if self.webhook_sender:
             self.webhook_sender.stop()
         if self.webhooks:
@@ -66,8 +70,12 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     else:
         clock = SystemClock()
     # [store] kind = "ducklake": an app server reading the shared lake (docs/ducklake.md)
-    db = store.database(cfg) if store.settings(cfg.raw).kind == "ducklake" else Database.for_config(cfg)
+    lake = store.settings(cfg.raw)
+    db = store.database(cfg) if lake.kind == "ducklake" else Database.for_config(cfg)
     rt = Runtime(cfg, clock, db, sandbox)
+    if lake.kind == "ducklake" and lake.maintain:
+        rt.lake_maintainer = lake_derived.Maintainer(db, lake.maintain_every_s)
+        rt.lake_maintainer.start()
     if run_scheduler:
         _start_webhooks(rt)
     # A config without sources is a read-only viewer of an existing database: nothing to schedule.

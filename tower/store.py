@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import queries
 from queries import lake
@@ -38,6 +38,10 @@ class StoreSettings(BaseModel):
     kind: Literal["duckdb", "ducklake"] = "duckdb"
     data_path: str = "data/lake/"      # Parquet files: a shared folder or s3://bucket/prefix/
     catalog: Literal["postgres"] = "postgres"
+    # keep the derived tables (rollups, current state) in step with what workers commit: one
+    # process per lake (connectors/lake_derived.py), every `maintain_every_s` seconds
+    maintain: bool = True
+    maintain_every_s: float = Field(5.0, gt=0)
 
 
 def settings(raw: dict) -> StoreSettings:
@@ -109,10 +113,27 @@ def _attach_and_create(con: duckdb.DuckDBPyConnection, dsn: str, data_path: str)
     try:
         for (table,) in con.execute(lake.schema_tables()).fetchall():
             con.execute(lake.table_shape(table))
+        con.execute(lake.derived_mark_table())
+        _views_on_lake(con)
         con.commit()
     except duckdb.Error:
         con.rollback()
         raise
+
+
+def _views_on_lake(con: duckdb.DuckDBPyConnection) -> None:
+    """The migrations' views (orders_with_delivery, stock_current, …) created on the lake too, where
+    cursors find them first; only those missing or changed, so an open writes nothing new."""
+    on_lake = dict(con.execute(lake.views("lake")).fetchall())
+    stale = [sql for name, sql in con.execute(lake.views("memory")).fetchall() if on_lake.get(name) != sql]
+    if not stale:
+        return
+    con.execute(lake.use("lake"))
+    try:
+        for sql in stale:
+            con.execute(lake.replace_view(sql))
+    finally:
+        con.execute(lake.use("memory"))
 
 
 def migrate_in_memory(con: duckdb.DuckDBPyConnection) -> None:

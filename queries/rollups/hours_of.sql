@@ -1,7 +1,9 @@
 -- The rollup hours the orders $orders and the answers $nps_ids / $csat_ids count in now, as
 -- (kind, hour): kind delivered | shipped (rollup_order_hours), line (rollup_line_hours, the order's
 -- hour), nps | csat (rollup_survey_hours: the answers given, and every answer about those orders).
--- Reads rollup_orders, so before a batch it gives the hours the orders counted in until then.
+-- Reads rollup_orders and rollup_answers, never the raw rows: before a batch it gives the hours the
+-- orders and answers counted in until then, even when the raw rows changed already (the DuckLake
+-- maintainer runs after the workers' commits).
 with scope as (
     select unnest($orders::text[]) as order_id
 ),
@@ -16,10 +18,8 @@ select 'shipped', date_trunc('hour', shipped_at) from mine where shipped_at is n
 union
 select 'line', date_trunc('hour', created_at) from mine where created_at is not null
 union
-select 'nps', date_trunc('hour', created_at) from nps_responses
+select survey, date_trunc('hour', created_at) from rollup_answers
 where created_at is not null
-  and (response_id in (select unnest($nps_ids::text[])) or order_id in (select order_id from scope))
-union
-select 'csat', date_trunc('hour', created_at) from csat_responses
-where created_at is not null
-  and (response_id in (select unnest($csat_ids::text[])) or order_id in (select order_id from scope));
+  and ((survey = 'nps' and response_id in (select unnest($nps_ids::text[])))
+    or (survey = 'csat' and response_id in (select unnest($csat_ids::text[])))
+    or order_id in (select order_id from scope))
