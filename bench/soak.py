@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import math
 import os
 import re
@@ -239,8 +240,23 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
     figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh,
                  "rss_start": rss[0] if rss else 0, "rss_peak": max(rss, default=0),
                  "rss_end": rss[-1] if rss else 0, "connectors": gaps,
-                 "server_tracebacks": server_log.count("Traceback (most recent call last)")})
+                 "server_tracebacks": server_log.count("Traceback (most recent call last)"),
+                 "server_errors": traceback_ends(server_log)})
     return figs
+
+
+def traceback_ends(log: str, most: int = 3) -> list[str]:
+    """The distinct exception lines (the line ending each traceback) of a server log, most frequent first."""
+    ends = collections.Counter()
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            j = i + 1
+            while j < len(lines) and (lines[j].startswith(" ") or not lines[j].strip()):
+                j += 1
+            if j < len(lines):
+                ends[lines[j][:200]] += 1
+    return [f"{n}× {end}" for end, n in ends.most_common(most)]
 
 
 def report(f: dict) -> str:
@@ -274,6 +290,8 @@ def report(f: dict) -> str:
         ratio = g["p95_s"] / g["interval_s"] if g["interval_s"] else float("nan")
         lines.append(f"| {name} | {g['interval_s']:g} s | {g['runs']} | {g['p50_s']:.1f} s | {g['p95_s']:.1f} s "
                      f"| {g['max_s']:.1f} s | **{ratio:.2f}** |")
+    if f.get("server_errors"):
+        lines += ["", "Server log tracebacks end in: " + "; ".join(f"`{t}`" for t in f["server_errors"])]
     if f["exception_texts"]:
         lines += ["", "First exceptions: " + "; ".join(f"`{t[:160]}`" for t in f["exception_texts"])]
     return "\n".join(lines) + "\n"

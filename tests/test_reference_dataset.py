@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+import queries
 from bench import peer
 from bench.bench_scale import _same, tower_side
 from bench.reference import Plan, reference_db
@@ -51,6 +52,11 @@ def test_the_copies_are_coherent(small):
         params = {"start": AT.replace(hour=0), "end": AT, "now": AT, "merchant": None, "channel": None, "market": None}
         on_time = kpis.frame(db, "on_time_rate", params)["value"].iloc[0]
         assert 70 <= on_time <= 100
+        # the app's connectors go on syncing into it: the next run gets a new run id
+        with db.cursor() as cur:
+            runs = cur.execute("select count(*), max(run_id) from sync_runs").fetchone()
+            run_id = cur.execute(queries.load("connectors/run_start"), {"source": "aftership", "started_at": AT}).fetchone()[0]
+        assert runs[0] > 0 and run_id > runs[1]
     finally:
         db.close()
 

@@ -24,7 +24,9 @@ insert into suppliers by name select * from tpl.suppliers on conflict do nothing
 insert into nodes by name select * from tpl.nodes;
 insert into events by name select * from tpl.events;
 insert into fx_rates by name select * from tpl.fx_rates;
-insert into sync_runs by name select * from tpl.sync_runs;
+-- (new run ids from this database's own sequence: copied ids would leave it behind them, and the
+--  app's next sync would collide with run 1)
+insert into sync_runs by name select * exclude (run_id) from tpl.sync_runs order by run_id;
 insert into sync_state by name select * from tpl.sync_state;
 
 insert into skus by name
