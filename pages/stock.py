@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from tower.ui import charts, fmt, forecast_chart
+from tower.ui import caps, charts, fmt, forecast_chart
 from tower.ui.frame import context
 
 OVER_COLOUR = "#2f6fb5"  # more than twice the planned cover: not a danger, but money sitting still
@@ -34,20 +34,28 @@ def rag_cell(status: str) -> str:
 
 # ── the grid: available units, each cell coloured by its status ─────────────────────────────────
 st.subheader(ctx.t("stock.grid"))
-available = grid.pivot_table(index="sku", columns="warehouse_id", values="available", aggfunc="first")
+# the SKUs of the worst pairs first, as many as a styled grid holds (grid is worst first)
+skus = list(dict.fromkeys(grid["sku"]))
+shown_skus = skus[:caps.grid_rows(grid["warehouse_id"].nunique())]
+on_grid = grid[grid["sku"].isin(shown_skus)]
+available = on_grid.pivot_table(index="sku", columns="warehouse_id", values="available", aggfunc="first")
 available = available.rename_axis(index=ctx.t("stock.col_sku"), columns=None)
-status = grid.pivot_table(index="sku", columns="warehouse_id", values="status", aggfunc="first")
+status = on_grid.pivot_table(index="sku", columns="warehouse_id", values="status", aggfunc="first")
 status = status.rename_axis(index=available.index.name, columns=None)
 styled = available.style.format(lambda v: fmt.number(v, ctx.lang)).apply(
     lambda _: status.reindex_like(available).map(lambda s: rag_cell(s) if isinstance(s, str) else ""), axis=None)
 st.dataframe(styled, width="stretch")
 st.caption(ctx.t("stock.grid_note"))
+if len(shown_skus) < len(skus):
+    st.caption(ctx.t("stock.grid_capped", shown=fmt.number(len(shown_skus), ctx.lang),
+                     total=fmt.number(len(skus), ctx.lang)))
 
 # ── detail, worst first ─────────────────────────────────────────────────────────────────────────
-detail = grid.assign(
-    status_label=grid["status"].map(lambda s: ctx.t(f"stock.status_{s}")),
-    next_inbound_eta=grid["next_inbound_eta"].map(lambda t: fmt.ts(t, ctx.lang)),
-    next_po_ship_date=grid["next_po_ship_date"].map(lambda t: fmt.ts(t, ctx.lang)),
+listed, left_out = caps.head(grid, caps.STOCK_DETAIL_ROWS)
+detail = listed.assign(
+    status_label=listed["status"].map(lambda s: ctx.t(f"stock.status_{s}")),
+    next_inbound_eta=listed["next_inbound_eta"].map(lambda t: fmt.ts(t, ctx.lang)),
+    next_po_ship_date=listed["next_po_ship_date"].map(lambda t: fmt.ts(t, ctx.lang)),
 )[["sku", "warehouse_id", "status_label", "available", "limit_qty", "warning_qty", "safety_qty", "days_of_supply",
    "hours_to_stockout", "units_per_hour", "inbound_qty", "next_inbound_eta", "next_po_ship_date", "status"]]
 whole, tenths = "{:,.0f}".format, "{:,.1f}".format  # Styler formats win over column_config
@@ -72,9 +80,13 @@ st.dataframe(
     },
 )
 
+if left_out:
+    st.caption(ctx.t("stock.detail_capped", shown=fmt.number(len(listed), ctx.lang),
+                     total=fmt.number(len(grid), ctx.lang)))
+
 # ── history of one sku × warehouse with its watermark lines ─────────────────────────────────────
 st.subheader(ctx.t("stock.history"))
-pairs = list(dict.fromkeys(zip(grid["sku"], grid["warehouse_id"])))  # worst first, as the grid
+pairs = list(dict.fromkeys(zip(listed["sku"], listed["warehouse_id"])))  # worst first, as the detail
 pair = st.selectbox(ctx.t("stock.pick"), pairs, format_func=lambda p: f"{p[0]} @ {p[1]}", key="stock_pair")
 history = ctx.query("pages/stock_history", sku=pair[0], warehouse_id=pair[1])
 if history.empty:

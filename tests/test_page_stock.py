@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
+from tower.ui import caps
 
 
 @pytest.fixture
@@ -83,6 +84,27 @@ def test_grid_matches_the_raw_rows(tower_env, stock_db):
     assert detail.index[0] == ("GL-CUP-02", "US-WEST-LA")
     # the bowl in LA sold 3 × 16 units in the last 3 h: 4 h rate 12/h → 30 / 12 = 2.5 h to stockout
     assert detail.loc[("GL-BOWL-01", "US-WEST-LA"), "hours_to_stockout"] == pytest.approx(2.5)
+
+
+def test_beyond_the_caps_the_most_urgent_pairs_are_listed_and_the_rest_counted(tower_env, stock_db, monkeypatch):
+    """A catalogue too large to style (40,000 pairs at the reference scale raised in pandas' Styler)
+    lists the worst pairs first and says how many it left out; the headline counts stay whole."""
+    path, rows = stock_db
+    tower_env(path)
+    expected = expected_grid(rows)
+    monkeypatch.setattr(caps, "STOCK_DETAIL_ROWS", 2)
+    monkeypatch.setattr(caps, "STYLED_CELLS", 1)  # one SKU on the grid
+    at = open_app("pages/stock.py", window="7d")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Below limit (red)"] == "1" and metrics["Below warning (yellow)"] == "1"
+    detail = at.dataframe[1].value
+    assert detail["status"].tolist() == ["red", "yellow"]  # the two most urgent, worst first
+    assert len(at.dataframe[0].value) == 1 and at.dataframe[0].value.index[0] == detail["sku"].iloc[0]
+    captions = " ".join(c.value for c in at.caption)
+    assert f"Listing the 2 most urgent of {len(expected)} SKU × warehouse pairs" in captions
+    assert f"of {expected.index.get_level_values('sku').nunique()}" in captions
+    assert len(at.selectbox(key="stock_pair").options) == 2
 
 
 def test_history_chart_shows_observations_and_the_three_watermarks(tower_env, stock_db):
