@@ -18,12 +18,22 @@ with params as (
         $lookback_hours::double                      as lookback_hours
 ),
 
+-- only pairs that were ever out before as_of can have a spell: the windows below then sort their
+-- history alone, not every pair's (at the reference scale 5.8M observations, 4.8 s a call)
+ever_out as (
+    select distinct s.sku, s.warehouse_id
+    from stock_observations s
+    cross join params p
+    where s.available <= 0 and s.observed_at < p.as_of
+),
+
 observations as (
     select
         s.sku, s.warehouse_id, s.observed_at,
         s.available <= 0 as is_out,
         lead(s.observed_at) over w as next_at
     from stock_observations s
+    semi join ever_out using (sku, warehouse_id)
     cross join params p
     where s.observed_at < p.as_of
     window w as (partition by s.sku, s.warehouse_id order by s.observed_at)
