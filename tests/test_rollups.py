@@ -32,7 +32,8 @@ TABLES = {
     "csat_responses": Table("csat_responses", ("response_id",)),
     "forecasts": Table("forecasts", ("sku", "market", "period_start")),
 }
-KPIS = ("on_time_rate", "otif", "return_rate", "order_accuracy", "nps", "csat", "sales_vs_forecast")
+KPIS = ("on_time_rate", "otif", "return_rate", "order_accuracy", "nps", "csat", "sales_vs_forecast",
+        "delivery_speed_p50_hours", "delivery_speed_p90_hours")
 ORDERS = [f"o{i}" for i in range(6)]
 
 # a moment in the last 30 hours, to the second (so hours are cut anywhere)
@@ -175,6 +176,28 @@ def test_a_return_requested_after_a_past_as_of_does_not_count_then(db):
         assert kpi_frame(cur, "otif", then, raw=False)[["value", "n"]].values.tolist() == [[100.0, 1]]
         assert kpi_frame(cur, "return_rate", live, raw=False)[["value", "n"]].values.tolist() == [[100.0, 1]]
         assert kpi_frame(cur, "otif", live, raw=False)[["value", "n"]].values.tolist() == [[0.0, 1]]
+    finally:
+        cur.execute("rollback")
+        cur.close()
+
+
+def test_delivery_time_counts_only_deliveries_known_by_the_as_of(db):
+    """Delivery percentiles read the per-order rollup: as of 10:00 an order delivered at 11:00 is not
+    yet delivered, nor is one placed after 10:00; as of now both count (6 h and 1 h)."""
+    cur = db.cursor()
+    cur.execute("begin")
+    try:
+        at = NOW.replace(hour=5)
+        upsert(cur, TABLES["orders"], order("od1", "m1", "web", "US", "W1", at, NOW, None, None, at)[1])
+        upsert(cur, TABLES["orders"], order("od2", "m1", "web", "US", "W1", at.replace(hour=10, minute=30),
+                                            NOW, None, None, at)[1])
+        upsert(cur, TABLES["shipments"], shipment("sd1", "od1", "ups", at, at.replace(hour=11), at)[1])
+        upsert(cur, TABLES["shipments"], shipment("sd2", "od2", "ups", at, at.replace(hour=11, minute=30), at)[1])
+        then = {"start": at, "end": NOW.replace(hour=10), "now": NOW}
+        live = {"start": at, "end": None, "now": NOW}
+        for raw in (False, True):
+            assert kpi_frame(cur, "delivery_speed_p50_hours", then, raw=raw).empty
+            assert kpi_frame(cur, "delivery_speed_p90_hours", live, raw=raw)[["value", "n"]].values.tolist() == [[5.5, 2]]
     finally:
         cur.execute("rollback")
         cur.close()

@@ -631,6 +631,31 @@ select
 from counted
 group by all;
 
+-- delivery_hours(window_start, as_of, merchant_filter, channel_filter, market_filter, warehouse_filter,
+--   carrier_filter, dimension, raw_only): one row per order delivered in [window_start, as_of), with
+--   the hours from order to delivery. A percentile cannot be summed per hour, so this reads the
+--   per-order rollup (rollup_orders: one narrow row per order, its delivery already found) instead
+--   of finding every order's newest parcel (order_facts); with kpi_raw_only() from order_facts.
+-- Columns: dimension_value, delivered_at, hours_to_deliver.
+create or replace macro delivery_hours(window_start, as_of, merchant_filter, channel_filter, market_filter,
+    warehouse_filter, carrier_filter, dimension, raw_only
+) as table
+select
+    kpi_group(dimension, merchant_id, channel, market, warehouse_id, carrier, null, null) as dimension_value,
+    delivered_at,
+    date_diff('microsecond', created_at, delivered_at) / 3600e6 as hours_to_deliver
+from rollup_orders
+where not raw_only and created_at < as_of and delivered_at >= window_start and delivered_at < as_of
+  and in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filter)
+  and in_scope(market, market_filter) and in_scope(warehouse_id, warehouse_filter)
+  and in_scope(carrier, carrier_filter)
+
+union all
+
+select dimension_value, delivered_at, hours_to_deliver
+from order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
+where raw_only and delivered_at >= window_start and hours_to_deliver is not null;
+
 -- survey_counts(…, dimension, bucket, survey_kind, raw_only): per breakdown value and bucket, the
 --   answers of survey 'nps' or 'csat' received in the window: answers, promoters (9–10), detractors
 --   (0–6), satisfied (4–5) — survey_facts summed.

@@ -15,6 +15,6 @@ create or replace macro kpi_delivery_speed_p90_hours(window_start, as_of, mercha
 ) as table
 select dimension_value, kpi_bucket(bucket, delivered_at) as bucket_start,
     quantile_cont(hours_to_deliver, 0.90) as value, count(*) as n
-from order_facts(as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension)
-where delivered_at >= window_start and hours_to_deliver is not null
+from delivery_hours(window_start, as_of, merchant_filter, channel_filter, market_filter, warehouse_filter,
+    carrier_filter, dimension, kpi_raw_only())
 group by all;
