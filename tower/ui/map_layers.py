@@ -164,11 +164,16 @@ def _shipment_frame(shipments: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     df["color"] = df["status"].map(SHIPMENT_COLOURS)
     df["highlight"] = df["status"] != "on_track"
     df["label"] = df["carrier"].fillna("?") + " " + df["tracking_number"].fillna(df["shipment_id"])
-    # the tooltip reads in the viewer's language: words, not carrier codes
-    df["detail"] = [" · ".join((fmt.direction(d, lang), fmt.mode(m, lang), fmt.tag(t, lang),
-                                i18n.t(f"map.status_{st}", lang)))
-                    for d, m, t, st in zip(df["direction"].fillna(""), df["mode"].fillna(""),
-                                           df["tag"].fillna(""), df["status"])]
+    # the tooltip reads in the viewer's language: words, not carrier codes (each distinct
+    # combination translated once: thousands of per-row catalogue lookups cost seconds)
+    details: dict[tuple, str] = {}
+    for combo in zip(df["direction"].fillna(""), df["mode"].fillna(""), df["tag"].fillna(""), df["status"]):
+        if combo not in details:
+            d, m, t, st = combo
+            details[combo] = " · ".join((fmt.direction(d, lang), fmt.mode(m, lang), fmt.tag(t, lang),
+                                         i18n.t(f"map.status_{st}", lang)))
+    df["detail"] = [details[combo] for combo in zip(df["direction"].fillna(""), df["mode"].fillna(""),
+                                                    df["tag"].fillna(""), df["status"])]
     return df
 
 
@@ -265,7 +270,8 @@ def parcel_arc_layer(shipments: pd.DataFrame, scale: float, lang: str = "en") ->
     frame = _shipment_frame(df, lang)
     approx = frame.get("dest_precision", pd.Series("city", index=frame.index)) != "city"
     places = frame["destination_city"].fillna("") if "destination_city" in frame else pd.Series("", index=frame.index)
-    frame["detail"] = [f"{d} · → {c or k or '?'}" + (f" ({i18n.t('map.approximate', lang)})" if a else "")
+    approximate = i18n.t("map.approximate", lang)
+    frame["detail"] = [f"{d} · → {c or k or '?'}" + (f" ({approximate})" if a else "")
                        for d, c, k, a in zip(frame["detail"], places, frame.get("destination_country", places), approx)]
     cols = ["shipment_id", "origin_lon", "origin_lat", "dest_lon", "dest_lat", "color", "label", "detail",
             "status", "highlight"]
