@@ -17,7 +17,7 @@ st.title(ctx.t("map.title"))
 nodes = ctx.query("pages/map_nodes")
 suppliers = ctx.query("pages/map_suppliers")
 warehouses = ctx.query("pages/map_warehouses")
-stock = ctx.query("pages/stock_health")
+stock_status = ctx.query("pages/map_warehouse_stock")  # worst SKU status per warehouse, for its colour
 # Beyond MAX_POINTS parcels the query merges those on track into grid cells and counts them all:
 # the page holds at most MAX_POINTS rows however many parcels move, and geocodes only those.
 drawn = map_cells.labelled(map_layers.with_destinations(
@@ -47,7 +47,7 @@ lanes = map_layers.with_destinations(ctx.query("pages/map_lanes")) if lanes_view
 # The deck is drawn at a fixed width: its zoom shows the world exactly once across that width.
 width = kiosk.content_width(ctx) if ctx.kiosk else 1200
 deck, height = map_layers.build_deck(
-    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=drawn,
+    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=None, stock_status=stock_status, shipments=drawn,
     kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
     max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels, lanes=lanes)
 with st.container(key="map-deck"):

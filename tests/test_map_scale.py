@@ -89,6 +89,20 @@ def test_no_budget_means_no_merging(tmp_path):
     assert len(out) == 3000 and (out["kind"] == "parcel").all()
 
 
+def test_warehouse_colours_from_sql_equal_the_worst_status_over_every_sku(tmp_path):
+    path = build_db(tmp_path / "stock.duckdb", sample_rows(NOW))
+    db = Database(path, read_only=True)
+    try:
+        params = {"end": NOW, "now": NOW, "market": None}
+        per_sku = db.query("pages/stock_health", params)
+        per_warehouse = db.query("pages/map_warehouse_stock", params)
+    finally:
+        db.close()
+    expected = ml.worst_stock_status(per_sku).sort_values("warehouse_id").reset_index(drop=True)
+    assert len(per_warehouse) > 1 and "yellow" in set(per_warehouse["worst_status"])
+    pd.testing.assert_frame_equal(per_warehouse[expected.columns], expected, check_dtype=False)
+
+
 # ── the page above MAX_POINTS ───────────────────────────────────────────────────────────────────
 def busy_world() -> dict[str, list[dict]]:
     """The sample world plus more parcels than the map draws: some delayed, some in exception, some
@@ -137,7 +151,7 @@ def busy_db(tmp_path):
 
 
 @pytest.mark.parametrize("kiosk", [False, True], ids=["desk", "wall"])
-def test_the_page_counts_every_parcel_and_draws_at_most_the_budget(tower_env, busy_db, kiosk):
+def test_the_page_counts_every_parcel_and_draws_at_most_the_budget(tower_env, busy_db, kiosk):  # noqa: F811
     path, rows = busy_db
     expected = independent_counts(rows)
     assert expected["in_transit"] > map_cells.MAX_POINTS

@@ -322,14 +322,18 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
                stock: pd.DataFrame, shipments: pd.DataFrame, kiosk: bool = False, dark: bool = False,
                online_tiles: bool = False, width: int = 1200, max_height: int = 560,
                scale: float = 1.0, lang: str = "en", vessels: pd.DataFrame | None = None,
-               lanes: pd.DataFrame | None = None) -> tuple[pdk.Deck, int]:
+               lanes: pd.DataFrame | None = None,
+               stock_status: pd.DataFrame | None = None) -> tuple[pdk.Deck, int]:
     """The whole map and its height in px, for a chart `width` px wide (pass the same width to
     st.pydeck_chart: the zoom is computed for it).
 
     Without `online_tiles` it needs no network: the bundled outline is the base layer and no map
     style is named. (`map_style=None` is not "no tiles": Streamlit then picks a Carto basemap to
     match its theme and fetches it from basemaps.cartocdn.com. `map_provider=None` with pydeck's
-    default style is what Streamlit draws with no basemap at all.)"""
+    default style is what Streamlit draws with no basemap at all.)
+
+    `stock_status` (warehouse_id, worst_status, skus_red, skus_yellow; queries/pages/map_warehouse_stock)
+    replaces `stock` when given: the worst status per warehouse computed where the stock rows are."""
     marks = (1.25 if kiosk else 1.0) * scale
     lon = centre_longitude(nodes, suppliers, warehouses, shipments, arc_longitudes(shipments))
     # Drawn in this order: hundreds of parcels must not bury the few places they move between.
@@ -343,7 +347,7 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
         *([] if vessels is None else [vessel_layer(vessels, marks, lang)]),  # with a DCSA source
         node_layer(nodes, marks, lang),
         supplier_layer(suppliers, marks, lang),
-        warehouse_layer(warehouses, worst_stock_status(stock), marks, lang),
+        warehouse_layer(warehouses, worst_stock_status(stock) if stock_status is None else stock_status, marks, lang),
     ]
     view, height = view_for(width, latitudes(nodes, suppliers, warehouses, shipments, vessels), lon, max_height)
     if online_tiles:
