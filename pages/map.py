@@ -58,7 +58,8 @@ approximate = int((drawn.get("dest_precision", pd.Series(dtype=str)) == "country
 if approximate:
     st.caption(ctx.t("map.approximate_note", n=fmt.number(approximate, ctx.lang)))
 if merged:
-    st.caption(ctx.t("map.merged_note", n=fmt.number(merged, ctx.lang)))
+    shown_late = int((shipments["is_delayed"] | shipments["is_exception"]).sum())
+    st.caption(map_cells.merged_note(counts, shown_late, ctx.lang))
 if lanes is not None:
     st.subheader(ctx.t("map.lanes_title"))
     if lanes.empty:

@@ -79,7 +79,13 @@ def test_problem_parcels_beyond_half_the_budget_keep_the_worst(tmp_path):
     individual = map_cells.parcels(out)
     assert len(individual) == 500 and individual["is_exception"].all()      # exceptions first
     assert individual["shipment_id"].head(2).tolist() == ["S0", "S1"]        # most hours late first
-    assert len(out) <= 1000 and map_cells.totals(out).merged == 10_000 - 500
+    counts = map_cells.totals(out)
+    assert len(out) <= 1000 and counts.merged == 10_000 - 500
+    # the late parcels that did not fit are counted in their cells, and the words say so
+    assert cells_of(out)["late_parcels"].sum() == 3_000 - 500
+    late_cells = cells_of(map_cells.labelled(out, "en")).query("late_parcels > 0")
+    assert late_cells["tracking_number"].str.contains("delayed or in exception").all()
+    assert "2,500 of them delayed or in exception" in map_cells.merged_note(counts, shown_late=500, lang="en")
     assert cells_of(map_cells.labelled(out, "zh"))["tracking_number"].str.contains("包裹").all()
 
 

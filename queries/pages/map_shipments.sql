@@ -1,10 +1,10 @@
 -- Map: shipments not yet delivered, at their last known position, with where they came from and go
---   to; beyond $max_points of them, the ones on track merged into grid cells (the map stays light).
+--   to; beyond $max_points of them, most merged into grid cells (the map stays light).
 -- Grain: one row per drawn mark, kind = 'parcel' (one shipment: tag not Delivered/Expired, no
 --   delivered_at, created by $now, with a position) or kind = 'cell' (several shipments in one grid
---   cell: `parcels` of them, at their mean lat/lon; their direction/mode/tag are one of theirs, the
---   other parcel columns null). Parcels first, worst first (exceptions, then delayed, most hours late),
---   then cells by grid row and column.
+--   cell: `parcels` of them, `late_parcels` of those delayed or in exception, at their mean lat/lon;
+--   their direction/mode/tag are one of theirs, the other parcel columns null). Parcels first, worst
+--   first (exceptions, then delayed, most hours late), then cells by grid row and column.
 -- Up to $max_points shipments, every one is a parcel. Beyond, exceptions and delayed shipments, worst
 --   first, stay parcels up to $max_points / 2; the rest merge into cells of a square lat/lon grid, the
 --   finest of 0.5°, 1°, 2°, … whose cells fit in what is left of $max_points. NULL = never merge.
@@ -127,7 +127,7 @@ individual as (
 ),
 
 rest as (
-    select m.lat, m.lon, m.direction, m.mode, m.tag
+    select m.lat, m.lon, m.direction, m.mode, m.tag, m.is_delayed or m.is_exception as is_late
     from on_map as m
     where not (select fits from totals)
       and m.shipment_id not in (select shipment_id from individual)
@@ -158,6 +158,7 @@ cells as (
         avg(r.lat) as lat,
         avg(r.lon) as lon,
         count(*) as parcels,
+        count(*) filter (where r.is_late) as late_parcels,
         first(r.direction) as direction,
         first(r.mode) as mode,
         first(r.tag) as tag
@@ -197,6 +198,7 @@ parcels as (
         i.is_exception,
         i.hours_late,
         null::bigint as parcels,
+        null::bigint as late_parcels,
         0 as cell_row,
         0 as cell_col
     from individual as i
@@ -217,7 +219,7 @@ merged_cells as (
         lat, lon, null as last_location, null::double as origin_lat, null::double as origin_lon,
         null as destination_city, null as destination_country, null::double as dest_lat,
         null::double as dest_lon, false as is_delayed, false as is_exception, null::double as hours_late,
-        parcels, cell_row, cell_col
+        parcels, late_parcels, cell_row, cell_col
     from cells
 ),
 

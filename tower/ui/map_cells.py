@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tower.ui import i18n
+from tower.ui import fmt, i18n
 
 MAX_POINTS = 2000          # points sent to the browser at most
 CELL_PREFIX = "cell:"      # shipment_id of a cell row: not a parcel, nothing to pick
@@ -42,8 +42,9 @@ def totals(drawn: pd.DataFrame) -> Totals:
 
 
 def labelled(drawn: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """`drawn` with each cell labelled by its count ('120 parcels on track here') and no carrier, so
-    its dot and tooltip read like a parcel's; parcel rows unchanged."""
+    """`drawn` with each cell labelled by its count ('120 parcels on track here', or how many of them
+    are late when some are) and no carrier, so its dot and tooltip read like a parcel's; parcel rows
+    unchanged."""
     if drawn is None or drawn.empty or "kind" not in drawn:
         return drawn
     is_cell = drawn["kind"] == "cell"
@@ -51,9 +52,22 @@ def labelled(drawn: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         return drawn
     out = drawn.copy()
     out.loc[is_cell, "carrier"] = None
-    out.loc[is_cell, "tracking_number"] = [i18n.t("map.cell_label", lang, n=int(n))
-                                           for n in out.loc[is_cell, "parcels"]]
+    cells = out.loc[is_cell]
+    out.loc[is_cell, "tracking_number"] = [
+        i18n.t("map.cell_label_late", lang, n=int(n), late=int(late)) if late
+        else i18n.t("map.cell_label", lang, n=int(n))
+        for n, late in zip(cells["parcels"], cells["late_parcels"].fillna(0))]
     return out
+
+
+def merged_note(counts: Totals, shown_late: int, lang: str = "en") -> str:
+    """What the caption under the map says about the cells: how many parcels they hold and, when
+    late ones had to be merged too, how many of those and how many late ones are drawn one by one."""
+    merged_late = counts.attention - shown_late
+    if merged_late > 0:
+        return i18n.t("map.merged_note_late", lang, n=fmt.number(counts.merged, lang),
+                      late=fmt.number(merged_late, lang), shown=fmt.number(shown_late, lang))
+    return i18n.t("map.merged_note", lang, n=fmt.number(counts.merged, lang))
 
 
 def parcels(drawn: pd.DataFrame) -> pd.DataFrame:
