@@ -133,36 +133,53 @@ rest as (
       and m.shipment_id not in (select shipment_id from individual)
 ),
 
-grid_sizes as (
-    select 0.5 * pow(2, k) as size from range(0, 12) as g(k)
+-- the finest cells (0.5°); a coarser grid's cell is a union of them, since for steps of 2^k
+-- floor(floor(x / 0.5) / 2^k) = floor(x / (0.5 · 2^k)): the parcels are grouped once
+fine_cells as (
+    select
+        floor(lat / 0.5) as fine_row,
+        floor(lon / 0.5) as fine_col,
+        sum(lat) as lat_sum,
+        sum(lon) as lon_sum,
+        count(*) as parcels,
+        count(*) filter (where is_late) as late_parcels,
+        first(direction) as direction,
+        first(mode) as mode,
+        first(tag) as tag
+    from rest
+    group by fine_row, fine_col
 ),
 
-cells_per_size as (
-    select g.size, count(distinct floor(r.lat / g.size)::bigint * 100000 + floor(r.lon / g.size)::bigint) as cells
-    from rest as r, grid_sizes as g
-    group by g.size
+grid_steps as (
+    select pow(2, k) as step from range(0, 12) as g(k)
 ),
 
--- the finest grid whose cells fit in the points left (the coarsest tried if none does)
+cells_per_step as (
+    select g.step, count(distinct (floor(f.fine_row / g.step), floor(f.fine_col / g.step))) as cells
+    from fine_cells as f, grid_steps as g
+    group by g.step
+),
+
+-- the finest grid (0.5°, 1°, 2°, …) whose cells fit in the points left (the coarsest tried if none does)
 grid as (
     select coalesce(
-        min(size) filter (where cells <= $max_points::integer - (select count(*) from individual)),
-        max(size)) as size
-    from cells_per_size
+        min(step) filter (where cells <= $max_points::integer - (select count(*) from individual)),
+        max(step)) as step
+    from cells_per_step
 ),
 
 cells as (
     select
-        floor(r.lat / g.size) as cell_row,
-        floor(r.lon / g.size) as cell_col,
-        avg(r.lat) as lat,
-        avg(r.lon) as lon,
-        count(*) as parcels,
-        count(*) filter (where r.is_late) as late_parcels,
-        first(r.direction) as direction,
-        first(r.mode) as mode,
-        first(r.tag) as tag
-    from rest as r, grid as g
+        floor(f.fine_row / g.step) as cell_row,
+        floor(f.fine_col / g.step) as cell_col,
+        sum(f.lat_sum) / sum(f.parcels) as lat,
+        sum(f.lon_sum) / sum(f.parcels) as lon,
+        sum(f.parcels)::bigint as parcels,
+        sum(f.late_parcels)::bigint as late_parcels,
+        first(f.direction) as direction,
+        first(f.mode) as mode,
+        first(f.tag) as tag
+    from fine_cells as f, grid as g
     group by cell_row, cell_col
 ),
 
