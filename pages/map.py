@@ -78,8 +78,8 @@ if lanes is not None:
 
 # ── the selected shipment: picked on the map, or from the list (keyboard / kiosk friendly) ─────
 st.subheader(ctx.t("map.shipment_detail"))
-if shipments.empty:
-    st.info(ctx.t("map.no_shipments"))
+if shipments.empty:  # nothing in transit, or every parcel on track and merged into cells
+    st.info(ctx.t("map.all_in_cells", n=fmt.number(merged, ctx.lang)) if merged else ctx.t("map.no_shipments"))
     st.stop()
 
 options = shipments["shipment_id"].tolist()

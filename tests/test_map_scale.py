@@ -183,3 +183,14 @@ def test_the_page_counts_every_parcel_and_draws_at_most_the_budget(tower_env, bu
         # the picker lists parcels drawn one by one, never a cell
         options = at.selectbox(key="map_shipment").options
         assert len(options) == len(parcels_drawn) and not any(o.startswith("cell:") for o in options)
+
+
+def test_a_busy_network_with_nothing_late_says_every_parcel_is_in_a_cell(tower_env, tmp_path):  # noqa: F811
+    rows = sample_rows(NOW)
+    rows["shipments"] = parcels(map_cells.MAX_POINTS + 500, prefix="OK")  # all on track
+    tower_env(build_db(tmp_path / "calm.duckdb", rows))
+    at = open_app("pages/map.py", window="7d")
+    assert not at.exception
+    assert metric(at, "Shipments in transit") == map_cells.MAX_POINTS + 500 and metric(at, "Past ETA") == 0
+    assert any("All 2,500 parcels in transit are on track" in i.value for i in at.info)
+    assert "map_shipment" not in {s.key for s in at.selectbox}, "no parcel of its own to pick"
