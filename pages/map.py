@@ -17,20 +17,24 @@ st.title(ctx.t("map.title"))
 nodes = ctx.query("pages/map_nodes")
 suppliers = ctx.query("pages/map_suppliers")
 warehouses = ctx.query("pages/map_warehouses")
-stock = ctx.query("pages/stock_health")
-shipments = map_layers.with_destinations(ctx.query("pages/map_shipments"))
+stock_status = ctx.query("pages/map_warehouse_stock")  # worst SKU status per warehouse, for its colour
+# Beyond MAX_POINTS parcels the query merges those on track into grid cells and counts them all:
+# the page holds at most MAX_POINTS rows however many parcels move, and geocodes only those.
+drawn = map_cells.labelled(map_layers.with_destinations(
+    ctx.query("pages/map_shipments", max_points=map_cells.MAX_POINTS)), ctx.lang)
+shipments = map_cells.parcels(drawn)  # one shipment each: what the picker and the lists may show
+counts = map_cells.totals(drawn)
+merged = counts.merged
 vessels = map_layers.at_sea(ctx.query("pages/map_vessels"))  # containers at sea (DCSA), on their lane
 
-delayed = int(shipments["is_delayed"].sum()) if not shipments.empty else 0
-exceptions = int(shipments["is_exception"].sum()) if not shipments.empty else 0
 congested = int((nodes["status"] != "normal").sum()) if not nodes.empty else 0
 cols = st.columns(4)
-cols[0].metric(ctx.t("map.in_transit"), fmt.number(len(shipments), ctx.lang))
-cols[1].metric(ctx.t("map.delayed"), fmt.number(delayed, ctx.lang))
-cols[2].metric(ctx.t("map.exceptions"), fmt.number(exceptions, ctx.lang))
+cols[0].metric(ctx.t("map.in_transit"), fmt.number(counts.in_transit, ctx.lang))
+cols[1].metric(ctx.t("map.delayed"), fmt.number(counts.delayed, ctx.lang))
+cols[2].metric(ctx.t("map.exceptions"), fmt.number(counts.exceptions, ctx.lang))
 cols[3].metric(ctx.t("map.congested_nodes"), fmt.number(congested, ctx.lang))
 
-if all(df.empty for df in (nodes, suppliers, warehouses, shipments)):
+if all(df.empty for df in (nodes, suppliers, warehouses, drawn)):
     st.info(ctx.t("map.empty"))
 
 # A wall screen has nobody to flip the toggle: it always draws the offline outline.
@@ -42,21 +46,20 @@ lanes_view = False if ctx.kiosk else st.toggle(ctx.t("map.lanes_view"), value=Fa
 lanes = map_layers.with_destinations(ctx.query("pages/map_lanes")) if lanes_view else None
 # The deck is drawn at a fixed width: its zoom shows the world exactly once across that width.
 width = kiosk.content_width(ctx) if ctx.kiosk else 1200
-# Hundreds of thousands of parcels would not reach a browser: beyond a few thousand, cells.
-drawn, merged = map_cells.lighten(shipments, ctx.lang)
 deck, height = map_layers.build_deck(
-    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=stock, shipments=drawn,
+    nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=None, stock_status=stock_status, shipments=drawn,
     kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
     max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels, lanes=lanes)
 with st.container(key="map-deck"):
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map_deck",
                             width=width, height=height, alt=ctx.t("map.alt"))
 st.caption(ctx.t("map.legend") + ("" if vessels.empty else " · " + ctx.t("ocean.vessel_legend")))
-approximate = int((shipments.get("dest_precision", pd.Series(dtype=str)) == "country").sum()) if not shipments.empty else 0
+approximate = int((drawn.get("dest_precision", pd.Series(dtype=str)) == "country").sum()) if not drawn.empty else 0
 if approximate:
     st.caption(ctx.t("map.approximate_note", n=fmt.number(approximate, ctx.lang)))
 if merged:
-    st.caption(ctx.t("map.merged_note", n=fmt.number(merged, ctx.lang)))
+    shown_late = int((shipments["is_delayed"] | shipments["is_exception"]).sum())
+    st.caption(map_cells.merged_note(counts, shown_late, ctx.lang))
 if lanes is not None:
     st.subheader(ctx.t("map.lanes_title"))
     if lanes.empty:
@@ -75,19 +78,16 @@ if lanes is not None:
 
 # ── the selected shipment: picked on the map, or from the list (keyboard / kiosk friendly) ─────
 st.subheader(ctx.t("map.shipment_detail"))
-if shipments.empty:
-    st.info(ctx.t("map.no_shipments"))
+if shipments.empty:  # nothing in transit, or every parcel on track and merged into cells
+    st.info(ctx.t("map.all_in_cells", n=fmt.number(merged, ctx.lang)) if merged else ctx.t("map.no_shipments"))
     st.stop()
 
-pickable = drawn[~drawn["shipment_id"].str.startswith("cell:")] if merged else shipments  # parcels, not cells
-if pickable.empty:
-    st.info(ctx.t("map.no_shipments"))
-    st.stop()
-options = pickable["shipment_id"].tolist()
+options = shipments["shipment_id"].tolist()
+status_words = {s: ctx.t("map.status_" + s) for s in map_layers.SHIPMENT_COLOURS}
 labels = dict(zip(options, (
     f"{r.carrier or '?'} {r.tracking_number or r.shipment_id} · "
-    + ctx.t("map.status_" + map_layers.shipment_status(bool(r.is_exception), bool(r.is_delayed)))
-    for r in pickable.itertuples())))
+    + status_words[map_layers.shipment_status(bool(r.is_exception), bool(r.is_delayed))]
+    for r in shipments.itertuples())))
 picked = map_layers.selected_shipment_id(event)
 if picked in labels and picked != st.session_state.get("_map_last_pick"):
     # A new click on the map wins over the list; the list keeps working afterwards.
@@ -133,14 +133,17 @@ st.subheader(ctx.t("map.attention"))
 if late.empty:
     st.success(ctx.t("map.nothing_late"))
 else:
+    if counts.attention > len(late) and not ctx.kiosk:  # the others were merged into the map's cells
+        st.caption(ctx.t("map.attention_worst", shown=fmt.number(len(late), ctx.lang),
+                         total=fmt.number(counts.attention, ctx.lang)))
     if ctx.kiosk:  # a wall shows the worst few; the full list is for a desk
         late = late.sort_values(["is_exception", "hours_late"], ascending=False).head(KIOSK_ATTENTION_ROWS)
     kiosk.table(
         late[["carrier", "tracking_number", "direction", "mode", "tag", "eta", "hours_late", "last_location"]]
         .assign(eta=late["eta"].map(lambda t: fmt.ts(t, ctx.lang)),
-                tag=late["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
-                mode=late["mode"].map(lambda c: fmt.mode(c, ctx.lang)),
-                direction=late["direction"].map(lambda c: fmt.direction(c, ctx.lang))),
+                tag=map_cells.words(late["tag"], fmt.tag, ctx.lang),
+                mode=map_cells.words(late["mode"], fmt.mode, ctx.lang),
+                direction=map_cells.words(late["direction"], fmt.direction, ctx.lang)),
         ctx, hide_index=True, width="stretch",
         column_config={
             "carrier": ctx.t("map.carrier"), "tracking_number": ctx.t("map.col_tracking"),

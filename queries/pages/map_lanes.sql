@@ -14,7 +14,10 @@ with outbound as (
         o.channel,
         coalesce(s.destination_country, o.market) as market
     from shipments as s
-    left join orders as o on o.order_id = s.order_id
+    -- orders only matter to the filters: with none set the join reads nothing
+    left join orders as o
+        on o.order_id = s.order_id
+        and ($market::text is not null or $merchant::text is not null or $channel::text is not null)
     where s.direction = 'outbound'
       and s.warehouse_id is not null
       and coalesce(s.shipped_at, s.created_at) >= $start::timestamptz
