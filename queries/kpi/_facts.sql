@@ -248,7 +248,11 @@ state as (
         at_ts as as_of
     from shipments s
     left join last_checkpoint c using (shipment_id)
+    -- the order only matters to a merchant, channel or market filter or breakdown: without one the
+    -- join reads nothing (a shipment's market then falls back to its warehouse's, unused)
     left join orders o on o.order_id = s.order_id
+        and (merchant_filter is not null or channel_filter is not null or market_filter is not null
+             or coalesce(dimension in ('merchant', 'channel', 'market'), false))
     left join warehouses w on w.warehouse_id = s.warehouse_id
     where coalesce(s.created_at, s.shipped_at) < at_ts
       and (s.delivered_at is null or s.delivered_at >= at_ts)
