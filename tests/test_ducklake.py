@@ -15,9 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 

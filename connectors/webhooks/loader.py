@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 import duckdb
 
