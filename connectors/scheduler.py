@@ -22,6 +22,15 @@ log = logging.getLogger("tower.scheduler")
 KIND_ORDER = {"planning": 0, "supplier_portal": 1}
 
 
+SNAPSHOT_SHARE = 0.1  # at most this share of the time goes to copying the analyst snapshot
+
+
+def snapshot_gap(interval_s: float, took_s: float) -> float:
+    """Seconds until the next snapshot: the configured interval, stretched so that copying (which
+    took `took_s` last time: seconds on a large database) stays under SNAPSHOT_SHARE of the time."""
+    return max(interval_s, took_s / SNAPSHOT_SHARE)
+
+
 class Scheduler:
     def __init__(self, db, config, clock, *, only: list[str] | None = None, tick_s: float = 0.2):
         self.db = db
@@ -46,6 +55,8 @@ class Scheduler:
         self._workers: set[threading.Thread] = set()
         self._workers_lock = threading.Lock()
         self._snapshot_busy = threading.Lock()
+        self._snapshot_version: int | None = None  # the data version the last snapshot copied
+        self.snapshot_took_s = 0.0                  # how long the last copy took
 
     # ── running one source ──────────────────────────────────────────────────────────────────────
     def run_once(self, name: str, wait: bool = True) -> RunResult | None:
@@ -74,11 +85,19 @@ class Scheduler:
         return {name: self.run_once(name) for name in self.sources}
 
     def snapshot(self):
-        """Publish the analyst snapshot now (skipped if one is already being written)."""
+        """Publish the analyst snapshot now (skipped if one is already being written, or if nothing
+        was written since the last one: at the reference scale a copy is ~2 GB)."""
         if not self._snapshot_busy.acquire(blocking=False):
             return None
         try:
-            return self.db.snapshot(self.config.snapshot_path)
+            version = self.db.data_version()
+            if version == self._snapshot_version and self.config.snapshot_path.exists():
+                return None
+            started = time.monotonic()
+            path = self.db.snapshot(self.config.snapshot_path)
+            self.snapshot_took_s = time.monotonic() - started
+            self._snapshot_version = version
+            return path
         except Exception:
             log.exception("snapshot to %s failed", self.config.snapshot_path)
             return None
@@ -140,7 +159,7 @@ class Scheduler:
                         due[name] = now + source.cfg.interval_s
                         self._spawn(name, lambda n=name: self.run_once(n, wait=False))
                 if self.config.snapshot_interval_s > 0 and now >= snapshot_due:
-                    snapshot_due = now + self.config.snapshot_interval_s
+                    snapshot_due = now + snapshot_gap(self.config.snapshot_interval_s, self.snapshot_took_s)
                     self._spawn("snapshot", self.snapshot)
             except Exception:  # pragma: no cover - defensive: the loop must survive anything
                 log.exception("scheduler loop error")

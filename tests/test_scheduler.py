@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from connectors.scheduler import Scheduler
+from connectors.scheduler import Scheduler, snapshot_gap
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
 from tower.clock import SimClock
@@ -117,6 +117,30 @@ def test_snapshot_job_publishes_a_readable_copy(sandbox, tmp_path):
     finally:
         sched.stop()
     assert not sched.running
+
+
+def test_a_snapshot_is_copied_only_when_something_was_written_since(sandbox, tmp_path):
+    """The analyst snapshot is a full copy (~2 GB at the reference scale): with nothing written since
+    the last one it is not copied again; after a write it is."""
+    cfg = _config(tmp_path, sandbox, ["supplier_portal"])
+    db = Database(cfg.db_path)
+    sched = Scheduler(db, cfg, sandbox.clock)
+    try:
+        assert sched.snapshot() == cfg.snapshot_path
+        first = cfg.snapshot_path.stat().st_mtime_ns
+        assert sched.snapshot() is None and cfg.snapshot_path.stat().st_mtime_ns == first
+        assert sched.run_once("supplier_portal").status == "ok"
+        assert sched.snapshot() == cfg.snapshot_path and _snapshot_count(cfg.snapshot_path) > 0
+        cfg.snapshot_path.unlink()  # a snapshot someone removed is written again
+        assert sched.snapshot() == cfg.snapshot_path
+    finally:
+        sched.stop()
+        db.close()
+
+
+@pytest.mark.parametrize("interval, took, gap", [(60, 0.2, 60), (60, 12, 120), (5, 2, 20)])
+def test_snapshots_are_spaced_so_copying_takes_at_most_a_tenth_of_the_time(interval, took, gap):
+    assert snapshot_gap(interval, took) == gap
 
 
 def _snapshot_count(path) -> int:
