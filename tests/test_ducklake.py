@@ -124,21 +124,24 @@ ORDERS, LINES = Table("orders", ("order_id",)), Table("order_lines", ("order_id"
 SHIPMENTS, NPS = Table("shipments", ("shipment_id",)), Table("nps_responses", ("response_id",))
 
 
-def derived_rows(db: Database) -> dict:
+def rows_of(cur) -> dict:
     """Every derived table's rows (without `settled_at`, the moment a row was last computed)."""
+    return {t: sorted(map(tuple, cur.execute(f"select * from {t}").df()
+                          .drop(columns=["settled_at"], errors="ignore").astype(str).values))
+            for t in DERIVED}
+
+
+def derived_rows(db: Database) -> dict:
     with db.cursor() as cur:
-        return {t: sorted(map(tuple, cur.execute(f"select * from {t}").df()
-                              .drop(columns=["settled_at"], errors="ignore").astype(str).values))
-                for t in DERIVED}
+        return rows_of(cur)
 
 
 def rebuilt_rows(db: Database) -> dict:
+    """The derived tables recomputed from the lake's raw rows (rolled back afterwards)."""
     with db.cursor() as cur:
         cur.begin()
         derived.rebuild(cur)
-        rows = {t: sorted(map(tuple, cur.execute(f"select * from {t}").df()
-                              .drop(columns=["settled_at"], errors="ignore").astype(str).values))
-                for t in DERIVED}
+        rows = rows_of(cur)
         cur.rollback()
     return rows
 

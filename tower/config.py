@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tower.db import ENGINE_SETTINGS
+
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_TOKEN = "sandbox"  # the sandbox's well-known credential; never valid on a real API
 SECRET_LIKE = ("api_key", "token", "password", "access_token")
@@ -200,8 +202,7 @@ def load(path: str | os.PathLike | None = None, **overrides) -> Config:
         sources[name] = SourceConfig(name=name, kind=table.kind, interval_s=table.interval_s,
                                      options=options, uses_sandbox=uses_sandbox)
 
-    engine = settings.database.model_dump(include={"memory_limit", "temp_directory",
-                                                   "max_temp_directory_size", "threads"}, exclude_none=True)
+    engine = settings.database.model_dump(include=set(ENGINE_SETTINGS), exclude_none=True)
     if "temp_directory" in engine:
         engine["temp_directory"] = str(under_root(engine["temp_directory"]))
     return Config(

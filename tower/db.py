@@ -129,6 +129,9 @@ class VersionedCursor:
         self._in_transaction, self._wrote = False, False
 
 
+ENGINE_SETTINGS = ("memory_limit", "temp_directory", "max_temp_directory_size", "threads")  # [database] keys
+
+
 def apply_engine_settings(con: duckdb.DuckDBPyConnection, engine: dict) -> None:
     """Set DuckDB's resource limits on a new instance (a no-op once it is locked: the process
     opened and hardened it already, with the same config)."""
@@ -138,9 +141,6 @@ def apply_engine_settings(con: duckdb.DuckDBPyConnection, engine: dict) -> None:
         if name not in ENGINE_SETTINGS:
             raise ValueError(f"not a DuckDB resource setting Tower sets: {name}")
         con.execute(queries.load("core/set_engine_setting").replace("{setting}", name), {"value": value})
-
-
-ENGINE_SETTINGS = ("memory_limit", "temp_directory", "max_temp_directory_size", "threads")
 
 
 class Database:
