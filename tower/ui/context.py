@@ -21,7 +21,7 @@ import queries
 from tower import kpis
 from tower import runtime as runtime_mod
 from tower.ui import filters as filters_mod
-from tower.ui import i18n, scope, session
+from tower.ui import i18n, kiosk, revalidate, scope, session
 from tower.ui.filters import Filters, ViewState
 
 DEEP_LINK_KEY = "_tower_deep_link"
@@ -71,6 +71,8 @@ class Context:
     tz: str = "UTC"               # the viewer's IANA zone (browser), for fmt.ts
     scope: str | None = None      # a merchant user's merchant: every query's $merchant, always
     as_of: datetime | None = None  # `now` rounded up to the cache quantum: what $now binds to
+    stale_ok: bool = False        # a live fragment's own refresh: may show the newest result of the
+                                  # same board while the exact one is computed (tower.ui.revalidate)
 
     def t(self, key: str, **fmt_args) -> str:
         return i18n.t(key, self.lang, **fmt_args)
@@ -91,7 +93,8 @@ class Context:
         A failing query never breaks the page: it logs, shows a warning naming the query, and
         returns an empty DataFrame so the page falls through to its empty state."""
         try:
-            return cached_query(self.db, name, self.params(**extra))
+            return cached_query(self.db, name, self.params(**extra), as_of=self.as_of,
+                                stale_ok=self.stale_ok)
         except Exception as e:  # noqa: BLE001 - any DB/SQL/file error becomes an empty state
             log.warning("query %s failed: %s", name, e)
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
@@ -103,8 +106,13 @@ class Context:
         (dimension_value, value, n) or as a trend by `bucket` (bucket_start, value, n, gaps kept).
         Cached and failure-safe like `query`."""
         try:
-            return _cached_kpi(db_key(self.db), self.db.data_version(), name, dimension, bucket,
-                               self.params(**extra), self.db)
+            params, key = self.params(**extra), db_key(self.db)
+            version = self.db.data_version()
+            return revalidate.shared.get(
+                ("kpi", key, name, dimension, bucket, revalidate.freeze(params, self.as_of)),
+                (version, revalidate.freeze(params)),
+                lambda: _cached_kpi(key, version, name, dimension, bucket, params, self.db),
+                lambda: _kpi(name, dimension, bucket, params, self.db), stale_ok=self.stale_ok)
         except Exception as e:  # noqa: BLE001 - a broken KPI shows as an empty state, not a crash
             log.warning("kpi %s failed: %s", name, e)
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
@@ -145,12 +153,17 @@ def db_key(db) -> str:
     return str(db.path)
 
 
-def cached_query(db, name: str, params: dict) -> pd.DataFrame:
+def cached_query(db, name: str, params: dict, *, as_of: datetime | None = None,
+                 stale_ok: bool = False) -> pd.DataFrame:
     """queries/<name>.sql on `db` with the `$names` it uses from `params`, computed once per data
     version and parameter values however many screens ask (keyed on the bound parameters only, so
-    a query that does not use $now is shared across quanta too)."""
-    sql = queries.load(name)
-    return _cached_query(db_key(db), db.data_version(), name, bind(sql, params), db)
+    a query that does not use $now is shared across quanta too). `stale_ok`: see tower.ui.revalidate
+    (`as_of` makes the window relative for it)."""
+    bound, key, version = bind(queries.load(name), params), db_key(db), db.data_version()
+    return revalidate.shared.get(
+        ("query", key, name, revalidate.freeze(bound, as_of)), (version, revalidate.freeze(bound)),
+        lambda: _cached_query(key, version, name, bound, db), lambda: _query(name, bound, db),
+        stale_ok=stale_ok)
 
 
 # Streamlit holds a per-key lock while computing a missing entry (double-checked: the second caller
@@ -159,19 +172,27 @@ def cached_query(db, name: str, params: dict) -> pd.DataFrame:
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=MAX_QUERY_ENTRIES)
 def _cached_query(db_key: str, data_version: int, name: str, params: dict, _db) -> pd.DataFrame:
     # db_key + data_version: which file, as of which committed write; _db stays out of the key.
-    computed[name] += 1
-    return _db.df(queries.load(name), params)
+    return _query(name, params, _db)
 
 
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=MAX_KPI_ENTRIES)
 def _cached_kpi(db_key: str, data_version: int, name: str, dimension, bucket, params: dict,
                 _db) -> pd.DataFrame:
+    return _kpi(name, dimension, bucket, params, _db)
+
+
+def _query(name: str, params: dict, db) -> pd.DataFrame:
+    computed[name] += 1
+    return db.df(queries.load(name), params)
+
+
+def _kpi(name: str, dimension, bucket, params: dict, db) -> pd.DataFrame:
     computed[name] += 1
     if dimension:
-        return kpis.breakdown(_db, name, params, dimension)
+        return kpis.breakdown(db, name, params, dimension)
     if bucket:
-        return kpis.trend(_db, name, params, bucket)
-    return kpis.frame(_db, name, params)
+        return kpis.trend(db, name, params, bucket)
+    return kpis.frame(db, name, params)
 
 
 def runtime():
@@ -241,8 +262,14 @@ def live(render: Callable[[Context], None], *, key: str, every: int | None = Non
     screen's ?refresh=), each time with a fresh context (new `now`, new data)."""
     interval = every or filters_mod.current_state().refresh_s
 
+    # A full run shows exact numbers (a first visit, a changed filter), unless the screen started it
+    # itself (a kiosk rotation); the fragment's own timed reruns may show the last board computed
+    # while the exact one is made (tower.ui.revalidate).
+    exact = f"tower_live_exact_{key}"
+    st.session_state[exact] = not kiosk.rotated()
+
     @st.fragment(run_every=interval, key=f"tower_live_{key}")
     def _live() -> None:
-        render(context())
+        render(replace(context(), stale_ok=not st.session_state.pop(exact, False)))
 
     _live()

@@ -26,7 +26,7 @@ from tower import kpis
 from tower.config import ConfigError
 from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
-from tower.ui import fmt, i18n, kiosk, scope, session
+from tower.ui import fmt, i18n, kiosk, revalidate, scope, session
 from tower.ui.alert_banner import render_banner
 from tower.ui.context import (MAX_TILE_ENTRIES, QUERY_TTL_S, Context, _short, bind,  # noqa: F401
                               cached_query, computed, context, db_key, follow_deep_link, live,
@@ -213,7 +213,11 @@ def kpi_tiles(ctx: Context, names=None) -> list:
     """War-room KPI tiles (tower.kpis.Tile) for ctx's filters, cached like queries."""
     names = tuple(names or kpis.WAR_ROOM)
     try:
-        return _cached_tiles(db_key(ctx.db), ctx.db.data_version(), names, ctx.params(), ctx.db)
+        params, key, version = ctx.params(), db_key(ctx.db), ctx.db.data_version()
+        return revalidate.shared.get(
+            ("tiles", key, names, revalidate.freeze(params, ctx.as_of)), (version, revalidate.freeze(params)),
+            lambda: _cached_tiles(key, version, names, params, ctx.db),
+            lambda: _tiles(names, params, ctx.db), stale_ok=ctx.stale_ok)
     except Exception as e:  # noqa: BLE001 - e.g. bad targets file: show the page without tiles
         log.warning("kpi tiles failed: %s", e)
         st.warning(ctx.t("frame.query_failed", name="KPI", error=_short(e)))
@@ -223,8 +227,12 @@ def kpi_tiles(ctx: Context, names=None) -> list:
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=MAX_TILE_ENTRIES)
 def _cached_tiles(db_key: str, data_version: int, names: tuple, params: dict, _db) -> list:
     # Keyed like context._cached_query: per file, data version and quantised window.
+    return _tiles(names, params, _db)
+
+
+def _tiles(names: tuple, params: dict, db) -> list:
     computed["tiles"] += 1
-    return kpis.tiles(_db, names, params)
+    return kpis.tiles(db, names, params)
 
 
 def window_caption(ctx: Context) -> str:

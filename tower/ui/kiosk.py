@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 import streamlit as st
 
 SHOWN_KEY = "_tower_kiosk_shown"  # (page url_path, monotonic time it was first shown)
+ROTATED_KEY = "_tower_kiosk_rotated"  # set for the one full run the rotation itself starts
 
 # The wall the kiosk layout is drawn for. `?scale=2` on a 3840×2160 wall doubles every size in
 # pixels (charts, map), while the CSS type follows the viewport itself, so both grow together.
@@ -153,6 +154,11 @@ def next_page(playlist: Sequence[str], current: str | None, known: Sequence[str]
     return names[(names.index(current) + 1) % len(names)]
 
 
+def rotated() -> bool:
+    """Whether this full run is the kiosk's own move to the next page (not a viewer's action)."""
+    return bool(st.session_state.get(ROTATED_KEY))
+
+
 def rotate(state, current: str | None, pages: Mapping[str, object], query: Mapping[str, str]) -> None:
     """On a kiosk screen with a playlist, move to the next page once this page has been shown for
     `state.rotate_s` seconds, carrying `query` (the full kiosk URL state) so the next screen stays
@@ -161,6 +167,7 @@ def rotate(state, current: str | None, pages: Mapping[str, object], query: Mappi
     Rotation is screen timing, so it uses the wall clock (time.monotonic), not the data clock: a
     sandbox running 60× faster must not flip screens 60× faster. A fragment ticks every rotate_s;
     a full rerun of the same page (a filter change) does not restart the page's time."""
+    st.session_state.pop(ROTATED_KEY, None)  # called after the page: its run is over
     if not state.kiosk or not state.playlist:
         return
     target = next_page(state.playlist, current, list(pages))
@@ -176,6 +183,7 @@ def rotate(state, current: str | None, pages: Mapping[str, object], query: Mappi
         # half a second of slack: the timer may fire a hair before rotate_s has fully elapsed
         if page == current and time.monotonic() - since >= state.rotate_s - 0.5:
             st.session_state.pop(SHOWN_KEY, None)
+            st.session_state[ROTATED_KEY] = True
             st.switch_page(pages[target], query_params=dict(query))
 
     _tick()
