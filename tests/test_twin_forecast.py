@@ -183,9 +183,14 @@ def test_after_sync_refits_in_the_background_then_skips(forecast_db):
     try:
         hook = forecast.after_sync(db, ManualClock(now), min_interval_s=0)
         hook("shopify", None).join(timeout=60)
-        assert not forecast.stored(db, sku="GL-BOWL-01", market="US").empty
+        aside = forecast.stored(db, sku="GL-BOWL-01", market="US")  # fitted in a low-priority child
+        assert not aside.empty
         hook("aftership", None).join(timeout=60)   # nothing new: skipped, one fit logged
         assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 1
+        forecast.refresh(db, now, force=True)      # the same fit in this process: the same numbers
+        here = forecast.stored(db, sku="GL-BOWL-01", market="US")
+        pd.testing.assert_frame_equal(aside.drop(columns="fitted_at", errors="ignore"),
+                                      here.drop(columns="fitted_at", errors="ignore"))
         # in the app, syncs every few seconds start at most one refit per interval
         paced = forecast.after_sync(db, ManualClock(now), min_interval_s=600)
         paced("shopify", None).join(timeout=60)

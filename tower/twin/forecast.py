@@ -30,6 +30,7 @@ from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS
 
 import queries
+from tower import aside as tower_aside
 from tower.clock import utc
 
 log = logging.getLogger(__name__)
@@ -179,9 +180,10 @@ def _constant(frame: pd.DataFrame, until: pd.Timestamp, horizon_h: int) -> pd.Da
 
 # ── the stored forecast ─────────────────────────────────────────────────────────────────────────
 def refresh(db, now: datetime, *, horizon_h: int = HORIZON_H, history_days: int = HISTORY_DAYS,
-            force: bool = False) -> Refresh:
+            force: bool = False, aside: bool = False) -> Refresh:
     """Refit and store the forecast when the completed-hour order history changed since the last
-    fit (or `force`). Cheap to call on a timer: an unchanged history costs one small query."""
+    fit (or `force`). Cheap to call on a timer: an unchanged history costs one small query.
+    `aside`: fit in a low-priority child process (tower.aside), as the app server does."""
     until = hour_floor(now)
     start = until - pd.Timedelta(days=history_days)
     span = {"from": start.to_pydatetime(), "until": until.to_pydatetime()}
@@ -190,8 +192,10 @@ def refresh(db, now: datetime, *, horizon_h: int = HORIZON_H, history_days: int 
     if not force and not last.empty and last["history_key"].iloc[0] == key:
         return Refresh("skipped", reason="order history unchanged since the last fit")
     began = time.perf_counter()
-    fit = forecast(db.query("twin/own_forecast_history", span), until.to_pydatetime(),
-                   horizon_h=horizon_h, history_days=history_days)
+    history = db.query("twin/own_forecast_history", span)
+    options = {"horizon_h": horizon_h, "history_days": history_days}
+    fit = (tower_aside.run(forecast, history, until.to_pydatetime(), **options) if aside
+           else forecast(history, until.to_pydatetime(), **options))
     seconds = time.perf_counter() - began
     rows = fit.rows.assign(fitted_at=utc(now))
     series = int(rows[["sku", "market"]].drop_duplicates().shape[0]) if not rows.empty else 0
@@ -271,7 +275,7 @@ def after_sync(db, clock, min_interval_s: float = 600.0) -> Callable[[str, objec
 
     def work() -> None:
         try:
-            refresh(db, clock.now())
+            refresh(db, clock.now(), aside=True)  # minutes of CPU at scale: never the screens' CPU
         except Exception:  # noqa: BLE001 - a failed refit keeps the previous forecast; say why in the log
             log.exception("twin forecast refresh failed")
         finally:

@@ -1,0 +1,57 @@
+"""Run a heavy batch computation aside: in a child process at the lowest CPU priority.
+
+The app server is one Python process serving every screen. A batch job inside it (the twin's forecast
+refit costs minutes of CPU at the reference scale) competes with the screens as an equal: for the GIL,
+and for the two cores. In a child process at nice 19 the kernel gives the job only the CPU the
+server leaves idle, and the server's memory does not keep the job's working set afterwards.
+
+The child is a fresh `python -m tower.aside` reading the pickled call on stdin, not a
+multiprocessing child: those re-import the parent's `__main__`, which inside Streamlit is the page
+script being run (it would draw the app in the child)."""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+LOWEST = 19  # Linux niceness: runs only when nothing else wants the CPU
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class AsideFailed(RuntimeError):
+    """The child died without an answer (killed, out of memory, an unpicklable result)."""
+
+
+def run(fn: Callable[..., T], *args, **kwargs) -> T:
+    """`fn(*args, **kwargs)` in a fresh low-priority child process: its result, or its exception
+    raised here. `fn` and its arguments must be picklable (a module-level function, DataFrames)."""
+    child = subprocess.run([sys.executable, "-m", "tower.aside"], input=pickle.dumps((fn, args, kwargs)),
+                           capture_output=True, cwd=ROOT, check=False)
+    try:
+        ok, value = pickle.loads(child.stdout)
+    except Exception as e:  # noqa: BLE001 - no answer at all: say how the child ended
+        tail = child.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        raise AsideFailed(f"{getattr(fn, '__name__', fn)} ended with code {child.returncode}: {tail[0]}") from e
+    if ok:
+        return value
+    raise value
+
+
+def _child() -> None:
+    os.nice(LOWEST)
+    answer, sys.stdout = sys.stdout.buffer, sys.stderr  # a library's print must not corrupt the answer
+    fn, args, kwargs = pickle.loads(sys.stdin.buffer.read())
+    try:
+        result = (True, fn(*args, **kwargs))
+    except Exception as e:  # noqa: BLE001 - handed back to the caller, which raises it
+        result = (False, e)
+    answer.write(pickle.dumps(result))
+    answer.flush()
+
+
+if __name__ == "__main__":
+    _child()
