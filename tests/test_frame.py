@@ -171,10 +171,17 @@ def test_every_frame_text_exists_in_both_languages_with_the_same_placeholders():
 def test_chart_theme_is_dark_and_larger_in_kiosk():
     import plotly.graph_objects as go
 
-    light = charts.apply(go.Figure(go.Bar(x=[1], y=[1])), False)
-    dark = charts.apply(go.Figure(go.Bar(x=[1], y=[1])), True)
-    assert dark.layout.paper_bgcolor == charts.KIOSK["paper"] != light.layout.paper_bgcolor
-    assert dark.layout.font.size > light.layout.font.size
+    def look(kiosk, **layout):  # the layout the browser receives, the template's under the figure's
+        spec = charts.apply(go.Figure(go.Bar(x=[1], y=[1]), layout=layout), kiosk).to_dict()["layout"]
+        return {**spec["template"]["layout"], **{k: v for k, v in spec.items() if k != "template"}}
+
+    light, dark = look(False), look(True)
+    assert dark["paper_bgcolor"] == charts.KIOSK["paper"] != light["paper_bgcolor"]
+    assert dark["font"]["size"] > light["font"]["size"]
+    assert dark["xaxis"]["gridcolor"] == charts.KIOSK["grid"]
+    # a page's own setting wins over the look; the look fills in the rest
+    own = look(True, legend={"orientation": "v"})
+    assert own["legend"]["orientation"] == "v" and dark["legend"]["orientation"] == "h"
 
 
 def test_bind_passes_only_used_params_and_nulls_the_rest():
