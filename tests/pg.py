@@ -51,9 +51,17 @@ class Postgres:
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
+    def create_database(self, name: str) -> str:
+        """A new empty database (one lake catalog each); returns its DSN."""
+        self._run("createdb", "-h", str(self.sock), "-p", str(self.port), "-U", "tower", name)
+        return self.dsn_for(name)
+
+    def dsn_for(self, dbname: str) -> str:
+        return f"dbname={dbname} host={self.sock} port={self.port} user=tower"
+
     @property
     def dsn(self) -> str:
-        return f"dbname=postgres host={self.sock} port={self.port} user=tower"
+        return self.dsn_for("postgres")
 
 
 @contextmanager
