@@ -1,7 +1,8 @@
 """Command line: `python -m connectors sync [SOURCE …] [--loop] [--config PATH]`, `status`, `snapshot`.
 
 The CLI owns the database while it runs, so it only works when the app is not running; if the
-file is held it says so and exits with status 2. With the config's sandbox enabled it starts the
+file is held it says so and exits with status 2. With `[store] kind = "ducklake"` it writes to the
+DuckLake store instead, where any number of these workers (on any host) and the app run at once. With the config's sandbox enabled it starts the
 sandbox itself (a fresh simulated world on the configured port) and uses its simulated clock;
 otherwise the system clock. Exit status: 0 ok (including partial runs), 1 some source failed,
 2 usage/config/locked-database problems.
@@ -20,7 +21,7 @@ import pandas as pd
 from connectors.base import sql
 from connectors.scheduler import Scheduler
 from sandbox.server import start as start_sandbox
-from tower import config as config_mod
+from tower import config as config_mod, store
 from tower.clock import SimClock, SystemClock
 from tower.db import Database, DatabaseLocked
 
@@ -108,19 +109,23 @@ def cmd_sync(cfg, db, args) -> int:
             sandbox.stop()
 
 
-def cmd_status(cfg) -> int:
+def cmd_status(cfg, lake=None) -> int:
+    """The last run per source, from the lake when given, else from the file (or its snapshot)."""
     path = cfg.db_path
     note = ""
-    if not path.exists():
+    if lake is not None:
+        db = lake
+    elif not path.exists():
         print(f"no database yet at {path} (run `python -m connectors sync`)")
         return EXIT_OK
-    try:
-        db = Database(path, read_only=True)
-    except DatabaseLocked:
-        if not cfg.snapshot_path.exists():
-            raise
-        db = Database(cfg.snapshot_path, read_only=True)
-        note = f"(the live database is held by the app; showing the snapshot {cfg.snapshot_path})"
+    else:
+        try:
+            db = Database(path, read_only=True)
+        except DatabaseLocked:
+            if not cfg.snapshot_path.exists():
+                raise
+            db = Database(cfg.snapshot_path, read_only=True)
+            note = f"(the live database is held by the app; showing the snapshot {cfg.snapshot_path})"
     try:
         rows = db.df(sql("last_runs"))
     except Exception:  # an empty or pre-migration file has no sync_runs table
@@ -153,13 +158,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if args.command == "status":
+        on_lake = store.settings(cfg.raw).kind == "ducklake"
+        if args.command == "status" and not on_lake:
             return cmd_status(cfg)
-        db = Database.for_config(cfg)
+        db = store.open_database(cfg)
     except DatabaseLocked as e:
         print(f"database locked: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except store.LakeUnavailable as e:
+        print(f"store: {e}", file=sys.stderr)
+        return EXIT_USAGE
     try:
+        if args.command == "status":
+            return cmd_status(cfg, lake=db)
         if args.command == "snapshot":
             print(f"snapshot written to {db.snapshot(cfg.snapshot_path)}")
             return EXIT_OK

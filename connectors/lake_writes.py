@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -18,11 +20,19 @@ from queries import lake
 log = logging.getLogger("connectors.lake")
 
 
-def merge(cur: duckdb.DuckDBPyConnection, table: Table, rows: list[dict] | pa.Table) -> None:
-    """Merge one batch into lake.<table> inside the caller's transaction."""
+# Errors no retry can fix (a bad value, a statement that does not bind): raised at once. Anything
+# else from DuckDB (the catalog away, a failed commit, a write-write conflict with another host) is
+# retried until the deadline.
+PERMANENT = (duckdb.ConversionException, duckdb.BinderException, duckdb.ParserException)
+T = TypeVar("T")
+
+
+def merge(cur: duckdb.DuckDBPyConnection, table: Table, rows: list[dict] | pa.Table) -> int:
+    """Merge one batch into lake.<table> inside the caller's transaction; returns the rows inserted,
+    changed or (for `replace` tables, whose batch is the whole table) deleted."""
     staged = rows if isinstance(rows, pa.Table) else to_arrow(rows)
     if staged.num_rows == 0:
-        return
+        return 0
     types = dict(cur.execute(lake.table_columns(), {"table": table.name}).fetchall())
     cols = list(staged.column_names)
     unknown = [c for c in cols if c not in types]
@@ -32,34 +42,59 @@ def merge(cur: duckdb.DuckDBPyConnection, table: Table, rows: list[dict] | pa.Ta
     cur.register(stage, staged)
     try:
         version = table.version if table.version in cols else None
-        cur.execute(lake.merge(table.name, stage, cols, types, table.primary_key, version, table.write))
+        written = int(cur.execute(lake.merge(table.name, stage, cols, types, table.primary_key, version,
+                                             table.write)).fetchone()[0])
+        if table.write == "replace":
+            written += int(cur.execute(lake.delete_missing(table.name, stage, types, table.primary_key)).fetchone()[0])
+        return written
     finally:
         cur.unregister(stage)
+
+
+def merge_all(cur: duckdb.DuckDBPyConnection, batches: list[tuple[Table, list[dict] | pa.Table]]) -> list[int]:
+    """Merge every batch inside the caller's transaction, after taking the lake's write lock: two
+    transactions that both merge rows conflict at commit (the later one rolls back and is retried),
+    which is what keeps two workers from inserting the same new key twice (queries/lake.py)."""
+    cur.execute(lake.clear_write_lock())
+    cur.execute(lake.insert_write_lock())
+    return [merge(cur, table, rows) for table, rows in batches]
+
+
+def retrying(cur, work: Callable[[], T], retry_s: float = 0.5, give_up_s: float = 300.0) -> tuple[T, int]:
+    """Run `work` in one transaction on `cur`, again while the catalog is away or another writer
+    conflicts; (its result, the attempts it took). A failed commit has rolled back already, and the
+    same connection commits again once the catalog is back (docs/ducklake.md)."""
+    deadline = time.monotonic() + give_up_s
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            cur.begin()
+            result = work()
+            cur.commit()
+            return result, attempt
+        except duckdb.Error as e:
+            try:
+                cur.rollback()
+            except duckdb.Error:
+                pass  # the failed commit already rolled back
+            if isinstance(e, PERMANENT) or time.monotonic() > deadline:
+                raise
+            log.warning("lake write failed (attempt %d), retrying: %s: %s", attempt, type(e).__name__,
+                        str(e).splitlines()[0][:300])
+            time.sleep(retry_s)
+        except BaseException:
+            cur.rollback()
+            raise
 
 
 def write_sync(con: duckdb.DuckDBPyConnection, batches: list[tuple[Table, list[dict]]],
                retry_s: float = 0.5, give_up_s: float = 300.0) -> int:
     """Commit every batch of one sync in one transaction, retrying while the catalog is away.
     Returns the number of attempts it took."""
-    deadline = time.monotonic() + give_up_s
-    attempt = 0
-    while True:
-        attempt += 1
-        cur = con.cursor()
-        try:
-            cur.begin()
-            for table, rows in batches:
-                merge(cur, table, rows)
-            cur.commit()
-            return attempt
-        except duckdb.Error as e:
-            try:
-                cur.rollback()
-            except duckdb.Error:
-                pass  # the failed commit already rolled back
-            if time.monotonic() > deadline:
-                raise
-            log.warning("lake write failed (attempt %d), retrying: %s: %s", attempt, type(e).__name__, str(e).splitlines()[0][:300])
-            time.sleep(retry_s)
-        finally:
-            cur.close()
+    cur = con.cursor()
+    try:
+        _, attempts = retrying(cur, lambda: merge_all(cur, batches), retry_s, give_up_s)
+        return attempts
+    finally:
+        cur.close()

@@ -1,20 +1,17 @@
 """One run of one source (see connectors.base): the run row, extraction, one transaction for every
-table and the new cursors, and the outcome recorded in sync_runs."""
+table and the new cursors, and the outcome recorded in sync_runs. What those writes look like on
+the embedded file or on the DuckLake store is the writer's business (connectors/run_writers.py)."""
 from __future__ import annotations
 
 import logging
 import threading
-import duckdb
 
 from connectors.http import Cancelled, HttpError, short as _short
 from connectors.records import Run, RunResult, sql
-from connectors.writes import to_arrow, upsert
+from connectors.run_writers import WRITE_LOCK, writer_for
 
 log = logging.getLogger("tower.connectors")
-
-# One connector transaction at a time per process: they are short (all HTTP happens before), and
-# serialising them avoids DuckDB write-write conflicts between sources that share a table.
-_WRITE_LOCK = threading.Lock()
+_WRITE_LOCK = WRITE_LOCK  # uploads and webhook loads take it too (one connector transaction at a time)
 
 
 def _first_line(e: BaseException) -> str:
@@ -25,10 +22,11 @@ def _first_line(e: BaseException) -> str:
 def sync(source, db, clock, cancel: threading.Event | None = None) -> RunResult:
     """Run one source (a connectors.base.Source) once (see connectors.base). Never raises for
     source errors: a failed run is recorded and returned with status `failed`."""
+    writer = writer_for(db)
     cur = db.cursor()
     started = clock.now()
-    cur.execute(sql("runs_mark_interrupted"), {"source": source.name, "now": started})
-    run_id = cur.execute(sql("run_start"), {"source": source.name, "started_at": started}).fetchone()[0]
+    writer.mark_interrupted(cur, source.name, started)
+    run_id = writer.start(cur, source.name, started)
     cursors = dict(cur.execute(sql("state_get"), {"source": source.name}).fetchall())
     run = Run(source.name, cursors, started, cancel, db)
     written: dict[str, int] = {}
@@ -37,7 +35,7 @@ def sync(source, db, clock, cancel: threading.Event | None = None) -> RunResult:
         http = source.make_http(cancel)
         source.extract(run, http)
         run.check_cancel()
-        written = _commit(cur, source, run, clock)
+        written = writer.commit(cur, source, run, clock)
         status = "partial" if run.rejected else "ok"
         if run.errors:
             more = run.rejected - 1
@@ -61,7 +59,7 @@ def sync(source, db, clock, cancel: threading.Event | None = None) -> RunResult:
         rows_rejected=run.rejected, newest_record_at=run.newest,
         error=_short(error) if error else None, errors=list(run.errors), written=written,
     )
-    cur.execute(sql("run_finish"), {
+    writer.finish(cur, {
         "run_id": run_id, "finished_at": result.finished_at, "status": result.status,
         "rows_fetched": result.rows_fetched, "rows_written": result.rows_written,
         "rows_rejected": result.rows_rejected, "newest_record_at": result.newest_record_at,
@@ -69,26 +67,3 @@ def sync(source, db, clock, cancel: threading.Event | None = None) -> RunResult:
     })
     cur.close()
     return result
-
-
-def _commit(cur, source, run: Run, clock, attempts: int = 3) -> dict[str, int]:
-    """All tables and the new cursors in one transaction (retried on a write-write conflict)."""
-    staged = {t.name: to_arrow(run.rows.get(t.name, [])) for t in source.tables}
-    for attempt in range(attempts):
-        with _WRITE_LOCK:
-            cur.begin()
-            try:
-                written = {t.name: upsert(cur, t, staged[t.name]) for t in source.tables}
-                for resource, value in run.new_cursors.items():
-                    cur.execute(sql("state_put"), {"source": source.name, "resource": resource,
-                                                   "cursor": value, "updated_at": clock.now()})
-                cur.commit()
-                return written
-            except duckdb.TransactionException:
-                cur.rollback()
-                if attempt == attempts - 1:
-                    raise
-            except BaseException:
-                cur.rollback()
-                raise
-    return {}  # pragma: no cover - the loop returns or raises

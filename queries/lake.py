@@ -88,9 +88,39 @@ def merge(table: str, stage: str, columns: Sequence[str], types: Mapping[str, st
     return body
 
 
+def delete_missing(table: str, stage: str, types: Mapping[str, str], primary_key: Sequence[str]) -> str:
+    """For `replace` tables (the batch is the whole table): delete lake rows whose key the staged
+    batch does not carry. Returns the number deleted."""
+    t, s = f"lake.{quote(table)}", quote(stage)
+    same_key = " and ".join(f"cast(s.{quote(k)} as {types[k]}) = t.{quote(k)}" for k in primary_key)
+    return f"delete from {t} as t where not exists (select 1 from {s} as s where {same_key})"
+
+
 def table_columns() -> str:
     return ("select column_name, data_type from duckdb_columns() "
             "where database_name = 'lake' and table_name = $table")
+
+
+# ── one writer at a time (connectors/lake_writes.py) ──────────────────────────────────────────
+def write_lock_table() -> str:
+    """A one-row table every lake write transaction deletes and re-inserts. DuckLake keeps no keys
+    and lets concurrent inserts into one table commit, so two workers merging the same new key
+    would both insert it; both deleting this row makes the later commit conflict instead, roll back
+    and retry, and its MERGE then finds the earlier one's rows."""
+    return "create table if not exists lake.write_lock (taken_at timestamptz)"
+
+
+def seed_write_lock() -> str:
+    """The row to delete (a delete of nothing conflicts with nothing)."""
+    return "insert into lake.write_lock select now() where not exists (select 1 from lake.write_lock)"
+
+
+def clear_write_lock() -> str:
+    return "delete from lake.write_lock"
+
+
+def insert_write_lock() -> str:
+    return "insert into lake.write_lock values (now())"
 
 
 # ── the derived-table maintainer (connectors/lake_derived.py) ──────────────────────────────────

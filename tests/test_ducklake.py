@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,15 +20,19 @@ import queries
 from connectors import derived, lake_derived
 from connectors.lake_writes import write_sync
 from connectors.records import Table
+from connectors.run_writers import new_run_id
+from connectors.testing import TABLE_KEYS, duplicate_keys, sources_for, table_counts, table_rows, write_config
+from sandbox.server import start as start_sandbox
+from tests.pg import Postgres, installed as postgres_installed, throwaway
 from tests.test_page_overview import values
 from tests.ui_fixtures import open_app, tower_env  # noqa: F401
 from tower import config, kpis, sql_console, store
 from tower.auth.policy import local_admin
+from tower.clock import ManualClock
+from tower.config import SandboxConfig
 from tower.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
-# Debian's `postgresql` puts the server under /usr/lib/postgresql/<major>/bin (newest major wins)
-PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 WORKER = ROOT / "tests" / "lake_worker.py"
 PAGE_FILES = [f"pages/{p.name}" for p in sorted((ROOT / "pages").glob("*.py")) if p.name != "__init__.py"]
 
@@ -44,56 +44,14 @@ except store.LakeUnavailable as e:
 
 pytestmark = [
     pytest.mark.skipif(bool(LAKE_READY), reason=f"DuckLake extensions: {LAKE_READY}"),
-    pytest.mark.skipif(not (PG_BIN / "postgres").exists(), reason="PostgreSQL server not installed"),
+    pytest.mark.skipif(not postgres_installed(), reason="PostgreSQL server not installed"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Postgres:
-    """A throwaway PostgreSQL cluster: unix socket in a temp dir, no TCP. PostgreSQL refuses to run
-    as root, so as root (CI) the server runs as the `postgres` user the Debian package creates."""
-
-    def __init__(self, root: Path):
-        self.root, self.port = root, free_port()
-        self.data, self.sock = root / "data", root / "sock"
-        self.sock.mkdir(parents=True)
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if os.geteuid() == 0:
-            uid = pwd.getpwnam("postgres")
-            for p in (root, self.sock):
-                os.chown(p, uid.pw_uid, uid.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-U", "tower", "--auth=trust", "-E", "UTF8")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_user, str(PG_BIN / tool), *args], check=True, capture_output=True)
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.sock} -c listen_addresses=''", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-
-    @property
-    def dsn(self) -> str:
-        return f"dbname=postgres host={self.sock} port={self.port} user=tower"
 
 
 @pytest.fixture
 def postgres():
-    pg = Postgres(Path(tempfile.mkdtemp(prefix="tower-pg-")))  # not under pytest's root-only tmp
-    pg.start()
-    yield pg
-    try:
-        pg.stop()
-    except subprocess.CalledProcessError:
-        pass  # already stopped by the test
-    shutil.rmtree(pg.root, ignore_errors=True)
+    with throwaway() as cluster:
+        yield cluster
 
 
 def start_worker(pg: Postgres, data_path: Path, worker: int, syncs: int) -> subprocess.Popen:
@@ -195,23 +153,70 @@ def test_the_maintainer_keeps_the_lakes_derived_tables_equal_to_a_rebuild(postgr
         db.close()
 
 
-def test_two_workers_write_concurrently_and_nothing_is_lost_or_doubled(postgres, tmp_path):
+def connector_cli(config_path: Path, pg: Postgres) -> subprocess.Popen:
+    """`python -m connectors sync --config …`: the real connector worker, as a host would run it."""
+    env = {**os.environ, "TOWER_STORE_CATALOG_DSN": pg.dsn}
+    return subprocess.Popen([sys.executable, "-m", "connectors", "sync", "--config", str(config_path)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def lake_worker_config(folder: Path, sandbox_url: str, data: Path) -> Path:
+    """A worker host's tower.toml: the standard sandbox sources, writing to the lake at `data`."""
+    write_config(folder, sandbox_url)
+    path = folder / "tower.toml"
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f'\n[store]\nkind = "ducklake"\ndata_path = "{data}/"\nmaintain = false\n')
+    return path
+
+
+def test_two_connector_workers_sync_the_sandbox_into_one_lake_and_nothing_is_lost_or_doubled(postgres, tmp_path):
+    """Two `python -m connectors sync` processes (two worker hosts) pull every sandbox source over
+    loopback HTTP into one lake at the same time, twice (a first sync, then an incremental one an
+    hour later); a third writes the embedded file from the same sandbox as the reference. The lake
+    holds exactly the file's rows (none lost, none doubled on the natural keys), every run with its
+    own id, and the file's cursors."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock = ManualClock(now - timedelta(hours=10))
+    server = start_sandbox(SandboxConfig(port=0, seed=7, history_days=2.0, scenarios=("member_day",)), clock)
     data = tmp_path / "lake"
-    workers = [start_worker(postgres, data, w, 8) for w in (1, 2)]
-    for w in workers:
-        out, _ = w.communicate(timeout=240)
-        assert w.returncode == 0, out
-    con = store.open_lake(postgres.dsn, f"{data}/")
-    # syncs 0…7 cover shipments s00000 … s00179, each exactly once, at its newest version
-    n, distinct, newest = con.execute(
-        "select count(*), count(distinct shipment_id), max(updated_at) from lake.shipments").fetchone()
-    assert n == distinct == 7 * 20 + 40
-    assert newest.minute == 7
-    n, distinct = con.execute(
-        "select count(*), count(distinct (shipment_id, checkpoint_time, tag, message)) "
-        "from lake.tracking_events").fetchone()
-    assert n == distinct == 8 * 40  # both workers wrote every checkpoint; stored once
-    assert con.execute("select count(*) from lake.snapshots()").fetchone()[0] >= 8
+    try:
+        workers = [lake_worker_config(tmp_path / f"worker{w}", server.url, data) for w in (1, 2)]
+        write_config(tmp_path / "file", server.url)
+        reference = tmp_path / "file" / "tower.toml"
+        for moment in (now - timedelta(hours=1), now):
+            clock.set(moment)
+            procs = [connector_cli(c, postgres) for c in (*workers, reference)]
+            for p in procs:
+                out, _ = p.communicate(timeout=300)
+                assert p.returncode == 0, out
+            if moment < now:  # a run another host left `running` long ago, one running right now
+                left = new_run_id(time.time() - 2 * 3600)
+                live = new_run_id()
+                lake_rows(postgres, data, "insert into lake.sync_runs (run_id, source, started_at, status) values "
+                          f"({left}, 'nps', now(), 'running'), ({live}, 'nps', now(), 'running')")
+    finally:
+        server.stop()
+
+    lake, file = lake_db(postgres, data), Database(tmp_path / "file" / "tower.duckdb", read_only=True)
+    try:
+        assert duplicate_keys(lake) == {}
+        counts = table_counts(lake)
+        assert counts == table_counts(file) and counts["orders"] > 1000 and counts["tracking_events"] > 1000
+        for table in TABLE_KEYS:
+            assert table_rows(lake, table) == table_rows(file, table), table
+        runs = lake.df("select run_id, source, status, error from sync_runs")
+        sources = len(sources_for())
+        assert len(runs) == 2 * 2 * sources + 2 and runs.run_id.is_unique
+        mine = runs[~runs.run_id.isin([left, live])]
+        assert set(mine.status) == {"ok"}, mine[mine.status != "ok"]
+        assert runs.set_index("run_id").status[left] == "failed"      # a leftover: closed
+        assert runs.set_index("run_id").status[live] == "running"     # another host's live run: kept
+        state = "select source, resource, cursor from sync_state order by all"
+        assert lake.df(state).values.tolist() == file.df(state).values.tolist()
+        assert len(lake.df(state)) >= sources
+    finally:
+        lake.close()
+        file.close()
 
 
 def test_catalog_stopped_mid_sync_leaves_no_partial_sync_and_the_worker_resumes(postgres, tmp_path):

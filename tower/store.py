@@ -25,6 +25,7 @@ from queries import lake
 from tower.db import Database, apply_engine_settings
 
 ATTACH_ATTEMPTS = 8
+LAKE = "lake"  # the attached lake's database name: a lake store's `Database.source` (see is_lake)
 EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
 
 
@@ -114,6 +115,8 @@ def _attach_and_create(con: duckdb.DuckDBPyConnection, dsn: str, data_path: str)
         for (table,) in con.execute(lake.schema_tables()).fetchall():
             con.execute(lake.table_shape(table))
         con.execute(lake.derived_mark_table())
+        con.execute(lake.write_lock_table())
+        con.execute(lake.seed_write_lock())
         _views_on_lake(con)
         con.commit()
     except duckdb.Error:
@@ -153,5 +156,16 @@ def database(cfg) -> Database:
     dirs = [cfg.snapshot_path.parent] + ([] if "://" in chosen.data_path else [Path(chosen.data_path)])
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
-    return Database.over_connection(con, cfg.db_path, source="lake", allowed_dirs=dirs,
+    return Database.over_connection(con, cfg.db_path, source=LAKE, allowed_dirs=dirs,
                                     search_path="lake.main,memory.main")
+
+
+def open_database(cfg) -> Database:
+    """The store a config names: the DuckLake store (`[store] kind = "ducklake"`) or the embedded file."""
+    return database(cfg) if settings(cfg.raw).kind == "ducklake" else Database.for_config(cfg)
+
+
+def is_lake(db) -> bool:
+    """Whether `db` (a tower.db.Database) is the DuckLake store: no keys, no sequences, other hosts
+    writing too (writers choose their statements by it: connectors/run_writers.py)."""
+    return getattr(db, "source", None) == LAKE
