@@ -2,6 +2,8 @@
 acknowledge-target escalation on a ManualClock, broken rules isolated. Real DuckDB, real rule SQL."""
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -217,6 +219,35 @@ def test_calls_closer_than_min_interval_are_coalesced(tmp_path):
     clock.advance(seconds=31)
     assert not engine.evaluate().skipped
     db.close()
+
+
+def test_syncs_finishing_during_an_evaluation_cost_one_more_not_one_each(world):
+    db, clock, engine, _ = world
+    ran, release = [], threading.Event()
+
+    def slow(evaluation):  # the first evaluation takes a while, as one does at the reference scale
+        ran.append(evaluation)
+        if len(ran) == 1:
+            release.wait(10)
+
+    engine.after_evaluate.append(slow)
+    first = threading.Thread(target=engine.after_sync)
+    first.start()
+    while not ran:
+        time.sleep(0.01)
+    clock.advance(minutes=10)
+    stock(db, "SKU-A", "WH-1", clock.now(), 5)   # new data, then nine more syncs finish
+    began = time.monotonic()
+    for _ in range(9):
+        engine.after_sync()
+    assert time.monotonic() - began < 1, "a sync waited for the running evaluation"
+    release.set()
+    first.join(10)
+    assert len(ran) == 2 and not any(e.skipped for e in ran)
+    # the one more evaluation ran after the new data arrived, at its moment
+    assert ran[1].at == clock.now()
+    engine.after_sync()                          # and with nothing running, a sync evaluates itself
+    assert len(ran) == 3
 
 
 def test_sources_are_judged_stale_against_their_interval_in_clock_time(tmp_path):

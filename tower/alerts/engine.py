@@ -91,6 +91,9 @@ class AlertEngine:
         self._sources_json = json.dumps(
             [{"source": k, "interval_minutes": v} for k, v in self.source_intervals.items()])
         self._lock = threading.Lock()      # after_sync callbacks and the timer may overlap
+        self._coalesce = threading.Lock()  # guards the two flags below (after_sync)
+        self._evaluating = False           # an after_sync caller is evaluating
+        self._data_changed = False         # a sync finished since that evaluation began
         self._last_at: datetime | None = None
         self._timer: threading.Thread | None = None
         self._stop = threading.Event()
@@ -342,11 +345,32 @@ class AlertEngine:
         self._timer.start()
 
     def after_sync(self, *_args, **_kwargs) -> None:
-        """Callback for connectors.scheduler.Scheduler.after_sync: evaluate with fresh data."""
+        """Callback for connectors.scheduler.Scheduler.after_sync: evaluate with fresh data.
+
+        Coalesced: a sync that finishes while an evaluation runs only marks the data as new and
+        returns; the running caller evaluates once more when it is done. Ten sources finishing
+        together cost two evaluations, not ten queued on the lock (at the reference scale one
+        evaluation is ~0.5 s, and queued ones kept a core busy)."""
+        with self._coalesce:
+            self._data_changed = True
+            if self._evaluating:
+                return
+            self._evaluating = True
         try:
-            self.evaluate()
-        except Exception:  # noqa: BLE001 - never break the scheduler
-            log.exception("alert evaluation after sync failed")
+            while True:
+                with self._coalesce:
+                    if not self._data_changed:
+                        self._evaluating = False
+                        return
+                    self._data_changed = False
+                try:
+                    self.evaluate()
+                except Exception:  # noqa: BLE001 - never break the scheduler
+                    log.exception("alert evaluation after sync failed")
+        except BaseException:
+            with self._coalesce:
+                self._evaluating = False
+            raise
 
     def stop(self) -> None:
         self._stop.set()
