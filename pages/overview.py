@@ -5,8 +5,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from tower.alerts.ui import open_alert_counts
+from tower.alerts.ui import counts_by_severity
 from tower.ui import action_panel, charts, fmt, frame, kiosk, tiles
+from tower.ui.context import cached_query
 
 SURGE = 1.5  # the seeds' surge trigger: sales at 150% of forecast
 AT_RISK_ROWS = 8
@@ -33,7 +34,8 @@ def draw_tiles(ctx) -> None:
 def alert_counts(ctx, tiles) -> tuple[int | None, int | None, str]:
     """(red, yellow, what they count): open alerts when the alerts module is there, else KPIs."""
     try:
-        counts = open_alert_counts(ctx.db, ctx.now)
+        # one query per data version and quantum for every screen, like the tiles (not per refresh)
+        counts = counts_by_severity(cached_query(ctx.db, "alerts/views/open_counts", ctx.params()))
         return int(counts.get("red", 0) or 0), int(counts.get("yellow", 0) or 0), "overview.open_alerts"
     except Exception as e:  # noqa: BLE001 - the counts are a convenience, never a crash
         st.warning(ctx.t("frame.query_failed", name="alerts", error=str(e)[:200]))

@@ -12,19 +12,20 @@ log = logging.getLogger("tower.alerts.ui")
 
 def open_alert_counts(db, now) -> dict[str, int]:
     """Unresolved, not snoozed alerts by severity: {"red": n, "yellow": m} (zeros included)."""
-    counts = {"red": 0, "yellow": 0}
     try:
         df = db.df(queries.load("alerts/views/open_counts"), {"now": now})
     except Exception as e:  # noqa: BLE001 - e.g. a database older than the alerts migration
         log.warning("open alert counts failed: %s", e)
-        return counts
-    for row in df.itertuples(index=False):
+        return {"red": 0, "yellow": 0}
+    return counts_by_severity(df)
+
+
+def counts_by_severity(open_counts) -> dict[str, int]:
+    """The rows of queries/alerts/views/open_counts.sql as {"red": n, "yellow": m} (zeros included)."""
+    counts = {"red": 0, "yellow": 0}
+    for row in open_counts.itertuples(index=False):
         counts[str(row.severity)] = int(row.alerts)
     return counts
-
-
-def unacknowledged_red(db, now):
-    return db.df(queries.load("alerts/views/banner"), {"now": now})
 
 
 def new_red_ids(red_ids: list[int], seen: int | None) -> list[int]:

@@ -8,8 +8,9 @@ import logging
 
 import streamlit as st
 
-from tower.alerts.ui import new_red_ids, unacknowledged_red
+from tower.alerts.ui import new_red_ids
 from tower.ui import alert_text
+from tower.ui.context import cached_query
 
 log = logging.getLogger("tower.ui.alert_banner")
 SEEN_KEY = "_tower_alerts_seen_red"      # highest red alert id this browser session has seen
@@ -46,7 +47,8 @@ def render_banner(ctx) -> None:
     """A red banner while any red alert is unacknowledged; on kiosk screens a flash and a chime
     when a new one appears, unless muted."""
     try:
-        reds = unacknowledged_red(ctx.db, ctx.now)
+        # every page of every screen draws the banner: one query per data version and quantum
+        reds = cached_query(ctx.db, "alerts/views/banner", ctx.params())
     except Exception as e:  # noqa: BLE001 - the banner must never break a page
         log.warning("alert banner query failed: %s", e)
         return
