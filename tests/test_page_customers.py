@@ -143,15 +143,18 @@ def test_hourly_trend_for_short_windows_and_chinese(tower_env, customer_db):
     at = open_app("pages/customers.py", window="7d", lang="zh")
     days = pd.to_datetime(decode(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["x"]))
     assert (days.diff().dropna() == pd.Timedelta(days=1)).all()  # a week trends by day
-    at = open_app("pages/customers.py", window="today", lang="zh")
+    # yesterday and today, not today alone: minutes after midnight UTC today holds nothing yet
+    today = datetime.now(UTC).date()
+    at = open_app("pages/customers.py", window="custom", lang="zh",
+                  **{"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()})
     assert not at.exception
     assert at.title[0].value == "客户"
-    # a short window trends by hour: one point per UTC hour begun today, none after now
+    # a short window trends by hour: one point per UTC hour begun since yesterday, none after now
     trend = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     assert [t["name"] for t in trend] == [kpis.get(n).title("zh") for n in kpis.CUSTOMERS]
     hours = pd.to_datetime(decode(trend[0]["x"]))
     assert (hours.diff().dropna() == pd.Timedelta(hours=1)).all()
-    assert len(hours) == pd.Timestamp(datetime.now(UTC)).hour + 1
+    assert len(hours) == 24 + pd.Timestamp(datetime.now(UTC)).hour + 1
 
 
 def test_empty_database_shows_an_empty_state(tower_env, empty_db):
