@@ -1,22 +1,50 @@
 -- After a batch of tracking_events (append-only history) is applied: for each shipment the batch
 -- touched, keep the newest of the stored state and the batch's checkpoints as stored (newest
--- checkpoint_time, then newest created_at, then tag and message). `_state_batch` is the batch.
+-- checkpoint_time, then newest created_at, then tag and message), and its earlier checkpoints with
+-- the time of the next one (tracking_superseded, migration 024). `_state_batch` is the batch.
 -- (delete + insert rather than INSERT OR REPLACE: DuckLake tables have no keys to replace on)
+create or replace temp table _state_stored as
+select e.shipment_id, e.checkpoint_time, e.created_at, e.tag, e.message
+from tracking_events e
+semi join (
+    select cast(shipment_id as text) as shipment_id,
+        cast(checkpoint_time as timestamptz) as checkpoint_time,
+        cast(tag as text) as tag, cast(message as text) as message
+    from _state_batch
+) b using (shipment_id, checkpoint_time, tag, message);
+
+create or replace temp table _state_touched as
+select distinct cast(shipment_id as text) as shipment_id from _state_batch;
+
+-- the touched shipments' timelines: the winner at each distinct checkpoint_time among what the
+-- tables held (tracking_latest + tracking_superseded hold every earlier time's winner) and the
+-- batch's rows, each with the shipment's next checkpoint_time. Read before tracking_latest changes.
+create or replace temp table _state_timeline as
+select *, lead(checkpoint_time) over (partition by shipment_id order by checkpoint_time) as superseded_at
+from (
+    select shipment_id, checkpoint_time, created_at, tag, message
+    from (
+        select shipment_id, checkpoint_time, created_at, tag, message from _state_stored
+        union all
+        select l.shipment_id, l.checkpoint_time, l.created_at, l.tag, l.message
+        from tracking_latest l semi join _state_touched t using (shipment_id)
+        union all
+        select s.shipment_id, s.checkpoint_time, s.created_at, s.tag, s.message
+        from tracking_superseded s semi join _state_touched t using (shipment_id)
+    )
+    where checkpoint_time is not null
+    qualify row_number() over (
+        partition by shipment_id, checkpoint_time order by created_at desc, tag, message
+    ) = 1
+);
+
 create or replace temp table _state_new as
 select shipment_id, checkpoint_time, created_at, tag, message
 from (
-    select e.shipment_id, e.checkpoint_time, e.created_at, e.tag, e.message
-    from tracking_events e
-    semi join (
-        select cast(shipment_id as text) as shipment_id,
-            cast(checkpoint_time as timestamptz) as checkpoint_time,
-            cast(tag as text) as tag, cast(message as text) as message
-        from _state_batch
-    ) b using (shipment_id, checkpoint_time, tag, message)
+    select shipment_id, checkpoint_time, created_at, tag, message from _state_stored
     union all
     select l.shipment_id, l.checkpoint_time, l.created_at, l.tag, l.message
-    from tracking_latest l
-    semi join (select cast(shipment_id as text) as shipment_id from _state_batch) b using (shipment_id)
+    from tracking_latest l semi join _state_touched t using (shipment_id)
 )
 qualify row_number() over (
     partition by shipment_id order by checkpoint_time desc, created_at desc, tag, message
@@ -26,4 +54,14 @@ delete from tracking_latest where shipment_id in (select shipment_id from _state
 
 insert into tracking_latest by name select * from _state_new;
 
+delete from tracking_superseded where shipment_id in (select shipment_id from _state_touched);
+
+insert into tracking_superseded by name
+select shipment_id, checkpoint_time, created_at, tag, message, superseded_at
+from _state_timeline
+where superseded_at is not null;
+
 drop table _state_new;
+drop table _state_timeline;
+drop table _state_touched;
+drop table _state_stored;
