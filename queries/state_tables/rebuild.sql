@@ -34,4 +34,5 @@ from (
         ) = 1
     )
 )
-where superseded_at is not null;
+where superseded_at is not null
+order by superseded_at;

@@ -59,7 +59,8 @@ delete from tracking_superseded where shipment_id in (select shipment_id from _s
 insert into tracking_superseded by name
 select shipment_id, checkpoint_time, created_at, tag, message, superseded_at
 from _state_timeline
-where superseded_at is not null;
+where superseded_at is not null
+order by superseded_at;  -- (stored in that order: see migration 024)
 
 drop table _state_new;
 drop table _state_timeline;
