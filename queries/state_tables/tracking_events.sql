@@ -16,28 +16,6 @@ semi join (
 create or replace temp table _state_touched as
 select distinct cast(shipment_id as text) as shipment_id from _state_batch;
 
--- the touched shipments' timelines: the winner at each distinct checkpoint_time among what the
--- tables held (tracking_latest + tracking_superseded hold every earlier time's winner) and the
--- batch's rows, each with the shipment's next checkpoint_time. Read before tracking_latest changes.
-create or replace temp table _state_timeline as
-select *, lead(checkpoint_time) over (partition by shipment_id order by checkpoint_time) as superseded_at
-from (
-    select shipment_id, checkpoint_time, created_at, tag, message
-    from (
-        select shipment_id, checkpoint_time, created_at, tag, message from _state_stored
-        union all
-        select l.shipment_id, l.checkpoint_time, l.created_at, l.tag, l.message
-        from tracking_latest l semi join _state_touched t using (shipment_id)
-        union all
-        select s.shipment_id, s.checkpoint_time, s.created_at, s.tag, s.message
-        from tracking_superseded s semi join _state_touched t using (shipment_id)
-    )
-    where checkpoint_time is not null
-    qualify row_number() over (
-        partition by shipment_id, checkpoint_time order by created_at desc, tag, message
-    ) = 1
-);
-
 create or replace temp table _state_new as
 select shipment_id, checkpoint_time, created_at, tag, message
 from (
@@ -50,11 +28,48 @@ qualify row_number() over (
     partition by shipment_id order by checkpoint_time desc, created_at desc, tag, message
 ) = 1;
 
+-- tracking_superseded. A batch's checkpoints at or after `since` (a shipment's earliest one in the
+-- batch) leave every earlier part of its timeline as it was: a row superseded before `since` keeps
+-- its winner and its next time. So only the rows superseded at or after `since` are recomputed,
+-- from those rows, the shipment's newest checkpoint before the batch and the batch's rows, and the
+-- table's superseded_at order lets the read skip the older row groups (a live sync touches the last
+-- hours only; a late checkpoint reads further back). Read before tracking_latest changes.
+create or replace temp table _state_since as
+select shipment_id, min(checkpoint_time) as since from _state_stored group by shipment_id having since is not null;
+
+set variable tracking_superseded_since = (select min(since) from _state_since);
+
+create or replace temp table _state_replaced as
+select s.shipment_id, s.checkpoint_time, s.created_at, s.tag, s.message
+from tracking_superseded s
+join _state_since t on t.shipment_id = s.shipment_id and s.superseded_at >= t.since
+where s.superseded_at >= getvariable('tracking_superseded_since');
+
+create or replace temp table _state_timeline as
+select *, lead(checkpoint_time) over (partition by shipment_id order by checkpoint_time) as superseded_at
+from (
+    select shipment_id, checkpoint_time, created_at, tag, message
+    from (
+        select shipment_id, checkpoint_time, created_at, tag, message from _state_stored
+        union all
+        select l.shipment_id, l.checkpoint_time, l.created_at, l.tag, l.message
+        from tracking_latest l semi join _state_since t using (shipment_id)
+        union all
+        select * from _state_replaced
+    )
+    where checkpoint_time is not null
+    qualify row_number() over (
+        partition by shipment_id, checkpoint_time order by created_at desc, tag, message
+    ) = 1
+);
+
 delete from tracking_latest where shipment_id in (select shipment_id from _state_new);
 
 insert into tracking_latest by name select * from _state_new;
 
-delete from tracking_superseded where shipment_id in (select shipment_id from _state_touched);
+delete from tracking_superseded
+where superseded_at >= getvariable('tracking_superseded_since')
+  and (shipment_id, checkpoint_time) in (select shipment_id, checkpoint_time from _state_replaced);
 
 insert into tracking_superseded by name
 select shipment_id, checkpoint_time, created_at, tag, message, superseded_at
@@ -62,7 +77,10 @@ from _state_timeline
 where superseded_at is not null
 order by superseded_at;  -- (stored in that order: see migration 024)
 
+reset variable tracking_superseded_since;
 drop table _state_new;
 drop table _state_timeline;
+drop table _state_replaced;
+drop table _state_since;
 drop table _state_touched;
 drop table _state_stored;
