@@ -197,9 +197,10 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 --   migration 020) is before at_ts takes that row; a shipment with a checkpoint at or after at_ts
 --   takes its earlier checkpoint that was still the newest at at_ts (tracking_superseded, migration
 --   024: each earlier checkpoint with the time of the next one, so checkpoint_time < at_ts <=
---   superseded_at holds for exactly that one). "Now" reads one row per shipment, a past moment one
---   narrow range filter instead of replaying every parcel's history (issue 15: 150 ms → ~15 ms a
---   query at the reference scale), and both stay exact.
+--   superseded_at holds for exactly that one). "Now" reads one row per shipment, a past moment adds
+--   a range filter that skips all but the recently superseded row groups, instead of replaying every
+--   parcel's history (issue 15, reference scale: the overview's 24-h-ago shipments_past_eta and
+--   exceptions 300 → ~90 ms CPU each, "now" ~75 ms), and both stay exact.
 -- Columns: shipment_id, checkpoint_time, created_at, tag, message.
 create or replace macro checkpoint_latest_before(at_ts) as table
 select shipment_id, checkpoint_time, created_at, tag, message
