@@ -25,7 +25,7 @@ STOCK = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "app
 PROGRESS = Table("po_progress", ("po_id", "observed_at"), "append", None)
 CHECKPOINTS = Table("tracking_events", ("shipment_id", "checkpoint_time", "tag", "message"), "append", None)
 STATE_ROWS = ("state_tables/check/stock_latest_rows", "state_tables/check/po_progress_latest_rows",
-              "state_tables/check/tracking_latest_rows")
+              "state_tables/check/tracking_latest_rows", "state_tables/check/tracking_superseded_rows")
 # (state table + fallback, raw definition) per history
 AS_OF_PAIRS = (("state_tables/check/stock_before", "state_tables/check/stock_history"),
                ("state_tables/check/po_before", "state_tables/check/po_history"),

@@ -19,3 +19,20 @@ from tracking_events
 qualify row_number() over (
     partition by shipment_id order by checkpoint_time desc, created_at desc, tag, message
 ) = 1;
+
+delete from tracking_superseded;
+insert into tracking_superseded
+select shipment_id, checkpoint_time, created_at, tag, message, superseded_at
+from (
+    select *, lead(checkpoint_time) over (partition by shipment_id order by checkpoint_time) as superseded_at
+    from (
+        select shipment_id, checkpoint_time, created_at, tag, message
+        from tracking_events
+        where checkpoint_time is not null
+        qualify row_number() over (
+            partition by shipment_id, checkpoint_time order by created_at desc, tag, message
+        ) = 1
+    )
+)
+where superseded_at is not null
+order by superseded_at;

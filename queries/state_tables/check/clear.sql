@@ -5,3 +5,4 @@ delete from tracking_events;
 delete from stock_latest;
 delete from po_progress_latest;
 delete from tracking_latest;
+delete from tracking_superseded;
