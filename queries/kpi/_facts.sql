@@ -196,7 +196,7 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 --   created_at, then tag, then message). A shipment whose newest checkpoint of all (tracking_latest,
 --   migration 020) is before at_ts takes that row; a shipment with a checkpoint at or after at_ts
 --   takes its earlier checkpoint that was still the newest at at_ts (tracking_superseded, migration
---   024: each earlier checkpoint with the time of the next one, so checkpoint_time < at_ts <=
+--   021: each earlier checkpoint with the time of the next one, so checkpoint_time < at_ts <=
 --   superseded_at holds for exactly that one). "Now" reads one row per shipment, a past moment adds
 --   a range filter that skips all but the recently superseded row groups, instead of replaying every
 --   parcel's history (issue 15, reference scale: the overview's 24-h-ago shipments_past_eta and

@@ -1,7 +1,7 @@
 -- After a batch of tracking_events (append-only history) is applied: for each shipment the batch
 -- touched, keep the newest of the stored state and the batch's checkpoints as stored (newest
 -- checkpoint_time, then newest created_at, then tag and message), and its earlier checkpoints with
--- the time of the next one (tracking_superseded, migration 024). `_state_batch` is the batch.
+-- the time of the next one (tracking_superseded, migration 021). `_state_batch` is the batch.
 -- (delete + insert rather than INSERT OR REPLACE: DuckLake tables have no keys to replace on)
 create or replace temp table _state_stored as
 select e.shipment_id, e.checkpoint_time, e.created_at, e.tag, e.message
@@ -75,7 +75,7 @@ insert into tracking_superseded by name
 select shipment_id, checkpoint_time, created_at, tag, message, superseded_at
 from _state_timeline
 where superseded_at is not null
-order by superseded_at;  -- (stored in that order: see migration 024)
+order by superseded_at;  -- (stored in that order: see migration 021)
 
 reset variable tracking_superseded_since;
 drop table _state_new;

@@ -1,4 +1,4 @@
--- 024_tracking_superseded: every checkpoint of a shipment except its newest, with the time of the
+-- 021_tracking_superseded: every checkpoint of a shipment except its newest, with the time of the
 -- checkpoint that followed it, kept in the writer's transaction next to tracking_latest
 -- (queries/state_tables/tracking_events.sql), so "as of" a past moment reads one row per shipment
 -- instead of replaying every parcel's history (issue 15: the overview's previous-window
