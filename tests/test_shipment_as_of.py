@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import queries
-from connectors import writes
 from connectors.records import Table
 from tower import kpis
+from tests.test_state_tables import write
 from tower.db import Database
 
 T0 = datetime(2026, 11, 11, 8, 0, tzinfo=timezone.utc)
@@ -54,14 +54,6 @@ def db(tmp_path_factory):
     database = Database(tmp_path_factory.mktemp("shipment_as_of") / "tower.duckdb")
     yield database
     database.close()
-
-
-def write(db: Database, table: Table, rows: list[dict]) -> None:
-    """One connector write: the batch and its derived tables in one transaction."""
-    with db.cursor() as cur:
-        cur.begin()
-        writes.upsert(cur, table, rows)
-        cur.commit()
 
 
 def replayed(shipments: dict[str, dict], events: pd.DataFrame, at: datetime) -> dict[str, tuple[int, int]]:
