@@ -28,7 +28,7 @@ from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
 from tower.ui import fmt, i18n, kiosk, revalidate, scope, session
 from tower.ui.alert_banner import render_banner
-from tower.ui.context import (MAX_TILE_ENTRIES, QUERY_TTL_S, Context, _short, bind,  # noqa: F401
+from tower.ui.context import (MAX_TILE_ENTRIES, QUANTUM_WALL_S, QUERY_TTL_S, Context, _short, bind,  # noqa: F401
                               cached_query, computed, context, db_key, follow_deep_link, live,
                               runtime)
 from tower.ui.filters import ViewState
