@@ -97,6 +97,18 @@ def test_only_the_newest_request_of_a_board_is_computed():
     assert runs == [3]
 
 
+def test_the_worker_ends_when_idle_and_the_next_stale_answer_restarts_it():
+    cache = Revalidator(idle_exit_s=0.1)
+    cache.get(SHAPE, 1, lambda: "v1", lambda: "unused", stale_ok=False)
+    assert cache.get(SHAPE, 2, lambda: pytest.fail("computed here"), lambda: "v2", stale_ok=True) == "v1"
+    first = cache._worker
+    eventually(lambda: first is not None and not first.is_alive())  # no thread outlives the screens
+    assert cache.get(SHAPE, 2, lambda: "x", lambda: "x", stale_ok=True) == "v2"
+    assert cache.get(SHAPE, 3, lambda: pytest.fail("computed here"), lambda: "v3", stale_ok=True) == "v2"
+    eventually(lambda: cache.get(SHAPE, 3, lambda: "x", lambda: "v3", stale_ok=True) == "v3")
+    assert cache.wait_idle(5)
+
+
 def test_a_board_older_than_the_limit_is_computed_by_the_screen():
     cache = Revalidator(max_stale_s=0.05)
     cache.get(SHAPE, 1, lambda: "v1", lambda: "unused", stale_ok=False)

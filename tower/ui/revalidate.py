@@ -27,6 +27,7 @@ log = logging.getLogger("tower.ui")
 
 MAX_STALE_S = 30.0   # a wall screen never shows a result computed longer ago than this
 MAX_SHAPES = 600     # one result per shape (query × filters × relative window), least recently used out
+IDLE_EXIT_S = 10.0   # the worker ends after this long with nothing wanted; the next stale answer restarts it
 
 
 def freeze(params: dict, as_of: datetime | None = None) -> tuple:
@@ -57,8 +58,9 @@ class _Result:
 class Revalidator:
     """The newest result per shape, and one thread computing the exact results screens asked for."""
 
-    def __init__(self, max_stale_s: float = MAX_STALE_S, max_shapes: int = MAX_SHAPES):
-        self.max_stale_s, self.max_shapes = max_stale_s, max_shapes
+    def __init__(self, max_stale_s: float = MAX_STALE_S, max_shapes: int = MAX_SHAPES,
+                 idle_exit_s: float = IDLE_EXIT_S):
+        self.max_stale_s, self.max_shapes, self.idle_exit_s = max_stale_s, max_shapes, idle_exit_s
         self._latest: OrderedDict[Hashable, _Result] = OrderedDict()
         self._wanted: dict[Hashable, tuple[Hashable, Callable[[], object]]] = {}
         self._lock = threading.Lock()
@@ -124,7 +126,9 @@ class Revalidator:
                 self._busy = False
                 self._work.notify_all()
                 while not self._wanted:
-                    self._work.wait()
+                    if not self._work.wait(self.idle_exit_s) and not self._wanted:
+                        self._worker = None  # under the lock, so _start_worker sees it gone
+                        return
                 shape = next(iter(self._wanted))
                 exact, compute = self._wanted.pop(shape)
                 hit = self._latest.get(shape)

@@ -21,8 +21,8 @@ import streamlit as st
 
 from tower.auth import policy, roles, serving
 from tower.config import ROOT
+from tower.runtime import get as runtime
 from tower.ui import sign_in, wall_access
-from tower.ui.context import runtime
 from tower.ui.filters import ViewState
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ import streamlit as st
 
 from tower.auth import wall_tokens
 from tower.auth.policy import Identity
+from tower.runtime import get as runtime
 from tower.ui import i18n
-from tower.ui.context import runtime
 from tower.ui.filters import ViewState
 
 TOKEN_PARAM = "token"
