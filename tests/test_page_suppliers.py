@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
-from tower.ui.frame import QUANTUM_WALL_S
+from tower.ui.context import QUANTUM_WALL_S
 
 
 @pytest.fixture

@@ -106,13 +106,8 @@ class Context:
         (dimension_value, value, n) or as a trend by `bucket` (bucket_start, value, n, gaps kept).
         Cached and failure-safe like `query`."""
         try:
-            params, key = self.params(**extra), db_key(self.db)
-            version = self.db.data_version()
-            return revalidate.shared.get(
-                ("kpi", key, name, dimension, bucket, revalidate.freeze(params, self.as_of)),
-                (version, revalidate.freeze(params)),
-                lambda: _cached_kpi(key, version, name, dimension, bucket, params, self.db),
-                lambda: _kpi(name, dimension, bucket, params, self.db), stale_ok=self.stale_ok)
+            return shared_result(self.db, _cached_kpi, _kpi, (name, dimension, bucket), self.params(**extra),
+                          as_of=self.as_of, stale_ok=self.stale_ok)
         except Exception as e:  # noqa: BLE001 - a broken KPI shows as an empty state, not a crash
             log.warning("kpi %s failed: %s", name, e)
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
@@ -159,11 +154,20 @@ def cached_query(db, name: str, params: dict, *, as_of: datetime | None = None,
     version and parameter values however many screens ask (keyed on the bound parameters only, so
     a query that does not use $now is shared across quanta too). `stale_ok`: see tower.ui.revalidate
     (`as_of` makes the window relative for it)."""
-    bound, key, version = bind(queries.load(name), params), db_key(db), db.data_version()
+    return shared_result(db, _cached_query, _query, (name,), bind(queries.load(name), params),
+                  as_of=as_of, stale_ok=stale_ok)
+
+
+def shared_result(db, cached: Callable, raw: Callable, args: tuple, params: dict, *, as_of: datetime | None,
+           stale_ok: bool):
+    """`raw(*args, params, db)` for every screen that asks: through Streamlit's cache
+    (`cached(db_key, data_version, *args, params, db)`) on a full run, or, with `stale_ok`, the
+    newest result of the same board at once while the background makes the exact one
+    (tower.ui.revalidate). Queries, KPIs and the frame's tiles all go through here."""
+    key, version = db_key(db), db.data_version()
     return revalidate.shared.get(
-        ("query", key, name, revalidate.freeze(bound, as_of)), (version, revalidate.freeze(bound)),
-        lambda: _cached_query(key, version, name, bound, db), lambda: _query(name, bound, db),
-        stale_ok=stale_ok)
+        (raw.__name__, key, *args, revalidate.freeze(params, as_of)), (version, revalidate.freeze(params)),
+        lambda: cached(key, version, *args, params, db), lambda: raw(*args, params, db), stale_ok=stale_ok)
 
 
 # Streamlit holds a per-key lock while computing a missing entry (double-checked: the second caller

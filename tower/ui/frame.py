@@ -26,11 +26,11 @@ from tower import kpis
 from tower.config import ConfigError
 from tower.db import DatabaseLocked
 from tower.ui import filters as filters_mod
-from tower.ui import fmt, i18n, kiosk, revalidate, scope, session
+from tower.ui import fmt, i18n, kiosk, scope, session
 from tower.ui.alert_banner import render_banner
 from tower.ui.context import (MAX_TILE_ENTRIES, QUANTUM_WALL_S, QUERY_TTL_S, Context, _short, bind,  # noqa: F401
-                              cached_query, computed, context, db_key, follow_deep_link, live,
-                              runtime)
+                              cached_query, computed, context, follow_deep_link, live,
+                              runtime, shared_result)
 from tower.ui.filters import ViewState
 
 log = logging.getLogger("tower.ui")
@@ -213,11 +213,8 @@ def kpi_tiles(ctx: Context, names=None) -> list:
     """War-room KPI tiles (tower.kpis.Tile) for ctx's filters, cached like queries."""
     names = tuple(names or kpis.WAR_ROOM)
     try:
-        params, key, version = ctx.params(), db_key(ctx.db), ctx.db.data_version()
-        return revalidate.shared.get(
-            ("tiles", key, names, revalidate.freeze(params, ctx.as_of)), (version, revalidate.freeze(params)),
-            lambda: _cached_tiles(key, version, names, params, ctx.db),
-            lambda: _tiles(names, params, ctx.db), stale_ok=ctx.stale_ok)
+        return shared_result(ctx.db, _cached_tiles, _tiles, (names,), ctx.params(), as_of=ctx.as_of,
+                      stale_ok=ctx.stale_ok)
     except Exception as e:  # noqa: BLE001 - e.g. bad targets file: show the page without tiles
         log.warning("kpi tiles failed: %s", e)
         st.warning(ctx.t("frame.query_failed", name="KPI", error=_short(e)))
