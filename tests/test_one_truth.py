@@ -49,10 +49,10 @@ def page_params(first: date, last: date, now: datetime | None = None, **filters)
 
 
 def page_nows(since: datetime) -> list[datetime]:
-    """The `now`s a page rendered since `since` may have read: its clock rounded up to the cache
-    quantum (tower.ui.context.as_of), so a window ending now may end a few seconds after the test's
-    own clock, and a render that crossed a quantum's end may have read either side of it."""
-    first, last = as_of(since), as_of(datetime.now(UTC))
+    """The `now`s a page rendered since `since` may have read: its clock to the second, rounded up
+    to the cache quantum (tower.ui.context), so a window ending now may end a few seconds after the
+    test's own clock, and a render that crossed a quantum's end may have read either side of it."""
+    first, last = as_of(since.replace(microsecond=0)), as_of(datetime.now(UTC))
     return [first + timedelta(seconds=s) for s in range(0, int((last - first).total_seconds()) + 1, QUANTUM_WALL_S)]
 
 
