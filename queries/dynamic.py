@@ -60,9 +60,20 @@ def attach_snapshot(path: str) -> str:
     return "attach '" + str(path).replace("'", "''") + "' as tower_snapshot"
 
 
-def copy_database(name: str) -> str:
-    """Copy every table of database `name` into the attached `tower_snapshot` (tower.db.snapshot)."""
-    return f"copy from database {quote(name)} to tower_snapshot"
+def copy_schema(name: str) -> str:
+    """Create database `name`'s tables (empty), views, macros and sequences in the attached
+    `tower_snapshot` (tower.db.snapshot)."""
+    return f"copy from database {quote(name)} to tower_snapshot (schema)"
+
+
+def snapshot_table(database: str, table: str) -> str:
+    """Replace the snapshot's empty `table` with a copy of its rows (tower.db.snapshot): columns and
+    rows, without the keys and indexes, which readers do not need. Building them again is what made
+    a whole-database copy take 4 GB and 32 s at the reference scale (issue 15), against 1.5 GB and
+    9 s this way."""
+    target = f"tower_snapshot.{quote(table)}"
+    source = f"{quote(database)}.main.{quote(table)}"
+    return f"drop table {target}; create table {target} as select * from {source}"
 
 
 # ── whole-table checks (connectors.testing) ─────────────────────────────────────────────────────

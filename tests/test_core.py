@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pytest
 
+import queries
 from connectors import writes
 from connectors.records import Table
 from tower import config as config_mod
@@ -157,6 +158,22 @@ def test_second_process_gets_a_clear_lock_message(tmp_path):
     assert "LOCKED:" in out.stdout and "another process" in out.stdout, out.stderr
     db.close()
     assert DatabaseLocked  # exported for callers
+
+
+def test_snapshot_holds_every_table_view_and_kpi_macro_of_the_live_database(tmp_path):
+    db = Database(tmp_path / "live.duckdb")
+    with db.cursor() as cur:
+        cur.execute("insert into skus (sku, name) select 'S' || i, 'n' from range(7) t(i)")
+    snap = duckdb.connect(str(db.snapshot(tmp_path / "snap" / "tower.duckdb")), read_only=True)
+    catalog = ("select table_name, estimated_size from duckdb_tables() where schema_name = 'main' "
+               "and database_name = current_database() order by 1")
+    views = "select view_name from duckdb_views() where not internal and database_name = current_database()"
+    assert snap.execute(catalog).fetchall() == db.df(catalog).apply(tuple, axis=1).tolist()
+    assert sorted(snap.execute(views).fetchall()) == sorted(db.df(views).apply(tuple, axis=1).tolist())
+    assert snap.execute("select count(*) from stock_current").fetchone() == (0,)
+    for kpi in queries.kpi_names():  # an analyst calls the semantic layer on the snapshot
+        snap.execute(f"select * from kpi_{kpi}('-infinity'::timestamptz, now())").fetchall()
+    db.close()
 
 
 def test_snapshot_is_a_consistent_read_only_copy_readable_while_the_owner_writes(tmp_path):

@@ -297,21 +297,37 @@ class Database:
 
     # ── snapshot for analysts ───────────────────────────────────────────────────────────────────
     def snapshot(self, dest: str | os.PathLike) -> Path:
-        """Publish a consistent read-only copy of the database at `dest` (a .duckdb file).
-
-        The copy is written to a temporary file and renamed into place, so readers never see a
-        half-written snapshot; COPY FROM DATABASE reads one transaction's view of the data."""
+        """Publish a consistent read-only copy of the database at `dest` (a .duckdb file): its
+        schema (views, macros), then every table's rows in one transaction (one view of the data),
+        without keys and indexes. The copy is written to a temporary file and renamed into place,
+        so readers never see a half-written snapshot."""
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         with self._snapshot_lock:
-            tmp.unlink(missing_ok=True)
-            cur = self._raw_cursor()  # copies data out, changes none: the data version stays
+            try:
+                self._copy_to(tmp)
+                os.replace(tmp, dest)
+            finally:
+                for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+        return dest
+
+    def _copy_to(self, tmp: Path) -> None:
+        tmp.unlink(missing_ok=True)
+        with self._raw_cursor() as cur:  # copies data out, changes none: the data version stays
             db_name = self.source or cur.execute(queries.load("core/current_database")).fetchone()[0]
+            listed = cur.execute(queries.load("core/snapshot_tables"), {"db": db_name}).fetchall()
             cur.execute(dynamic.attach_snapshot(str(tmp)))
             try:
-                cur.execute(dynamic.copy_database(db_name))
+                cur.execute(dynamic.copy_schema(db_name))
+                cur.begin()
+                try:
+                    for (table,) in listed:
+                        cur.execute(dynamic.snapshot_table(db_name, table))
+                    cur.commit()
+                except BaseException:
+                    cur.rollback()
+                    raise
             finally:
                 cur.execute(queries.load("core/snapshot_detach"))
-            os.replace(tmp, dest)
-        return dest

@@ -1,2 +1,2 @@
--- The name DuckDB gives the open database file (for COPY FROM DATABASE).
+-- The name DuckDB gives the open database file (the analyst snapshot copies its tables).
 select current_database()
