@@ -69,8 +69,8 @@ def copy_schema(name: str) -> str:
 def snapshot_table(database: str, table: str) -> str:
     """Replace the snapshot's empty `table` with a copy of its rows (tower.db.snapshot): columns and
     rows, without the keys and indexes, which readers do not need. Building them again is what made
-    a whole-database copy take 4 GB and 32 s at the reference scale (issue 15), against 1.5 GB and
-    9 s this way."""
+    a whole-database copy take ~4 GB and ~30 s at the reference scale (issue 15), against ~1.6 GB
+    and ~9 s this way (bench/bench_snapshot.py)."""
     target = f"tower_snapshot.{quote(table)}"
     source = f"{quote(database)}.main.{quote(table)}"
     return f"drop table {target}; create table {target} as select * from {source}"

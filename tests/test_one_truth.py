@@ -53,7 +53,8 @@ def page_nows(since: datetime) -> list[datetime]:
     to the cache quantum (tower.ui.context), so a window ending now may end a few seconds after the
     test's own clock, and a render that crossed a quantum's end may have read either side of it."""
     first, last = as_of(since.replace(microsecond=0)), as_of(datetime.now(UTC))
-    return [first + timedelta(seconds=s) for s in range(0, int((last - first).total_seconds()) + 1, QUANTUM_WALL_S)]
+    steps = range(0, int((last - first).total_seconds()) + 1, QUANTUM_WALL_S)
+    return [first + timedelta(seconds=s) for s in steps]
 
 
 def expected_texts(db, name: str, since: datetime, params_at) -> set[str]:
@@ -130,7 +131,8 @@ def test_supplier_tile_is_the_layers_number(world, tower_env, window):  # noqa: 
     at = open_app("pages/suppliers.py", window="custom", **{"from": first.isoformat(), "to": last.isoformat()})
     assert not at.exception
     values = (kpis.value(db, "tier_share", page_params(first, last, now))[0] for now in page_nows(since))
-    assert shown_metrics(at)["Tier mix off 70-20-10"] in {"—" if v is None else f"{v:.1f} pts" for v in values}
+    shown = shown_metrics(at)["Tier mix off 70-20-10"]
+    assert shown in {"—" if v is None else f"{v:.1f} pts" for v in values}
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

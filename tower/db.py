@@ -247,8 +247,9 @@ class Database:
         """Make DuckDB itself refuse what the SQL console must never do, for the whole instance:
         files only inside the data folder, no extension installs, no Python replacement scans of
         local variables, and no settings changes. Registered DataFrames, ATTACH of a snapshot file
-        inside the data folder and copying into it (the analyst snapshot) keep working. Once locked even `set timezone`
-        is refused, so UTC is set globally first and new cursors inherit it."""
+        inside the data folder and copying into it (the analyst snapshot) keep working. Once
+        locked even `set timezone` is refused, so UTC is set globally first and new cursors
+        inherit it."""
         if self.con.execute(queries.load("core/config_locked")).fetchone()[0]:
             return  # this process already opened (and hardened) the same database instance
         dirs = [str(Path(d).resolve()) + os.sep for d in (data_dir, *extra_dirs)]

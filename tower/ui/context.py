@@ -106,8 +106,8 @@ class Context:
         (dimension_value, value, n) or as a trend by `bucket` (bucket_start, value, n, gaps kept).
         Cached and failure-safe like `query`."""
         try:
-            return shared_result(self.db, _cached_kpi, _kpi, (name, dimension, bucket), self.params(**extra),
-                          as_of=self.as_of, stale_ok=self.stale_ok)
+            return shared_result(self.db, _cached_kpi, _kpi, (name, dimension, bucket),
+                                 self.params(**extra), as_of=self.as_of, stale_ok=self.stale_ok)
         except Exception as e:  # noqa: BLE001 - a broken KPI shows as an empty state, not a crash
             log.warning("kpi %s failed: %s", name, e)
             st.warning(self.t("frame.query_failed", name=name, error=_short(e)))
@@ -155,11 +155,11 @@ def cached_query(db, name: str, params: dict, *, as_of: datetime | None = None,
     a query that does not use $now is shared across quanta too). `stale_ok`: see tower.ui.revalidate
     (`as_of` makes the window relative for it)."""
     return shared_result(db, _cached_query, _query, (name,), bind(queries.load(name), params),
-                  as_of=as_of, stale_ok=stale_ok)
+                         as_of=as_of, stale_ok=stale_ok)
 
 
-def shared_result(db, cached: Callable, raw: Callable, args: tuple, params: dict, *, as_of: datetime | None,
-           stale_ok: bool):
+def shared_result(db, cached: Callable, raw: Callable, args: tuple, params: dict, *,
+                  as_of: datetime | None, stale_ok: bool):
     """`raw(*args, params, db)` for every screen that asks: through Streamlit's cache
     (`cached(db_key, data_version, *args, params, db)`) on a full run, or, with `stale_ok`, the
     newest result of the same board at once while the background makes the exact one

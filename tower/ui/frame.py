@@ -214,7 +214,7 @@ def kpi_tiles(ctx: Context, names=None) -> list:
     names = tuple(names or kpis.WAR_ROOM)
     try:
         return shared_result(ctx.db, _cached_tiles, _tiles, (names,), ctx.params(), as_of=ctx.as_of,
-                      stale_ok=ctx.stale_ok)
+                             stale_ok=ctx.stale_ok)
     except Exception as e:  # noqa: BLE001 - e.g. bad targets file: show the page without tiles
         log.warning("kpi tiles failed: %s", e)
         st.warning(ctx.t("frame.query_failed", name="KPI", error=_short(e)))
