@@ -26,7 +26,7 @@ run: install
 
 test: install-dev
 	bash scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=15
 	$(MAKE) test-ducklake
 
 # DuckLake store on a real PostgreSQL, in its own venv (DuckDB 1.5.5 + extension wheels: docs/ducklake.md)
