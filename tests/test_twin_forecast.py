@@ -80,6 +80,40 @@ def test_two_days_of_history_fit_the_daily_pattern_only():
     assert evening["mean"].mean() > 1.5 * night["mean"].mean()
 
 
+def test_fitting_in_chunks_gives_the_same_rows_and_the_parquet_file_holds_them(tmp_path):
+    """The refit goes a few series at a time (bounded memory at 12,000 series) and hands its rows
+    over in a Parquet file: neither may change a number, drop a series or lose the constant one."""
+    pasts = [synthetic(level, 15, 0, seed, sku=f"SKU-{seed}", market=market)[0]
+             for seed, (level, market) in enumerate([(20.0, "US"), (8.0, "DE"), (3.0, "US"), (12.0, "FR")])]
+    flat = pasts[0].assign(sku="SKU-FLAT", units=2.0)
+    history = pd.concat([*pasts, flat], ignore_index=True)
+    order = ["sku", "market", "hour"]
+
+    def rows(fit):
+        return fit.rows.sort_values(order, ignore_index=True)
+
+    whole = forecast.forecast(history, UNTIL.to_pydatetime(), horizon_h=48)
+    chunked = forecast.forecast(history, UNTIL.to_pydatetime(), horizon_h=48, chunk_series=2)
+    assert len(whole.rows) == 5 * 48
+    assert set(whole.rows["sku"]) == {f"SKU-{i}" for i in range(4)} | {"SKU-FLAT"}
+    pd.testing.assert_frame_equal(rows(whole), rows(chunked))
+    assert chunked.skipped == whole.skipped and ("SKU-FLAT", "US") in whole.skipped
+
+    path = tmp_path / "fit.parquet"
+    written = forecast.forecast_to_parquet(history, UNTIL.to_pydatetime(), str(path), horizon_h=48,
+                                           chunk_series=2)
+    assert (written.rows, written.series, written.reason) == (5 * 48, 5, None)
+    from_file = pd.read_parquet(path).sort_values(order, ignore_index=True)
+    pd.testing.assert_frame_equal(from_file, rows(whole), check_dtype=False)
+
+
+def test_nothing_to_fit_writes_no_file_and_says_why(tmp_path):
+    path = tmp_path / "fit.parquet"
+    past, _ = synthetic(10.0, 1, 0, 0)
+    written = forecast.forecast_to_parquet(past, UNTIL.to_pydatetime(), str(path))
+    assert written.rows == 0 and "48 h" in written.reason and not path.exists()
+
+
 # ── stored: refresh, skip when nothing changed, the twin's demand hook, the Stock page ─────────────
 def order_rows(history: pd.DataFrame, warehouse: str) -> tuple[list[dict], list[dict]]:
     orders, lines = [], []
@@ -122,6 +156,10 @@ def test_refresh_stores_the_forecast_and_skips_an_unchanged_history(forecast_db)
         same_hour = pd.Timestamp(now).floor("h").to_pydatetime() + timedelta(minutes=59)
         assert forecast.refresh(db, same_hour, horizon_h=48).status == "skipped"
         assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 1
+        # the table has no key (migration 022): a forced refit replaces the rows, never adds to them
+        assert forecast.refresh(db, now, horizon_h=48, force=True).status == "fitted"
+        keys = db.df("select count(*) as n, count(distinct (sku, market, hour)) as d from twin_forecasts")
+        assert keys["n"].iloc[0] == keys["d"].iloc[0] == first.rows
         # the twin's hook spreads the market forecast over its warehouses by their share of orders
         keys = pd.DataFrame({"sku": ["GL-BOWL-01"], "warehouse_id": ["US-WEST-LA"], "market": ["US"]})
         plugged = forecast.demand_override(db)(keys, now, 72)

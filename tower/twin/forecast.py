@@ -14,18 +14,29 @@ Cost on a timer: the fit reads completed hours only, so `refresh` fingerprints t
 of those hours (queries/twin/own_forecast_history_key.sql) and skips when it equals the last fit's:
 within an hour nothing is refitted however often it is called. A refit of the default sandbox
 world (96 SKU × market series, 14 days of orders, 30-day horizon, calibration fit included) took 18 s
-on the shared machine; `after_sync` runs it in a background thread."""
+on the shared machine; `after_sync` runs it in a background thread.
+
+At scale: the reference file has 12,000 series, and a refit costs ~0.3 s of CPU per series (the
+calibration fit and the fit), about an hour on one core, in a child at nice 19 (`tower.aside`). It
+fits `CHUNK_SERIES` series at a time and writes their rows to a Parquet file that the server streams
+into DuckDB, so neither process ever holds the 8.6M forecast rows at once (bench/README.md,
+"Forecast refit")."""
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pa_dataset
+import pyarrow.parquet as pq
 from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS
 
@@ -41,6 +52,10 @@ DAY, WEEK = 24, 168
 LEVELS = (80, 95)
 Z80 = 1.2815515655446004  # standard normal quantile of 0.9: half an 80 % interval in σ
 COLUMNS = ["sku", "market", "hour", "mean", "lo80", "hi80", "lo95", "hi95", "model"]
+PARQUET_SCHEMA = pa.schema(
+    [("sku", pa.string()), ("market", pa.string()), ("hour", pa.timestamp("us", tz="UTC"))]
+    + [(c, pa.float64()) for c in ("mean", "lo80", "hi80", "lo95", "hi95")] + [("model", pa.string())])
+CHUNK_SERIES = 500         # series fitted per chunk: bounds the refit's memory at any number of SKUs
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,15 @@ class Fit:
     rows: pd.DataFrame
     reason: str | None = None                     # why nothing at all was forecast
     skipped: dict[tuple[str, str], str] | None = None  # per (sku, market) left out: why
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `forecast_to_parquet` wrote: rows and series, and in words why something is missing."""
+    rows: int
+    series: int
+    reason: str | None = None
+    skipped: dict[tuple[str, str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,22 +110,50 @@ def dense(history: pd.DataFrame, start: pd.Timestamp, until: pd.Timestamp) -> pd
 
 
 def forecast(history: pd.DataFrame, until: datetime, *, horizon_h: int = HORIZON_H,
-             history_days: int = HISTORY_DAYS) -> Fit:
+             history_days: int = HISTORY_DAYS, chunk_series: int = CHUNK_SERIES) -> Fit:
     """Forecast every SKU × market in `history` (sku, market, hour, units; completed hours before
     `until`) for `horizon_h` hours from `until`. History starts at the first sale seen (a young shop
     has less than `history_days`), so a series is not padded with zeros from before the data began."""
+    fits = list(forecast_chunks(history, until, horizon_h=horizon_h, history_days=history_days,
+                                chunk_series=chunk_series))
+    skipped = {key: why for fit in fits for key, why in (fit.skipped or {}).items()} or None
+    rows = [fit.rows for fit in fits if not fit.rows.empty]
+    if not rows:
+        return Fit(pd.DataFrame(columns=COLUMNS), reason=fits[0].reason or "no series could be fitted",
+                   skipped=skipped)
+    return Fit(pd.concat(rows, ignore_index=True), skipped=skipped)
+
+
+def forecast_chunks(history: pd.DataFrame, until: datetime, *, horizon_h: int = HORIZON_H,
+                    history_days: int = HISTORY_DAYS, chunk_series: int = CHUNK_SERIES) -> Iterator[Fit]:
+    """`forecast`, `chunk_series` series at a time (each series is fitted on its own, so the rows
+    are the same): memory stays that of one chunk whatever the number of SKUs × markets (the
+    reference scale has 12,000 series, 8M history hours, 8.6M forecast hours). At least one Fit;
+    a reason on the first when nothing can be fitted at all."""
     until = hour_floor(until)
     if history.empty:
-        return Fit(pd.DataFrame(columns=COLUMNS), reason="no order history before the forecast start")
-    first = pd.to_datetime(history["hour"], utc=True).min().floor("h")
-    start = max(first, until - pd.Timedelta(days=history_days))
-    series = dense(history[pd.to_datetime(history["hour"], utc=True) >= start], start, until)
+        yield Fit(pd.DataFrame(columns=COLUMNS), reason="no order history before the forecast start")
+        return
+    hours = pd.to_datetime(history["hour"], utc=True)
+    start = max(hours.min().floor("h"), until - pd.Timedelta(days=history_days))
+    history = history[hours >= start]
     n_hours = int((until - start) / pd.Timedelta(hours=1))
     name, model = _model_for(n_hours)
-    keys = list(series[["sku", "market"]].drop_duplicates().itertuples(index=False, name=None))
+    keys = history[["sku", "market"]].drop_duplicates(ignore_index=True)
     if model is None:
         why = f"only {n_hours} h of order history; the forecast needs at least {2 * DAY} h"
-        return Fit(pd.DataFrame(columns=COLUMNS), reason=why, skipped={k: why for k in keys})
+        yield Fit(pd.DataFrame(columns=COLUMNS), reason=why,
+                  skipped={k: why for k in keys.itertuples(index=False, name=None)})
+        return
+    for first in range(0, len(keys), chunk_series):
+        part = history.merge(keys.iloc[first:first + chunk_series], on=["sku", "market"])
+        yield _forecast_series(dense(part, start, until), until, n_hours, name, model, horizon_h)
+
+
+def _forecast_series(series: pd.DataFrame, until: pd.Timestamp, n_hours: int, name: str, model,
+                     horizon_h: int) -> Fit:
+    """Fit the dense (sku, market, hour, units) series of one chunk."""
+    keys = list(series[["sku", "market"]].drop_duplicates().itertuples(index=False, name=None))
     ids = {k: str(i) for i, k in enumerate(keys)}
     frame = pd.DataFrame({
         "unique_id": [ids[(s, m)] for s, m in zip(series["sku"], series["market"])],
@@ -115,13 +167,37 @@ def forecast(history: pd.DataFrame, until: datetime, *, horizon_h: int = HORIZON
     constant = _constant(frame[flat], until, horizon_h)
     out = pd.concat([f for f in (fitted, constant) if not f.empty]) if len(fitted) + len(constant) else fitted
     if out.empty:
-        return Fit(pd.DataFrame(columns=COLUMNS), reason="no series could be fitted", skipped=skipped)
+        return Fit(pd.DataFrame(columns=COLUMNS), skipped=skipped or None)
     sku_market = pd.DataFrame(keys, columns=["sku", "market"]).assign(unique_id=[str(i) for i in range(len(keys))])
     out = out.merge(sku_market, on="unique_id")
     out["hour"] = pd.to_datetime(out["ds"]).dt.tz_localize("UTC")
     for col in ("mean", "lo80", "hi80", "lo95", "hi95"):  # units sold are never negative
         out[col] = out[col].clip(lower=0.0)
     return Fit(out[COLUMNS].reset_index(drop=True), skipped=skipped or None)
+
+
+def forecast_to_parquet(history: pd.DataFrame, until: datetime, path: str, **options) -> Written:
+    """`forecast`, its rows appended chunk by chunk to a Parquet file at `path` (none when there
+    are no rows) rather than returned: the refit's child process never holds them all, and the
+    app server streams them into DuckDB instead of unpickling 8.6M rows into its own memory."""
+    writer, rows, series, skipped, reason = None, 0, 0, {}, None
+    try:
+        for fit in forecast_chunks(history, until, **options):
+            skipped.update(fit.skipped or {})
+            reason = fit.reason
+            if fit.rows.empty:
+                continue
+            table = pa.Table.from_pandas(fit.rows, schema=PARQUET_SCHEMA, preserve_index=False)
+            writer = writer or pq.ParquetWriter(path, PARQUET_SCHEMA)
+            writer.write_table(table)
+            rows += len(fit.rows)
+            series += int(fit.rows[["sku", "market"]].drop_duplicates().shape[0])
+    finally:
+        if writer is not None:
+            writer.close()
+    if not rows:
+        reason = reason or "no series could be fitted"
+    return Written(rows, series, None if rows else reason, skipped or None)
 
 
 def _calibration(frame: pd.DataFrame, n_hours: int) -> dict[str, float]:
@@ -194,30 +270,31 @@ def refresh(db, now: datetime, *, horizon_h: int = HORIZON_H, history_days: int 
     began = time.perf_counter()
     history = db.query("twin/own_forecast_history", span)
     options = {"horizon_h": horizon_h, "history_days": history_days}
-    fit = (tower_aside.run(forecast, history, until.to_pydatetime(), **options) if aside
-           else forecast(history, until.to_pydatetime(), **options))
-    seconds = time.perf_counter() - began
-    rows = fit.rows.assign(fitted_at=utc(now))
-    series = int(rows[["sku", "market"]].drop_duplicates().shape[0]) if not rows.empty else 0
-    with db.cursor() as cur:
-        cur.begin()
-        try:
-            cur.execute(queries.load("twin/own_forecast_clear"))
-            if not rows.empty:
-                cur.register("fit_rows", rows)
-                cur.execute(queries.load("twin/own_forecast_insert"))
-                cur.unregister("fit_rows")
-            cur.execute(queries.load("twin/own_forecast_fit_log"), {
-                "fitted_at": utc(now), "history_key": key, "history_from": span["from"],
-                "history_until": span["until"], "series": series, "rows_written": len(rows),
-                "seconds": seconds, "reason": fit.reason})
-            cur.commit()
-        except Exception:
-            cur.rollback()  # nothing half-written: the previous fit stays
-            raise
-    log.info("twin forecast: %d series, %d rows in %.1f s%s", series, len(rows), seconds,
+    with tempfile.TemporaryDirectory(prefix="tower-forecast-") as folder:
+        path = str(Path(folder) / "fit.parquet")
+        fit = (tower_aside.run(forecast_to_parquet, history, until.to_pydatetime(), path, **options) if aside
+               else forecast_to_parquet(history, until.to_pydatetime(), path, **options))
+        del history
+        seconds = time.perf_counter() - began
+        with db.cursor() as cur:
+            cur.begin()
+            try:
+                cur.execute(queries.load("twin/own_forecast_clear"))
+                if fit.rows:  # streamed from the file in batches: never all rows in Python at once
+                    cur.register("fit_rows", pa_dataset.dataset(path, format="parquet"))
+                    cur.execute(queries.load("twin/own_forecast_insert"), {"fitted_at": utc(now)})
+                    cur.unregister("fit_rows")
+                cur.execute(queries.load("twin/own_forecast_fit_log"), {
+                    "fitted_at": utc(now), "history_key": key, "history_from": span["from"],
+                    "history_until": span["until"], "series": fit.series, "rows_written": fit.rows,
+                    "seconds": seconds, "reason": fit.reason})
+                cur.commit()
+            except Exception:
+                cur.rollback()  # nothing half-written: the previous fit stays
+                raise
+    log.info("twin forecast: %d series, %d rows in %.1f s%s", fit.series, fit.rows, seconds,
              f" ({fit.reason})" if fit.reason else "")
-    return Refresh("empty" if rows.empty else "fitted", series, len(rows), seconds, fit.reason)
+    return Refresh("fitted" if fit.rows else "empty", fit.series, fit.rows, seconds, fit.reason)
 
 
 def stored(db, *, sku: str | None = None, market: str | None = None, since: datetime | None = None) -> pd.DataFrame:
