@@ -2,9 +2,9 @@
 -- (delete + insert in one transaction, tower.twin.forecast.refresh) with one row per series × hour by
 -- construction (tests/test_twin_forecast.py checks it), so the key guarded nothing the code does not
 -- already ensure, while its index lived in the app server's memory: at the reference scale (12,000
--- SKU × market series × 720 h = 8.6M rows) storing a refit grew the process by 1.47 GB with the key
--- against 0.47 GB without, took 2.6× as long, and the table's file share was 834 MB against 304 MB
--- (issue 15 closing note, 2026-12-05).
+-- SKU × market series × 720 h = 8.6M rows) storing a refit grew the process by 1.40 GB with the key
+-- against 0.39 GB without, took 10.6 s against 3.7 s, and the file 835 MB against 305 MB
+-- (`python -m bench.bench_forecast`, bench/README.md "Forecast refit").
 alter table twin_forecasts rename to twin_forecasts_keyed;
 
 -- twin_forecasts: Tower's forecast of units sold per SKU × market × hour, fitted from order history (the latest fit only).
