@@ -279,29 +279,31 @@ def refresh(db, now: datetime, *, horizon_h: int = HORIZON_H, history_days: int 
     options = {"horizon_h": horizon_h, "history_days": history_days}
     with tempfile.TemporaryDirectory(prefix="tower-forecast-") as folder:
         path = str(Path(folder) / "fit.parquet")
-        fit = (tower_aside.run(forecast_to_parquet, history, until.to_pydatetime(), path, **options) if aside
-               else forecast_to_parquet(history, until.to_pydatetime(), path, **options))
-        del history
+        args = (history, until.to_pydatetime(), path)
+        written = (tower_aside.run(forecast_to_parquet, *args, **options) if aside
+                   else forecast_to_parquet(*args, **options))
+        del history, args  # not held while the rows are stored
         seconds = time.perf_counter() - began
         with db.cursor() as cur:
             cur.begin()
             try:
                 cur.execute(queries.load("twin/own_forecast_clear"))
-                if fit.rows:  # streamed from the file in batches: never all rows in memory at once
+                if written.rows:  # streamed from the file in batches: never all rows in memory at once
                     cur.register("fit_rows", parquet_batches(path))
                     cur.execute(queries.load("twin/own_forecast_insert"), {"fitted_at": utc(now)})
                     cur.unregister("fit_rows")
                 cur.execute(queries.load("twin/own_forecast_fit_log"), {
                     "fitted_at": utc(now), "history_key": key, "history_from": span["from"],
-                    "history_until": span["until"], "series": fit.series, "rows_written": fit.rows,
-                    "seconds": seconds, "reason": fit.reason})
+                    "history_until": span["until"], "series": written.series, "rows_written": written.rows,
+                    "seconds": seconds, "reason": written.reason})
                 cur.commit()
             except Exception:
                 cur.rollback()  # nothing half-written: the previous fit stays
                 raise
-    log.info("twin forecast: %d series, %d rows in %.1f s%s", fit.series, fit.rows, seconds,
-             f" ({fit.reason})" if fit.reason else "")
-    return Refresh("fitted" if fit.rows else "empty", fit.series, fit.rows, seconds, fit.reason)
+    log.info("twin forecast: %d series, %d rows in %.1f s%s", written.series, written.rows, seconds,
+             f" ({written.reason})" if written.reason else "")
+    return Refresh("fitted" if written.rows else "empty", written.series, written.rows, seconds,
+                   written.reason)
 
 
 def stored(db, *, sku: str | None = None, market: str | None = None, since: datetime | None = None) -> pd.DataFrame:
