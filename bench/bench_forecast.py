@@ -137,10 +137,13 @@ with tempfile.TemporaryDirectory() as folder:
             rows = pickle.loads(open(pickled, "rb").read())
         elif how == "dataset":
             rows = pyarrow.dataset.dataset(parquet, format="parquet")
-        else:
+        elif how == "batches":  # before arrow's freed buffers were handed back
             rows = fc.parquet_batches(parquet)
-        cur.register("fit_rows", rows)
-        cur.execute(queries.load("twin/own_forecast_insert"), {"fitted_at": datetime.now(timezone.utc)})
+        if how == "tower":
+            fc.store_rows(cur, parquet, datetime.now(timezone.utc))
+        else:
+            cur.register("fit_rows", rows)
+            cur.execute(queries.load("twin/own_forecast_insert"), {"fitted_at": datetime.now(timezone.utc)})
     print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": (kb("VmHWM:") - before) / 2**20,
                       "after_mb": (kb("VmRSS:") - before) / 2**20}))
 """
@@ -162,8 +165,9 @@ def reference_fit_files(folder: Path) -> tuple[Path, Path]:
 
 
 def handover_times(runs: int) -> dict[str, list[dict]]:
-    """Storing those rows in a fresh Tower database: unpickled, as a pyarrow dataset, in batches."""
-    out = {"pickle": [], "dataset": [], "batches": []}
+    """Storing those rows in a fresh Tower database: unpickled, as a pyarrow dataset, in batches, and
+    in batches with arrow's freed buffers handed back (tower.twin.forecast.store_rows)."""
+    out = {"pickle": [], "dataset": [], "batches": [], "tower": []}
     with tempfile.TemporaryDirectory(prefix="tower-fc-") as tmp:
         files = reference_fit_files(Path(tmp))
         for _ in range(runs):
@@ -236,7 +240,8 @@ def main(argv: list[str] | None = None) -> str:
         f"{statistics.median(r['after_mb'] for r in handovers[how]):,.0f} MB |"
         for how, label in (("pickle", "a pickled DataFrame from the child (baseline: the refit before)"),
                            ("dataset", "the Parquet file as a pyarrow dataset"),
-                           ("batches", "the Parquet file in record batches (Tower now)"))]
+                           ("batches", "the Parquet file in record batches"),
+                           ("tower", "record batches, then arrow's freed buffers handed back (Tower now)"))]
     series = " ".join(map(str, args.series))
     command = (f"python -m bench.bench_forecast --db <{args.db.name}> --series {series} "
                f"--store-runs {args.store_runs}")
