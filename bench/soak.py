@@ -181,13 +181,14 @@ def session_query(i: int, refresh: int) -> str:
 async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> dict:
     clients = [stclient.Session(url, session_query(i, refresh), name=f"s{i}") for i in range(sessions)]
     tasks = [asyncio.create_task(c.run(seconds)) for c in clients]
-    first_tiles, viewer_errors = [], 0
+    first_tiles, viewer_errors, viewers_refused = [], 0, 0
     started = time.time()
     await asyncio.sleep(min(NEW_VIEWER_EVERY_S / 2, seconds / 3))
     while time.time() - started < seconds - 5:
         viewer = stclient.Session(url, "", name="viewer")
         t = await viewer.first_metric(timeout_s=30)
         viewer_errors += viewer.exceptions
+        viewers_refused += viewer.refused
         first_tiles.append(t)
         log(f"  new viewer: first KPI tile after {t:.2f} s" if not math.isnan(t) else "  new viewer: no KPI tile in 30 s")
         await asyncio.sleep(max(0.0, min(NEW_VIEWER_EVERY_S, seconds - 5 - (time.time() - started))))
@@ -197,6 +198,7 @@ async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> d
             "exception_texts": [m for c in clients for m in c.exception_texts][:5],
             "refreshes": len(lat), "overdue": sum(c.overdue for c in clients),
             "disconnects": sum(c.disconnects for c in clients),
+            "refused": sum(c.refused for c in clients) + viewers_refused,
             "latency_p50_s": float(np.percentile(lat, 50)) if lat else float("nan"),
             "latency_p95_s": float(np.percentile(lat, 95)) if lat else float("nan"),
             "latency_max_s": float(max(lat)) if lat else float("nan"),
@@ -279,6 +281,8 @@ def report(f: dict) -> str:
         f"| CPU of the {f['sessions']} protocol clients | {f.get('client_cores', float('nan')):.2f} cores | — |",
         (f"| fragment refreshes completed | {f['refreshes']} (overdue ticks {f['overdue']}, "
          f"full runs {f['full_runs']}) | — |"),
+        (f"| connections the server did not accept within 30 s | **{f.get('refused', 0)}** "
+         f"(reconnects after a drop {f.get('disconnects', 0)}) | 0 |"),
         (f"| refresh latency p50 / p95 / max | {f['latency_p50_s']:.2f} / **{f['latency_p95_s']:.2f}** / "
          f"{f['latency_max_s']:.2f} s | p95 ≤ 1 s |"),
         (f"| server RSS start / peak / end | {f['rss_start'] / mb:.0f} / {f['rss_peak'] / mb:.0f} / "
