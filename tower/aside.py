@@ -14,12 +14,15 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
 LOWEST = 19  # Linux niceness: runs only when nothing else wants the CPU
 ROOT = Path(__file__).resolve().parents[1]
+PARENT_ENV = "TOWER_ASIDE_PARENT"  # the pid the child serves (its parent when it started)
 
 
 class AsideFailed(RuntimeError):
@@ -30,7 +33,8 @@ def run(fn: Callable[..., T], *args, **kwargs) -> T:
     """`fn(*args, **kwargs)` in a fresh low-priority child process: its result, or its exception
     raised here. `fn` and its arguments must be picklable (a module-level function, DataFrames)."""
     child = subprocess.run([sys.executable, "-m", "tower.aside"], input=pickle.dumps((fn, args, kwargs)),
-                           capture_output=True, cwd=ROOT, check=False)
+                           capture_output=True, cwd=ROOT, check=False,
+                           env={**os.environ, PARENT_ENV: str(os.getpid())})
     try:
         ok, value = pickle.loads(child.stdout)
     except Exception as e:  # noqa: BLE001 - no answer at all: say how the child ended
@@ -41,8 +45,19 @@ def run(fn: Callable[..., T], *args, **kwargs) -> T:
     raise value
 
 
+def _end_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Exit as soon as the process that asked is gone: an app server stopped or killed mid-refit
+    left its child fitting on for up to an hour of CPU at the reference scale, with nobody to
+    read the answer (found after soak runs)."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(1)
+
+
 def _child() -> None:
     os.nice(LOWEST)
+    parent = int(os.environ.get(PARENT_ENV, os.getppid()))
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
     answer, sys.stdout = sys.stdout.buffer, sys.stderr  # a library's print must not corrupt the answer
     fn, args, kwargs = pickle.loads(sys.stdin.buffer.read())
     try:
