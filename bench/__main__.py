@@ -37,11 +37,17 @@ ON_REQUEST = ("soak",)  # long (10 min by default): only when named; `python -m 
 
 def write_section(title: str, body: str, readme: Path = README) -> None:
     """Replace the `## <title>` section of the README (up to the next `## ` heading), or append it;
-    create the README with a short intro if it does not exist. Nothing else in the file changes."""
+    create the README with a short intro if it does not exist. The old section's `### ` subsections
+    that the new body does not write itself are kept after it: they are hand-written records of
+    earlier runs (a soak re-run had erased them). Nothing else in the file changes."""
     current = readme.read_text(encoding="utf-8") if readme.exists() else INTRO
-    section = f"## {title}\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(title)}[ \t]*\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
+    old = pattern.search(current)
+    written = set(re.findall(r"^### (.+?)[ \t]*$", body, re.MULTILINE))
+    kept = [sub.strip() for sub in re.findall(r"^### .*?(?=^### |\Z)", old.group(0), re.MULTILINE | re.DOTALL)
+            if sub.splitlines()[0][4:].strip() not in written] if old else []
+    section = "\n\n".join([f"## {title}\n\n{body.strip()}", *kept]) + "\n"
+    if old:
         current = pattern.sub(lambda _: section + "\n", current, count=1).rstrip("\n") + "\n"
     else:
         current = current.rstrip("\n") + "\n\n" + section
