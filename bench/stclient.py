@@ -15,6 +15,9 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+# the server did not take the connection (refused, or no handshake within the open timeout)
+NOT_ACCEPTED = (OSError, TimeoutError, websockets.WebSocketException)
+
 
 class Session:
     def __init__(self, url: str, query: str, name: str = ""):
@@ -109,7 +112,7 @@ class Session:
                 if reader.done():  # the server closed the socket: reconnect as the frontend does
                     try:
                         ws = await self._connect()
-                    except (OSError, TimeoutError, websockets.WebSocketException):
+                    except NOT_ACCEPTED:
                         self.refused += 1
                         await asyncio.sleep(1)
                         continue
@@ -131,7 +134,7 @@ class Session:
         t0 = time.time()
         try:
             ws = await self._connect()
-        except (OSError, TimeoutError, websockets.WebSocketException):
+        except NOT_ACCEPTED:
             # a server too busy to finish the handshake in 30 s gave this viewer no tile: a figure of
             # the soak, not the end of it (the tracemalloc'ed reference server did that once)
             self.refused += 1

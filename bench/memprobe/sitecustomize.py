@@ -4,7 +4,9 @@ TOWER_MEMPROBE=<file.jsonl>, a `python -m tower` process appends, every TOWER_ME
 duckdb_memory.sql). TOWER_MEMPROBE_TRACEMALLOC=1 adds the bytes Python objects hold (tracemalloc:
 slows the server, so not on by default).
 
-    TOWER_MEMPROBE=/tmp/mem.jsonl PYTHONPATH=bench/memprobe python -m bench soak --db <reference>
+    TOWER_MEMPROBE=/tmp/mem.jsonl PYTHONPATH=bench/memprobe python -m bench.soak --db <reference>
+
+(`bench.soak` prints; `python -m bench soak` would also rewrite the Soak section of bench/README.md.)
 
 Only the server samples itself: the soak's own process and the refit child import this file too
 (it is a sitecustomize) and do nothing."""
