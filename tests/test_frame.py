@@ -184,6 +184,20 @@ def test_chart_theme_is_dark_and_larger_in_kiosk():
     assert own["legend"]["orientation"] == "v" and dark["legend"]["orientation"] == "h"
 
 
+def test_chart_look_is_the_same_figure_as_plotlys_validated_assignment_and_validation_comes_back():
+    import plotly.graph_objects as go
+    import pytest
+
+    for kiosk in (False, True):
+        fast = charts.apply(go.Figure(go.Bar(x=[1], y=[2]), layout={"title": "t"}), kiosk)
+        slow = go.Figure(go.Bar(x=[1], y=[2]), layout={"title": "t"})
+        slow.layout.template = charts._template(kiosk, charts.KIOSK["size"] if kiosk else charts.LIGHT["size"])
+        assert fast.layout.template.to_plotly_json() == slow.layout.template.to_plotly_json()
+        assert fast.layout.template.layout.paper_bgcolor == (charts.KIOSK if kiosk else charts.LIGHT)["paper"]
+        with pytest.raises(ValueError):  # the page's own layout edits are still checked
+            fast.layout.height = "tall"
+
+
 def test_bind_passes_only_used_params_and_nulls_the_rest():
     sql = "-- uses $ignored in a comment\nselect $a, $warehouse"
     assert frame.bind(sql, {"a": 1, "b": 2}) == {"a": 1, "warehouse": None}
