@@ -250,6 +250,37 @@ def test_syncs_finishing_during_an_evaluation_cost_one_more_not_one_each(world):
     assert len(ran) == 3
 
 
+def test_syncs_inside_the_wall_floor_cost_one_evaluation_when_it_ends_and_their_data_is_not_lost(tmp_path):
+    """On the 60× sandbox the clock-time floor is half a wall second; `min_interval_wall_s` keeps
+    evaluations (~0.75 CPU-s each at the reference scale) to one per floor however often sources
+    finish, and the syncs inside it are evaluated when it ends, not left for the timer."""
+    db = Database(tmp_path / "t.duckdb")
+    clock = ManualClock(T0)
+    policy(db, "SKU-A", "WH-1", warning=100, limit=20)
+    engine = AlertEngine(db, make_settings(engine={"hold_count": 1, "min_interval_s": 0, "min_interval_wall_s": 1.0},
+                                           only=["stock_watermark"]), clock, Recorder())
+    ran = []
+    engine.after_evaluate.append(ran.append)
+    try:
+        engine.after_sync()                      # the first sync evaluates at once
+        assert len(ran) == 1 and ran[0].findings == 0
+        clock.advance(minutes=10)
+        stock(db, "SKU-A", "WH-1", clock.now(), 5)   # then stock falls below the limit, and
+        for _ in range(5):                           # five syncs finish inside the floor
+            engine.after_sync()
+        assert len(ran) == 1, "a sync inside the floor evaluated"
+        deadline = time.monotonic() + 5
+        while len(ran) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(ran) == 2 and ran[1].opened, "the deferred evaluation did not run on the new data"
+        time.sleep(1.2)
+        assert len(ran) == 2                         # one evaluation for the five syncs
+        assert engine.evaluate(force=True).skipped is False   # a forced one is never held back
+    finally:
+        engine.stop()
+        db.close()
+
+
 def test_sources_are_judged_stale_against_their_interval_in_clock_time(tmp_path):
     """tower.toml intervals are wall seconds; on a 60× sandbox clock a 60 s source syncs hourly, so
     it is stale after 3 clock hours, not after the 30-minute floor."""

@@ -66,6 +66,7 @@ class AlertSettings:
     hold_count: int = 2
     clear_count: int = 3
     min_interval_s: float = 30.0
+    min_interval_wall_s: float = 0.0
     timer_wall_s: float = 15.0
     ack_target_minutes: float = 60.0
 
@@ -167,6 +168,8 @@ def from_dict(raw: dict, source: str = "alerts config", targets: kpis.Targets | 
         hold_count=hold,
         clear_count=clear,
         min_interval_s=_number(engine.get("min_interval_s", 30), f"{source} [engine] min_interval_s"),
+        min_interval_wall_s=_number(engine.get("min_interval_wall_s", 0),
+                                    f"{source} [engine] min_interval_wall_s"),
         timer_wall_s=_number(engine.get("timer_wall_s", 15), f"{source} [engine] timer_wall_s"),
         ack_target_minutes=_number(
             engine.get("ack_target_minutes", 60), f"{source} [engine] ack_target_minutes"),
