@@ -92,6 +92,12 @@ def process_rss(pid: int) -> int:
     return total
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds `pid` has used, all its threads (DuckDB's included) and its waited-for children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, every_s: float = 1.0):
         super().__init__(daemon=True)
@@ -222,11 +228,12 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
             since_wall = time.time()
             sampler.start()
             log(f"  {sessions} sessions × {minutes:g} min at refresh={refresh} s …")
-            cpu0, wall0 = time.process_time(), time.time()
+            cpu0, server_cpu0, wall0 = time.process_time(), process_cpu_s(proc.pid), time.time()
             figs = asyncio.run(drive(f"ws://127.0.0.1:{port}/_stcore/stream", sessions, minutes * 60,
                                      refresh, log))
             # the protocol clients' own CPU (this process): what they take from the server's cores
             figs["client_cores"] = (time.process_time() - cpu0) / (time.time() - wall0)
+            figs["server_cores"] = (process_cpu_s(proc.pid) - server_cpu0) / (time.time() - wall0)
             time.sleep(1.5)
         finally:
             sampler.stop.set()
@@ -279,6 +286,8 @@ def report(f: dict) -> str:
         f"| exceptions seen by sessions | **{f['exceptions']}** | 0 |",
         f"| server log tracebacks | {f['server_tracebacks']} | 0 |",
         f"| CPU of the {f['sessions']} protocol clients | {f.get('client_cores', float('nan')):.2f} cores | — |",
+        (f"| CPU of the server (all its threads: Streamlit, DuckDB, connectors, alerts) | "
+         f"{f.get('server_cores', float('nan')):.2f} cores | — |"),
         (f"| fragment refreshes completed | {f['refreshes']} (overdue ticks {f['overdue']}, "
          f"full runs {f['full_runs']}) | — |"),
         (f"| connections the server did not accept within 30 s | **{f.get('refused', 0)}** "
