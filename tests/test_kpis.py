@@ -519,6 +519,36 @@ def test_tiles_without_start_or_targets(generated, tmp_path):
     assert all(t.error is None for t in tiles)
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(window=windows, chosen=filters)
+def test_tiles_in_one_statement_are_each_kpis_own_value_now_and_in_the_window_before(generated, window, chosen):
+    """kpis.tiles computes every tile and its previous window in one statement (queries.kpi_calls);
+    each must still be what the KPI's own call and the independent reference give."""
+    db, now, tables = generated
+    length, end_ago = window
+    p = params(now, start_h_ago=end_ago + length, end_h_ago=end_ago, **chosen)
+    names = list(dict.fromkeys(kpis.WAR_ROOM + kpis.CUSTOMERS))
+    together = kpis.tiles(db, names, p, kpis.Targets())
+    assert together == [kpis.tile(db, name, p, kpis.Targets()) for name in names]
+    before = kpis.previous_params(p)
+    for t in together:
+        if t.name in ref.REFERENCE:
+            want, want_n = ref.REFERENCE[t.name](tables, p)
+            assert approx_equal(t.value, want) and t.n == want_n, f"{t.name} {p}"
+            assert approx_equal(t.previous, ref.REFERENCE[t.name](tables, before)[0]), f"{t.name} before {p}"
+
+
+def test_one_broken_kpi_shows_its_error_on_its_own_tile_and_the_others_still_count(tmp_path):
+    db = Database(tmp_path / "broken.duckdb")
+    try:
+        db.df("drop view orders_with_delivery")
+        shown = {t.name: t for t in kpis.tiles(db, kpis.WAR_ROOM, params(NOW, start_h_ago=24), kpis.Targets())}
+        assert "orders_with_delivery" in shown["on_time_rate"].error
+        assert shown["stockouts"].error is None and shown["hours_to_stockout"].error is None
+    finally:
+        db.close()
+
+
 def test_a_failing_query_becomes_a_tile_error_not_an_exception(tmp_path):
     db = Database(tmp_path / "broken.duckdb")
     db.df("drop view orders_with_delivery")

@@ -331,23 +331,50 @@ def previous_params(params: dict) -> dict | None:
 
 
 def tile(db, name: str, params: dict, targets: Targets | None = None) -> Tile:
-    kpi = get(name)
     targets = load_targets() if targets is None else targets
-    target = targets.for_kpi(name, params.get("market"))
     try:
         current, n = value(db, name, params)
         prev_params = previous_params(params)
         previous = value(db, name, prev_params)[0] if prev_params else None
     except duckdb.Error as e:
         # one broken query must not blank the whole war room: the tile says what failed
-        return Tile(kpi, None, 0, None, None, None, target, error=f"{type(e).__name__}: {e}")
+        target = targets.for_kpi(name, params.get("market"))
+        return Tile(get(name), None, 0, None, None, None, target, error=f"{type(e).__name__}: {e}")
+    return _tile(name, current, n, previous, params, targets)
+
+
+def _tile(name: str, current: float | None, n: int, previous: float | None, params: dict,
+          targets: Targets) -> Tile:
+    target = targets.for_kpi(name, params.get("market"))
     delta = current - previous if current is not None and previous is not None else None
     status = target.status(current, n) if target else None
-    return Tile(kpi, current, n, previous, delta, status, target)
+    return Tile(get(name), current, n, previous, delta, status, target)
 
 
 def tiles(db, names: list[str] | tuple[str, ...], params: dict,
           targets: Targets | None = None) -> list[Tile]:
+    """`tile` for each name, all computed in one statement (queries.kpi_calls: the KPIs that read
+    the same facts, e.g. the shipments in flight, share them). If that statement fails, the tiles
+    are computed one by one, so only the broken one shows its error."""
     targets = load_targets() if targets is None else targets
-    return [tile(db, name, params, targets) for name in names]
+    names = list(names)
+    prev_params = previous_params(params)
+    windows = [params] + ([prev_params] if prev_params else [])
+    sql = queries.kpi_calls(names * len(windows))
+    slotted = {}  # call i's parameters as $<name>_<i>
+    for i, window in enumerate(window for window in windows for _ in names):
+        slotted.update({f"{key}_{i}": v for key, v in {**window, "dimension": None, "bucket": None}.items()})
+    try:
+        rows = db.df(sql, bind(sql, slotted))
+    except duckdb.Error:
+        return [tile(db, name, params, targets) for name in names]
+    found = {}  # slot -> (value, n); a KPI with nothing to count has no row
+    for r in rows.itertuples():
+        found.setdefault(int(r.slot), (clean(r.value), int(clean(r.n) or 0)))
+    out = []
+    for j, name in enumerate(names):
+        current, n = found.get(j, (None, 0))
+        previous = found.get(len(names) + j, (None, 0))[0] if prev_params else None
+        out.append(_tile(name, current, n, previous, params, targets))
+    return out
 
