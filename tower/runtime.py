@@ -100,11 +100,11 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
 
 def alerts_after_webhooks(alerts: AlertEngine):
     """The after-webhook-load callback: evaluate now; False when the engine coalesced it into its
-    previous evaluation (its own min_interval_s), so the debouncer tries again a moment later and
-    the newest data is never left for the timer."""
+    previous evaluation (its min_interval_s or min_interval_wall_s), so the debouncer tries again a
+    moment later and the newest data is never left for the timer."""
     def evaluate() -> bool:
         try:
-            return not alerts.evaluate().skipped
+            return not alerts.evaluate_when_due().skipped
         except Exception:  # like after_sync: a bad moment must not stop the loader
             log.exception("alert evaluation after webhooks failed")
             return True

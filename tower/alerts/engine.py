@@ -117,9 +117,8 @@ class AlertEngine:
         error is recorded (alert_rule_runs) and its existing alerts are left as they are."""
         with self._lock:
             now = self.clock.now()
-            if not force and (self._wall_wait() > 0 or (
-                    self._last_at is not None
-                    and (now - self._last_at).total_seconds() < self.config.min_interval_s)):
+            if (not force and self._last_at is not None
+                    and (now - self._last_at).total_seconds() < self.config.min_interval_s):
                 return Evaluation(at=now, skipped=True)
             result = Evaluation(at=now)
             findings, ok_rules, runs = self._run_rules(now, result)
@@ -329,6 +328,13 @@ class AlertEngine:
         _log_rows(cur, logs)
         return notices
 
+    def evaluate_when_due(self) -> Evaluation:
+        """evaluate(), unless the last evaluation is less than `min_interval_wall_s` wall seconds
+        ago (then a skipped Evaluation): how the app's own triggers (timer, webhooks) call it."""
+        if self._wall_wait() > 0:
+            return Evaluation(at=self.clock.now(), skipped=True)
+        return self.evaluate()
+
     def _wall_wait(self) -> float:
         """Wall seconds until `min_interval_wall_s` has passed since the last evaluation (≤ 0: now).
         The clock-time floor alone is 0.5 wall s on the 60× sandbox, where ten sources finishing
@@ -348,7 +354,7 @@ class AlertEngine:
         def loop():
             while not self._stop.wait(interval):
                 try:
-                    self.evaluate()
+                    self.evaluate_when_due()
                 except Exception:  # noqa: BLE001 - the timer must survive a bad moment
                     log.exception("alert evaluation failed")
 
