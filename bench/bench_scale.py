@@ -1,6 +1,6 @@
 """Issue 15's figures at ×1, ×10 and the reference scale, in one run, beside the pandas peer.
 
-    python -m bench scale [--runs 3] [--reference-scale 1.0] [--no-write]
+    python -m bench.bench_scale [--runs 3] [--reference-scale 1.0] [--no-write]   (or `python -m bench scale`: 3 runs)
 
 Datasets (built in this run, so "now" is inside the member-day promotion for all three):
 ×1 = `bench.dataset.sandbox_db` (the sandbox synced through the connectors), ×10 = `scaled_db`
@@ -11,6 +11,8 @@ Figures per dataset (medians of `runs`):
 - overview and map page server render: app.py frame + page in AppTest, query cache cleared before
   each run (bench.bench_pages.render_times);
 - one KPI of the semantic layer for a 24-h window (tower.kpis.frame), per KPI and the slowest;
+- the war room's tiles (tower.kpis.tiles: 8 KPIs and their previous window in one statement)
+  beside the baseline of one call per KPI and window (tower.kpis.tile), same tiles or the run fails;
 - one alert evaluation, all rules (tower.alerts.AlertEngine on a copy of the file);
 - the pandas peer (bench/peer.py): load the tables into DataFrames + compute the same KPIs and an
   on-time-by-carrier breakdown, and compute alone on cached frames; Tower's side is the same five
@@ -91,6 +93,14 @@ def measure(ds: Dataset, folder: Path, runs: int, log=print) -> dict:
         fig["kpi"] = _median(list(per_kpi.values()))
         fig["kpi_max"] = max(per_kpi.items(), key=lambda kv: kv[1])
         fig["tower_peer_s"], ours = _timed(lambda: tower_side(db, params), runs)
+        # the war room's tiles (8 KPIs over the window and the one before): in one statement, as the
+        # pages get them, against the baseline of one call per KPI and window
+        targets = kpis.Targets()
+        fig["tiles_s"], together = _timed(lambda: kpis.tiles(db, kpis.WAR_ROOM, params, targets), runs + 2)
+        fig["tiles_apart_s"], apart = _timed(
+            lambda: [kpis.tile(db, n, params, targets) for n in kpis.WAR_ROOM], runs + 2)
+        if together != apart:
+            raise RuntimeError(f"tiles in one statement differ from one by one:\n {together}\n {apart}")
     finally:
         db.close()
     started = time.perf_counter()
@@ -151,6 +161,9 @@ def report(figs: dict[str, dict]) -> str:
                      + f" | {growth:.1f}× | ≤ {ms(target)}: {met(last[key] <= target)} |")
     slow = [f"{f['kpi_max'][0]} {ms(f['kpi_max'][1])}" for f in figs.values()]
     lines.append("| slowest KPI | " + " | ".join(slow) + f" | | ≤ 50 ms: {met(last['kpi_max'][1] <= 0.05)} |")
+    lines.append("| war-room tiles (8 KPIs, window and the one before), one statement | " + " | ".join(
+        f"{ms(f['tiles_s'])} (one call each: {ms(f['tiles_apart_s'])}, **{f['tiles_apart_s'] / f['tiles_s']:.1f}×**)"
+        for f in figs.values()) + " | | |")
     lines.append("| Tower: 5 KPIs + on-time by carrier | " + " | ".join(ms(f["tower_peer_s"]) for f in figs.values()) + " | | |")
     for label, key in (("pandas peer: load + compute", "peer_load_s"), ("pandas peer: compute on cached frames", "peer_compute_s")):
         cells = [f"{ms(f[key])} (**{f[key] / f['tower_peer_s']:.1f}×** Tower)" for f in figs.values()]
@@ -183,7 +196,7 @@ def main(argv=None) -> str:
     text = report(figs)
     print(text)
     if not args.no_write:
-        write_section("Scale", header(f"python -m bench scale --runs {args.runs}"
+        write_section("Scale", header(f"python -m bench.bench_scale --runs {args.runs}"
                                       + (f" --reference-scale {args.reference_scale}" if args.reference_scale != 1 else ""),
                                       f"{started:%Y-%m-%d %H:%M}", time.perf_counter() - t0, host) + text)
     return text
