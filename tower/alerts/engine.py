@@ -337,8 +337,8 @@ class AlertEngine:
 
     def _wall_wait(self) -> float:
         """Wall seconds until `min_interval_wall_s` has passed since the last evaluation (≤ 0: now).
-        The clock-time floor alone is 0.5 wall s on the 60× sandbox, where ten sources finishing
-        every few seconds kept ~0.3 of a core evaluating at the reference scale."""
+        The clock-time floor alone is 0.5 wall s on the 60× sandbox, where a sync finishes every
+        ~2 s and each evaluation costs ~0.75 CPU-s at the reference scale."""
         if self._last_wall is None:
             return 0.0
         return self.config.min_interval_wall_s - (time.monotonic() - self._last_wall)
