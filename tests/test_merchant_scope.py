@@ -144,7 +144,9 @@ def test_kpis_are_the_merchants_own(world, sandbox_db):
     with duckdb.connect(str(path), read_only=True) as con:
         answers = con.execute("select merchant_id, score from nps_responses where score between 0 and 10").df()
     own = answers[answers["merchant_id"] == ME]["score"]
-    assert len(own) and round(nps(own)) != round(nps(answers["score"]))  # the scope changes the number
+    # the scope changes the number (exactly: rounded, a merchant's NPS can equal everyone's — CI
+    # once drew 49 and 49; the tiles below are still compared one by one with the merchant filter)
+    assert len(own) and nps(own) != nps(answers["score"])
     at = as_merchant("customers", **whole)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
