@@ -80,7 +80,9 @@ select sku, warehouse_id,
                             + case when i.n = 0 then 60 else (hash(sku || warehouse_id || i.n::text) % 600)::bigint end)
            as observed_at,
        (last_available + (i.n * cycle / 24) % cycle)::integer as available
-from pairs, range((select stock_points from ref_plan)) i(n);
+from pairs, range((select stock_points from ref_plan)) i(n)
+-- in the order the syncs would have appended them, so a window's read skips old row groups
+order by observed_at;
 
 -- ── orders and what hangs off them ─────────────────────────────────────────────────────────────
 create or replace temp table ref_order_copy as

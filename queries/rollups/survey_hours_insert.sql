@@ -12,4 +12,7 @@ from rollup_answers
 where $all::boolean
    or (survey = 'nps' and date_trunc('hour', created_at) in (select unnest($nps::timestamptz[])))
    or (survey = 'csat' and date_trunc('hour', created_at) in (select unnest($csat::timestamptz[])))
-group by all;
+group by all
+-- stored in time order (a rebuild writes every hour at once), so a window's read skips row
+-- groups by their min/max hour
+order by hour;
