@@ -24,8 +24,10 @@ T0 = datetime(2026, 11, 11, 8, 0, tzinfo=timezone.utc)
 STOCK = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)
 PROGRESS = Table("po_progress", ("po_id", "observed_at"), "append", None)
 CHECKPOINTS = Table("tracking_events", ("shipment_id", "checkpoint_time", "tag", "message"), "append", None)
+SHIPMENTS = Table("shipments", ("shipment_id",), "merge")
 STATE_ROWS = ("state_tables/check/stock_latest_rows", "state_tables/check/po_progress_latest_rows",
-              "state_tables/check/tracking_latest_rows", "state_tables/check/tracking_superseded_rows")
+              "state_tables/check/tracking_latest_rows", "state_tables/check/tracking_superseded_rows",
+              "state_tables/check/shipment_latest_rows")
 # (state table + fallback, raw definition) per history
 AS_OF_PAIRS = (("state_tables/check/stock_before", "state_tables/check/stock_history"),
                ("state_tables/check/po_before", "state_tables/check/po_history"),
@@ -52,9 +54,18 @@ checkpoint_rows = st.builds(
                              "created_at": None if c is None else hour(c), "tag": tag, "message": m},
     st.sampled_from(["S1", "S2"]), st.integers(0, 4), st.none() | st.integers(0, 4),
     st.sampled_from(["InTransit", "Exception", "Delivered"]), st.sampled_from(["scan", "arrived"]))
+# a shipment's row may come before or after its checkpoints, and change (delivered, re-tagged) later;
+# each version has its own updated_at, so the newest one wins whatever order the batches come in
+shipment_rows = st.builds(
+    lambda s, delivered, tag: {"shipment_id": s, "direction": "outbound", "created_at": hour(-50),
+                               "delivered_at": None if delivered is None else hour(delivered), "tag": tag,
+                               "updated_at": hour(10 + 2 * (delivered if delivered is not None else -1)
+                                                  + (tag == "Delivered"))},
+    st.sampled_from(["S1", "S2", "S3"]), st.none() | st.integers(0, 4), st.sampled_from(["InTransit", "Delivered"]))
 batches = st.lists(st.one_of(st.tuples(st.just(STOCK), st.lists(stock_rows, min_size=1, max_size=6)),
                              st.tuples(st.just(PROGRESS), st.lists(progress_rows, min_size=1, max_size=6)),
-                             st.tuples(st.just(CHECKPOINTS), st.lists(checkpoint_rows, min_size=1, max_size=6))),
+                             st.tuples(st.just(CHECKPOINTS), st.lists(checkpoint_rows, min_size=1, max_size=6)),
+                             st.tuples(st.just(SHIPMENTS), st.lists(shipment_rows, min_size=1, max_size=3))),
                    min_size=1, max_size=8)
 
 

@@ -199,8 +199,8 @@ where in_scope(merchant_id, merchant_filter) and in_scope(channel, channel_filte
 --   021: each earlier checkpoint with the time of the next one, so checkpoint_time < at_ts <=
 --   superseded_at holds for exactly that one). "Now" reads one row per shipment, a past moment adds
 --   a range filter that skips all but the recently superseded row groups, instead of replaying every
---   parcel's history (issue 15, reference scale: the overview's 24-h-ago shipments_past_eta and
---   exceptions 300 → ~90 ms CPU each, "now" ~75 ms), and both stay exact.
+--   parcel's history, and both stay exact. shipment_state_at reads the same two rows per shipment
+--   without a join where it can (shipment_latest carries the newest checkpoint).
 -- Columns: shipment_id, checkpoint_time, created_at, tag, message.
 create or replace macro checkpoint_latest_before(at_ts) as table
 select shipment_id, checkpoint_time, created_at, tag, message
@@ -217,16 +217,36 @@ where checkpoint_time < at_ts and superseded_at >= at_ts;
 --   tracking_events, so "as of 10:00" is what we knew at 10:00). Merchant and channel keep only
 --   outbound shipments of matching orders; market is the order's, else the warehouse's, else the
 --   destination country. Rows tagged Delivered/Expired as of at_ts are still returned: callers keep
---   what they count as in transit.
+--   what they count as in transit. Reads shipment_latest (migration 023: each shipment with its
+--   newest checkpoint), so "now" joins nothing by shipment id; issue 15, reference scale: the
+--   overview's shipments past ETA 39 → 13 ms now, 48 → 33 ms 24 h ago (bench/README "Scale").
 -- Columns: dimension_value, shipment_id, direction, mode, carrier, merchant_id, channel, market, warehouse_id, eta,
 --   tag_as_of, in_transit (tag not Delivered/Expired), last_activity_at (newest checkpoint before
 --   at_ts, else creation), as_of (= at_ts).
 create or replace macro shipment_state_at(
     at_ts, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension
 ) as table
-with last_checkpoint as (
-    -- the newest checkpoint recorded before at_ts gives the shipment's tag at that moment
-    select shipment_id, tag, checkpoint_time from checkpoint_latest_before(at_ts)
+with flying as not materialized (
+    -- created before at_ts and not delivered by then (not materialized: each branch below scans it
+    -- for its own rows, so the ids are read only where a join needs them)
+    select * from shipment_latest
+    where coalesce(created_at, shipped_at) < at_ts and (delivered_at is null or delivered_at >= at_ts)
+),
+
+checkpointed as (
+    -- the newest checkpoint recorded before at_ts gives the shipment's tag at that moment: its newest
+    -- of all when that is older (shipment_latest carries it: no join), else the earlier one that was
+    -- still the newest at at_ts (tracking_superseded), as checkpoint_latest_before reads them
+    select *, case when checkpoint_time < at_ts then checkpoint_tag end as tag_then,
+        case when checkpoint_time < at_ts then checkpoint_time end as checkpoint_then
+    from flying
+    where not coalesce(checkpoint_time >= at_ts, false)
+    union all
+    select f.*, c.tag, c.checkpoint_time
+    from flying f
+    left join tracking_superseded c
+        on c.shipment_id = f.shipment_id and c.checkpoint_time < at_ts and c.superseded_at >= at_ts
+    where f.checkpoint_time >= at_ts
 ),
 
 state as (
@@ -240,23 +260,20 @@ state as (
         coalesce(o.market, w.market, s.destination_country) as market,
         s.warehouse_id,
         s.eta,
-        coalesce(c.tag, case when s.updated_at < at_ts then s.tag end, 'Pending') as tag_as_of,
+        coalesce(s.tag_then, case when s.updated_at < at_ts then s.tag end, 'Pending') as tag_as_of,
         coalesce(
-            c.checkpoint_time,
+            s.checkpoint_then,
             case when s.last_checkpoint_at < at_ts then s.last_checkpoint_at end,
             coalesce(s.created_at, s.shipped_at)
         ) as last_activity_at,
         at_ts as as_of
-    from shipments s
-    left join last_checkpoint c using (shipment_id)
+    from checkpointed s
     -- the order only matters to a merchant, channel or market filter or breakdown: without one the
     -- join reads nothing (a shipment's market then falls back to its warehouse's, unused)
     left join orders o on o.order_id = s.order_id
         and (merchant_filter is not null or channel_filter is not null or market_filter is not null
              or coalesce(dimension in ('merchant', 'channel', 'market'), false))
     left join warehouses w on w.warehouse_id = s.warehouse_id
-    where coalesce(s.created_at, s.shipped_at) < at_ts
-      and (s.delivered_at is null or s.delivered_at >= at_ts)
 )
 
 select

@@ -3,3 +3,4 @@ delete from shipments;
 delete from tracking_events;
 delete from tracking_latest;
 delete from tracking_superseded;
+delete from shipment_latest;
