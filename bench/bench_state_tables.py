@@ -1,8 +1,8 @@
 """Bench: the figures the current-state tables (migration 020) serve — the stock, shipment and PO
 KPIs for a 24-h window and one alert evaluation (all rules) — on given datasets, read through the
 maintained tables ("after") and with every reader forced onto the history path ("before": the raw
-definitions' cost, what Tower did without the tables). Also times one connector write with the
-tables' upkeep. Prints a Markdown table; writes nothing.
+definitions' cost, what Tower did without the tables). Also times two connector writes with the
+tables' upkeep: a stock sync and an AfterShip sync. Prints a Markdown table; writes nothing.
 
     python -m bench.bench_state_tables /tmp/b/1x /tmp/b/30x --stock-days 31
 
@@ -33,6 +33,9 @@ from tower.db import Database
 KPIS = ("hours_to_stockout", "stockouts", "days_of_supply", "shipments_past_eta", "exceptions",
         "stale_trackings", "fill_rate")
 STOCK = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)
+SHIPMENTS = Table("shipments", ("shipment_id",), "merge")
+CHECKPOINTS = Table("tracking_events", ("shipment_id", "checkpoint_time", "tag", "message"), "append", None)
+PARCELS = 200  # trackings in one AfterShip sync (a page of the list endpoint), two new checkpoints each
 
 
 def median_ms(fn, runs: int) -> float:
@@ -72,6 +75,24 @@ def write_ms(db: Database, now) -> float:
     return took
 
 
+def parcel_write_ms(db: Database, now, runs: int) -> float:
+    """One AfterShip sync: PARCELS shipments under way in a newer version and two new checkpoints each,
+    written as the connector does (shipments, then checkpoints), with every derived table's upkeep
+    (rollups, tracking_latest, tracking_superseded, shipment_latest); rolled back after each run."""
+    frame = db.df(queries.load("state_tables/bench_parcels"), {"n": PARCELS}).astype(object)
+    ships = [{**row, "updated_at": now} for row in frame.where(frame.notna(), None).to_dict("records")]
+    checkpoints = [{"shipment_id": s["shipment_id"], "checkpoint_time": now - timedelta(minutes=m),
+                    "created_at": now, "tag": "InTransit", "message": f"scan {m}"} for s in ships for m in (1, 2)]
+
+    def write():
+        with db.cursor() as cur:
+            cur.begin()
+            writes.upsert(cur, SHIPMENTS, ships)
+            writes.upsert(cur, CHECKPOINTS, checkpoints)
+            cur.rollback()
+    return median_ms(write, runs)
+
+
 def bench(folder: Path, runs: int, stock_days: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src = folder / "tower.duckdb" if folder.is_dir() else folder
@@ -86,12 +107,13 @@ def bench(folder: Path, runs: int, stock_days: int) -> dict:
                 cur.execute(queries.load("state_tables/bench_checkpoint"))
         counts = db.df(queries.load("state_tables/bench_counts")).iloc[0].to_dict()
         after = measure(db, now, runs)
-        write = write_ms(db, now)
+        write, parcels = write_ms(db, now), parcel_write_ms(db, now, runs)
         with db.cursor() as cur:
             cur.execute(queries.load("state_tables/check/force_history"))
         before = measure(db, now, runs)
         db.close()
-    return {"name": folder.name, "counts": counts, "after": after, "before": before, "write_ms": write}
+    return {"name": folder.name, "counts": counts, "after": after, "before": before, "write_ms": write,
+            "parcels_ms": parcels}
 
 
 def main() -> None:
@@ -114,6 +136,8 @@ def main() -> None:
                                          for r in results) + " |")
     print("| write: one observation per stock pair, with upkeep | "
           + " | ".join(f"– | {r['write_ms']:.1f} ms" for r in results) + " |")
+    print(f"| write: an AfterShip sync ({PARCELS} shipments, {2 * PARCELS} checkpoints), with upkeep | "
+          + " | ".join(f"– | {r['parcels_ms']:.1f} ms" for r in results) + " |")
     if len(results) > 1:
         a, b = results[0], results[-1]
         growth = {k: b["after"][k] / a["after"][k] for k in (*KPIS, "alerts")}

@@ -6,8 +6,8 @@ the whole history.
 The three histories are append-only (a key's first stored row is kept), so after a batch the newest
 row of an entity is the newer of its stored state and the batch's rows as stored: `after` recomputes
 exactly the entities the batch touched from those rows (queries/state_tables/<table>.sql), whatever
-order the rows come in, duplicated or replayed. shipment_latest is re-read whole for the shipments a
-batch of shipments or checkpoints names. `rebuild` recomputes everything from the history.
+order the rows come in, duplicated or replayed. shipment_latest takes the new newest checkpoints, and
+is re-read whole for the shipments a batch of shipments names. `rebuild` recomputes everything.
 How "as of" readers use the tables: see queries/schema/020_state_tables.sql."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ Cursor = duckdb.DuckDBPyConnection
 REFRESH = {
     "stock_observations": ("state_tables/stock_observations",),
     "po_progress": ("state_tables/po_progress",),
-    "tracking_events": ("state_tables/tracking_events", "state_tables/shipment_latest"),
+    "tracking_events": ("state_tables/tracking_events",),
     "shipments": ("state_tables/shipment_latest",),
 }
 TABLES = tuple(REFRESH)      # the raw tables whose writes this module follows

@@ -77,6 +77,12 @@ from _state_timeline
 where superseded_at is not null
 order by superseded_at;  -- (stored in that order: see migration 021)
 
+-- shipment_latest (migration 023) carries each shipment's newest checkpoint: the touched ones take
+-- theirs (a shipment not stored yet has no row: its shipments write reads tracking_latest)
+update shipment_latest set checkpoint_time = n.checkpoint_time, checkpoint_tag = n.tag
+from _state_new n
+where shipment_latest.shipment_id = n.shipment_id;
+
 reset variable tracking_superseded_since;
 drop table _state_new;
 drop table _state_timeline;
