@@ -1,9 +1,10 @@
 """The shipment KPIs of a past moment (the overview's previous window: shipments past ETA and in
 exception as of now - 24 h) read the maintained tracking tables (tracking_latest, tracking_superseded,
-migration 021) instead of replaying every parcel's history. What a user relies on: the previous
+shipment_latest: migrations 020, 021, 023) instead of replaying every parcel's history. What a user relies on: the previous
 value on the tile is what the checkpoints known then said — for parcels scanned since, scanned
 several times since, or silent for days before the moment — whatever order, duplication or replay
-the checkpoints arrived in. Checked against a replay of the stored checkpoints in pandas."""
+the checkpoints and the shipments' own rows arrived in. Checked against a replay of the stored
+shipments and checkpoints in pandas."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

@@ -219,7 +219,7 @@ where checkpoint_time < at_ts and superseded_at >= at_ts;
 --   destination country. Rows tagged Delivered/Expired as of at_ts are still returned: callers keep
 --   what they count as in transit. Reads shipment_latest (migration 023: each shipment with its
 --   newest checkpoint), so "now" joins nothing by shipment id; issue 15, reference scale: the
---   overview's shipments past ETA 39 → 13 ms now, 48 → 33 ms 24 h ago (bench/README "Scale").
+--   overview's shipments past ETA 39 → 8 ms now, 48 → 23 ms 24 h ago (bench/README "Scale").
 -- Columns: dimension_value, shipment_id, direction, mode, carrier, merchant_id, channel, market, warehouse_id, eta,
 --   tag_as_of, in_transit (tag not Delivered/Expired), last_activity_at (newest checkpoint before
 --   at_ts, else creation), as_of (= at_ts).
