@@ -1,10 +1,10 @@
 -- 023_shipment_latest: one row per shipment with what "in transit as of t" reads of it and its newest
 -- checkpoint (tracking_latest's), kept in the writer's transaction (queries/state_tables/
--- shipment_latest.sql, after every write of shipments or tracking_events), so shipment_state_at
--- (queries/kpi/_facts.sql) reads one table instead of joining ~81k shipments in flight with ~980k
--- newest checkpoints by their text ids at every read: at the reference scale (issue 15) that join
--- was ~45 ms of each of the war room's shipment figures (shipments past ETA, in exception, the
--- in-transit mix, the late-inbound alert), twice per overview render.
+-- shipment_latest.sql after a write of shipments, tracking_events.sql after one of checkpoints), so
+-- shipment_state_at (queries/kpi/_facts.sql) reads one table instead of joining ~81k shipments in
+-- flight with ~980k newest checkpoints by their text ids at every read: at the reference scale
+-- (issue 15) that join was ~45 ms of each of the war room's shipment figures (shipments past ETA, in
+-- exception, the in-transit mix, the late-inbound alert), twice per overview render.
 -- A shipment whose newest checkpoint is at or after the moment asked about still takes its tag of
 -- then from tracking_superseded (migration 021), as before.
 -- Raw rows stay the truth: the table equals a recomputation from shipments and tracking_events at all
@@ -27,8 +27,8 @@ create table if not exists shipment_latest (
     checkpoint_time     timestamptz,  -- time of its newest stored checkpoint (tracking_latest); NULL: none
     checkpoint_tag      text          -- AfterShip tag at that checkpoint (tracking_latest.tag)
 );
--- (no key: written by delete + insert per shipment touched, as on DuckLake)
--- Stored with the shipments in flight last: every write appends the rows it touches, so a shipment
+-- (no key: written by delete + insert per shipment touched, or updated in place, as on DuckLake)
+-- Stored with the shipments in flight last: a shipments write appends the rows it touches, so a shipment
 -- delivered long ago stays in an old row group and the ones still moving gather in the newest; the
 -- backfill and the rebuild sort by delivered_at (NULLs last) to start from that layout. A read of
 -- "in flight at t" (delivered_at NULL or >= t) then skips every row group delivered before t by its
