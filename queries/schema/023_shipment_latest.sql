@@ -34,10 +34,14 @@ create table if not exists shipment_latest (
 -- "in flight at t" (delivered_at NULL or >= t) then skips every row group delivered before t by its
 -- min/max (reference scale: shipments past ETA now 13 -> 8 ms, 24 h ago 33 -> 23 ms).
 
-insert into shipment_latest
+-- shipment_latest_source: what shipment_latest holds, computed from shipments and tracking_latest —
+-- the one definition the backfill, the rebuild and the writes' refresh insert from.
+-- shipment_latest_source.checkpoint_tag: AfterShip tag at the newest checkpoint (tracking_latest.tag)
+create or replace view shipment_latest_source as
 select s.shipment_id, s.direction, s.mode, s.carrier, s.order_id, s.warehouse_id, s.destination_country,
     s.tag, s.eta, s.shipped_at, s.delivered_at, s.last_checkpoint_at, s.created_at, s.updated_at,
-    l.checkpoint_time, l.tag
+    l.checkpoint_time, l.tag as checkpoint_tag
 from shipments s
-left join tracking_latest l using (shipment_id)
-order by s.delivered_at nulls last;
+left join tracking_latest l using (shipment_id);
+
+insert into shipment_latest select * from shipment_latest_source order by delivered_at nulls last;

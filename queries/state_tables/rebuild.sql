@@ -39,9 +39,4 @@ order by superseded_at;
 
 delete from shipment_latest;
 insert into shipment_latest
-select s.shipment_id, s.direction, s.mode, s.carrier, s.order_id, s.warehouse_id, s.destination_country,
-    s.tag, s.eta, s.shipped_at, s.delivered_at, s.last_checkpoint_at, s.created_at, s.updated_at,
-    l.checkpoint_time, l.tag
-from shipments s
-left join tracking_latest l using (shipment_id)
-order by s.delivered_at nulls last;  -- as the writes leave it: see migration 023
+select * from shipment_latest_source order by delivered_at nulls last;  -- as the writes leave it: see migration 023
