@@ -35,8 +35,8 @@ SAFE_TABLE_FUNCTIONS = frozenset({
     # the semantic layer (queries/kpi/): every KPI's macro and the facts they read, plain selects over
     # Tower's tables, so an analyst gets the numbers the screens show
     [f"kpi_{name}" for name in queries.kpi_names()]
-    + ["order_facts", "line_facts", "survey_facts", "shipment_state_at", "stock_position_at",
-       "stock_health_at", "po_state_at"]
+    + ["order_facts", "line_facts", "survey_facts", "shipment_state_at", "stock_pace_at",
+       "stock_position_at", "stock_health_at", "po_state_at"]
 )
 # Built-in views over the catalog that may be read; other system views (pg_settings, duckdb_settings,
 # duckdb_databases, pg_database …) show server settings or file paths and are refused.

@@ -324,12 +324,12 @@ semi join (select sku, warehouse_id from newer anti join last_day using (sku, wa
 where o.observed_at < at_ts - interval 1 day
 group by all;
 
--- pair_sales(at_ts): units sold per sku × fulfilling warehouse in the 7 days before at_ts (orders
---   not cancelled by then) and in the last 4 hours of them — read from the hourly line rollup for the
---   complete, settled hours and line by line (rollup_lines) for the rest, as line_units does; with
---   kpi_raw_only() straight from order_lines × orders. Several rows per pair: sum them.
--- Columns: sku, warehouse_id, units_7d, units_4h.
-create or replace macro pair_sales(at_ts) as table
+-- pair_units_7d(at_ts): units sold per sku × fulfilling warehouse in the 7 days before at_ts (orders
+--   not cancelled by then) — read from the hourly line rollup for the complete, settled hours and
+--   line by line (rollup_lines) for the rest, as line_units does; with kpi_raw_only() straight from
+--   order_lines × orders. Several rows per pair: sum them.
+-- Columns: sku, warehouse_id, units.
+create or replace macro pair_units_7d(at_ts) as table
 with span as (
     select f.r_from, rollup_to(f.r_from, at_ts, (
         select min(u.hour) from rollup_line_hours u
@@ -338,7 +338,7 @@ with span as (
     from (select rollup_from(at_ts - interval 7 day, at_ts) as r_from) f
 )
 
-select r.sku, r.warehouse_id, sum(r.units) as units_7d, 0 as units_4h
+select r.sku, r.warehouse_id, sum(r.units) as units
 from rollup_line_hours r, span
 where not kpi_raw_only() and r.hour >= span.r_from and r.hour < span.r_to
   and r.hour >= at_ts - interval 7 day - interval 1 hour  -- (a bare column: fewer row groups read)
@@ -346,21 +346,16 @@ group by all
 
 union all
 
-select l.sku, l.warehouse_id,
-    coalesce(sum(l.quantity) filter (
-        where rollup_edge(l.created_at, at_ts - interval 7 day, at_ts, span.r_from, span.r_to)), 0),
-    coalesce(sum(l.quantity) filter (where l.created_at >= at_ts - interval 4 hour), 0)
+select l.sku, l.warehouse_id, sum(l.quantity)
 from rollup_lines l, span
 where not kpi_raw_only() and not coalesce(l.cancelled_at < at_ts, false)
   and l.created_at >= at_ts - interval 7 day and l.created_at < at_ts
-  and (rollup_edge(l.created_at, at_ts - interval 7 day, at_ts, span.r_from, span.r_to)
-       or l.created_at >= at_ts - interval 4 hour)
+  and rollup_edge(l.created_at, at_ts - interval 7 day, at_ts, span.r_from, span.r_to)
 group by all
 
 union all
 
-select l.sku, o.warehouse_id, sum(l.quantity),
-    coalesce(sum(l.quantity) filter (where o.created_at >= at_ts - interval 4 hour), 0)
+select l.sku, o.warehouse_id, sum(l.quantity)
 from order_lines l
 join orders o using (order_id)
 where kpi_raw_only()
@@ -368,13 +363,33 @@ where kpi_raw_only()
   and (o.cancelled_at is null or o.cancelled_at >= at_ts)
 group by all;
 
--- stock_position_at(at_ts, market_filter): one row per sku × warehouse with a stock observation
---   before at_ts (market = the warehouse's, NULL = all): units available then, and the pace they
---   sell at — the facts of the stockouts, hours_to_stockout and days_of_supply KPIs.
--- Columns: sku, warehouse_id, market, available, observed_at, units_sold_7d, units_per_hour (the
---   last 4 hours), days_of_supply (available ÷ 7-day average, NULL without sales), hours_to_stockout
---   (0 when out, NULL without sales in 4 h). Unordered.
-create or replace macro stock_position_at(at_ts, market_filter) as table
+-- pair_units_4h(at_ts): units sold per sku × fulfilling warehouse in the 4 hours before at_ts (orders
+--   not cancelled by then), line by line (rollup_lines; with kpi_raw_only() order_lines × orders).
+--   Apart from the 7 days: the pace alone (hours to stockout, stockouts) never reads a week of sales.
+-- Columns: sku, warehouse_id, units.
+create or replace macro pair_units_4h(at_ts) as table
+select l.sku, l.warehouse_id, sum(l.quantity) as units
+from rollup_lines l
+where not kpi_raw_only() and not coalesce(l.cancelled_at < at_ts, false)
+  and l.created_at >= at_ts - interval 4 hour and l.created_at < at_ts
+group by all
+
+union all
+
+select l.sku, o.warehouse_id, sum(l.quantity)
+from order_lines l
+join orders o using (order_id)
+where kpi_raw_only()
+  and o.created_at >= at_ts - interval 4 hour and o.created_at < at_ts
+  and (o.cancelled_at is null or o.cancelled_at >= at_ts)
+group by all;
+
+-- stock_pace_at(at_ts, market_filter): one row per sku × warehouse with a stock observation before
+--   at_ts (market = the warehouse's, NULL = all): units available then, and the pace they sell at —
+--   the facts of the stockouts and hours_to_stockout KPIs, which need no week of sales.
+-- Columns: sku, warehouse_id, market, available, observed_at, units_per_hour (the last 4 hours),
+--   hours_to_stockout (0 when out, NULL without sales in 4 h). Unordered.
+create or replace macro stock_pace_at(at_ts, market_filter) as table
 with stock_as_of as (
     -- latest observation before at_ts per pair (history for a past moment, so "as of 10:00" replays)
     select o.sku, o.warehouse_id, w.market, o.available, o.observed_at
@@ -383,24 +398,37 @@ with stock_as_of as (
     where market_filter is null or w.market = market_filter
 ),
 
--- units sold per sku × fulfilling warehouse: last 7 days (cover) and last 4 hours (pace)
-sales as (
-    select sku, warehouse_id, sum(units_7d) as units_7d, sum(units_4h) as units_4h
-    from pair_sales(at_ts)
-    group by all
+pace as (
+    select sku, warehouse_id, sum(units) as units from pair_units_4h(at_ts) group by all
 )
 
 select
     s.sku, s.warehouse_id, s.market, s.available, s.observed_at,
-    coalesce(x.units_7d, 0)::bigint as units_sold_7d,
-    coalesce(x.units_4h, 0) / 4.0 as units_per_hour,
-    greatest(s.available, 0) / nullif(coalesce(x.units_7d, 0) / 7.0, 0) as days_of_supply,
+    coalesce(p.units, 0) / 4.0 as units_per_hour,
     case
         when s.available <= 0 then 0.0
-        when coalesce(x.units_4h, 0) > 0 then s.available / (x.units_4h / 4.0)
+        when coalesce(p.units, 0) > 0 then s.available / (p.units / 4.0)
     end as hours_to_stockout
 from stock_as_of s
-left join sales x using (sku, warehouse_id);
+left join pace p using (sku, warehouse_id);
+
+-- stock_position_at(at_ts, market_filter): stock_pace_at with the cover the 7 days before at_ts
+--   give — the facts of the days_of_supply KPI and of stock_health_at.
+-- Columns: sku, warehouse_id, market, available, observed_at, units_sold_7d, units_per_hour,
+--   days_of_supply (available ÷ 7-day average, NULL without sales), hours_to_stockout. Unordered.
+create or replace macro stock_position_at(at_ts, market_filter) as table
+with cover as (
+    select sku, warehouse_id, sum(units) as units from pair_units_7d(at_ts) group by all
+)
+
+select
+    s.sku, s.warehouse_id, s.market, s.available, s.observed_at,
+    coalesce(c.units, 0)::bigint as units_sold_7d,
+    s.units_per_hour,
+    greatest(s.available, 0) / nullif(coalesce(c.units, 0) / 7.0, 0) as days_of_supply,
+    s.hours_to_stockout
+from stock_pace_at(at_ts, market_filter) s
+left join cover c using (sku, warehouse_id);
 
 -- stock_health_at(at_ts, market_filter): stock_position_at with what the Stock page and the stock
 --   alerts add: names, the safety / warning / limit watermarks, the planned cover, what is on its way

@@ -16,7 +16,7 @@ create or replace macro kpi_hours_to_stockout(window_start, as_of, merchant_filt
 select kpi_group(dimension, null, null, market, warehouse_id, null, null, sku) as dimension_value,
     null::timestamptz as bucket_start,
     min(hours_to_stockout) as value, count(*) as n
-from stock_position_at(as_of, market_filter)
+from stock_pace_at(as_of, market_filter)
 where (warehouse_filter is null or warehouse_id = warehouse_filter)
   and available > 0 and units_per_hour > 0
 group by all;

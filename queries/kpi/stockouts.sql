@@ -16,6 +16,6 @@ create or replace macro kpi_stockouts(window_start, as_of, merchant_filter := nu
 select kpi_group(dimension, null, null, market, warehouse_id, null, null, sku) as dimension_value,
     null::timestamptz as bucket_start,
     count(*) filter (where available <= 0) as value, count(*) as n
-from stock_position_at(as_of, market_filter)
+from stock_pace_at(as_of, market_filter)
 where warehouse_filter is null or warehouse_id = warehouse_filter
 group by all;
