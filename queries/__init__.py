@@ -58,11 +58,10 @@ def kpi_call(kpi: str) -> str:
 
 
 def kpi_calls(kpis: list[str] | tuple[str, ...]) -> str:
-    """One statement making every call of `kpis` (a name may repeat, e.g. for another window):
-    rows (slot, value, n), `slot` being the call's index in `kpis`. Call i is kpi_call's statement
-    with its parameters renamed `$<name>_<i>` ($start_0, $end_0 …). Calls that read the same facts
-    share them: DuckDB plans a repeated subplan once (the war room's eight tiles over the window and
-    the one before it at the reference scale: 395 ms one call each → 262 ms, bench/README "Scale")."""
+    """One statement making every call of `kpis`: rows (slot, value, n), `slot` being the call's
+    index in `kpis`. Call i is kpi_call's statement with its parameters renamed `$<name>_<i>`
+    ($start_0, $end_0 …). Calls that read the same facts share them: DuckDB plans a repeated subplan
+    once (the war-room tiles, kpis.tiles)."""
     calls = []
     for i, kpi in enumerate(kpis):
         code = "\n".join(line.split("--", 1)[0] for line in kpi_call(kpi).splitlines())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -42,6 +43,9 @@ SUPPLIERS = ("tier_share", "supplier_progress_vs_plan")
 ALERTED = ("on_time_rate", "nps", "return_rate")
 # where each KPI is shown, for the glossary ("every surface calls the layer"); the retro compares
 # every KPI of the event with its baseline, and the CLI prints them all
+# the window before a tiles call's (tiles): DuckDB binds and plans a statement on one core, about a
+# third of the war-room tiles' time at the reference scale, so the other core plans the other window
+_PREVIOUS_WINDOWS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tower-tiles")
 SURFACES = {"overview": WAR_ROOM, "customers": CUSTOMERS, "suppliers": SUPPLIERS, "alerts": ALERTED}
 
 
@@ -353,28 +357,37 @@ def _tile(name: str, current: float | None, n: int, previous: float | None, para
 
 def tiles(db, names: list[str] | tuple[str, ...], params: dict,
           targets: Targets | None = None) -> list[Tile]:
-    """`tile` for each name, all computed in one statement (queries.kpi_calls: the KPIs that read
-    the same facts, e.g. the shipments in flight, share them). If that statement fails, the tiles
-    are computed one by one, so only the broken one shows its error."""
+    """`tile` for each name: the window's KPIs in one statement (queries.kpi_calls: the KPIs that
+    read the same facts, e.g. the shipments in flight, share them) and the window before it in
+    another, run at the same time on a second cursor (at the reference scale 135-149 ms as one
+    statement for both windows → 107-118 ms, bench/README "Scale"). If a statement fails, the
+    tiles are computed one by one, so only the broken one shows its error."""
     targets = load_targets() if targets is None else targets
     names = list(names)
     prev_params = previous_params(params)
-    windows = [params] + ([prev_params] if prev_params else [])
-    sql = queries.kpi_calls(names * len(windows))
-    slotted = {}  # call i's parameters as $<name>_<i>
-    for i, window in enumerate(window for window in windows for _ in names):
-        slotted.update({f"{key}_{i}": v for key, v in {**window, "dimension": None, "bucket": None}.items()})
     try:
-        rows = db.df(sql, bind(sql, slotted))
+        previous = _PREVIOUS_WINDOWS.submit(_values, db, names, prev_params) if prev_params else None
+        now_values = _values(db, names, params)
+        before = previous.result() if previous else {}
     except duckdb.Error:
         return [tile(db, name, params, targets) for name in names]
-    found = {}  # slot -> (value, n); a KPI with nothing to count has no row
-    for r in rows.itertuples():
-        found.setdefault(int(r.slot), (clean(r.value), int(clean(r.n) or 0)))
     out = []
-    for j, name in enumerate(names):
-        current, n = found.get(j, (None, 0))
-        previous = found.get(len(names) + j, (None, 0))[0] if prev_params else None
-        out.append(_tile(name, current, n, previous, params, targets))
+    for name in names:
+        current, n = now_values.get(name, (None, 0))
+        out.append(_tile(name, current, n, before.get(name, (None, 0))[0] if prev_params else None,
+                         params, targets))
     return out
+
+
+def _values(db, names: list[str], params: dict) -> dict[str, tuple[float | None, int]]:
+    """{name: (value, n)} of each KPI in `names` over one window, in one statement. A KPI with
+    nothing to count has no row and is left out."""
+    sql = queries.kpi_calls(names)
+    slotted = {}  # call i's parameters as $<name>_<i>
+    for i in range(len(names)):
+        slotted.update({f"{key}_{i}": v for key, v in {**params, "dimension": None, "bucket": None}.items()})
+    found = {}
+    for r in db.df(sql, bind(sql, slotted)).itertuples():
+        found.setdefault(names[int(r.slot)], (clean(r.value), int(clean(r.n) or 0)))
+    return found
 
