@@ -44,12 +44,15 @@ def app_on(db_path: Path, folder: Path):
     """Point the app at `db_path` (temp tower.toml: sandbox off, no sources, so nothing but the
     pages touches the file) for the duration; closes the runtime it starts and resets caches."""
     import streamlit.testing.v1.app_test as app_test_mod
+    import streamlit.testing.v1.local_script_runner as local_runner_mod
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
     import tower.runtime as runtime_mod
     from tests.ui_fixtures import NavigationPagesManager, write_config
 
     started = []
     real_start, real_pm = runtime_mod.start, app_test_mod.PagesManager
+    real_caches = app_test_mod.ScriptCache, local_runner_mod.ScriptCache
 
     def tracking_start(*a, **kw):
         rt = real_start(*a, **kw)
@@ -62,6 +65,11 @@ def app_on(db_path: Path, folder: Path):
     runtime_mod.start = tracking_start
     # AppTest would otherwise run later pages without app.py (see tests/ui_fixtures.py)
     app_test_mod.PagesManager = NavigationPagesManager
+    # the server compiles app.py and each page once (its runtime's ScriptCache) and reruns the
+    # bytecode; AppTest makes new caches for every run, which would time parsing and compiling too
+    # (~10 ms a render at any scale): one cache shared by the runs, as in the server
+    shared_cache = ScriptCache()
+    app_test_mod.ScriptCache = local_runner_mod.ScriptCache = lambda: shared_cache
     st.cache_resource.clear()
     st.cache_data.clear()
     try:
@@ -72,6 +80,7 @@ def app_on(db_path: Path, folder: Path):
         st.cache_resource.clear()
         st.cache_data.clear()
         runtime_mod.start, app_test_mod.PagesManager = real_start, real_pm
+        app_test_mod.ScriptCache, local_runner_mod.ScriptCache = real_caches
         if old_env is None:
             os.environ.pop("TOWER_CONFIG", None)
         else:
