@@ -1,8 +1,9 @@
 """Bench: the figures the current-state tables (migration 020) serve — the stock, shipment and PO
 KPIs for a 24-h window and one alert evaluation (all rules) — on given datasets, read through the
 maintained tables ("after") and with every reader forced onto the history path ("before": the raw
-definitions' cost, what Tower did without the tables). Also times two connector writes with the
-tables' upkeep: a stock sync and an AfterShip sync. Prints a Markdown table; writes nothing.
+definitions' cost, what Tower did without the tables). Also times three connector writes with the
+tables' upkeep: a stock sync, an AfterShip sync and a Shopify sync. Prints a Markdown table; writes
+nothing.
 
     python -m bench.bench_state_tables /tmp/b/1x /tmp/b/30x --stock-days 31
 
@@ -36,6 +37,9 @@ STOCK = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "app
 SHIPMENTS = Table("shipments", ("shipment_id",), "merge")
 CHECKPOINTS = Table("tracking_events", ("shipment_id", "checkpoint_time", "tag", "message"), "append", None)
 PARCELS = 200  # trackings in one AfterShip sync (a page of the list endpoint), two new checkpoints each
+ORDERS = Table("orders", ("order_id",), "merge")
+ORDER_LINES = Table("order_lines", ("order_id", "line_id"), "merge", None)
+SHOP_ORDERS = 100  # orders in one Shopify sync (a page of the GraphQL orders query), their lines with them
 
 
 def median_ms(fn, runs: int) -> float:
@@ -93,6 +97,27 @@ def parcel_write_ms(db: Database, now, runs: int) -> float:
     return median_ms(write, runs)
 
 
+def order_write_ms(db: Database, now, runs: int) -> float:
+    """One Shopify sync: the SHOP_ORDERS newest orders in a newer version and their lines, written as
+    the connector does (orders, then lines), with every derived table's upkeep (rollup_orders,
+    rollup_lines, the hourly rollups); rolled back after each run."""
+    def records(frame):
+        frame = frame.astype(object)
+        return frame.where(frame.notna(), None).to_dict("records")
+    orders = [{**row, "updated_at": now} for row in records(db.df(queries.load("state_tables/bench_orders"),
+                                                                  {"n": SHOP_ORDERS}))]
+    lines = records(db.df(queries.load("state_tables/bench_order_lines"),
+                          {"orders": [o["order_id"] for o in orders]}))
+
+    def write():
+        with db.cursor() as cur:
+            cur.begin()
+            writes.upsert(cur, ORDERS, orders)
+            writes.upsert(cur, ORDER_LINES, lines)
+            cur.rollback()
+    return median_ms(write, runs)
+
+
 def bench(folder: Path, runs: int, stock_days: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src = folder / "tower.duckdb" if folder.is_dir() else folder
@@ -108,12 +133,13 @@ def bench(folder: Path, runs: int, stock_days: int) -> dict:
         counts = db.df(queries.load("state_tables/bench_counts")).iloc[0].to_dict()
         after = measure(db, now, runs)
         write, parcels = write_ms(db, now), parcel_write_ms(db, now, runs)
+        shop = order_write_ms(db, now, runs)
         with db.cursor() as cur:
             cur.execute(queries.load("state_tables/check/force_history"))
         before = measure(db, now, runs)
         db.close()
     return {"name": folder.name, "counts": counts, "after": after, "before": before, "write_ms": write,
-            "parcels_ms": parcels}
+            "parcels_ms": parcels, "orders_ms": shop}
 
 
 def main() -> None:
@@ -138,6 +164,8 @@ def main() -> None:
           + " | ".join(f"– | {r['write_ms']:.1f} ms" for r in results) + " |")
     print(f"| write: an AfterShip sync ({PARCELS} shipments, {2 * PARCELS} checkpoints), with upkeep | "
           + " | ".join(f"– | {r['parcels_ms']:.1f} ms" for r in results) + " |")
+    print(f"| write: a Shopify sync ({SHOP_ORDERS} orders and their lines), with upkeep | "
+          + " | ".join(f"– | {r['orders_ms']:.1f} ms" for r in results) + " |")
     if len(results) > 1:
         a, b = results[0], results[-1]
         growth = {k: b["after"][k] / a["after"][k] for k in (*KPIS, "alerts")}
