@@ -302,12 +302,18 @@ with newer as (
 
 -- (arg_max, not a window: with a filter above, e.g. `available > 0`, the window plan scanned and
 --  sorted the whole history even live, 1.2 s at the reference scale; the key makes observed_at unique)
-last_day as (
+-- (grouped before the semi join, which then probes one row per pair instead of every row of the
+--  day; the bare guard skips the day entirely when no pair was observed since at_ts, e.g. "now")
+day_before as (
     select o.sku, o.warehouse_id, max(o.observed_at) as observed_at, arg_max(o.available, o.observed_at) as available
     from stock_observations o
-    semi join newer using (sku, warehouse_id)
     where o.observed_at < at_ts and o.observed_at >= at_ts - interval 1 day
+      and at_ts <= (select max(observed_at) from stock_latest)
     group by all
+),
+
+last_day as (
+    select * from day_before semi join newer using (sku, warehouse_id)
 )
 
 select sku, warehouse_id, observed_at, available
