@@ -32,8 +32,11 @@ TABLES = {
     "csat_responses": Table("csat_responses", ("response_id",)),
     "forecasts": Table("forecasts", ("sku", "market", "period_start")),
 }
+STOCK = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)
 KPIS = ("on_time_rate", "otif", "return_rate", "order_accuracy", "nps", "csat", "sales_vs_forecast",
-        "delivery_speed_p50_hours", "delivery_speed_p90_hours")
+        "delivery_speed_p50_hours", "delivery_speed_p90_hours",
+        # the stock KPIs read the sales per sku × warehouse: a week (rollup hours and edges) and 4 hours
+        "days_of_supply", "hours_to_stockout", "stockouts")
 ORDERS = [f"o{i}" for i in range(6)]
 
 # a moment in the last 30 hours, to the second (so hours are cut anywhere)
@@ -137,6 +140,10 @@ def test_rollups_equal_a_rebuild_and_rolled_kpis_equal_the_raw_facts(db, batches
     cur = db.cursor()
     cur.execute("begin")
     try:
+        # every pair counted before any moment (one out of stock), so the stock KPIs weigh the sales
+        upsert(cur, STOCK, [{"sku": sku, "warehouse_id": wh, "observed_at": NOW - timedelta(hours=40),
+                             "available": 0 if (sku, wh) == ("SKU-B", "W2") else 7}
+                            for sku in ("SKU-A", "SKU-B") for wh in ("W1", "W2")])
         apply(cur, batches)
         if replay:  # a source replays what it sent (same rows again, in the same order)
             apply(cur, batches)
@@ -220,5 +227,43 @@ def test_the_hourly_rows_follow_an_order_whose_delivery_moves(db):
         assert delivered["hour"].dt.hour.tolist() == [7] and delivered["carrier"].tolist() == ["dhl"]
         assert delivered["orders"].tolist() == [1]
     finally:
+        cur.execute("rollback")
+        cur.close()
+
+
+@pytest.mark.parametrize("hours_ago", [0, 1.5, 30])
+def test_stock_kpis_from_the_rollups_equal_the_raw_sales_per_pair(db, hours_ago):
+    """The stock KPIs read a week of sales per sku × warehouse (rollup hours, edge lines) and the
+    last 4 hours (lines): the same values as order_lines × orders, cancelled orders left out once
+    cancelled, orders older than the week too."""
+    as_of = NOW - timedelta(hours=hours_ago)
+
+    def placed(order_id, warehouse, hours, cancelled_hours=None):
+        return {"order_id": order_id, "merchant_id": "m1", "channel": "web", "market": "US",
+                "warehouse_id": warehouse, "created_at": NOW - timedelta(hours=hours, minutes=17),
+                "promised_delivery_at": None, "fulfilled_at": None, "updated_at": NOW - timedelta(days=9),
+                "cancelled_at": None if cancelled_hours is None else NOW - timedelta(hours=cancelled_hours)}
+
+    cur = db.cursor()
+    cur.execute("begin")
+    try:
+        upsert(cur, STOCK, [{"sku": sku, "warehouse_id": wh, "observed_at": NOW - timedelta(days=9),
+                             "available": 40} for sku in ("SKU-A", "SKU-B") for wh in ("W1", "W2")])
+        upsert(cur, TABLES["orders"], [placed("o1", "W1", 2, cancelled_hours=1), placed("o2", "W1", 3),
+                                       placed("o3", "W1", 26), placed("o4", "W2", 5 * 24), placed("o5", "W2", 8 * 24)])
+        upsert(cur, TABLES["order_lines"], [
+            {"order_id": o, "line_id": "l1", "sku": sku, "quantity": q}
+            for o, sku, q in (("o1", "SKU-A", 3), ("o2", "SKU-A", 2), ("o3", "SKU-A", 5), ("o4", "SKU-B", 4),
+                              ("o5", "SKU-B", 6))])
+        params = {"start": None, "end": as_of, "now": NOW, "bucket": None}
+        for name in ("days_of_supply", "hours_to_stockout", "stockouts"):
+            for dimension in (None, "sku", "warehouse"):
+                rolled = kpi_frame(cur, name, {**params, "dimension": dimension}, raw=False)
+                raw = kpi_frame(cur, name, {**params, "dimension": dimension}, raw=True)
+                pd.testing.assert_frame_equal(rolled, raw, check_dtype=False, obj=f"{name} {dimension}")
+        whole = kpi_frame(cur, "days_of_supply", {**params, "dimension": None}, raw=False)
+        assert whole["n"].iloc[0] > 0  # the week's sales were counted: the comparison is not vacuous
+    finally:
+        cur.execute(queries.load("rollups/raw_only"), {"raw": False})
         cur.execute("rollback")
         cur.close()

@@ -330,6 +330,18 @@ semi join (select sku, warehouse_id from newer anti join last_day using (sku, wa
 where o.observed_at < at_ts - interval 1 day
 group by all;
 
+-- raw_pair_units(since, at_ts): units sold per sku × fulfilling warehouse on the orders placed in
+--   [since, at_ts) and not cancelled by at_ts, straight from order_lines × orders: what the two
+--   macros below read with kpi_raw_only(), the definition their rollup reads must equal.
+-- Columns: sku, warehouse_id, units.
+create or replace macro raw_pair_units(since, at_ts) as table
+select l.sku, o.warehouse_id, sum(l.quantity) as units
+from order_lines l
+join orders o using (order_id)
+where o.created_at >= since and o.created_at < at_ts
+  and (o.cancelled_at is null or o.cancelled_at >= at_ts)
+group by all;
+
 -- pair_units_7d(at_ts): units sold per sku × fulfilling warehouse in the 7 days before at_ts (orders
 --   not cancelled by then) — read from the hourly line rollup for the complete, settled hours and
 --   line by line (rollup_lines) for the rest, as line_units does; with kpi_raw_only() straight from
@@ -361,13 +373,7 @@ group by all
 
 union all
 
-select l.sku, o.warehouse_id, sum(l.quantity)
-from order_lines l
-join orders o using (order_id)
-where kpi_raw_only()
-  and o.created_at >= at_ts - interval 7 day and o.created_at < at_ts
-  and (o.cancelled_at is null or o.cancelled_at >= at_ts)
-group by all;
+select * from raw_pair_units(at_ts - interval 7 day, at_ts) where kpi_raw_only();
 
 -- pair_units_4h(at_ts): units sold per sku × fulfilling warehouse in the 4 hours before at_ts (orders
 --   not cancelled by then), line by line (rollup_lines; with kpi_raw_only() order_lines × orders).
@@ -382,13 +388,7 @@ group by all
 
 union all
 
-select l.sku, o.warehouse_id, sum(l.quantity)
-from order_lines l
-join orders o using (order_id)
-where kpi_raw_only()
-  and o.created_at >= at_ts - interval 4 hour and o.created_at < at_ts
-  and (o.cancelled_at is null or o.cancelled_at >= at_ts)
-group by all;
+select * from raw_pair_units(at_ts - interval 4 hour, at_ts) where kpi_raw_only();
 
 -- stock_pace_at(at_ts, market_filter): one row per sku × warehouse with a stock observation before
 --   at_ts (market = the warehouse's, NULL = all): units available then, and the pace they sell at —
