@@ -24,6 +24,10 @@ log = logging.getLogger("connectors.lake")
 # else from DuckDB (the catalog away, a failed commit, a write-write conflict with another host) is
 # retried until the deadline.
 PERMANENT = (duckdb.ConversionException, duckdb.BinderException, duckdb.ParserException)
+# DuckDB invalidated its database (an internal error, e.g. a commit cut short by the catalog's stop):
+# nothing on this connection can succeed again, so it is raised at once for the caller to open a new
+# one (store.open_lake) and write the same batches there, instead of failing attempt after attempt.
+INVALIDATED = duckdb.FatalException
 T = TypeVar("T")
 
 
@@ -78,7 +82,7 @@ def retrying(cur, work: Callable[[], T], retry_s: float = 0.5, give_up_s: float 
                 cur.rollback()
             except duckdb.Error:
                 pass  # the failed commit already rolled back
-            if isinstance(e, PERMANENT) or time.monotonic() > deadline:
+            if isinstance(e, (PERMANENT, INVALIDATED)) or time.monotonic() > deadline:
                 raise
             log.warning("lake write failed (attempt %d), retrying: %s: %s", attempt, type(e).__name__,
                         str(e).splitlines()[0][:300])

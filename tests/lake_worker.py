@@ -6,13 +6,16 @@ overlaps the previous one and the other worker's (the same shipment seen twice, 
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connectors.aftership import AfterShipSource
-from connectors.lake_writes import write_sync
+from connectors.lake_writes import INVALIDATED, write_sync
 from tower import store
 
 T0 = datetime(2026, 11, 11, tzinfo=UTC)
@@ -32,12 +35,31 @@ def sync_rows(sync: int, worker: int) -> tuple[list[dict], list[dict]]:
     return shipments, events
 
 
+def open_lake(data_path: str, give_up_s: float = 120):
+    """The lake, opened again until the catalog answers (a worker starting while it is away)."""
+    deadline = time.monotonic() + give_up_s
+    while True:
+        try:
+            return store.open_lake(store.catalog_dsn(Path("/nonexistent")), data_path)
+        except duckdb.Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def main(data_path: str, worker: int, syncs: int) -> None:
-    con = store.open_lake(store.catalog_dsn(Path("/nonexistent")), data_path)
+    con = open_lake(data_path)
     shipments, events = AfterShipSource.tables
     for sync in range(syncs):
         s, e = sync_rows(sync, worker)
-        attempts = write_sync(con, [(shipments, s), (events, e)], retry_s=0.3, give_up_s=120)
+        while True:
+            try:
+                attempts = write_sync(con, [(shipments, s), (events, e)], retry_s=0.3, give_up_s=120)
+                break
+            except INVALIDATED as err:  # DuckDB gave up on its database: a new one, the same sync
+                print(f"sync {sync}: lake connection invalidated ({str(err).splitlines()[0][:120]}), "
+                      "reopening", flush=True)
+                con = open_lake(data_path)
         print(f"sync {sync} committed after {attempts} attempt(s)", flush=True)
 
 
