@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUIET = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
 KIOSK_PLAYLIST = "overview,stock,map"
 NEW_VIEWER_EVERY_S = 30
+TRACEBACK = "Traceback (most recent call last)"
 
 
 def free_port() -> int:
@@ -212,7 +213,8 @@ async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> d
 
 
 def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int = 5,
-            history_days: float | None = None, warmup_s: float = 20, log=print) -> dict:
+            history_days: float | None = None, warmup_s: float = 20, log=print,
+            keep_log: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="tower-soak-") as tmp:
         tmp = Path(tmp)
         db = tmp / "tower.duckdb"
@@ -237,8 +239,14 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
             time.sleep(1.5)
         finally:
             sampler.stop.set()
+            # what the server logged while it ran, apart from what its stop cuts short (a query or a
+            # write caught mid-way by the interpreter shutting down is not a fault of the soak)
+            running_log = (tmp / "tower.log").read_text(errors="replace")
             stop_server(proc)
         server_log = (tmp / "tower.log").read_text(errors="replace")
+        stopping_log = server_log[len(running_log):] if server_log.startswith(running_log) else ""
+        if keep_log is not None:
+            shutil.copyfile(tmp / "tower.log", keep_log)
         speed = float(cfg["sandbox"]["speed"])
         intervals = {n: float(s["interval_s"]) for n, s in cfg.get("sources", {}).items()}
         runs_after = db_now(db)
@@ -249,8 +257,10 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
     figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh,
                  "rss_start": rss[0] if rss else 0, "rss_peak": max(rss, default=0),
                  "rss_end": rss[-1] if rss else 0, "connectors": gaps,
-                 "server_tracebacks": server_log.count("Traceback (most recent call last)"),
-                 "server_errors": traceback_ends(server_log)})
+                 "server_tracebacks": running_log.count(TRACEBACK),
+                 "server_errors": traceback_ends(running_log),
+                 "stop_tracebacks": stopping_log.count(TRACEBACK),
+                 "stop_errors": traceback_ends(stopping_log)})
     return figs
 
 
@@ -259,7 +269,7 @@ def traceback_ends(log: str, most: int = 3) -> list[str]:
     ends = collections.Counter()
     lines = log.splitlines()
     for i, line in enumerate(lines):
-        if line.startswith("Traceback (most recent call last)"):
+        if line.startswith(TRACEBACK):
             j = i + 1
             while j < len(lines) and (lines[j].startswith(" ") or not lines[j].strip()):
                 j += 1
@@ -284,7 +294,8 @@ def report(f: dict) -> str:
         "",
         "| figure | value | target |", "|---|---:|---|",
         f"| exceptions seen by sessions | **{f['exceptions']}** | 0 |",
-        f"| server log tracebacks | {f['server_tracebacks']} | 0 |",
+        f"| server log tracebacks while it ran (while it stopped) | {f['server_tracebacks']}"
+        f" ({f.get('stop_tracebacks', 0)}) | 0 |",
         f"| CPU of the {f['sessions']} protocol clients | {f.get('client_cores', float('nan')):.2f} cores | — |",
         (f"| CPU of the server (all its threads: Streamlit, DuckDB, connectors, alerts) | "
          f"{f.get('server_cores', float('nan')):.2f} cores | — |"),
@@ -305,6 +316,8 @@ def report(f: dict) -> str:
                      f"| {g['max_s']:.1f} s | **{ratio:.2f}** |")
     if f.get("server_errors"):
         lines += ["", "Server log tracebacks end in: " + "; ".join(f"`{t}`" for t in f["server_errors"])]
+    if f.get("stop_errors"):
+        lines += ["", "While the server stopped: " + "; ".join(f"`{t}`" for t in f["stop_errors"])]
     if f["exception_texts"]:
         lines += ["", "First exceptions: " + "; ".join(f"`{t[:160]}`" for t in f["exception_texts"])]
     return "\n".join(lines) + "\n"
@@ -319,10 +332,12 @@ def main(argv=None) -> str:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", help="a Tower DuckDB file (copied; never written)")
     src.add_argument("--dataset", choices=("x1", "x10", "reference"), default="x1")
+    p.add_argument("--keep-log", type=Path, help="also copy the server's log here")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tower-soak-data-") as tmp:
         db = prepare_db(args, Path(tmp))
-        figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days)
+        figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
+                       keep_log=args.keep_log)
     body = report(figs)
     print(body)
     return body

@@ -43,10 +43,10 @@ SUPPLIERS = ("tier_share", "supplier_progress_vs_plan")
 ALERTED = ("on_time_rate", "nps", "return_rate")
 # where each KPI is shown, for the glossary ("every surface calls the layer"); the retro compares
 # every KPI of the event with its baseline, and the CLI prints them all
+SURFACES = {"overview": WAR_ROOM, "customers": CUSTOMERS, "suppliers": SUPPLIERS, "alerts": ALERTED}
 # the window before a tiles call's (tiles): DuckDB binds and plans a statement on one core, about a
 # third of the war-room tiles' time at the reference scale, so the other core plans the other window
 _PREVIOUS_WINDOWS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tower-tiles")
-SURFACES = {"overview": WAR_ROOM, "customers": CUSTOMERS, "suppliers": SUPPLIERS, "alerts": ALERTED}
 
 
 def shown_on(name: str) -> list[str]:
@@ -374,8 +374,7 @@ def tiles(db, names: list[str] | tuple[str, ...], params: dict,
     out = []
     for name in names:
         current, n = now_values.get(name, (None, 0))
-        out.append(_tile(name, current, n, before.get(name, (None, 0))[0] if prev_params else None,
-                         params, targets))
+        out.append(_tile(name, current, n, before.get(name, (None, 0))[0], params, targets))
     return out
 
 
