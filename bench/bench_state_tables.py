@@ -79,43 +79,43 @@ def write_ms(db: Database, now) -> float:
     return took
 
 
+def _records(frame) -> list[dict]:
+    """Rows as dicts, missing values as None (what a connector hands to writes.upsert)."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None).to_dict("records")
+
+
+def _rolled_back_ms(db: Database, batches: list, runs: int) -> float:
+    """Median ms of writing `batches` ((table, rows) in order) in one transaction, rolled back."""
+    def write():
+        with db.cursor() as cur:
+            cur.begin()
+            for table, rows in batches:
+                writes.upsert(cur, table, rows)
+            cur.rollback()
+    return median_ms(write, runs)
+
+
 def parcel_write_ms(db: Database, now, runs: int) -> float:
     """One AfterShip sync: PARCELS shipments under way in a newer version and two new checkpoints each,
     written as the connector does (shipments, then checkpoints), with every derived table's upkeep
     (rollups, tracking_latest, tracking_superseded, shipment_latest); rolled back after each run."""
-    frame = db.df(queries.load("state_tables/bench_parcels"), {"n": PARCELS}).astype(object)
-    ships = [{**row, "updated_at": now} for row in frame.where(frame.notna(), None).to_dict("records")]
+    ships = [{**row, "updated_at": now}
+             for row in _records(db.df(queries.load("state_tables/bench_parcels"), {"n": PARCELS}))]
     checkpoints = [{"shipment_id": s["shipment_id"], "checkpoint_time": now - timedelta(minutes=m),
                     "created_at": now, "tag": "InTransit", "message": f"scan {m}"} for s in ships for m in (1, 2)]
-
-    def write():
-        with db.cursor() as cur:
-            cur.begin()
-            writes.upsert(cur, SHIPMENTS, ships)
-            writes.upsert(cur, CHECKPOINTS, checkpoints)
-            cur.rollback()
-    return median_ms(write, runs)
+    return _rolled_back_ms(db, [(SHIPMENTS, ships), (CHECKPOINTS, checkpoints)], runs)
 
 
 def order_write_ms(db: Database, now, runs: int) -> float:
     """One Shopify sync: the SHOP_ORDERS newest orders in a newer version and their lines, written as
     the connector does (orders, then lines), with every derived table's upkeep (rollup_orders,
     rollup_lines, the hourly rollups); rolled back after each run."""
-    def records(frame):
-        frame = frame.astype(object)
-        return frame.where(frame.notna(), None).to_dict("records")
-    orders = [{**row, "updated_at": now} for row in records(db.df(queries.load("state_tables/bench_orders"),
-                                                                  {"n": SHOP_ORDERS}))]
-    lines = records(db.df(queries.load("state_tables/bench_order_lines"),
-                          {"orders": [o["order_id"] for o in orders]}))
-
-    def write():
-        with db.cursor() as cur:
-            cur.begin()
-            writes.upsert(cur, ORDERS, orders)
-            writes.upsert(cur, ORDER_LINES, lines)
-            cur.rollback()
-    return median_ms(write, runs)
+    orders = [{**row, "updated_at": now}
+              for row in _records(db.df(queries.load("state_tables/bench_orders"), {"n": SHOP_ORDERS}))]
+    lines = _records(db.df(queries.load("state_tables/bench_order_lines"),
+                           {"orders": [o["order_id"] for o in orders]}))
+    return _rolled_back_ms(db, [(ORDERS, orders), (ORDER_LINES, lines)], runs)
 
 
 def bench(folder: Path, runs: int, stock_days: int) -> dict:
