@@ -151,6 +151,7 @@ class Database:
         temp_directory, …: `Config.engine`) applied before the configuration is locked."""
         self.path = Path(path)
         self.source = None  # the database snapshots copy (None: this connection's own)
+        self._reopen = None  # a file is not reopened in process (see over_connection)
         self.search_path = None  # set on every cursor when given (the DuckLake store)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,12 +187,14 @@ class Database:
 
     @classmethod
     def over_connection(cls, con: duckdb.DuckDBPyConnection, path: Path, source: str,
-                        allowed_dirs, search_path: str) -> Database:
+                        allowed_dirs, search_path: str, reopen=None) -> Database:
         """A Database over a connection opened elsewhere (the DuckLake store, tower.store): its
         tables exist already in the attached database `source` (snapshots copy that one), so no
         migrations; the semantic layer is installed, then the instance is hardened like a file's:
         only `allowed_dirs` (the lake's data folder, the snapshot folder) are reachable. Every cursor
-        then resolves names through `search_path` (set after the layer, which must stay in memory)."""
+        then resolves names through `search_path` (set after the layer, which must stay in memory).
+        `reopen()` returns a new connection like `con`: it replaces `con` once DuckDB has
+        invalidated it (see `_raw_cursor`)."""
         db = cls.__new__(cls)
         db.path, db.con, db.source, db._snapshot_lock = Path(path), con, source, threading.Lock()
         db.search_path = None
@@ -199,6 +202,9 @@ class Database:
         db.install_layer()
         db.search_path = search_path
         db._harden(Path(allowed_dirs[0]), allowed_dirs[1:])
+        db._reopen = None if reopen is None else (
+            lambda: cls.over_connection(reopen(), path, source, allowed_dirs, search_path).con)
+        db._reopen_lock = threading.Lock()
         return db
 
     # ── access ──────────────────────────────────────────────────────────────────────────────────
@@ -207,11 +213,33 @@ class Database:
         Its committed writes move `data_version()`."""
         return VersionedCursor(self._raw_cursor(), self.touch)
 
-    def _raw_cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = self.con.cursor()  # inherits the global UTC time zone
+    def _raw_cursor(self, reopened: bool = False) -> duckdb.DuckDBPyConnection:
+        con = self.con
+        cur = con.cursor()  # inherits the global UTC time zone
         if self.search_path:  # a lake: its tables first, then the semantic layer's macros
-            cur.execute(queries.load("core/search_path"), {"path": self.search_path})
+            try:
+                cur.execute(queries.load("core/search_path"), {"path": self.search_path})
+            except duckdb.FatalException:
+                # DuckDB invalidated this in-memory instance (an internal error, e.g. a commit cut
+                # short by the catalog's stop) and refuses every statement on it for good: the
+                # writer that hit the error has failed its run; everyone after it gets a new one.
+                if self._reopen is None or reopened:
+                    raise
+                self._replace(con)
+                return self._raw_cursor(reopened=True)
         return cur
+
+    def _replace(self, dead: duckdb.DuckDBPyConnection) -> None:
+        """Open the store again in place of `dead`, once however many threads found it dead."""
+        with self._reopen_lock:
+            if self.con is not dead:
+                return  # another thread replaced it already
+            log.warning("DuckDB invalidated the store's connection: opening it again")
+            self.con = self._reopen()
+        try:
+            dead.close()
+        except duckdb.Error:
+            pass  # closing an invalidated instance may fail too; it is dropped either way
 
     def data_version(self) -> int:
         """A number that changes whenever a committed write changes this file's data (any writer

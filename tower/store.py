@@ -151,13 +151,15 @@ def database(cfg) -> Database:
     look in the lake first (`lake.main,memory.main`), so plain table names read and write the lake
     while macros (semantic layer, migrations) come from memory and resolve tables when called."""
     chosen = settings(cfg.raw)
-    con = open_lake(catalog_dsn(cfg.secrets_path), chosen.data_path, cfg.engine)
+    dsn = catalog_dsn(cfg.secrets_path)
+    con = open_lake(dsn, chosen.data_path, cfg.engine)
     # the snapshot for analysts goes where the file's would; local Parquet is the only other folder
     dirs = [cfg.snapshot_path.parent] + ([] if "://" in chosen.data_path else [Path(chosen.data_path)])
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
     return Database.over_connection(con, cfg.db_path, source=LAKE, allowed_dirs=dirs,
-                                    search_path="lake.main,memory.main")
+                                    search_path="lake.main,memory.main",
+                                    reopen=lambda: open_lake(dsn, chosen.data_path, cfg.engine))
 
 
 def open_database(cfg) -> Database:
