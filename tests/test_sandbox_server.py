@@ -564,6 +564,8 @@ def test_python_m_sandbox_runs_standalone_and_stops_on_ctrl_c():
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",
             "-m",
             "sandbox",
             "--port",
@@ -593,7 +595,12 @@ def test_python_m_sandbox_runs_standalone_and_stops_on_ctrl_c():
         r = requests.get(url + "/tracking/2026-07/trackings?limit=1", headers=AS, timeout=10)
         assert r.status_code == 200 and r.json()["data"]["pagination"]["total"] > 0
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:  # seen once under a loaded suite: say where it hung
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+            _, err = proc.communicate(timeout=10)
+            pytest.fail(f"the sandbox did not stop within 20 s of Ctrl-C; its threads:\n{err[-6000:]}")
         assert proc.returncode == 0 and "sandbox stopped" in out
     finally:
         if proc.poll() is None:
