@@ -1,5 +1,5 @@
 """How `python -m tower` may serve: which address, with or without sign-in. No Streamlit here:
-tower/__main__.py gathers the facts (command line, environment, Streamlit's config and secrets
+tower/serve.py gathers the facts (command line, environment, Streamlit's config and secrets
 files) and this module decides.
 
 - Sign-in configured ([auth] in a secrets file): serve as asked.
