@@ -204,16 +204,14 @@ def test_customer_kpis_per_market(db):
         rows.append(("GB", 200 + i, i < 3))
     for i in range(200):                          # FR: 150/200 = 75 %: surely below 90 %: red
         rows.append(("FR", 300 + i, i < 50))
-    for market, i, late in rows:
-        oid = f"o{i}"
-        put(db, "orders", dict(order_id=oid, market=market, created_at=T0 - hours(30),
-                               promised_delivery_at=T0 - hours(5)))
-        put(db, "shipments", dict(shipment_id=f"s{i}", direction="outbound", order_id=oid, tag="Delivered",
-                                  delivered_at=T0 - hours(2 if late else 8), updated_at=T0 - hours(2)))
-    for i in range(6):                            # US returns: 6 / 40 = 15 % → red
-        put(db, "returns", dict(return_id=f"r{i}", sku="A", order_id=f"o{i + 10}", status="approved",
-                                created_at=T0 - hours(1)))
-    put(db, "returns", dict(return_id="rej", sku="A", order_id="o101", status="rejected", created_at=T0 - hours(1)))
+    put(db, "orders", *(dict(order_id=f"o{i}", market=market, created_at=T0 - hours(30),
+                             promised_delivery_at=T0 - hours(5)) for market, i, _ in rows))
+    put(db, "shipments", *(dict(shipment_id=f"s{i}", direction="outbound", order_id=f"o{i}", tag="Delivered",
+                                delivered_at=T0 - hours(2 if late else 8), updated_at=T0 - hours(2))
+                           for _, i, late in rows))
+    put(db, "returns", *(dict(return_id=f"r{i}", sku="A", order_id=f"o{i + 10}", status="approved",
+                              created_at=T0 - hours(1)) for i in range(6)),   # US: 6 / 40 = 15 % → red
+        dict(return_id="rej", sku="A", order_id="o101", status="rejected", created_at=T0 - hours(1)))
     otr = run(db, "on_time_rate")
     assert {k: (f.severity, round(f.metric, 2)) for k, f in otr.items()} == {
         "US": ("yellow", 90.0), "FR": ("red", 75.0)}
@@ -229,8 +227,8 @@ def test_customer_kpis_per_market(db):
     assert "Return rate 15.0 %" in rr["US"].title
     # a rate not surely above the yellow target does not alert at all
     assert run(db, "return_rate", min_n=20, yellow_target=12, red_target=20) == {}
-    for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10):      # NPS 40 − 40 = 0 → red
-        put(db, "nps_responses", dict(response_id=f"n{i}", market="US", score=score, created_at=T0 - hours(3)))
+    put(db, "nps_responses", *(dict(response_id=f"n{i}", market="US", score=score, created_at=T0 - hours(3))
+                               for i, score in enumerate([10] * 10 + [8] * 5 + [3] * 10)))   # NPS 40 − 40 = 0 → red
     nps = run(db, "nps")    # 0 ± 18 points (25 answers): surely below 30 — and 0 is below red 10
     assert {k: (f.severity, f.metric, f.threshold) for k, f in nps.items()} == {"US": ("red", 0, 10)}
     assert run(db, "nps", yellow_target=10, red_target=5) == {}    # not surely below 10: quiet
