@@ -66,11 +66,12 @@ def supplier_world(db, posts_until):
     put(db, "purchase_orders", dict(po_id="P1", supplier_id="CN-B", sku="A", quantity_ordered=900,
                                     status="in_production", ordered_at=T0 - hours(80),
                                     promised_ship_date=T0 + hours(200)))
-    at, k = T0 - hours(72), 0
+    at, k, posts = T0 - hours(72), 0, []
     while at <= posts_until:
         late = timedelta(minutes=(k * 7919) % 26)
-        put(db, "po_progress", dict(po_id="P1", observed_at=at + late, quantity_produced=10 * k))
+        posts.append(dict(po_id="P1", observed_at=at + late, quantity_produced=10 * k))
         at, k = at + hours(6), k + 1
+    put(db, "po_progress", *posts)
 
 
 def test_a_supplier_posting_on_its_usual_rhythm_never_alerts_and_a_real_silence_alerts_once():
