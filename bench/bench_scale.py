@@ -62,7 +62,7 @@ def tower_side(db: Database, params: dict) -> dict:
     """The peer's KPIs and breakdown through the semantic layer."""
     out = {}
     for name in peer.KPIS:
-        frame = kpis.frame(db, name, params)
+        frame = kpis.frame(db, name, peer.kpi_window(name, params))
         out[name] = None if frame.empty or frame["value"].isna().all() else float(frame["value"].iloc[0])
     by = kpis.breakdown(db, "on_time_rate", params, "carrier")
     out["on_time_rate by carrier"] = {r.dimension_value: float(r.value) for r in by.itertuples()

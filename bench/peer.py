@@ -33,16 +33,28 @@ def load(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
         con.close()
 
 
+# KPIs compared over a longer window than the live 24 h: the return rate's cohort is the orders
+# delivered in the window, and returns come days after delivery, so over 24 h it is 0.0 at every
+# scale (both sides agreed on nothing); over a week its cohort has returns.
+WINDOW_HOURS = {"return_rate": 24 * 7}
+
+
 def window(now) -> dict:
     """The 24-h live window at `now`, in tower.kpis' parameter names."""
     return {"start": now - timedelta(hours=24), "end": now, "now": now,
             "merchant": None, "channel": None, "market": None}
 
 
+def kpi_window(name: str, params: dict) -> dict:
+    """`params` with the window `name` is compared over (WINDOW_HOURS), ending where it ends."""
+    hours = WINDOW_HOURS.get(name)
+    return params if hours is None else {**params, "start": params["end"] - timedelta(hours=hours)}
+
+
 def compute(frames: dict[str, pd.DataFrame], params: dict) -> dict:
     """{kpi: value} plus {"on_time_rate by carrier": {carrier: value}} (one groupby, as a dashboard
     would draw its bar chart)."""
-    out = {name: getattr(ref, name)(frames, params)[0] for name in KPIS}
+    out = {name: getattr(ref, name)(frames, kpi_window(name, params))[0] for name in KPIS}
     delivered = ref._delivered(frames, params)
     delivered = delivered[delivered["promised_delivery_at"].notna() & delivered["carrier"].notna()]
     on_time = delivered["delivered_at"] <= delivered["promised_delivery_at"]
