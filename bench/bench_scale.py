@@ -173,8 +173,12 @@ def report(figs: dict[str, dict]) -> str:
     per = ["| KPI (24 h) | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for name in kpis.WAR_ROOM:
         per.append(f"| {name} | " + " | ".join(ms(f["kpi_per"][name]) for f in figs.values()) + " |")
-    values = ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} —" for k, v in last["values"].items()
-                       if not isinstance(v, dict))
+    def over(name: str) -> str:  # the window the peer compares a KPI over, when not the live 24 h
+        hours = peer.WINDOW_HOURS.get(name)
+        return f" (over {hours // 24} days)" if hours else ""
+
+    values = ", ".join((f"{k} {v:.1f}" if isinstance(v, float) else f"{k} —") + over(k)
+                       for k, v in last["values"].items() if not isinstance(v, dict))
     return ("\n".join(lines) + "\n\n" + "\n".join(per)
             + f"\n\nSame numbers: Tower and the peer agree on every value (checked in the run); at reference: {values}.\n")
 
