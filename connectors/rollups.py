@@ -6,12 +6,14 @@ a return moved to another order touches the old order too) and the rollup hours 
 until now; `after` recomputes those orders' rows of rollup_orders from the raw rows, adds the hours
 they count in now, and recomputes exactly those hours of the hourly tables (rollup_lines, the
 per-line rows, follow the orders and lines the same way). `rebuild` recomputes
-everything. All SQL is in queries/rollups/."""
+everything. All SQL is in queries/rollups/; `{orders}` there is a list of order ids bound by
+queries.dynamic.in_list (looked up by key, not hash-joined with the whole table)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import queries
+from queries.dynamic import in_list
 
 # The raw tables whose rows feed the facts, and which rollup hours a write of each can move.
 ORDER_KINDS = frozenset({"delivered", "shipped"})
@@ -69,10 +71,7 @@ def touched(cur, table: str, stage: str) -> Touched:
 
 def add_hours(cur, t: Touched, kinds: frozenset) -> None:
     """Add to `t.hours` the hours (of `kinds`) its orders and answers count in now."""
-    rows = cur.execute(queries.load("rollups/hours_of"), {
-        "orders": sorted(t.orders), "nps_ids": sorted(t.answers["nps"]),
-        "csat_ids": sorted(t.answers["csat"]),
-    }).fetchall()
+    rows = cur.execute(*in_list(queries.load("rollups/hours_of"), answer_ids(t), orders=sorted(t.orders))).fetchall()
     for kind, hour in rows:
         if kind in kinds:
             t.hours.setdefault(kind, set()).add(hour)
@@ -96,16 +95,21 @@ def after(cur, table: str, stage: str, t: Touched) -> None:
         t.answers[survey] |= ids
     params = {"all": False, "orders": sorted(t.orders)}
     if table in PER_ORDER and t.orders:
-        cur.execute(queries.load("rollups/orders_delete"), params)
-        cur.execute(queries.load("rollups/orders_insert"), params)
+        per_order(cur, ("rollups/orders_delete", "rollups/orders_insert"), params)
     if table in PER_ANSWER:
         cur.execute(queries.load("rollups/answers_delete"), {**params, **answer_ids(t)})
         cur.execute(queries.load("rollups/answers_insert"), {**params, **answer_ids(t)})
     if table in PER_LINE and t.orders:
-        cur.execute(queries.load("rollups/lines_delete"), params)
-        cur.execute(queries.load("rollups/lines_insert"), params)
+        per_order(cur, ("rollups/lines_delete", "rollups/lines_insert"), params)
     add_hours(cur, t, KINDS[table])
     refresh(cur, t.hours, everything=False)
+
+
+def per_order(cur, names: tuple[str, ...], params: dict) -> None:
+    """Run the statements `names`, whose `{orders}` are the orders in params["orders"] (every order
+    when params["all"]), bound as a list DuckDB can look up by key (queries.dynamic.in_list)."""
+    for name in names:
+        cur.execute(*in_list(queries.load(name), {"all": params["all"]}, orders=params["orders"]))
 
 
 def answer_ids(t: Touched) -> dict:
@@ -141,10 +145,8 @@ def refresh(cur, hours: dict, everything: bool) -> None:
 def rebuild(cur) -> None:
     """Recompute every rollup table from the raw rows."""
     params = {"all": True, "orders": []}
-    cur.execute(queries.load("rollups/orders_delete"), params)
-    cur.execute(queries.load("rollups/orders_insert"), params)
-    cur.execute(queries.load("rollups/lines_delete"), params)
-    cur.execute(queries.load("rollups/lines_insert"), params)
+    per_order(cur, ("rollups/orders_delete", "rollups/orders_insert", "rollups/lines_delete",
+                    "rollups/lines_insert"), params)
     ids = {"nps_ids": [], "csat_ids": []}
     cur.execute(queries.load("rollups/answers_delete"), {**params, **ids})
     cur.execute(queries.load("rollups/answers_insert"), {**params, **ids})

@@ -88,3 +88,26 @@ def duplicate_keys(table: str, key: Sequence[str]) -> str:
 
 def all_rows(table: str, key: Sequence[str]) -> str:
     return f"select * from {quote(table)} order by {', '.join(quote(c) for c in key)}"
+
+
+# DuckDB's `index_scan_max_count`: past this many values it never tries a key's index anyway.
+IN_LIST_MAX = 2048
+
+
+def in_list(sql: str, params: dict, **lists) -> tuple[str, dict]:
+    """`sql` with each `{name}` (the inside of an `in (…)`) standing for the values `lists[name]`,
+    and the parameters to run it with. Up to IN_LIST_MAX values become as many bound parameters
+    (`$name_0, $name_1, …`): a list DuckDB sees while planning, so it looks the keys up in the
+    table's ART index or filters them in the scan, where `in (select unnest($name))` hash-joins
+    the whole table with the list (rollup_orders at reference: 23 → 7 ms for 100 orders). More
+    values stay one list parameter. Values are never SQL text."""
+    bound = dict(params)
+    for name, values in lists.items():
+        values = list(values)
+        if len(values) > IN_LIST_MAX:
+            text, bound[name] = f"select unnest(${name})", values
+        else:
+            text = ", ".join(f"${name}_{i}" for i in range(len(values))) or "null"  # in (null): none
+            bound.update({f"{name}_{i}": v for i, v in enumerate(values)})
+        sql = sql.replace("{" + name + "}", text)
+    return sql, bound

@@ -1,18 +1,14 @@
--- Per-order rows of rollup_orders for the orders in $orders (every order when $all), from the raw
+-- Per-order rows of rollup_orders for the orders in `orders` (every order when $all), from the raw
 -- orders, their newest outbound shipment and their returns. The newest-shipment rule is the one of
 -- the orders_with_delivery view (queries/kpi/_facts.sql): newest by updated_at, ties by shipment id.
 -- Only the returns that order_facts counts (not rejected, with a request time) give returned_at /
 -- inaccurate_at, at the earliest such request, so "returned as of T" is `returned_at < T`.
 insert into rollup_orders
-with scope as (
-    select unnest($orders::text[]) as order_id
-),
-
-delivery as (
+with delivery as (
     select order_id, carrier, shipped_at, delivered_at
     from shipments
     where direction = 'outbound' and order_id is not null
-      and ($all::boolean or order_id in (select order_id from scope))
+      and ($all::boolean or order_id in ({orders}))
     qualify row_number() over (partition by order_id order by updated_at desc, shipment_id desc) = 1
 ),
 
@@ -23,7 +19,7 @@ returned as (
         min(created_at) filter (where reason in ('wrong_item', 'damaged')) as inaccurate_at
     from returns
     where coalesce(status, '') <> 'rejected' and created_at is not null and order_id is not null
-      and ($all::boolean or order_id in (select order_id from scope))
+      and ($all::boolean or order_id in ({orders}))
     group by order_id
 )
 
@@ -35,5 +31,5 @@ select
 from orders o
 left join delivery s using (order_id)
 left join returned r using (order_id)
-where $all::boolean or o.order_id in (select order_id from scope)
+where $all::boolean or o.order_id in ({orders})
 order by coalesce(s.delivered_at, o.created_at);
