@@ -1,5 +1,6 @@
-"""The few statements whose *identifiers* vary (a table or column name chosen by code), built here
-so that no SQL text is assembled anywhere outside queries/.
+"""The few statements whose *identifiers* vary (a table or column name chosen by code), and the
+lists of keys bound one parameter per value (`in_list`), built here so that no SQL text is assembled
+anywhere outside queries/.
 
 Only names declared in code (connector table definitions, the schema's table list, DuckDB's own
 database name) are put into SQL, always quoted; values are never interpolated: they stay bound
