@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 
-import duckdb
-
 from connectors.http import Cancelled, HttpError, short as _short
+from connectors.lake_writes import INVALIDATED
 from connectors.records import Run, RunResult, sql
 from connectors.run_writers import WRITE_LOCK, writer_for
 
@@ -49,7 +48,7 @@ def sync(source, db, clock, cancel: threading.Event | None = None) -> RunResult:
         log.warning("sync %s failed: %s", source.name, error)
         if not isinstance(e, (HttpError, Cancelled)):
             log.debug("sync %s traceback", source.name, exc_info=True)
-        if isinstance(e, duckdb.FatalException):
+        if isinstance(e, INVALIDATED):
             cur = db.cursor()  # DuckDB invalidated the old one; the lake store opens itself again
     finally:
         if http:
