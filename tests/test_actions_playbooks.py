@@ -58,7 +58,7 @@ def test_the_po_covers_the_gap_capped_by_the_backups_quick_capacity_and_the_limi
     plan = planner.plan_for(day.db, day.cfg, book, alert, day.clock.now())
     assert plan.triggered, plan.reasons
     # independently: the diagnosis rows, the portal's capacity, the playbook's numbers
-    cover = day.db.query("alerts/diagnosis/sku_cover", {"now": day.clock.now(), "entity_id": "GL-BOWL-01@US"})
+    cover = day.db.query("alerts/diagnosis/sku_cover", {"now": day.clock.now(), "entity_ids": ["GL-BOWL-01@US"]})
     rate, on_hand = cover.units_per_hour.sum(), cover.available.clip(lower=0).sum()
     hours = book.plan.horizon_hours_without_inbound if plan.numbers["hours_to_inbound"] is None \
         else plan.numbers["hours_to_inbound"]

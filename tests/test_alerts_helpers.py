@@ -8,6 +8,7 @@ import json
 import tomllib
 from datetime import datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 
 from connectors import derived
@@ -238,3 +239,27 @@ def test_diagnosis_headline_numbers_and_a_failing_section_is_an_error_not_a_cras
     d = diagnosis.diagnose(db, "stock_below_watermark", "SKU-A@WH-1", T0)
     assert set(d.errors) == {"inbound"} and "sku_cover" in d.sections
     assert diagnosis.diagnose(db, "no_such_playbook", "x", T0).sections == {}
+
+
+def test_diagnosing_many_alerts_at_once_gives_each_exactly_its_own_diagnosis(db):
+    """The automatic playbook pass diagnoses every open alert in one go: each entity must get the
+    rows and numbers of its own SKU and scope, as if diagnosed alone, and one with no data none."""
+    put(db, "warehouses", dict(warehouse_id="WH-1", market="US"), dict(warehouse_id="WH-2", market="US"),
+        dict(warehouse_id="WH-3", market="DE"))
+    for sku, wh, units in (("SKU-A", "WH-1", 30), ("SKU-A", "WH-2", 50), ("SKU-A", "WH-3", 7), ("SKU-B", "WH-1", 5)):
+        stock(db, sku, wh, T0 - hours(1), units)
+    put(db, "purchase_orders", dict(po_id="PO-A", sku="SKU-A", supplier_id="S", warehouse_id="WH-1", quantity_ordered=400,
+                                    ordered_at=T0 - hours(48), promised_ship_date=T0 + hours(48), status="open"))
+    entities = ["SKU-A@US", "SKU-A@WH-3", "SKU-B@US", "SKU-C@US"]
+    many = diagnosis.diagnose_many(db, "demand_surge", entities, T0)
+    assert list(many) == entities
+    assert {e: (d.numbers["available"], d.numbers["inbound_units"]) for e, d in many.items()} == {
+        "SKU-A@US": (80, 400), "SKU-A@WH-3": (7, 400), "SKU-B@US": (5, 0), "SKU-C@US": (0, 0)}
+    assert many["SKU-A@US"].sections["sku_cover"].warehouse_id.tolist() == ["WH-1", "WH-2"]
+    for entity, d in many.items():
+        alone = diagnosis.diagnose(db, "demand_surge", entity, T0)
+        assert not d.errors and d.numbers == alone.numbers, entity
+        assert d.sections.keys() == alone.sections.keys() == {"sku_cover", "inbound", "backup_capacity"}
+        for name, frame in d.sections.items():
+            assert "entity_id" not in frame.columns
+            pd.testing.assert_frame_equal(frame, alone.sections[name], check_dtype=False)

@@ -15,7 +15,7 @@ import pandas as pd
 from connectors.actions import registry
 from tower.actions import kinds
 from tower.actions.playbooks import ExecutablePlaybook
-from tower.alerts.diagnosis import diagnose
+from tower.alerts.diagnosis import Diagnosis, diagnose
 
 # Sources a stock diagnosis reads (by connector kind): stale data there means a stale plan.
 DIAGNOSIS_SOURCES = ("shopify_graphql", "shopify_rest", "supplier_portal")
@@ -119,8 +119,13 @@ def _po_quantity(book: ExecutablePlaybook, n: dict, hours_to_inbound: float, uni
     return qty, why
 
 
-def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime) -> Plan:
-    """The plan for this alert as of `now` (alert = a row of `alerts` as a dict)."""
+def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime, *,
+             diagnosis: Diagnosis | None = None, actions_if_idle: bool = True) -> Plan:
+    """The plan for this alert as of `now` (alert = a row of `alerts` as a dict). A page shows what
+    the playbook would do even when it does not trigger; the automatic pass, which plans every open
+    alert after each evaluation (hundreds on a promotion day), passes their diagnoses made in one go
+    (diagnose_many) and actions_if_idle=False, skipping the actions' queries for plans that do not
+    trigger."""
     alert_id = int(alert["alert_id"]) if alert.get("alert_id") is not None else None
     plan = Plan(book.id, alert_id, {}, False, [])
     entity = str(alert.get("entity_id") or "")
@@ -137,7 +142,8 @@ def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime) -> P
         plan.reasons.append(Reason(f"data too old to act on: {', '.join(stale)} last synced more than "
                                    f"{book.trigger.max_data_age_minutes:.0f} min ago", "stale",
                                    sources=", ".join(stale), minutes=f"{book.trigger.max_data_age_minutes:.0f}"))
-    diagnosis = diagnose(db, book.explains, entity, now)
+    if diagnosis is None:
+        diagnosis = diagnose(db, book.explains, entity, now)
     if diagnosis.errors:
         plan.reasons.append(Reason("diagnosis failed: " + "; ".join(diagnosis.errors.values()), "diagnosis",
                                    error="; ".join(diagnosis.errors.values())))
@@ -169,15 +175,19 @@ def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime) -> P
         plan.reasons.append(Reason(f"sales at {n['demand_ratio']:.0%} of forecast, not above {ratio_floor:.0%}",
                                     "ratio", ratio=f"{n['demand_ratio']:.0%}", floor=f"{ratio_floor:.0%}"))
     plan.triggered = not plan.reasons
-    plan.actions = _actions(db, cfg, book, n, now, hours_to_inbound)
+    if plan.triggered or actions_if_idle:
+        cover = diagnosis.sections.get("sku_cover")
+        if cover is None:
+            cover = db.query("alerts/diagnosis/sku_cover", {"now": now, "entity_ids": [entity]})
+        plan.actions = _actions(db, cfg, book, n, cover, now, hours_to_inbound)
     return plan
 
 
-def _actions(db, cfg, book: ExecutablePlaybook, n: dict, now: datetime,
+def _actions(db, cfg, book: ExecutablePlaybook, n: dict, cover: pd.DataFrame, now: datetime,
              hours_to_inbound: float | None) -> list[PlannedAction]:
+    """`cover`: the SKU's stock by warehouse in the alert's scope (the sku_cover diagnosis)."""
     sku, market = n["sku"], n["market"]
     out: list[PlannedAction] = []
-    cover = db.query("alerts/diagnosis/sku_cover", {"now": now, "entity_id": f"{sku}@{market}"})
     warehouse = cover.warehouse_id.iloc[0] if not cover.empty else None
     supplier = n.get("backup_supplier")
     hours_ahead = hours_to_inbound if hours_to_inbound is not None else book.plan.horizon_hours_without_inbound

@@ -15,6 +15,7 @@ import pandas as pd
 import queries
 from tower.actions import engine, log, planner, playbooks
 from tower.actions.errors import ActionInvalid
+from tower.alerts.diagnosis import diagnose_many
 from tower.auth import audit
 from tower.auth.policy import Identity, require
 
@@ -121,6 +122,10 @@ def _held(db, book, plan: planner.Plan, now: datetime) -> str | None:
     return None
 
 
+def _entity(alert: dict) -> str:
+    return str(alert.get("entity_id") or "")
+
+
 def automatic_pass(db, cfg, now: datetime) -> Outcome:
     """After each alert evaluation: every automatic playbook whose trigger holds for an open alert
     runs within its limits (above the approval limit it only proposes). Idempotent: a later pass
@@ -136,13 +141,18 @@ def automatic_pass(db, cfg, now: datetime) -> Outcome:
     alerts = db.query("actions/open_alerts", {"rules": sorted({b.trigger.rule for b in books})})
     for book in books:
         who = engine.AUTOMATIC(book.id)
+        to_plan = []
         for alert in alerts[alerts.rule == book.trigger.rule].to_dict("records"):
             existing = log.listing(db, execution_id=execution_id(book.id, alert["alert_id"]))
             if existing:   # this alert's run is under way: only finish sending what a crash left proposed
                 unsent = [a for a in existing if a.mode == "automatic" and a.status == "proposed"]
                 out.actions.extend(_send_all(db, cfg, who, unsent, now))
-                continue
-            plan = planner.plan_for(db, cfg, book, alert, now)
+            else:
+                to_plan.append(alert)
+        diagnoses = diagnose_many(db, book.explains, sorted({_entity(a) for a in to_plan}), now)
+        for alert in to_plan:
+            plan = planner.plan_for(db, cfg, book, alert, now, diagnosis=diagnoses[_entity(alert)],
+                                    actions_if_idle=False)
             if not plan.triggered or not plan.actions:
                 out.waiting.append(f"{book.id} for alert {alert['alert_id']} ({alert['entity_id']}): "
                                    + ("; ".join(plan.reasons) or "nothing to do"))

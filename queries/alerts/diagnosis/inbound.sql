@@ -1,10 +1,11 @@
--- Diagnosis inbound: what is on its way for the SKU in $entity_id ("sku@…"), as of $now.
--- Grain: one row per open or shipped purchase order of the SKU not yet closed. Columns: po_id,
--- supplier_id, tier, warehouse_id, quantity_ordered, quantity_produced, quantity_shipped (units),
+-- Diagnosis inbound: what is on its way for the SKU of each of $entity_ids ("sku@…"), as of $now.
+-- Grain: one row per entity × open or shipped purchase order of its SKU not yet closed. Columns:
+-- entity_id, po_id, supplier_id, tier, warehouse_id, quantity_ordered, quantity_produced, quantity_shipped (units),
 -- promised_ship_date, inbound ETA (the latest ETA of its inbound shipments, null if none yet).
--- Params: $now, $entity_id.
+-- Params: $now, $entity_ids (a list, as in sku_cover).
 with target as (
-    select split_part($entity_id, '@', 1) as sku
+    select entity_id, split_part(entity_id, '@', 1) as sku
+    from (select unnest($entity_ids::text[]) as entity_id)
 ),
 
 progress as (
@@ -23,6 +24,7 @@ arrivals as (
 
 final as (
     select
+        target.entity_id,
         po.po_id,
         po.supplier_id,
         sp.tier,
@@ -33,14 +35,13 @@ final as (
         po.promised_ship_date,
         a.eta
     from purchase_orders as po
-    cross join target
+    inner join target on po.sku = target.sku
     left join suppliers as sp using (supplier_id)
     left join progress as pr using (po_id)
     left join arrivals as a using (po_id)
-    where po.sku = target.sku
-      and po.status in ('open', 'in_production', 'shipped')
+    where po.status in ('open', 'in_production', 'shipped')
       and po.ordered_at <= $now
       and not coalesce(a.delivered, false)
 )
 
-select * from final order by coalesce(eta, promised_ship_date), po_id
+select * from final order by entity_id, coalesce(eta, promised_ship_date), po_id
