@@ -126,6 +126,15 @@ def _entity(alert: dict) -> str:
     return str(alert.get("entity_id") or "")
 
 
+def plan_all(db, cfg, book: playbooks.ExecutablePlaybook, alerts: list[dict],
+             now: datetime) -> list[tuple[dict, planner.Plan]]:
+    """The book's plan for each of these open alerts of its rule: their diagnoses made in one go,
+    and actions only for plans that trigger (nothing else of an idle plan is used here)."""
+    diagnoses = diagnose_many(db, book.explains, sorted({_entity(a) for a in alerts}), now)
+    return [(a, planner.plan_for(db, cfg, book, a, now, diagnosis=diagnoses[_entity(a)], actions_if_idle=False))
+            for a in alerts]
+
+
 def automatic_pass(db, cfg, now: datetime) -> Outcome:
     """After each alert evaluation: every automatic playbook whose trigger holds for an open alert
     runs within its limits (above the approval limit it only proposes). Idempotent: a later pass
@@ -149,10 +158,7 @@ def automatic_pass(db, cfg, now: datetime) -> Outcome:
                 out.actions.extend(_send_all(db, cfg, who, unsent, now))
             else:
                 to_plan.append(alert)
-        diagnoses = diagnose_many(db, book.explains, sorted({_entity(a) for a in to_plan}), now)
-        for alert in to_plan:
-            plan = planner.plan_for(db, cfg, book, alert, now, diagnosis=diagnoses[_entity(alert)],
-                                    actions_if_idle=False)
+        for alert, plan in plan_all(db, cfg, book, to_plan, now):
             if not plan.triggered or not plan.actions:
                 out.waiting.append(f"{book.id} for alert {alert['alert_id']} ({alert['entity_id']}): "
                                    + ("; ".join(plan.reasons) or "nothing to do"))
