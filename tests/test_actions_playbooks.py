@@ -98,6 +98,23 @@ def test_the_kill_switch_stops_automatic_runs_and_only_an_admin_flips_it(surge):
     assert len(log.listing(day.db, playbook="B-03")) == len(sent)
 
 
+def test_a_pass_sends_what_an_interrupted_automatic_run_left_proposed_without_planning_it_again(surge):
+    day, alert = surge
+    now = day.clock.now()
+    book = playbooks.get(day.cfg, "B-03")
+    # the run proposed its plan, then the process died before sending anything
+    runner._propose_all(day.db, day.cfg, engine.AUTOMATIC("B-03"), book,
+                        planner.plan_for(day.db, day.cfg, book, alert, now), "automatic", now)
+    proposed = log.listing(day.db, playbook="B-03")
+    assert proposed and {a.status for a in proposed} == {"proposed"}
+    # the next pass, three hours on and with no sync since (a plan would now be stale and do
+    # nothing), finds the run under way and finishes it
+    out = runner.automatic_pass(day.db, day.cfg, now + timedelta(hours=3))
+    assert sorted(a.action_id for a in out.actions) == sorted(a.action_id for a in proposed), out.held
+    assert not out.held
+    assert "proposed" not in {a.status for a in log.listing(day.db, playbook="B-03")}
+
+
 def test_the_cooldown_and_the_daily_spend_each_hold_an_automatic_run(surge):
     day, alert = surge
     now = day.clock.now()

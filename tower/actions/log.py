@@ -94,6 +94,16 @@ def listing(db, *, statuses=None, playbook: str | None = None, alert_id: int | N
             "alert_id": alert_id, "execution_id": execution_id, "since": since, "limit": int(limit)})
 
 
+def by_execution(db, execution_ids: list[str]) -> dict[str, list[Action]]:
+    """The actions of these executions, newest first, per execution (one without any is absent)."""
+    with db.cursor() as cur:
+        found = _fetch(cur, "actions/of_executions", {"execution_ids": list(execution_ids)})
+    out: dict[str, list[Action]] = {}
+    for action in found:
+        out.setdefault(action.execution_id, []).append(action)
+    return out
+
+
 def transitions(db, action_id: int) -> list[dict]:
     with db.cursor() as cur:
         cur.execute(queries.load("actions/transitions"), {"action_id": action_id})

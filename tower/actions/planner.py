@@ -15,7 +15,7 @@ import pandas as pd
 from connectors.actions import registry
 from tower.actions import kinds
 from tower.actions.playbooks import ExecutablePlaybook
-from tower.alerts.diagnosis import Diagnosis, diagnose
+from tower.alerts.diagnosis import Diagnosis, diagnose_many
 
 # Sources a stock diagnosis reads (by connector kind): stale data there means a stale plan.
 DIAGNOSIS_SOURCES = ("shopify_graphql", "shopify_rest", "supplier_portal")
@@ -119,13 +119,29 @@ def _po_quantity(book: ExecutablePlaybook, n: dict, hours_to_inbound: float, uni
     return qty, why
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a plan reads besides its alert: the alert's diagnosis, the sources too stale to act on
+    and the trigger's thresholds (the last two are the same for every alert at one time)."""
+    diagnosis: Diagnosis
+    stale: list[str]
+    limits: dict
+
+
+def inputs_for(db, cfg, book: ExecutablePlaybook, entity_ids: list[str], now: datetime) -> dict[str, Inputs]:
+    """The inputs of the plans for these alerts' entities, read once for all of them: the automatic
+    pass plans every open alert after each evaluation, hundreds on a promotion day."""
+    stale = stale_sources(db, cfg, now, book.trigger.max_data_age_minutes)
+    limits = _thresholds(db, book)
+    return {e: Inputs(d, stale, limits) for e, d in diagnose_many(db, book.explains, entity_ids, now).items()}
+
+
 def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime, *,
-             diagnosis: Diagnosis | None = None, actions_if_idle: bool = True) -> Plan:
+             inputs: Inputs | None = None, actions_if_idle: bool = True) -> Plan:
     """The plan for this alert as of `now` (alert = a row of `alerts` as a dict). A page shows what
-    the playbook would do even when it does not trigger; the automatic pass, which plans every open
-    alert after each evaluation (hundreds on a promotion day), passes their diagnoses made in one go
-    (diagnose_many) and actions_if_idle=False, skipping the actions' queries for plans that do not
-    trigger."""
+    the playbook would do even when it does not trigger; the automatic pass passes the inputs it
+    read for all its alerts at once (inputs_for) and actions_if_idle=False, skipping the actions'
+    queries for plans that do not trigger."""
     alert_id = int(alert["alert_id"]) if alert.get("alert_id") is not None else None
     plan = Plan(book.id, alert_id, {}, False, [])
     entity = str(alert.get("entity_id") or "")
@@ -136,21 +152,20 @@ def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime, *,
     if alert.get("severity") not in book.trigger.severities:
         plan.reasons.append(Reason(f"severity {alert.get('severity')} is not one of {', '.join(book.trigger.severities)}",
                                     "severity", severity=alert.get("severity"), wanted=", ".join(book.trigger.severities)))
-    stale = stale_sources(db, cfg, now, book.trigger.max_data_age_minutes)
+    if inputs is None:
+        inputs = inputs_for(db, cfg, book, [entity], now)[entity]
+    stale, diagnosis, limits = inputs.stale, inputs.diagnosis, inputs.limits
     if stale:
         plan.stale = True
         plan.reasons.append(Reason(f"data too old to act on: {', '.join(stale)} last synced more than "
                                    f"{book.trigger.max_data_age_minutes:.0f} min ago", "stale",
                                    sources=", ".join(stale), minutes=f"{book.trigger.max_data_age_minutes:.0f}"))
-    if diagnosis is None:
-        diagnosis = diagnose(db, book.explains, entity, now)
     if diagnosis.errors:
         plan.reasons.append(Reason("diagnosis failed: " + "; ".join(diagnosis.errors.values()), "diagnosis",
                                    error="; ".join(diagnosis.errors.values())))
         return plan
     n = dict(diagnosis.numbers)
     sku, market = (entity.split("@", 1) + [""])[:2]
-    limits = _thresholds(db, book)
     hours = n.get("hours_to_stockout")
     eta = n.get("next_inbound_eta")
     hours_to_inbound = _hours(now, pd.Timestamp(eta).to_pydatetime()) if eta is not None else None

@@ -15,7 +15,6 @@ import pandas as pd
 import queries
 from tower.actions import engine, log, planner, playbooks
 from tower.actions.errors import ActionInvalid
-from tower.alerts.diagnosis import diagnose_many
 from tower.auth import audit
 from tower.auth.policy import Identity, require
 
@@ -128,10 +127,10 @@ def _entity(alert: dict) -> str:
 
 def plan_all(db, cfg, book: playbooks.ExecutablePlaybook, alerts: list[dict],
              now: datetime) -> list[tuple[dict, planner.Plan]]:
-    """The book's plan for each of these open alerts of its rule: their diagnoses made in one go,
-    and actions only for plans that trigger (nothing else of an idle plan is used here)."""
-    diagnoses = diagnose_many(db, book.explains, sorted({_entity(a) for a in alerts}), now)
-    return [(a, planner.plan_for(db, cfg, book, a, now, diagnosis=diagnoses[_entity(a)], actions_if_idle=False))
+    """The book's plan for each of these open alerts of its rule: their inputs read in one go, and
+    actions only for plans that trigger (nothing else of an idle plan is used here)."""
+    inputs = planner.inputs_for(db, cfg, book, sorted({_entity(a) for a in alerts}), now)
+    return [(a, planner.plan_for(db, cfg, book, a, now, inputs=inputs[_entity(a)], actions_if_idle=False))
             for a in alerts]
 
 
@@ -150,9 +149,10 @@ def automatic_pass(db, cfg, now: datetime) -> Outcome:
     alerts = db.query("actions/open_alerts", {"rules": sorted({b.trigger.rule for b in books})})
     for book in books:
         who = engine.AUTOMATIC(book.id)
-        to_plan = []
-        for alert in alerts[alerts.rule == book.trigger.rule].to_dict("records"):
-            existing = log.listing(db, execution_id=execution_id(book.id, alert["alert_id"]))
+        to_plan, watched = [], alerts[alerts.rule == book.trigger.rule].to_dict("records")
+        started = log.by_execution(db, [execution_id(book.id, a["alert_id"]) for a in watched])
+        for alert in watched:
+            existing = started.get(execution_id(book.id, alert["alert_id"]))
             if existing:   # this alert's run is under way: only finish sending what a crash left proposed
                 unsent = [a for a in existing if a.mode == "automatic" and a.status == "proposed"]
                 out.actions.extend(_send_all(db, cfg, who, unsent, now))
