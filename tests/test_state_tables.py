@@ -27,11 +27,12 @@ CHECKPOINTS = Table("tracking_events", ("shipment_id", "checkpoint_time", "tag",
 SHIPMENTS = Table("shipments", ("shipment_id",), "merge")
 STATE_ROWS = ("state_tables/check/stock_latest_rows", "state_tables/check/po_progress_latest_rows",
               "state_tables/check/tracking_latest_rows", "state_tables/check/tracking_superseded_rows",
-              "state_tables/check/shipment_latest_rows")
+              "state_tables/check/shipment_latest_rows", "state_tables/check/tracking_fixes_rows")
 # (state table + fallback, raw definition) per history
 AS_OF_PAIRS = (("state_tables/check/stock_before", "state_tables/check/stock_history"),
                ("state_tables/check/po_before", "state_tables/check/po_history"),
-               ("state_tables/check/tracking_before", "state_tables/check/tracking_history"))
+               ("state_tables/check/tracking_before", "state_tables/check/tracking_history"),
+               ("state_tables/check/fixes_before", "state_tables/check/fixes_history"))
 STATE_KPIS = ("hours_to_stockout", "stockouts", "days_of_supply", "shipments_past_eta", "exceptions",
               "stale_trackings", "fill_rate", "supplier_progress_vs_plan")
 
@@ -49,11 +50,15 @@ progress_rows = st.builds(lambda p, h, q, s: {"po_id": p, "observed_at": hour(h)
                                               "quantity_shipped": q // 2, "status": s, "source": "supplier_portal"},
                           st.sampled_from(["P1", "P2"]), st.integers(0, 5), st.integers(0, 100),
                           st.sampled_from(["in_production", "shipped"]))
+# a checkpoint may carry a position or not, and a replay of a key may carry another (the first stored wins)
 checkpoint_rows = st.builds(
-    lambda s, h, c, tag, m: {"shipment_id": s, "checkpoint_time": hour(h),
-                             "created_at": None if c is None else hour(c), "tag": tag, "message": m},
+    lambda s, h, c, tag, m, pos: {"shipment_id": s, "checkpoint_time": hour(h),
+                                  "created_at": None if c is None else hour(c), "tag": tag, "message": m,
+                                  "lat": None if pos is None else float(pos), "lon": None if pos is None else -float(pos),
+                                  "location": None if pos is None else f"place {pos}"},
     st.sampled_from(["S1", "S2"]), st.integers(0, 4), st.none() | st.integers(0, 4),
-    st.sampled_from(["InTransit", "Exception", "Delivered"]), st.sampled_from(["scan", "arrived"]))
+    st.sampled_from(["InTransit", "Exception", "Delivered"]), st.sampled_from(["scan", "arrived"]),
+    st.none() | st.integers(0, 3))
 # a shipment's row may come before or after its checkpoints, and change (delivered, re-tagged) later;
 # each version has its own updated_at, so the newest one wins whatever order the batches come in
 shipment_rows = st.builds(

@@ -211,6 +211,28 @@ select shipment_id, checkpoint_time, created_at, tag, message
 from tracking_superseded
 where checkpoint_time < at_ts and superseded_at >= at_ts;
 
+-- tracking_fixes_at(at_ts): each shipment's first and newest checkpoint with a position among those
+--   at or before at_ts, as first_fix {lat, lon} and last_fix {lat, lon, location} ("first" and
+--   "newest" by the checkpoint key: checkpoint_time, then tag, then message). A shipment whose newest
+--   fix of all (tracking_fixes, migration 024) is at or before at_ts takes its stored row; only those
+--   with a later one (a past moment) are recomputed from tracking_events. Shipments with no fix by
+--   then have no row.
+-- Columns: shipment_id, first_fix, last_fix.
+create or replace macro tracking_fixes_at(at_ts) as table
+select shipment_id, {'lat': first_lat, 'lon': first_lon} as first_fix,
+    {'lat': last_lat, 'lon': last_lon, 'location': last_location} as last_fix
+from tracking_fixes
+where last_time <= at_ts
+union all
+select e.shipment_id,
+    arg_min({'lat': e.lat, 'lon': e.lon}, {'t': e.checkpoint_time, 'tag': e.tag, 'm': e.message}),
+    arg_max({'lat': e.lat, 'lon': e.lon, 'location': e.location},
+            {'t': e.checkpoint_time, 'tag': e.tag, 'm': e.message})
+from tracking_events as e
+semi join (select shipment_id from tracking_fixes where last_time > at_ts) as later using (shipment_id)
+where e.lat is not null and e.lon is not null and e.checkpoint_time <= at_ts
+group by e.shipment_id;
+
 -- shipment_state_at(at_ts, merchant_filter, channel_filter, market_filter, warehouse_filter,
 --   carrier_filter, dimension): one row per shipment (inbound and outbound) created before at_ts and not
 --   delivered by then, with its tracking tag and last activity as of at_ts (replays from

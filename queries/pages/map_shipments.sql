@@ -20,8 +20,9 @@
 -- Filters: $market (order market, else the warehouse's market), $merchant/$channel (outbound orders;
 --   inbound stock serves every merchant, so inbound shipments always show). The window does not apply:
 --   the map is the state at $now.
--- Cost: checkpoints are read only for shipments without a last position and for the drawn parcels,
---   so a million shipments cost one pass over the open ones, not a row per shipment in Python.
+-- Cost: first and newest positions come from tracking_fixes (migration 024), read only for shipments
+--   without a last position and for the drawn parcels, so a million shipments cost one pass over the
+--   open ones and no checkpoint history, not a row per shipment in Python.
 -- Params: now, merchant, channel, market (NULL = all), max_points (NULL = no merging).
 with open_shipments as (
     select
@@ -80,14 +81,9 @@ lookups as (
 ),
 
 fixes as (
-    select
-        e.shipment_id,
-        arg_max({'lat': e.lat, 'lon': e.lon, 'location': e.location}, e.checkpoint_time) as last_fix,
-        arg_min({'lat': e.lat, 'lon': e.lon}, e.checkpoint_time) as first_fix
-    from tracking_events as e
-    where e.lat is not null and e.lon is not null and e.checkpoint_time <= $now::timestamptz
-      and e.shipment_id in (select shipment_id from lookups)
-    group by e.shipment_id
+    select f.shipment_id, f.last_fix, f.first_fix
+    from tracking_fixes_at($now::timestamptz) as f
+    where f.shipment_id in (select shipment_id from lookups)
 ),
 
 on_map as (

@@ -40,3 +40,6 @@ order by superseded_at;
 delete from shipment_latest;
 insert into shipment_latest
 select * from shipment_latest_source order by delivered_at nulls last;  -- as the writes leave it: see migration 023
+
+delete from tracking_fixes;
+insert into tracking_fixes select * from tracking_fixes_source;

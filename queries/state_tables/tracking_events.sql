@@ -4,7 +4,7 @@
 -- the time of the next one (tracking_superseded, migration 021). `_state_batch` is the batch.
 -- (delete + insert rather than INSERT OR REPLACE: DuckLake tables have no keys to replace on)
 create or replace temp table _state_stored as
-select e.shipment_id, e.checkpoint_time, e.created_at, e.tag, e.message
+select e.shipment_id, e.checkpoint_time, e.created_at, e.tag, e.message, e.lat, e.lon, e.location
 from tracking_events e
 semi join (
     select cast(shipment_id as text) as shipment_id,
@@ -83,7 +83,56 @@ update shipment_latest set checkpoint_time = n.checkpoint_time, checkpoint_tag =
 from _state_new n
 where shipment_latest.shipment_id = n.shipment_id;
 
+-- tracking_fixes (migration 024): the first and newest fix of each shipment the batch brought a
+-- positioned checkpoint for, from its stored first / newest fix and those checkpoints as stored
+create or replace temp table _state_fix_rows as
+select shipment_id, {'t': checkpoint_time, 'tag': tag, 'm': message} as k, lat, lon, location
+from _state_stored
+where lat is not null and lon is not null;
+
+create or replace temp table _state_fixes as
+with stored as (
+    select f.*
+    from tracking_fixes f
+    semi join _state_fix_rows b using (shipment_id)
+),
+
+firsts as (
+    select shipment_id, arg_min({'k': k, 'lat': lat, 'lon': lon}, k) as fix
+    from (
+        select shipment_id, k, lat, lon from _state_fix_rows
+        union all
+        select shipment_id, {'t': first_time, 'tag': first_tag, 'm': first_message}, first_lat, first_lon from stored
+    )
+    group by shipment_id
+),
+
+lasts as (
+    select shipment_id, arg_max({'k': k, 'lat': lat, 'lon': lon, 'location': location}, k) as fix
+    from (
+        select shipment_id, k, lat, lon, location from _state_fix_rows
+        union all
+        select shipment_id, {'t': last_time, 'tag': last_tag, 'm': last_message}, last_lat, last_lon, last_location
+        from stored
+    )
+    group by shipment_id
+)
+
+select f.shipment_id,
+    f.fix.k.t as first_time, f.fix.k.tag as first_tag, f.fix.k.m as first_message,
+    f.fix.lat as first_lat, f.fix.lon as first_lon,
+    l.fix.k.t as last_time, l.fix.k.tag as last_tag, l.fix.k.m as last_message,
+    l.fix.lat as last_lat, l.fix.lon as last_lon, l.fix.location as last_location
+from firsts f
+join lasts l using (shipment_id);
+
+delete from tracking_fixes where shipment_id in (select shipment_id from _state_fixes);
+
+insert into tracking_fixes by name select * from _state_fixes;
+
 reset variable tracking_superseded_since;
+drop table _state_fixes;
+drop table _state_fix_rows;
 drop table _state_new;
 drop table _state_timeline;
 drop table _state_replaced;

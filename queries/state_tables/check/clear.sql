@@ -7,5 +7,6 @@ delete from stock_latest;
 delete from po_progress_latest;
 delete from tracking_latest;
 delete from tracking_superseded;
+delete from tracking_fixes;
 delete from shipments;
 delete from shipment_latest;

@@ -7,6 +7,7 @@
 update stock_latest set observed_at = 'infinity';
 update po_progress_latest set observed_at = 'infinity';
 update tracking_latest set checkpoint_time = 'infinity';
+update tracking_fixes set last_time = 'infinity';
 delete from tracking_superseded;
 insert into tracking_superseded
 select shipment_id, checkpoint_time, created_at, tag, message,
