@@ -1,6 +1,6 @@
-"""Current-state tables (migrations 020, 021, 023, connectors/state_tables.py): the newest stock
-observation per SKU × warehouse, progress report per PO and checkpoint per shipment, and each shipment
-with its newest checkpoint, kept in step with the histories and the shipments by every write. What a user relies on: the stock, PO and shipment figures (KPI tiles, alerts) read
+"""Current-state tables (migrations 020, 021, 023, 024, connectors/state_tables.py): the newest stock
+observation per SKU × warehouse, progress report per PO and checkpoint per shipment, each shipment
+with its newest checkpoint and its first and newest position, kept in step with the histories and the shipments by every write. What a user relies on: the stock, PO and shipment figures (KPI tiles, alerts) read
 these tables yet show exactly what the raw history says — live and for any past moment — whatever
 order, duplication or replay the rows arrived in."""
 from __future__ import annotations
