@@ -1,8 +1,7 @@
 """Current-state tables (migrations 020, 021, 023, 024): the newest stock observation per SKU × warehouse,
 the newest progress report per PO, the newest checkpoint per shipment and each shipment with it, and
-each shipment's first and newest checkpoint with a position, kept up
-to date in the writer's transaction so live readers read one row per entity instead of a window over
-the whole history.
+each shipment's first and newest checkpoint with a position, kept up to date in the writer's
+transaction so live readers read one row per entity instead of a window over the whole history.
 
 The three histories are append-only (a key's first stored row is kept), so after a batch the newest
 row of an entity is the newer of its stored state and the batch's rows as stored: `after` recomputes
