@@ -94,7 +94,7 @@ def report(r: dict, runs: int) -> str:
         "| planning every open alert | total | per alert |",
         "|---|---:|---:|",
         f"| baseline: each alert alone, as a page plans one | {r['alone_s']:.2f} s | {per(r['alone_s'])} |",
-        f"| the pass: diagnoses in one go, actions only when triggered | {r['ours_s']:.2f} s | {per(r['ours_s'])} |",
+        f"| the pass: inputs read in one go, actions only when triggered | {r['ours_s']:.2f} s | {per(r['ours_s'])} |",
         "",
         f"Ratio: the pass is **{r['alone_s'] / r['ours_s']:.1f}×** faster than the baseline.",
     ])
