@@ -119,6 +119,11 @@ def _po_quantity(book: ExecutablePlaybook, n: dict, hours_to_inbound: float, uni
     return qty, why
 
 
+def entity_of(alert: dict) -> str:
+    """The entity an alert is about ("sku@market" for a surge), "" when it names none."""
+    return str(alert.get("entity_id") or "")
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What a plan reads besides its alert: the alert's diagnosis, the sources too stale to act on
@@ -144,7 +149,7 @@ def plan_for(db, cfg, book: ExecutablePlaybook, alert: dict, now: datetime, *,
     queries for plans that do not trigger."""
     alert_id = int(alert["alert_id"]) if alert.get("alert_id") is not None else None
     plan = Plan(book.id, alert_id, {}, False, [])
-    entity = str(alert.get("entity_id") or "")
+    entity = entity_of(alert)
     if alert.get("rule") != book.trigger.rule:
         plan.reasons.append(Reason(f"alert rule {alert.get('rule')} is not {book.trigger.rule}", "rule",
                                     rule=alert.get("rule"), wanted=book.trigger.rule))

@@ -121,16 +121,13 @@ def _held(db, book, plan: planner.Plan, now: datetime) -> str | None:
     return None
 
 
-def _entity(alert: dict) -> str:
-    return str(alert.get("entity_id") or "")
-
-
 def plan_all(db, cfg, book: playbooks.ExecutablePlaybook, alerts: list[dict],
              now: datetime) -> list[tuple[dict, planner.Plan]]:
     """The book's plan for each of these open alerts of its rule: their inputs read in one go, and
     actions only for plans that trigger (nothing else of an idle plan is used here)."""
-    inputs = planner.inputs_for(db, cfg, book, sorted({_entity(a) for a in alerts}), now)
-    return [(a, planner.plan_for(db, cfg, book, a, now, inputs=inputs[_entity(a)], actions_if_idle=False))
+    inputs = planner.inputs_for(db, cfg, book, sorted({planner.entity_of(a) for a in alerts}), now)
+    return [(a, planner.plan_for(db, cfg, book, a, now, inputs=inputs[planner.entity_of(a)],
+                                 actions_if_idle=False))
             for a in alerts]
 
 
