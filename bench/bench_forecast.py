@@ -32,7 +32,8 @@ import pyarrow.parquet as pq
 
 import queries
 from bench.__main__ import header, machine, write_section
-from tower.twin.forecast import CHUNK_SERIES, HISTORY_DAYS, HORIZON_H, PARQUET_SCHEMA, hour_floor
+from tower.twin.forecast import HISTORY_DAYS, HORIZON_H, PARQUET_SCHEMA, hour_floor
+from tower.twin.forecast_model import CHUNK_SERIES
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_SERIES = 12_000  # SKU × market series with orders in the reference file's last four weeks
@@ -43,7 +44,7 @@ from pathlib import Path
 import duckdb, pandas as pd
 import queries
 from tower import aside
-from tower.twin import forecast as fc
+from tower.twin import forecast as fc, forecast_model as model
 method, history_path, until = sys.argv[1], sys.argv[2], pd.Timestamp(sys.argv[3]).to_pydatetime()
 peak = {"child": 0}
 
@@ -68,13 +69,13 @@ history = pd.read_parquet(history_path)
 store = duckdb.connect()
 started = time.perf_counter()
 if method == "whole":  # the refit before: one fit of every series, its rows back through a pickle
-    fit = aside.run(fc.forecast, history, until, chunk_series=10**9)
+    fit = aside.run(model.forecast, history, until, chunk_series=10**9)
     store.register("fit_rows", fit.rows)
     store.execute(queries.load("bench/forecast_store"))
 else:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "fit.parquet")
-        aside.run(fc.forecast_to_parquet, history, until, path)
+        aside.run(model.forecast_to_parquet, history, until, path)
         store.register("fit_rows", fc.parquet_batches(path))
         store.execute(queries.load("bench/forecast_store"))
 seconds = time.perf_counter() - started

@@ -26,6 +26,14 @@ def test_the_result_and_the_error_come_back():
         aside.run(divmod, 1, 0)
 
 
+def test_a_named_job_is_imported_by_the_child_alone():
+    """The app server hands the forecast fit over by name, so it never loads the model's libraries."""
+    probe = ("import sys; from tower import aside; "
+             "print(aside.run('statistics:median', [3, 1, 2]), 'statistics' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=aside.ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "False"]
+
+
 def test_a_child_that_dies_is_a_clear_error_not_a_hang():
     with pytest.raises(aside.AsideFailed, match="_exit ended with code 3"):
         aside.run(os._exit, 3)

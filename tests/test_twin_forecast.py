@@ -5,7 +5,12 @@ the Stock page draws the band beside the supplied plan."""
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +19,9 @@ import pytest
 from tests.ui_fixtures import build_db, open_app, sample_rows, tower_env  # noqa: F401
 from tower.clock import ManualClock
 from tower.db import Database
-from tower.twin import forecast
+from tower.twin import forecast, forecast_model
 
+ROOT = Path(__file__).resolve().parents[1]
 UNTIL = pd.Timestamp("2026-11-30", tz="UTC")
 
 
@@ -38,7 +44,7 @@ def test_mean_is_close_and_the_80_percent_band_covers_about_80_percent_of_held_o
     coverage80, coverage95, errors = [], [], []
     for seed, (sku, level) in enumerate([("GL-BOWL-01", 20.0), ("GL-CUP-02", 8.0), ("GL-STRAW-03", 40.0)]):
         past, future = synthetic(level, 28, 7, seed, sku=sku)
-        fit = forecast.forecast(past, UNTIL.to_pydatetime(), horizon_h=7 * 24)
+        fit = forecast_model.forecast(past, UNTIL.to_pydatetime(), horizon_h=7 * 24)
         assert fit.reason is None and len(fit.rows) == 7 * 24
         assert fit.rows["model"].iloc[0].startswith("MSTL(24,168)")
         both = fit.rows.merge(future, on=["sku", "market", "hour"])
@@ -61,19 +67,19 @@ def test_mean_is_close_and_the_80_percent_band_covers_about_80_percent_of_held_o
 
 def test_no_history_is_an_empty_forecast_with_a_reason():
     empty = pd.DataFrame(columns=["sku", "market", "hour", "units"])
-    fit = forecast.forecast(empty, UNTIL.to_pydatetime())
+    fit = forecast_model.forecast(empty, UNTIL.to_pydatetime())
     assert fit.rows.empty and "no order history" in fit.reason
 
 
 def test_too_short_a_history_says_how_much_it_needs():
     past, _ = synthetic(10.0, 1, 0, 0)
-    fit = forecast.forecast(past, UNTIL.to_pydatetime())
+    fit = forecast_model.forecast(past, UNTIL.to_pydatetime())
     assert fit.rows.empty and "24 h" in fit.reason and "48 h" in fit.reason
 
 
 def test_two_days_of_history_fit_the_daily_pattern_only():
     past, future = synthetic(12.0, 3, 1, 4)
-    fit = forecast.forecast(past, UNTIL.to_pydatetime(), horizon_h=24)
+    fit = forecast_model.forecast(past, UNTIL.to_pydatetime(), horizon_h=24)
     assert fit.rows["model"].iloc[0].startswith("MSTL(24)")
     both = fit.rows.merge(future, on=["sku", "market", "hour"])
     evening, night = both[both.hour.dt.hour.isin([17, 18, 19])], both[both.hour.dt.hour.isin([5, 6, 7])]
@@ -92,15 +98,15 @@ def test_fitting_in_chunks_gives_the_same_rows_and_the_parquet_file_holds_them(t
     def rows(fit):
         return fit.rows.sort_values(order, ignore_index=True)
 
-    whole = forecast.forecast(history, UNTIL.to_pydatetime(), horizon_h=48)
-    chunked = forecast.forecast(history, UNTIL.to_pydatetime(), horizon_h=48, chunk_series=2)
+    whole = forecast_model.forecast(history, UNTIL.to_pydatetime(), horizon_h=48)
+    chunked = forecast_model.forecast(history, UNTIL.to_pydatetime(), horizon_h=48, chunk_series=2)
     assert len(whole.rows) == 5 * 48
     assert set(whole.rows["sku"]) == {f"SKU-{i}" for i in range(4)} | {"SKU-FLAT"}
     pd.testing.assert_frame_equal(rows(whole), rows(chunked))
     assert chunked.skipped == whole.skipped and ("SKU-FLAT", "US") in whole.skipped
 
     path = tmp_path / "fit.parquet"
-    written = forecast.forecast_to_parquet(history, UNTIL.to_pydatetime(), str(path), horizon_h=48,
+    written = forecast_model.forecast_to_parquet(history, UNTIL.to_pydatetime(), str(path), horizon_h=48,
                                            chunk_series=2)
     assert (written.rows, written.series, written.reason) == (5 * 48, 5, None)
     from_file = pd.read_parquet(path).sort_values(order, ignore_index=True)
@@ -110,7 +116,7 @@ def test_fitting_in_chunks_gives_the_same_rows_and_the_parquet_file_holds_them(t
 def test_nothing_to_fit_writes_no_file_and_says_why(tmp_path):
     path = tmp_path / "fit.parquet"
     past, _ = synthetic(10.0, 1, 0, 0)
-    written = forecast.forecast_to_parquet(past, UNTIL.to_pydatetime(), str(path))
+    written = forecast_model.forecast_to_parquet(past, UNTIL.to_pydatetime(), str(path))
     assert written.rows == 0 and "48 h" in written.reason and not path.exists()
 
 
@@ -188,6 +194,14 @@ def test_refresh_without_orders_stores_nothing_and_says_why(tmp_path):
         db.close()
 
 
+def test_the_app_server_never_loads_the_forecast_model():
+    """statsforecast and its scipy/statsmodels cost a process ~100 MB: only the refit's child loads them."""
+    probe = ("import sys, tower.runtime, tower.ui.frame, tower.ui.what_if; "
+             "print(sorted({'statsforecast', 'scipy', 'statsmodels'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_stock_page_shows_the_band_beside_the_supplied_plan(tower_env, forecast_db):
     path, now = forecast_db
     db = Database(path)
@@ -215,22 +229,49 @@ def test_stock_page_without_a_forecast_says_so_in_chinese(tower_env, forecast_db
     assert any("尚未为该 SKU 的市场生成预测" in i.value for i in at.info)
 
 
+def test_a_refit_the_app_stops_lets_the_database_close_and_stores_nothing(forecast_db, caplog):
+    """Runtime.stop stops the refits, then closes the database. DuckDB refuses to close a connection
+    under a running statement, and a refit reading its history at that moment failed the close (CI);
+    one caught later failed itself against a closed database and logged a traceback."""
+    path, now = forecast_db
+    for delay_s in (0.0, 0.05, 0.3, 2.0):  # before, during and after its database reads
+        db = Database(path)
+        hook = forecast.AfterSync(db, ManualClock(now), min_interval_s=0)
+        with caplog.at_level(logging.INFO, logger=forecast.log.name):
+            refit = hook("shopify", None)
+            time.sleep(delay_s)
+            hook.stop()   # what Runtime.stop does before it closes the database under the refit
+            db.close()    # never refused
+            refit.join(timeout=120)
+        assert not refit.is_alive()
+        assert hook("shopify", None) is None   # stopped: no refit starts on a closed database
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+        db = Database(path)
+        try:
+            assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 0
+        finally:
+            db.close()
+
+
 def test_after_sync_refits_in_the_background_then_skips(forecast_db):
     path, now = forecast_db
     db = Database(path)
     try:
-        hook = forecast.after_sync(db, ManualClock(now), min_interval_s=0)
+        hook = forecast.AfterSync(db, ManualClock(now), min_interval_s=0)
         hook("shopify", None).join(timeout=60)
         aside = forecast.stored(db, sku="GL-BOWL-01", market="US")  # fitted in a low-priority child
         assert not aside.empty
         hook("aftership", None).join(timeout=60)   # nothing new: skipped, one fit logged
         assert db.df("select count(*) as n from twin_forecast_fits")["n"].iloc[0] == 1
-        forecast.refresh(db, now, force=True)      # the same fit in this process: the same numbers
-        here = forecast.stored(db, sku="GL-BOWL-01", market="US")
-        pd.testing.assert_frame_equal(aside.drop(columns="fitted_at", errors="ignore"),
-                                      here.drop(columns="fitted_at", errors="ignore"))
+        # the history the child got through its Parquet hand-over, fitted here: the same numbers
+        until = forecast.hour_floor(now)
+        history = db.query("twin/own_forecast_history", {
+            "from": (until - pd.Timedelta(days=forecast.HISTORY_DAYS)).to_pydatetime(), "until": until.to_pydatetime()})
+        here = forecast_model.forecast(history, now).rows
+        here = here[(here.sku == "GL-BOWL-01") & (here.market == "US")].reset_index(drop=True)
+        pd.testing.assert_frame_equal(aside[here.columns].reset_index(drop=True), here, check_dtype=False)
         # in the app, syncs every few seconds start at most one refit per interval
-        paced = forecast.after_sync(db, ManualClock(now), min_interval_s=600)
+        paced = forecast.AfterSync(db, ManualClock(now), min_interval_s=600)
         paced("shopify", None).join(timeout=60)
         assert paced("shopify", None) is None
     finally:

@@ -7,9 +7,12 @@ server leaves idle, and the server's memory does not keep the job's working set 
 
 The child is a fresh `python -m tower.aside` reading the pickled call on stdin, not a
 multiprocessing child: those re-import the parent's `__main__`, which inside Streamlit is the page
-script being run (it would draw the app in the child)."""
+script being run (it would draw the app in the child). The job may be named ("package.module:function")
+instead of passed: the child imports it, the asking process never does (the forecast model's
+libraries cost the server ~100 MB it would hold for nothing)."""
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import subprocess
@@ -29,9 +32,10 @@ class AsideFailed(RuntimeError):
     """The child died without an answer (killed, out of memory, an unpicklable result)."""
 
 
-def run(fn: Callable[..., T], *args, **kwargs) -> T:
+def run(fn: Callable[..., T] | str, *args, **kwargs) -> T:
     """`fn(*args, **kwargs)` in a fresh low-priority child process: its result, or its exception
-    raised here. `fn` and its arguments must be picklable (a module-level function, DataFrames)."""
+    raised here. `fn` and its arguments must be picklable (a module-level function, DataFrames);
+    `fn` may be a name, "package.module:function", imported only in the child."""
     child = subprocess.run([sys.executable, "-m", "tower.aside"], input=pickle.dumps((fn, args, kwargs)),
                            capture_output=True, cwd=ROOT, check=False,
                            env={**os.environ, PARENT_ENV: str(os.getpid())})
@@ -61,6 +65,9 @@ def _child() -> None:
     answer, sys.stdout = sys.stdout.buffer, sys.stderr  # a library's print must not corrupt the answer
     fn, args, kwargs = pickle.loads(sys.stdin.buffer.read())
     try:
+        if isinstance(fn, str):
+            module, _, name = fn.partition(":")
+            fn = getattr(importlib.import_module(module), name)
         result = (True, fn(*args, **kwargs))
     except Exception as e:  # noqa: BLE001 - handed back to the caller, which raises it
         result = (False, e)

@@ -38,6 +38,7 @@ class Runtime:
     webhooks: object | None = None   # connectors.webhooks.Webhooks (receiver + loader)
     webhook_sender: object | None = None  # sandbox.webhook_sender.WebhookSender (sandbox pushes)
     lake_maintainer: object | None = None  # connectors.lake_derived.Maintainer (DuckLake store)
+    forecast_refits: forecast.AfterSync | None = None  # the twin's forecast refit after syncs
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -51,6 +52,8 @@ class Runtime:
             self.webhooks.stop()
         if self.scheduler:
             self.scheduler.stop()
+        if self.forecast_refits:
+            self.forecast_refits.stop()
         if self.actions:
             self.actions.stop()
         if self.alerts:
@@ -85,7 +88,8 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         # unacknowledged escalation) fire even when nothing syncs
         rt.alerts = AlertEngine.from_config(db, cfg, clock)
         rt.scheduler.after_sync.append(rt.alerts.after_sync)
-        rt.scheduler.after_sync.append(forecast.after_sync(db, clock))   # Tower's own forecast (twin)
+        rt.forecast_refits = forecast.AfterSync(db, clock)   # Tower's own forecast (twin)
+        rt.scheduler.after_sync.append(rt.forecast_refits)
         if rt.webhooks is not None and rt.webhooks.loader is not None:
             # webhook-fed changes are evaluated promptly too, at most once a second in a burst
             rt.webhooks.after_load(alerts_after_webhooks(rt.alerts), min_interval_s=1.0)
