@@ -9,7 +9,7 @@ import streamlit as st
 import queries
 from tower.actions import log as action_log
 from tower.actions import playbooks, runner
-from tower.ui import access, action_panel, frame, session
+from tower.ui import access, action_panel, choices, frame, session
 from tower.ui.frame import context
 
 ctx = context()
@@ -24,7 +24,7 @@ action_panel.show_flash()
 
 f1, f2 = st.columns(2)
 statuses = f1.multiselect(t("actions.f_status"), STATUSES, key="actions_f_status",
-                          format_func=lambda s: action_panel.status_text(t, s))
+                          format_func=choices.labels(STATUSES, lambda s: action_panel.status_text(t, s)))
 try:
     books = playbooks.load_all(cfg)
 except Exception as e:  # noqa: BLE001 - a broken playbook file: the log still shows
@@ -32,7 +32,7 @@ except Exception as e:  # noqa: BLE001 - a broken playbook file: the log still s
     books = []
 book_ids = [str(b.id) for b in books]
 playbook = f2.selectbox(t("actions.f_playbook"), [None, *book_ids], key="actions_f_playbook",
-                        format_func=lambda v: t("actions.all") if v is None else v)
+                        format_func=choices.labels([None, *book_ids], str, none=t("actions.all")))
 
 
 def live_list(live_ctx) -> None:
@@ -62,8 +62,9 @@ except Exception:  # noqa: BLE001 - the live list above already said why
 if rows:
     by_id = {int(a.action_id): a for a in rows}
     chosen = st.selectbox(t("actions.select"), list(by_id), key="actions_selected",
-                          format_func=lambda i: f"#{i} {action_panel.kind_text(t, by_id[i].kind)} · "
-                                                f"{action_panel.status_text(t, by_id[i].status)}")
+                          format_func=choices.labels(by_id, lambda i: (
+                              f"#{i} {action_panel.kind_text(t, by_id[i].kind)} · "
+                              f"{action_panel.status_text(t, by_id[i].status)}")))
     action = action_log.get(ctx.db, chosen) or by_id[chosen]
     st.markdown(action_panel.status_badge(t, action.status), unsafe_allow_html=True)
     st.markdown(f"**{t('actions.transitions')}**")

@@ -15,7 +15,7 @@ from tower.alerts import diagnosis, lifecycle, playbooks
 from tower.alerts.rules import bound
 from tower.alerts.ui import open_alert_counts
 from tower.auth import policy
-from tower.ui import access, action_panel, alert_text, fmt, session
+from tower.ui import access, action_panel, alert_text, choices, fmt, session
 from tower.ui.frame import context
 
 ctx = context()
@@ -50,13 +50,13 @@ c2.metric(t("alerts.open_yellow"), fmt.number(counts.get("yellow", 0), ctx.lang)
 
 # ── filters ─────────────────────────────────────────────────────────────────────────────────────
 f1, f2, f3 = st.columns(3)
-severity = f1.selectbox(t("alerts.f_severity"), [None, "red", "yellow"], key="alerts_f_severity",
-                        format_func=lambda v: t("alerts.all") if v is None else t(f"alerts.sev_{v}"))
-state = f2.selectbox(t("alerts.f_state"), ["active", "open", "acknowledged", "snoozed", "resolved", None],
-                     key="alerts_f_state",
-                     format_func=lambda v: t("alerts.all") if v is None else t(f"alerts.state_{v}"))
+SEVERITIES, STATES = [None, "red", "yellow"], ["active", "open", "acknowledged", "snoozed", "resolved", None]
+severity = f1.selectbox(t("alerts.f_severity"), SEVERITIES, key="alerts_f_severity", format_func=choices.labels(
+    SEVERITIES, lambda v: t(f"alerts.sev_{v}"), none=t("alerts.all")))
+state = f2.selectbox(t("alerts.f_state"), STATES, key="alerts_f_state", format_func=choices.labels(
+    STATES, lambda v: t(f"alerts.state_{v}"), none=t("alerts.all")))
 owner = f3.selectbox(t("alerts.f_owner"), [None, *owners], key="alerts_f_owner",
-                     format_func=lambda v: t("alerts.all") if v is None else v)
+                     format_func=choices.labels([None, *owners], str, none=t("alerts.all")))
 
 alerts = read("alerts/views/alert_list", severity=severity, state=state, owner=owner)
 acked = alerts.ack_minutes.dropna() if len(alerts) else pd.Series(dtype=float)
@@ -118,7 +118,7 @@ st.dataframe(table, hide_index=True, width="stretch")
 labels = {int(r.alert_id): f"#{r.alert_id} {RAG_ICON.get(r.severity, '')} {title}"
           for r, title in zip(alerts.itertuples(), titles)}
 selected = st.selectbox(t("alerts.select"), list(labels), key="alerts_selected",
-                        format_func=lambda i: labels.get(i, f"#{i}"))
+                        format_func=labels.__getitem__)
 alert = alerts.set_index("alert_id").loc[selected]
 
 st.subheader(labels[selected])
@@ -170,7 +170,8 @@ elif alert.state != "resolved":
             act(lifecycle.assign, "alerts.done_assign", owner=new_owner, who=who)
     with a2:
         minutes = st.selectbox(t("alerts.snooze_for"), SNOOZE_MINUTES, index=1, key="alerts_snooze_min",
-                               format_func=lambda m: fmt.duration(m * 60, ctx.lang))
+                               format_func=choices.labels(SNOOZE_MINUTES,
+                                                          lambda m: fmt.duration(m * 60, ctx.lang)))
         if st.button(t("alerts.snooze"), key="alerts_snooze"):
             act(lifecycle.snooze, "alerts.done_snooze", until=ctx.now + timedelta(minutes=minutes), who=who)
         note = st.text_area(t("alerts.resolve_note"), key="alerts_resolve_note", height=80)

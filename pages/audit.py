@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from tower.auth import policy, trail
-from tower.ui import access, fmt, session
+from tower.ui import access, choices, fmt, session
 from tower.ui.frame import context
 
 DEFAULT_DAYS = 7
@@ -32,10 +32,11 @@ except Exception as e:  # noqa: BLE001 - e.g. a database from before the audit m
 names = options.drop_duplicates("actor").set_index("actor")["actor_name"].to_dict()
 actions = sorted(set(options["action"]))
 f1, f2, f3, f4 = st.columns(4)
-actor = f1.selectbox(ctx.t("audit.f_actor"), [None, *names], key="audit_f_actor",
-                     format_func=lambda a: ctx.t("audit.all") if a is None else f"{access.person(ctx.t, names.get(a) or a)} ({a})")
+actor = f1.selectbox(ctx.t("audit.f_actor"), [None, *names], key="audit_f_actor", format_func=choices.labels(
+    [None, *names], lambda a: f"{access.person(ctx.t, names.get(a) or a)} ({a})", none=ctx.t("audit.all")))
 action = f2.selectbox(ctx.t("audit.f_action"), [None, *actions], key="audit_f_action",
-                      format_func=lambda a: ctx.t("audit.all") if a is None else access.action_text(ctx.t, a))
+                      format_func=choices.labels([None, *actions], lambda a: access.action_text(ctx.t, a),
+                                                 none=ctx.t("audit.all")))
 today = ctx.now.date()
 day0 = f3.date_input(ctx.t("audit.f_from"), value=today - timedelta(days=DEFAULT_DAYS), key="audit_f_from")
 day1 = f4.date_input(ctx.t("audit.f_to"), value=today, key="audit_f_to")

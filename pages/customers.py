@@ -6,7 +6,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from tower import kpis
-from tower.ui import charts, fmt, frame, tiles
+from tower.ui import charts, choices, fmt, frame, tiles
 from tower.ui.frame import context
 
 DIMENSIONS = ("carrier", "market", "merchant", "channel")
@@ -56,7 +56,7 @@ else:
 # ── breakdown by one dimension ──────────────────────────────────────────────────────────────────
 st.subheader(ctx.t("customers.breakdown"))
 dimension = st.radio(ctx.t("customers.by"), DIMENSIONS, horizontal=True, key="customers_dimension",
-                     format_func=lambda d: ctx.t(f"customers.dim_{d}"))
+                     format_func=choices.labels(DIMENSIONS, lambda d: ctx.t(f"customers.dim_{d}")))
 parts = {name: ctx.kpi(name, dimension=dimension) for name in BREAKDOWN}
 table = None
 for name, df in parts.items():

@@ -13,7 +13,7 @@ import streamlit as st
 from tower import retro
 from tower.alerts import settings as alert_settings
 from tower.auth import policy
-from tower.ui import access, alert_text, charts, downloads, fmt, response_view, session
+from tower.ui import access, alert_text, charts, choices, downloads, fmt, response_view, session
 from tower.ui import retro_tables as tables
 from tower.ui.frame import context
 
@@ -107,7 +107,8 @@ else:
 
 kinds = list(retro.BASELINES)
 bc1, bc2 = st.columns([2, 3])
-kind = bc1.radio(ctx.t("retro.baseline"), kinds, format_func=lambda k: ctx.t(f"retro.baseline_{k}"),
+kind = bc1.radio(ctx.t("retro.baseline"), kinds,
+                 format_func=choices.labels(kinds, lambda k: ctx.t(f"retro.baseline_{k}")),
                  horizontal=True, key="retro_baseline")
 others = promos[promos["event_id"] != event.event_id]
 if kind == "event" and others.empty:
@@ -193,8 +194,10 @@ with tab_cmp:
             st.caption(ctx.t("retro.kpi_failed", kpi=r.kpi, error=r.error))
 
     st.subheader(ctx.t("retro.relative"))
-    metric = st.radio(ctx.t("retro.metric"), ["units", "orders", "on_time_rate"], horizontal=True,
-                      format_func=lambda m: ctx.t(f"retro.metric_{m}"), key="retro_metric")
+    metrics = ["units", "orders", "on_time_rate"]
+    metric = st.radio(ctx.t("retro.metric"), metrics, horizontal=True,
+                      format_func=choices.labels(metrics, lambda m: ctx.t(f"retro.metric_{m}")),
+                      key="retro_metric")
     try:
         ev_series = retro.relative_series(ctx.db, event, params)
         bl_series = retro.relative_series(ctx.db, base, params)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from tower.ui import fmt, frame, upload_panel
+from tower.ui import choices, fmt, frame, upload_panel
 
 RECENT_RUNS = 200
 HEALTH_ICON = {"failed": "🔴", "stale": "🔴", "never": "🟡", "partial": "🟡", "ok": "🟢", "manual": "✍️"}
@@ -92,7 +92,7 @@ def draw(ctx) -> None:
         return
     names = status["source"].tolist()
     chosen = st.selectbox(ctx.t("sources.filter"), [None, *names], key="sources_filter",
-                          format_func=lambda v: ctx.t("frame.all") if v is None else v)
+                          format_func=choices.labels([None, *names], str, none=ctx.t("frame.all")))
     if chosen:
         status = status[status["source"] == chosen]
     status = status.reset_index(drop=True)

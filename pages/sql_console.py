@@ -14,7 +14,7 @@ import queries
 from queries import schema_docs
 from tower import sql_console
 from tower.auth import policy
-from tower.ui import access, charts, downloads, fmt, scope, session
+from tower.ui import access, charts, choices, downloads, fmt, scope, session
 from tower.ui.frame import context
 
 SQL_KEY = "sql_console.sql"
@@ -48,13 +48,6 @@ def example_title(name: str) -> str:
         return ctx.t(key)
     header = queries.header(name)
     return header.splitlines()[0] if header else name.split("/")[-1]
-
-
-def load_example() -> None:
-    # A callback runs before the editor is drawn, so it may set the editor's value.
-    choice = st.session_state.get("sql_console.example")
-    if choice:
-        st.session_state[SQL_KEY] = queries.load(choice)
 
 
 def run_editor() -> None:
@@ -96,7 +89,7 @@ def draw_schema() -> None:
     table = st.selectbox(
         ctx.t("sql_console.schema_table"), names, key="sql_console.schema_table",
         index=names.index("orders") if "orders" in names else 0,
-        format_func=lambda t: f"{t} ({ctx.t('sql_console.kind_' + kinds[t])})",
+        format_func=choices.labels(names, lambda t: f"{t} ({ctx.t('sql_console.kind_' + kinds[t])})"),
     )
     doc = docs.get(table, schema_docs.TableDoc())
     if doc.description:
@@ -150,7 +143,7 @@ def draw_chart(df: pd.DataFrame) -> None:
     kinds = {"line": px.line, "bar": px.bar, "scatter": px.scatter}
     c = st.columns(4)
     kind = c[0].selectbox(ctx.t("sql_console.chart_kind"), list(kinds), key="sql_console.chart_kind",
-                          format_func=lambda k: ctx.t(f"sql_console.chart_{k}"))
+                          format_func=choices.labels(kinds, lambda k: ctx.t(f"sql_console.chart_{k}")))
     x = c[1].selectbox(ctx.t("sql_console.chart_x"), list(df.columns), key="sql_console.chart_x")
     numeric = [col for col in df.columns if col != x and pd.api.types.is_numeric_dtype(df[col])
                and not pd.api.types.is_bool_dtype(df[col])]
@@ -172,8 +165,10 @@ with editor:
     names = queries.names("examples")
     pick, load = st.columns([4, 1], vertical_alignment="bottom")
     pick.selectbox(ctx.t("sql_console.examples"), [None, *names], key="sql_console.example",
-                   format_func=lambda n: ctx.t("sql_console.example_none") if n is None else example_title(n))
-    load.button(ctx.t("sql_console.load_example"), on_click=load_example, key="sql_console.load")
+                   format_func=choices.labels([None, *names], example_title,
+                                              none=ctx.t("sql_console.example_none")))
+    load.button(ctx.t("sql_console.load_example"), on_click=choices.copy_choice,
+                args=("sql_console.example", SQL_KEY, queries.load), key="sql_console.load")
     st.text_area(ctx.t("sql_console.editor"), key=SQL_KEY, height=260,
                  placeholder=ctx.t("sql_console.placeholder"), help=ctx.t("sql_console.editor_help"))
     if st.button(ctx.t("sql_console.run"), type="primary", key="sql_console.run"):

@@ -87,7 +87,7 @@ if left_out:
 # ── history of one sku × warehouse with its watermark lines ─────────────────────────────────────
 st.subheader(ctx.t("stock.history"))
 pairs = list(dict.fromkeys(zip(listed["sku"], listed["warehouse_id"])))  # worst first, as the detail
-pair = st.selectbox(ctx.t("stock.pick"), pairs, format_func=lambda p: f"{p[0]} @ {p[1]}", key="stock_pair")
+pair = st.selectbox(ctx.t("stock.pick"), pairs, format_func=" @ ".join, key="stock_pair")
 history = ctx.query("pages/stock_history", sku=pair[0], warehouse_id=pair[1])
 if history.empty:
     st.info(ctx.t("stock.no_history"))

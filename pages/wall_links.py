@@ -9,7 +9,7 @@ import streamlit as st
 
 from tower.auth import wall_tokens
 from tower.auth.policy import Refused
-from tower.ui import fmt, session, wall_access
+from tower.ui import choices, fmt, session, wall_access
 from tower.ui.frame import context
 
 ISSUED_KEY = "wall_links.issued"   # the last link issued in this session (shown until replaced)
@@ -42,11 +42,13 @@ def link_for(playlist: list[str], token: str) -> str:
 secret = wall_tokens.secret_for(ctx.runtime.config)
 with st.form("wall_issue", clear_on_submit=False):
     playlist = st.multiselect(t("wall.playlist"), list(wall_access.WALL_PAGES), key="wall_playlist",
-                              format_func=lambda p: t(f"nav.{p}"), help=t("wall.playlist_help"))
+                              format_func=choices.labels(wall_access.WALL_PAGES, lambda p: t(f"nav.{p}")),
+                              help=t("wall.playlist_help"))
     label = st.text_input(t("wall.label"), placeholder=t("wall.label_hint"), max_chars=120, key="wall_label")
     amount_col, unit_col = st.columns([2, 1])
     amount = amount_col.number_input(t("wall.valid_for"), min_value=1, max_value=8760, value=12, step=1)
-    unit = unit_col.selectbox(t("wall.unit"), list(UNIT_HOURS), format_func=lambda u: t(f"wall.unit_{u}"))
+    unit = unit_col.selectbox(t("wall.unit"), list(UNIT_HOURS),
+                              format_func=choices.labels(UNIT_HOURS, lambda u: t(f"wall.unit_{u}")))
     submitted = st.form_submit_button(t("wall.issue"), type="primary")
 
 if submitted:

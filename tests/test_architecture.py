@@ -69,6 +69,35 @@ def test_pages_reach_data_only_through_the_frame():
     assert not {k: v for k, v in offenders.items() if v}
 
 
+# ── pages keep nothing alive ────────────────────────────────────────────────────────────────────
+WIDGET_CALLABLES = {"format_func", "on_change", "on_click", "on_submit"}
+
+
+def page_held_callables(path: Path, root: Path = ROOT) -> list[str]:
+    """Widget labels and callbacks a page script writes itself (a lambda, or a function it defines):
+    Streamlit keeps a keyed widget's for the session's lifetime, and with it the page's whole
+    namespace, every frame the page read (tower/ui/choices.py)."""
+    tree = _tree(path)
+    own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return [f"{_rel(path, root)}:{k.value.lineno} {k.arg}"
+            for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords
+            if k.arg in WIDGET_CALLABLES
+            and (isinstance(k.value, ast.Lambda) or isinstance(k.value, ast.Name) and k.value.id in own)]
+
+
+def test_pages_hand_widgets_nothing_that_holds_the_page():
+    found = [hit for p in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))] for hit in page_held_callables(p)]
+    assert not found, "use tower.ui.choices (labels computed now, callbacks defined there):\n" + "\n".join(found)
+
+
+def test_the_page_callable_scan_catches_one(tmp_path):
+    sample = tmp_path / "page.py"
+    sample.write_text("import streamlit as st\n\ndef go():\n    pass\n\n"
+                      "st.selectbox('a', [1], format_func=lambda v: str(v))\nst.button('b', on_click=go)\n"
+                      "st.selectbox('c', [1], format_func=str)\n")
+    assert page_held_callables(sample, tmp_path) == ["page.py:6 format_func", "page.py:7 on_click"]
+
+
 # ── no late imports ─────────────────────────────────────────────────────────────────────────────
 def _type_checking_blocks(tree: ast.Module) -> set[int]:
     """ids of import nodes under `if TYPE_CHECKING:` (allowed: they never run)."""

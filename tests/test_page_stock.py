@@ -1,6 +1,7 @@
 """Stock page (AppTest): the sku × warehouse grid equals a direct computation from the raw rows, the
 history chart carries the watermark lines, and empty / failing states never raise."""
 import base64
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -166,3 +167,23 @@ def test_grid_on_the_synced_sandbox_world(tower_env, sandbox_db, tmp_path):
     assert set(detail.index[detail["status"] == "yellow"]) == set(grid.index[yellow])
     # the rest splits into green / over by the 7-day sales pace
     assert set(detail.loc[~detail["status"].isin(["red", "yellow"]), "status"]) <= {"green", "over"}
+
+
+def stock_page_namespaces() -> list[dict]:
+    """The module namespaces of Stock page runs still alive (each holds every frame the run read)."""
+    gc.collect()
+    return [o for o in gc.get_objects()
+            if isinstance(o, dict) and str(o.get("__file__", "")).endswith("pages/stock.py")]
+
+
+def test_a_session_that_moved_on_from_the_stock_page_keeps_none_of_it(tower_env, stock_db):
+    """A wall screen rotating through Stock kept that page's whole namespace (its 40,000-row grid at
+    the reference scale) for as long as the session lived: Streamlit keeps a keyed widget's
+    format_func, and a lambda written in the page held the page (tower/ui/choices.py)."""
+    path, _ = stock_db
+    tower_env(path)
+    at = open_app("pages/stock.py")
+    assert not at.exception and at.selectbox(key="stock_pair").options  # the keyed widget was drawn
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    assert stock_page_namespaces() == []
