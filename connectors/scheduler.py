@@ -57,6 +57,7 @@ class Scheduler:
         self._snapshot_busy = threading.Lock()
         self._snapshot_version: int | None = None  # the data version the last snapshot copied
         self.snapshot_took_s = 0.0                  # how long the last copy took
+        self.next_snapshot_at = float("inf")        # monotonic time the loop publishes the next one
 
     # ── running one source ──────────────────────────────────────────────────────────────────────
     def run_once(self, name: str, wait: bool = True) -> RunResult | None:
@@ -96,6 +97,9 @@ class Scheduler:
             started = time.monotonic()
             path = self.db.snapshot(self.config.snapshot_path)
             self.snapshot_took_s = time.monotonic() - started
+            # spaced from this copy's own start and length: scheduled when it began, the second copy
+            # of a large database used to start while the first was still running (issue 15)
+            self.next_snapshot_at = started + snapshot_gap(self.config.snapshot_interval_s, self.snapshot_took_s)
             self._snapshot_version = version
             return path
         except Exception:
@@ -144,7 +148,7 @@ class Scheduler:
     def _loop(self) -> None:
         start = time.monotonic()
         due = {name: start for name in self.sources}
-        snapshot_due = start + self.config.snapshot_interval_s
+        self.next_snapshot_at = start + self.config.snapshot_interval_s
         # Reference sources (planning …) get a head start: until each has been tried once, the others
         # wait, so Shopify's first run can already map locations to warehouses.
         pending_reference = {n for n, s in self.sources.items() if s.cfg.kind in KIND_ORDER}
@@ -158,8 +162,8 @@ class Scheduler:
                     if now >= due[name] and not self._locks[name].locked():
                         due[name] = now + source.cfg.interval_s
                         self._spawn(name, lambda n=name: self.run_once(n, wait=False))
-                if self.config.snapshot_interval_s > 0 and now >= snapshot_due:
-                    snapshot_due = now + snapshot_gap(self.config.snapshot_interval_s, self.snapshot_took_s)
+                if self.config.snapshot_interval_s > 0 and now >= self.next_snapshot_at:
+                    self.next_snapshot_at = now + self.config.snapshot_interval_s  # the copy sets it again
                     self._spawn("snapshot", self.snapshot)
             except Exception:  # pragma: no cover - defensive: the loop must survive anything
                 log.exception("scheduler loop error")

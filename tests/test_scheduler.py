@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from connectors.scheduler import Scheduler, snapshot_gap
+from connectors.scheduler import SNAPSHOT_SHARE, Scheduler, snapshot_gap
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
 from tower.clock import SimClock
@@ -142,6 +142,23 @@ def test_a_snapshot_is_copied_only_when_something_was_written_since(sandbox, tmp
 @pytest.mark.parametrize("interval, took, gap", [(60, 0.2, 60), (60, 12, 120), (5, 2, 20)])
 def test_snapshots_are_spaced_so_copying_takes_at_most_a_tenth_of_the_time(interval, took, gap):
     assert snapshot_gap(interval, took) == gap
+
+
+def test_the_next_snapshot_is_spaced_from_the_start_and_length_of_the_last_copy(sandbox, tmp_path):
+    """The loop used to schedule the next copy when it started one, from the copy before's length:
+    at the reference scale (~24 s a copy) the second began while the first was still running."""
+    cfg = _config(tmp_path, sandbox, ["supplier_portal"], snapshot_interval_s=0.01)
+    db = Database(cfg.db_path)
+    sched = Scheduler(db, cfg, sandbox.clock)
+    try:
+        began = time.monotonic()
+        assert sched.snapshot() == cfg.snapshot_path
+        took = sched.snapshot_took_s
+        assert 0 < took <= time.monotonic() - began
+        assert began + took / SNAPSHOT_SHARE <= sched.next_snapshot_at <= time.monotonic() + took / SNAPSHOT_SHARE
+    finally:
+        sched.stop()
+        db.close()
 
 
 def _snapshot_count(path) -> int:
