@@ -69,3 +69,17 @@ def test_a_bad_limit_is_refused_naming_the_field(tmp_path, line, message):
 def test_the_environment_sets_the_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("TOWER_DATABASE__MEMORY_LIMIT", "2GB")
     assert config(tmp_path, "").engine == {"memory_limit": "2GB"}
+
+
+def test_an_app_server_caps_duckdb_by_default(tmp_path):
+    """Unset, DuckDB takes 80 % of RAM and its buffer pool keeps every block a snapshot copy read:
+    the app server's own default keeps it to its share of a 1.5 GB server (issue 15)."""
+    cfg = config(tmp_path, "")
+    assert cfg.engine == {"memory_limit": config_mod.DEFAULT_MEMORY_LIMIT}
+    db = Database.for_config(cfg)
+    try:
+        limit = db.df("select current_setting('memory_limit') as m")["m"].iloc[0]
+        assert limit.endswith("MiB") and 700 <= float(limit.split()[0]) <= 768  # DuckDB shows 768MB in MiB
+    finally:
+        db.close()
+

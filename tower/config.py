@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_TOKEN = "sandbox"  # the sandbox's well-known credential; never valid on a real API
 SECRET_LIKE = ("api_key", "token", "password", "access_token")
 SIZE = r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"  # DuckDB's memory size syntax
+DEFAULT_MEMORY_LIMIT = "768MB"  # [database] memory_limit: see DatabaseSettings
 
 
 class ConfigError(ValueError):
@@ -66,8 +67,11 @@ class DatabaseSettings(BaseModel):
     snapshot: str = "data/snapshot/tower.duckdb"
     snapshot_interval_s: float = Field(60.0, gt=0)
     # DuckDB's own limits. A query that needs more than memory_limit spills to temp_directory
-    # instead of failing; unset, DuckDB uses 80 % of RAM and `<database>.tmp` beside the file.
-    memory_limit: str | None = Field(None, pattern=SIZE)
+    # instead of failing. The app server's default is DuckDB's share of a 1.5 GB server (issue 15):
+    # DuckDB's own (80 % of RAM) let its buffer pool keep every block a snapshot copy read, ~1 GB
+    # more at the reference scale (bench/README.md, "Server memory"). temp_directory unset:
+    # `<database>.tmp` beside the file.
+    memory_limit: str | None = Field(DEFAULT_MEMORY_LIMIT, pattern=SIZE)
     temp_directory: str | None = None
     max_temp_directory_size: str | None = Field(None, pattern=SIZE)
     threads: int | None = Field(None, ge=1)
