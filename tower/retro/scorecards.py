@@ -56,7 +56,9 @@ def scorecards(db, window: Window, params: dict, episodes: pd.DataFrame | None =
         extra = [{"link_type": link_type, "link_id": k, "name": k, "n": 0, "on_time_pct": None,
                   "delays": 0, "exceptions": 0} for k in series.index if k not in known]
         if extra:
-            cards = pd.concat([cards, pd.DataFrame(extra)], ignore_index=True)
+            # in the cards' own dtypes: an all-NULL on_time_pct column must not decide the result's
+            extra = pd.DataFrame(extra).astype(cards.dtypes[list(extra[0])].to_dict())
+            cards = pd.concat([cards, extra], ignore_index=True)
 
     def stockout_hours(row) -> float:
         if row["link_type"] == "carrier":
