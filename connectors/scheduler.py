@@ -88,7 +88,7 @@ class Scheduler:
     def snapshot(self):
         """Publish the analyst snapshot now (skipped if one is already being written, or if nothing
         was written since the last one: at the reference scale a copy is ~2 GB)."""
-        if not self._snapshot_busy.acquire(blocking=False):
+        if self._cancel.is_set() or not self._snapshot_busy.acquire(blocking=False):
             return None
         try:
             version = self.db.data_version()
@@ -103,7 +103,10 @@ class Scheduler:
             self._snapshot_version = version
             return path
         except Exception:
-            log.exception("snapshot to %s failed", self.config.snapshot_path)
+            if self._cancel.is_set():  # interrupted by stop(): nothing was published, nothing is wrong
+                log.info("snapshot to %s cut short: the scheduler is stopping", self.config.snapshot_path)
+            else:
+                log.exception("snapshot to %s failed", self.config.snapshot_path)
             return None
         finally:
             self._snapshot_busy.release()
@@ -121,8 +124,10 @@ class Scheduler:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the loop, cancel runs in flight (they roll back) and join every thread."""
+        """Stop the loop, cancel runs in flight (they roll back) and a snapshot copy, and join
+        every thread."""
         self._cancel.set()
+        self.db.interrupt_snapshot()
         deadline = time.monotonic() + timeout
         if self._thread:
             self._thread.join(max(0.0, deadline - time.monotonic()))

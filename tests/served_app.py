@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,24 @@ def streamlit_app(port: int) -> list[str]:
 def tower_app(port: int) -> list[str]:
     """`python -m tower` as `make run` starts it."""
     return [sys.executable, "-m", "tower", "--server.port", str(port), *QUIET]
+
+
+def shipped_config(folder: Path, sandbox_port: int, snapshot_interval_s: float = 3) -> Path:
+    """The shipped tower.toml (sandbox speed, scenarios, sources and intervals) with only the
+    sandbox's port, the data folder and the snapshot interval changed."""
+    shipped = (ROOT / "tower.toml").read_text()
+    config = folder / "tower.toml"
+    config.write_text(textwrap.dedent(f"""
+        [database]
+        path = "{folder / 'data' / 'tower.duckdb'}"
+        snapshot = "{folder / 'data' / 'snapshot' / 'tower.duckdb'}"
+        snapshot_interval_s = {snapshot_interval_s}
+
+        [sandbox]
+        port = {sandbox_port}
+
+    """) + shipped[shipped.index("\n[sources."):])
+    return config
 
 
 @contextmanager

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from connectors.testing import TABLE_KEYS
+from tests.served_app import shipped_config
 from tests.test_browser import ARGS, CHROMIUM, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,19 +60,7 @@ def app(tmp_path_factory):
     the ports, the data folder and the snapshot interval changed."""
     tmp = tmp_path_factory.mktemp("e2e")
     port, sandbox_port = free_port(), free_port()
-    shipped = (ROOT / "tower.toml").read_text()
-    sources = shipped[shipped.index("\n[sources."):]
-    config = tmp / "tower.toml"
-    config.write_text(textwrap.dedent(f"""
-        [database]
-        path = "{tmp / 'data' / 'tower.duckdb'}"
-        snapshot = "{tmp / 'data' / 'snapshot' / 'tower.duckdb'}"
-        snapshot_interval_s = 3
-
-        [sandbox]
-        port = {sandbox_port}
-
-    """) + sources)
+    config = shipped_config(tmp, sandbox_port)
     log = tmp / "app.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

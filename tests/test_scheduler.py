@@ -198,3 +198,29 @@ def test_unknown_kind_is_reported_and_the_rest_still_runs(sandbox, tmp_path):
     sched = Scheduler(Database(cfg.db_path), cfg, sandbox.clock)
     assert "carrier-pigeon" in sched.build_errors["odd"]
     assert sched.run_all()["nps"].status == "ok"
+
+
+def test_stop_cuts_a_snapshot_copy_short_and_keeps_the_last_published_one(sandbox, tmp_path):
+    """At the reference scale a copy runs ~20 s; stopping the app must not wait for it (nor leave
+    a half-written file for the next start)."""
+    cfg = _config(tmp_path, sandbox, ["supplier_portal"])
+    db = Database(cfg.db_path)
+    sched = Scheduler(db, cfg, sandbox.clock)
+    try:
+        assert sched.run_once("supplier_portal").status == "ok"
+        assert sched.snapshot() == cfg.snapshot_path
+        published = cfg.snapshot_path.read_bytes()
+        with db.cursor() as cur:  # enough rows that the next copy is still running when stop() comes
+            cur.execute("create table filler as select range as i, hash(range) as h from range(40000000)")
+        copy = threading.Thread(target=sched.snapshot)
+        copy.start()
+        assert _wait_for(lambda: db._copying is not None, timeout=30, step=0.001)
+        sched.stop()
+        copy.join(5)
+        assert not copy.is_alive(), "stop() waited for the whole copy"
+        assert cfg.snapshot_path.read_bytes() == published
+        assert [p.name for p in cfg.snapshot_path.parent.iterdir()] == [cfg.snapshot_path.name]
+        assert sched.snapshot() is None  # a stopped scheduler starts no new copy
+    finally:
+        sched.stop()
+        db.close()

@@ -166,6 +166,7 @@ class Database:
             raise
         apply_engine_settings(self.con, engine or {})
         self._snapshot_lock = threading.Lock()
+        self._copying: duckdb.DuckDBPyConnection | None = None  # the snapshot copy's cursor, if one runs
         with _versions_lock:  # an in-memory database is its own: a key nobody else gets
             self._version_key = (str(self.path.resolve()) if str(path) != ":memory:"
                                  else f":memory:{next(_VERSION_NUMBERS)}")
@@ -197,6 +198,7 @@ class Database:
         invalidated it (see `_raw_cursor`)."""
         db = cls.__new__(cls)
         db.path, db.con, db.source, db._snapshot_lock = Path(path), con, source, threading.Lock()
+        db._copying = None
         db.search_path = None
         db._version_key = None  # other hosts write the lake: its own snapshot id is the version
         db.install_layer()
@@ -342,9 +344,20 @@ class Database:
                     leftover.unlink(missing_ok=True)
         return dest
 
+    def interrupt_snapshot(self) -> None:
+        """Cut a snapshot copy in progress short (the app is stopping: at the reference scale a copy
+        runs ~20 s); `snapshot` then raises duckdb.InterruptException and leaves no file behind."""
+        copying = self._copying
+        if copying is not None:
+            try:
+                copying.interrupt()
+            except duckdb.ConnectionException:
+                pass  # the copy ended meanwhile and closed its cursor
+
     def _copy_to(self, tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
         with self._raw_cursor() as cur:  # copies data out, changes none: the data version stays
+            self._copying = cur
             db_name = self.source or cur.execute(queries.load("core/current_database")).fetchone()[0]
             listed = cur.execute(queries.load("core/snapshot_tables"), {"db": db_name}).fetchall()
             cur.execute(dynamic.attach_snapshot(str(tmp)))
@@ -359,4 +372,5 @@ class Database:
                     cur.rollback()
                     raise
             finally:
+                self._copying = None
                 cur.execute(queries.load("core/snapshot_detach"))

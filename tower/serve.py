@@ -45,5 +45,13 @@ def main(argv: list[str]) -> None:
     extra = plan.extra_args + (dev_sign_in_args(secrets_files) if plan.mode == "dev" else [])
     log.info("serving in %s mode", {"local": "local (one local admin, 127.0.0.1 only)",
                                       "auth": "sign-in", "dev": "dev sign-in"}[plan.mode])
-    runtime.preload()
-    cli.main(["run", str(APP), "--server.headless", "true", *argv, *extra], prog_name="streamlit")
+    rt = runtime.preload()
+    try:
+        cli.main(["run", str(APP), "--server.headless", "true", *argv, *extra], prog_name="streamlit")
+    finally:
+        # Streamlit has stopped serving (SIGTERM, Ctrl-C): stop the runtime's threads before the
+        # interpreter does. A thread still inside DuckDB when Python exits aborts the process
+        # ("terminate called…"), and a webhook batch cut there was set aside as failed.
+        log.info("stopping Tower's runtime")
+        rt.stop()
+        log.info("Tower stopped")
