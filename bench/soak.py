@@ -130,13 +130,14 @@ def start_server(cfg_path: Path, port: int, log_path: Path, timeout_s: float = 1
         time.sleep(0.5)
 
 
-def stop_server(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen, timeout_s: float = 60) -> int:
+    """SIGTERM, as a service manager stops it; killed if it is not gone in `timeout_s`. Its exit code."""
     proc.terminate()
     try:
-        proc.wait(20)
+        return proc.wait(timeout_s)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        return proc.wait()
 
 
 def prepare_db(args, folder: Path) -> Path:
@@ -243,7 +244,8 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
             # what the server logged while it ran, apart from what its stop cuts short (a query or a
             # write caught mid-way by the interpreter shutting down is not a fault of the soak)
             running_log = (tmp / "tower.log").read_text(errors="replace")
-            stop_server(proc)
+            stopping = time.time()
+            figs_stop = {"exit_code": stop_server(proc), "stop_s": time.time() - stopping}
         server_log = (tmp / "tower.log").read_text(errors="replace")
         stopping_log = server_log[len(running_log):] if server_log.startswith(running_log) else ""
         if keep_log is not None:
@@ -258,6 +260,8 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
         gaps = connector_gaps(db, since, speed, intervals)
     own = [o for _, (o, _) in sampler.samples]
     rss = [r for _, (_, r) in sampler.samples]
+    figs.update(figs_stop)
+    figs["own_rss_second_half"] = second_half_growth(sampler.samples)
     figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh,
                  "rss_start": rss[0] if rss else 0, "rss_peak": max(rss, default=0),
                  "rss_end": rss[-1] if rss else 0, "own_rss_start": own[0] if own else 0,
@@ -267,6 +271,20 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
                  "stop_tracebacks": stopping_log.count(TRACEBACK),
                  "stop_errors": traceback_ends(stopping_log)})
     return figs
+
+
+def second_half_growth(samples: list[tuple[float, tuple[int, int]]], span_s: float = 60) -> float:
+    """The server process's RSS over the run's last minute against the minute ending at its midpoint,
+    in percent: growth once the warm-up (sessions opening, DuckDB's buffer pool filling to its limit,
+    the first snapshot copy and refit) is over, which is what a leak shows as."""
+    if not samples or samples[-1][0] - samples[0][0] < 4 * span_s:
+        return float("nan")
+    middle = (samples[0][0] + samples[-1][0]) / 2
+
+    def mean_own(start: float, end: float) -> float:
+        window = [own for t, (own, _) in samples if start <= t <= end]
+        return sum(window) / len(window)
+    return (mean_own(samples[-1][0] - span_s, samples[-1][0]) / mean_own(middle - span_s, middle) - 1) * 100
 
 
 def traceback_ends(log: str, most: int = 3) -> list[str]:
@@ -315,6 +333,10 @@ def report(f: dict) -> str:
          "≤ 1.5 GB |"),
         (f"| the server process alone, start / peak / end | {f.get('own_rss_start', 0) / mb:.0f} / "
          f"{f.get('own_rss_peak', 0) / mb:.0f} / {f.get('own_rss_end', 0) / mb:.0f} MB | — |"),
+        (f"| the server process alone, last minute vs the minute ending halfway | "
+         f"{f.get('own_rss_second_half', float('nan')):+.1f} % | growth < 10 % |"),
+        (f"| stopping the server (SIGTERM): exit code, time | {f.get('exit_code', '—')}, "
+         f"{f.get('stop_s', float('nan')):.1f} s | 0 |"),
         f"| new viewer's first KPI tile | {tile_txt} | ≤ 2 s |",
         "", "| source | interval | runs | gap p50 | gap p95 | max gap | p95 / interval |",
         "|---|---:|---:|---:|---:|---:|---:|"]
