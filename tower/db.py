@@ -165,8 +165,9 @@ class Database:
                 ) from e
             raise
         apply_engine_settings(self.con, engine or {})
-        self._snapshot_lock = threading.Lock()
+        self._snapshot_lock, self._snapshot_state = threading.Lock(), threading.Lock()
         self._copying: duckdb.DuckDBPyConnection | None = None  # the snapshot copy's cursor, if one runs
+        self._copy_interrupted = False
         with _versions_lock:  # an in-memory database is its own: a key nobody else gets
             self._version_key = (str(self.path.resolve()) if str(path) != ":memory:"
                                  else f":memory:{next(_VERSION_NUMBERS)}")
@@ -198,7 +199,7 @@ class Database:
         invalidated it (see `_raw_cursor`)."""
         db = cls.__new__(cls)
         db.path, db.con, db.source, db._snapshot_lock = Path(path), con, source, threading.Lock()
-        db._copying = None
+        db._snapshot_state, db._copying, db._copy_interrupted = threading.Lock(), None, False
         db.search_path = None
         db._version_key = None  # other hosts write the lake: its own snapshot id is the version
         db.install_layer()
@@ -347,17 +348,23 @@ class Database:
     def interrupt_snapshot(self) -> None:
         """Cut a snapshot copy in progress short (the app is stopping: at the reference scale a copy
         runs ~20 s); `snapshot` then raises duckdb.InterruptException and leaves no file behind."""
-        copying = self._copying
-        if copying is not None:
-            try:
-                copying.interrupt()
-            except duckdb.ConnectionException:
-                pass  # the copy ended meanwhile and closed its cursor
+        with self._snapshot_state:
+            self._copy_interrupted = True  # see _raise_if_interrupted: interrupt() stops only a running query
+            if self._copying is not None:
+                try:
+                    self._copying.interrupt()
+                except duckdb.ConnectionException:
+                    pass  # the copy ended meanwhile and closed its cursor
+
+    def _raise_if_interrupted(self) -> None:
+        if self._copy_interrupted:
+            raise duckdb.InterruptException("the snapshot copy was interrupted")
 
     def _copy_to(self, tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
         with self._raw_cursor() as cur:  # copies data out, changes none: the data version stays
-            self._copying = cur
+            with self._snapshot_state:
+                self._copying, self._copy_interrupted = cur, False
             db_name = self.source or cur.execute(queries.load("core/current_database")).fetchone()[0]
             listed = cur.execute(queries.load("core/snapshot_tables"), {"db": db_name}).fetchall()
             cur.execute(dynamic.attach_snapshot(str(tmp)))
@@ -366,11 +373,14 @@ class Database:
                 cur.begin()
                 try:
                     for (table,) in listed:
+                        self._raise_if_interrupted()
                         cur.execute(dynamic.snapshot_table(db_name, table))
+                    self._raise_if_interrupted()  # an interrupt between statements reaches no query
                     cur.commit()
                 except BaseException:
                     cur.rollback()
                     raise
             finally:
-                self._copying = None
+                with self._snapshot_state:
+                    self._copying = None
                 cur.execute(queries.load("core/snapshot_detach"))
