@@ -19,6 +19,9 @@ MAX_ERROR_CHARS = 300
 class Cancelled(Exception):
     """The scheduler is stopping: abandon the run (nothing is written)."""
 
+    def __init__(self, message: str = "cancelled: Tower stopped before the run finished"):
+        super().__init__(message)  # what sync_runs and the Sources page say about the run
+
 
 class HttpError(Exception):
     """A request that failed for good (non-retryable status, or retries exhausted)."""
@@ -101,7 +104,7 @@ class Http:
 
     def _sleep(self, seconds: float) -> None:
         if self.cancel.wait(seconds):
-            raise Cancelled("stopping")
+            raise Cancelled()
 
     def get_json(self, url: str, params: dict | None = None) -> tuple[Any, requests.Response]:
         resp = self._get(url, params, want_json=True)
@@ -145,7 +148,7 @@ class Http:
     def _attempt(self, url: str, params: dict | None, want_json: bool, path: str) -> requests.Response:
         """One GET: the response, or Transient (worth retrying), or HttpError (not)."""
         if self.cancel.is_set():
-            raise Cancelled("stopping")
+            raise Cancelled()
         self.requests_made += 1
         try:
             resp = self.session.get(url, params=params, timeout=(self.policy.connect_timeout_s,

@@ -124,6 +124,6 @@ class Run:
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
-            raise Cancelled("stopping")
+            raise Cancelled()
 
 

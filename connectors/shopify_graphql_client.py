@@ -86,7 +86,7 @@ class ShopifyGraphQL:
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0 and self.cancel.wait(seconds):
-            raise Cancelled("stopping")
+            raise Cancelled()
 
     # ── one query ───────────────────────────────────────────────────────────────────────────────
     def execute(self, name: str, document: GraphQLRequest, variables: dict | None = None) -> dict:
@@ -95,7 +95,7 @@ class ShopifyGraphQL:
         waited, attempt, throttled_in_a_row = 0.0, 0, 0
         while True:
             if self.cancel.is_set():
-                raise Cancelled("stopping")
+                raise Cancelled()
             if self.bucket is not None:  # pace: let the bucket refill for this query's cost
                 pause = self.bucket.wait_for(self.costs.get(name, DEFAULT_COST), self.clock())
                 self.sleep(pause + (0.05 if pause else 0))
