@@ -59,9 +59,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_soak_config(folder: Path, db_path: Path, history_days: float | None) -> tuple[Path, dict]:
+def write_soak_config(folder: Path, db_path: Path, history_days: float | None,
+                      speed: float | None = None) -> tuple[Path, dict]:
     """tower.toml with the database, snapshot, sandbox and webhook ports moved into `folder`/free
-    ports; everything else (sources, intervals, speed) exactly as shipped."""
+    ports; everything else (sources, intervals, speed unless given) exactly as shipped."""
     text = (ROOT / "tower.toml").read_text(encoding="utf-8")
     text = re.sub(r'^path = "data/tower.duckdb"', f'path = "{db_path.as_posix()}"', text, count=1, flags=re.MULTILINE)
     text = re.sub(r'^snapshot = "data/snapshot/tower.duckdb"',
@@ -71,6 +72,8 @@ def write_soak_config(folder: Path, db_path: Path, history_days: float | None) -
                       flags=re.MULTILINE | re.DOTALL)
     if history_days is not None:
         text = re.sub(r"^history_days = [\d.]+", f"history_days = {history_days:g}", text, count=1, flags=re.MULTILINE)
+    if speed is not None:
+        text = re.sub(r"^speed = [\d.]+", f"speed = {speed:g}", text, count=1, flags=re.MULTILINE)
     path = folder / "tower.toml"
     path.write_text(text, encoding="utf-8")
     return path, tomllib.loads(text)
@@ -216,12 +219,12 @@ async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> d
 
 def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int = 5,
             history_days: float | None = None, warmup_s: float = 20, log=print,
-            keep_log: Path | None = None, keep_rss: Path | None = None) -> dict:
+            keep_log: Path | None = None, keep_rss: Path | None = None, speed: float | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="tower-soak-") as tmp:
         tmp = Path(tmp)
         db = tmp / "tower.duckdb"
         shutil.copyfile(db_path, db)
-        cfg_path, cfg = write_soak_config(tmp, db, history_days)
+        cfg_path, cfg = write_soak_config(tmp, db, history_days, speed)
         port = free_port()
         t0 = time.time()
         proc = start_server(cfg_path, port, tmp / "tower.log")
@@ -261,6 +264,7 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
     own = [o for _, (o, _) in sampler.samples]
     rss = [r for _, (_, r) in sampler.samples]
     figs.update(figs_stop)
+    figs["speed"] = speed
     figs["own_rss_second_half"] = second_half_growth(sampler.samples)
     figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh,
                  "rss_start": rss[0] if rss else 0, "rss_peak": max(rss, default=0),
@@ -311,7 +315,8 @@ def report(f: dict) -> str:
     lines = [
         (f"{f['sessions']} sessions (half overview `?refresh={f['refresh_s']}`, half kiosk playlist "
         f"`{KIOSK_PLAYLIST}` rotating every 30 s) × {f['minutes']:g} min on `python -m tower` with the sandbox "
-        "and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
+        f"(at speed {f.get('speed', 60):g}: {f.get('speed', 60):g} simulated seconds per wall second, orders, "
+        "webhooks and syncs' work included) and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
         "Chromium pages would measure the browser, not the server "
         "(measured: 4 Chromium pages on the kiosk at refresh=5 took 1.5 of the 2 cores, the server 0.9)."),
         "",
@@ -362,13 +367,15 @@ def main(argv=None) -> str:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", help="a Tower DuckDB file (copied; never written)")
     src.add_argument("--dataset", choices=("x1", "x10", "reference"), default="x1")
+    p.add_argument("--speed", type=float, default=None,
+                   help="the sandbox's simulated seconds per wall second (default: tower.toml's 60)")
     p.add_argument("--keep-log", type=Path, help="also copy the server's log here")
     p.add_argument("--keep-rss", type=Path, help="also write the RSS samples here (time, server, with children)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tower-soak-data-") as tmp:
         db = prepare_db(args, Path(tmp))
         figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
-                       keep_log=args.keep_log, keep_rss=args.keep_rss)
+                       keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed)
     body = report(figs)
     print(body)
     return body

@@ -54,6 +54,9 @@ class Session:
                 self.page_hash = fm.new_session.page_script_hash
             if not fm.metadata.run.fragment_ids:  # a full run re-registers its fragments
                 self.fragments.clear()
+                # and Streamlit drops the fragment reruns queued before it: never answered, they
+                # would count every later tick of that fragment as overdue
+                self.pending.clear()
                 self.full_runs += 1
         elif kind == "page_info_changed":
             self.query = fm.page_info_changed.query_string
