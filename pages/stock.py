@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from tower.ui import caps, charts, fmt, forecast_chart
+from tower.ui import caps, charts, fmt, forecast_chart, kiosk
 from tower.ui.frame import context
 
 OVER_COLOUR = "#2f6fb5"  # more than twice the planned cover: not a danger, but money sitting still
@@ -34,24 +34,25 @@ def rag_cell(status: str) -> str:
 
 # ── the grid: available units, each cell coloured by its status ─────────────────────────────────
 st.subheader(ctx.t("stock.grid"))
-# the SKUs of the worst pairs first, as many as a styled grid holds (grid is worst first)
+# the SKUs of the worst pairs first (grid is worst first), as many as a styled grid holds
 skus = list(dict.fromkeys(grid["sku"]))
-shown_skus = skus[:caps.grid_rows(grid["warehouse_id"].nunique())]
+fits = caps.grid_rows(grid["warehouse_id"].nunique())
+shown_skus = skus[:min(fits, kiosk.rows(ctx, caps.KIOSK_GRID_SKUS, fits))]
 on_grid = grid[grid["sku"].isin(shown_skus)]
 available = on_grid.pivot_table(index="sku", columns="warehouse_id", values="available", aggfunc="first")
-available = available.rename_axis(index=ctx.t("stock.col_sku"), columns=None)
+available = available.reindex(shown_skus).rename_axis(index=ctx.t("stock.col_sku"), columns=None)
 status = on_grid.pivot_table(index="sku", columns="warehouse_id", values="status", aggfunc="first")
-status = status.rename_axis(index=available.index.name, columns=None)
+status = status.reindex(shown_skus).rename_axis(index=available.index.name, columns=None)
 styled = available.style.format(lambda v: fmt.number(v, ctx.lang)).apply(
     lambda _: status.reindex_like(available).map(lambda s: rag_cell(s) if isinstance(s, str) else ""), axis=None)
 st.dataframe(styled, width="stretch")
 st.caption(ctx.t("stock.grid_note"))
 if len(shown_skus) < len(skus):
-    st.caption(ctx.t("stock.grid_capped", shown=fmt.number(len(shown_skus), ctx.lang),
-                     total=fmt.number(len(skus), ctx.lang)))
+    st.caption(ctx.t("stock.grid_capped_wall" if ctx.kiosk else "stock.grid_capped",  # a wall has no filters
+                     shown=fmt.number(len(shown_skus), ctx.lang), total=fmt.number(len(skus), ctx.lang)))
 
 # ── detail, worst first ─────────────────────────────────────────────────────────────────────────
-listed, left_out = caps.head(grid, caps.STOCK_DETAIL_ROWS)
+listed, left_out = caps.head(grid, kiosk.rows(ctx, caps.KIOSK_DETAIL_ROWS, caps.STOCK_DETAIL_ROWS))
 detail = listed.assign(
     status_label=listed["status"].map(lambda s: ctx.t(f"stock.status_{s}")),
     next_inbound_eta=listed["next_inbound_eta"].map(lambda t: fmt.ts(t, ctx.lang)),
@@ -81,8 +82,8 @@ st.dataframe(
 )
 
 if left_out:
-    st.caption(ctx.t("stock.detail_capped", shown=fmt.number(len(listed), ctx.lang),
-                     total=fmt.number(len(grid), ctx.lang)))
+    st.caption(ctx.t("stock.detail_capped_wall" if ctx.kiosk else "stock.detail_capped",
+                     shown=fmt.number(len(listed), ctx.lang), total=fmt.number(len(grid), ctx.lang)))
 
 # ── history of one sku × warehouse with its watermark lines ─────────────────────────────────────
 st.subheader(ctx.t("stock.history"))

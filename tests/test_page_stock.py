@@ -81,8 +81,9 @@ def test_grid_matches_the_raw_rows(tower_env, stock_db):
         assert detail.loc[key, "available"] == row["available"]
         assert detail.loc[key, "status"] == row["status"]
     assert detail.loc[("GL-CUP-02", "US-WEST-LA"), "status_label"] == "below limit"
-    # the worst pair comes first
+    # the worst pair comes first, and the grid's rows are the SKUs in the same order
     assert detail.index[0] == ("GL-CUP-02", "US-WEST-LA")
+    assert list(pivot.index) == list(dict.fromkeys(detail.index.get_level_values("sku")))
     # the bowl in LA sold 3 × 16 units in the last 3 h: 4 h rate 12/h → 30 / 12 = 2.5 h to stockout
     assert detail.loc[("GL-BOWL-01", "US-WEST-LA"), "hours_to_stockout"] == pytest.approx(2.5)
 
@@ -106,6 +107,28 @@ def test_beyond_the_caps_the_most_urgent_pairs_are_listed_and_the_rest_counted(t
     assert f"Listing the 2 most urgent of {len(expected)} SKU × warehouse pairs" in captions
     assert f"of {expected.index.get_level_values('sku').nunique()}" in captions
     assert len(at.selectbox(key="stock_pair").options) == 2
+
+
+def test_a_wall_screen_shows_the_most_urgent_rows_it_can_read(tower_env, stock_db, monkeypatch):
+    """A kiosk cannot scroll: grid and detail hold the worst SKUs / pairs that fit, say how many of
+    all, and the headline counts stay whole."""
+    path, rows = stock_db
+    tower_env(path)
+    expected = expected_grid(rows)
+    monkeypatch.setattr(caps, "KIOSK_GRID_SKUS", 1)
+    monkeypatch.setattr(caps, "KIOSK_DETAIL_ROWS", 2)
+    at = open_app("pages/stock.py", window="7d", kiosk=1)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Below limit (red)"] == "1" and metrics["Below warning (yellow)"] == "1"
+    detail = at.dataframe[1].value
+    assert detail["status"].tolist() == ["red", "yellow"]
+    assert at.dataframe[0].value.index.tolist() == ["GL-CUP-02"]  # the SKU of the worst pair
+    captions = " ".join(c.value for c in at.caption)
+    assert f"The 2 most urgent of {len(expected)} SKU × warehouse pairs." in captions
+    assert f"The 1 SKUs with the most urgent pairs, of {expected.index.get_level_values('sku').nunique()}." \
+        in captions
+    assert "Filter by" not in captions  # a wall has no sidebar to filter with
 
 
 def test_history_chart_shows_observations_and_the_three_watermarks(tower_env, stock_db):

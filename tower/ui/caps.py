@@ -9,6 +9,10 @@ import pandas as pd
 
 STOCK_DETAIL_ROWS = 500      # pairs listed in the Stock page's detail table, worst first
 STYLED_CELLS = 10_000        # cells of a coloured grid: 500 SKUs x 20 warehouses (styling costs ~25 µs a cell)
+# A wall screen cannot scroll: it shows what it can read. Styling all the rows above on every kiosk
+# rotation took ~0.25 s of the app server's one interpreter per screen at the reference scale.
+KIOSK_GRID_SKUS = 12
+KIOSK_DETAIL_ROWS = 8
 
 
 def head(frame: pd.DataFrame, rows: int) -> tuple[pd.DataFrame, int]:
