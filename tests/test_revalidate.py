@@ -19,7 +19,7 @@ from tests.test_board_cache import _fresh_cache, nps_detractor, quantum_start, s
 from tests.ui_fixtures import populated_db  # noqa: F401
 from tower.db import Database
 from tower.ui import frame, revalidate
-from tower.ui.revalidate import Revalidator, freeze
+from tower.ui.revalidate import Revalidator, fixed_shape, freeze
 
 SHAPE = ("kpi", "tower.duckdb", "nps")
 
@@ -129,7 +129,7 @@ def test_a_failing_background_run_keeps_the_old_board_then_the_screen_sees_the_e
         cache.get(SHAPE, 2, broken, broken, stale_ok=True)  # the page's usual failure path shows it
 
 
-def test_a_rolling_window_keeps_its_shape_across_quanta_and_a_fixed_one_does_not():
+def test_a_rolling_window_keeps_its_shape_across_quanta_and_a_fixed_one_its_fixed_shape():
     t = datetime(2026, 11, 11, 12, 0, 5, tzinfo=UTC)
     later = t + timedelta(seconds=5)
     rolling = lambda now: {"start": now - timedelta(hours=24), "end": now, "now": now, "merchant": None}  # noqa: E731
@@ -137,7 +137,36 @@ def test_a_rolling_window_keeps_its_shape_across_quanta_and_a_fixed_one_does_not
     assert freeze(rolling(t)) != freeze(rolling(later))  # the exact key still differs
     event = {"start": datetime(2026, 11, 11, 8, tzinfo=UTC), "end": datetime(2026, 11, 11, 16, tzinfo=UTC)}
     assert freeze({**event, "now": t}, t) != freeze({**event, "now": later}, later)
+    assert fixed_shape({**event, "now": t}) == fixed_shape({**event, "now": later})
+    assert fixed_shape(rolling(t)) != fixed_shape(rolling(later))
+    other_event = {**event, "start": datetime(2026, 11, 11, 9, tzinfo=UTC)}
+    assert fixed_shape({**event, "now": t}) != fixed_shape({**other_event, "now": t})
     assert freeze({"markets": ["US", "DE"]}) == freeze({"markets": ("US", "DE")})
+
+
+def test_an_event_board_refreshed_in_the_next_quantum_is_served_from_the_last_one():
+    """The war room's default window is the running event (fixed start and end): a refresh in a new
+    quantum finds the board under its fixed shape and never computes it in the foreground."""
+    cache, foreground = Revalidator(), []
+    event = {"start": datetime(2026, 11, 11, 8, tzinfo=UTC), "end": datetime(2026, 11, 11, 16, tzinfo=UTC)}
+
+    def ask(now: datetime, version: int, stale_ok: bool) -> str:
+        params = {**event, "now": now}
+        return cache.get(("q", freeze(params, now)), (version, freeze(params)),
+                         lambda: foreground.append(now) or f"v{version}", lambda: f"v{version}",
+                         stale_ok=stale_ok, aliases=(("q", fixed_shape(params)),))
+
+    t = datetime(2026, 11, 11, 12, 0, 5, tzinfo=UTC)
+    assert ask(t, 1, stale_ok=False) == "v1"                            # the screen's first, full run
+    assert ask(t + timedelta(seconds=5), 2, stale_ok=True) == "v1"      # next quantum, new data: at once
+    assert foreground == [t]
+    assert eventually(lambda: ask(t + timedelta(seconds=5), 2, stale_ok=True) == "v2")
+    # another event's board is never served for this one
+    other = {**event, "start": datetime(2026, 11, 11, 9, tzinfo=UTC)}
+    assert cache.get(("q", freeze({**other, "now": t}, t)), (3, freeze({**other, "now": t})),
+                     lambda: "other", lambda: "other", stale_ok=True,
+                     aliases=(("q", fixed_shape({**other, "now": t})),)) == "other"
+    assert cache.wait_idle()
 
 
 def test_a_wall_screen_refresh_after_a_sync_shows_the_last_board_then_the_new_number(populated_db):

@@ -165,9 +165,11 @@ def shared_result(db, cached: Callable, raw: Callable, args: tuple, params: dict
     newest result of the same board at once while the background makes the exact one
     (tower.ui.revalidate). Queries, KPIs and the frame's tiles all go through here."""
     key, version = db_key(db), db.data_version()
+    board = (raw.__name__, key, *args)
     return revalidate.shared.get(
-        (raw.__name__, key, *args, revalidate.freeze(params, as_of)), (version, revalidate.freeze(params)),
-        lambda: cached(key, version, *args, params, db), lambda: raw(*args, params, db), stale_ok=stale_ok)
+        (*board, revalidate.freeze(params, as_of)), (version, revalidate.freeze(params)),
+        lambda: cached(key, version, *args, params, db), lambda: raw(*args, params, db), stale_ok=stale_ok,
+        aliases=((*board, revalidate.fixed_shape(params)),))
 
 
 # Streamlit holds a per-key lock while computing a missing entry (double-checked: the second caller

@@ -33,7 +33,7 @@ IDLE_EXIT_S = 10.0   # the worker ends after this long with nothing wanted; the 
 def freeze(params: dict, as_of: datetime | None = None) -> tuple:
     """`params` as a hashable key. With `as_of`, moments become offsets from it and `now` itself is
     dropped, so a rolling window ("the last 24 h") has the same shape in every quantum while a fixed
-    one (an event's start and end) does not."""
+    one (an event's start and end) does not: `fixed_shape` is its shape."""
     out = []
     for name, value in sorted(params.items()):
         if as_of is not None and isinstance(value, datetime):
@@ -46,6 +46,14 @@ def freeze(params: dict, as_of: datetime | None = None) -> tuple:
             value = repr(value)
         out.append((name, value))
     return tuple(out)
+
+
+def fixed_shape(params: dict) -> tuple:
+    """The shape of a board over a fixed window (the running event's start and end): `params`
+    without `now`, moments as they are. The war room's default window is the event, and the quantum
+    is as long as a wall screen's refresh at 60x, so without this every refresh found a new shape
+    and computed the board in the foreground, twenty screens queueing behind one computation."""
+    return freeze({name: value for name, value in params.items() if name != "now"})
 
 
 @dataclass
@@ -70,25 +78,33 @@ class Revalidator:
         self.served_stale = 0  # refreshes answered with an older result (tests, bench)
 
     def get(self, shape: Hashable, exact: Hashable, compute: Callable[[], object],
-            background: Callable[[], object], *, stale_ok: bool) -> object:
+            background: Callable[[], object], *, stale_ok: bool, aliases: tuple = ()) -> object:
         """The result for `exact`: `compute()` here (through Streamlit's cache, so a full run behaves
         exactly as without this class), or, with `stale_ok`, the exact result the background made,
-        else the newest one of `shape` if it is at most max_stale_s old while `background()` (the
-        same computation without Streamlit, which needs a script thread) makes the exact one."""
+        else the newest one of `shape` (or of one of its `aliases`: other keys the same board may
+        have, see fixed_shape) if it is at most max_stale_s old while `background()` (the same
+        computation without Streamlit, which needs a script thread) makes the exact one."""
+        keys = (shape, *[a for a in aliases if a != shape])
         with self._lock:
-            hit = self._latest.get(shape) if stale_ok else None
-            if hit is not None and hit.exact == exact:
-                self._latest.move_to_end(shape)
-                return hit.value
+            hits = [h for h in map(self._latest.get, keys) if h is not None] if stale_ok else []
+            for key in keys:
+                hit = self._latest.get(key) if stale_ok else None
+                if hit is not None and hit.exact == exact:
+                    self._latest.move_to_end(key)
+                    return hit.value
+            hit = max(hits, key=lambda h: h.started, default=None)
             if hit is not None and time.monotonic() - hit.started <= self.max_stale_s:
-                self._wanted[shape] = (exact, background)  # a newer request replaces an older one
+                for older, (_, _, its_keys) in list(self._wanted.items()):
+                    if set(its_keys) & set(keys):  # a newer request of a board replaces an older one
+                        del self._wanted[older]
+                self._wanted[shape] = (exact, background, keys)
                 self._start_worker()
                 self._work.notify_all()
                 self.served_stale += 1
                 return hit.value
         started = time.monotonic()
         value = compute()
-        self._remember(shape, exact, value, started)
+        self._remember(keys, exact, value, started)
         return value
 
     def clear(self) -> None:
@@ -105,13 +121,14 @@ class Revalidator:
                     return False
         return True
 
-    def _remember(self, shape, exact, value, started: float) -> None:
+    def _remember(self, keys: tuple, exact, value, started: float) -> None:
         with self._lock:
-            hit = self._latest.get(shape)
-            if hit is not None and hit.started > started:
-                return  # a newer computation of this shape already landed
-            self._latest[shape] = _Result(exact, value, started)
-            self._latest.move_to_end(shape)
+            for key in keys:
+                hit = self._latest.get(key)
+                if hit is not None and hit.started > started:
+                    continue  # a newer computation of this shape already landed
+                self._latest[key] = _Result(exact, value, started)
+                self._latest.move_to_end(key)
             while len(self._latest) > self.max_shapes:
                 self._latest.popitem(last=False)
 
@@ -130,7 +147,7 @@ class Revalidator:
                         self._worker = None  # under the lock, so _start_worker sees it gone
                         return
                 shape = next(iter(self._wanted))
-                exact, compute = self._wanted.pop(shape)
+                exact, compute, keys = self._wanted.pop(shape)
                 hit = self._latest.get(shape)
                 if hit is not None and hit.exact == exact:
                     continue  # asked again while it was being computed: it has landed since
@@ -142,7 +159,7 @@ class Revalidator:
                 # max_stale_s old, then computes for itself and shows the error as any page does
                 log.warning("background refresh failed: %s", e)
                 continue
-            self._remember(shape, exact, value, started)
+            self._remember(keys, exact, value, started)
 
 
 shared = Revalidator()  # one per server process: every session's screens share it
