@@ -22,6 +22,7 @@ from tower.actions import engine, planner, playbooks, runner
 from tower.actions import log as action_log
 from tower.auth import policy
 from tower.ui import access, downloads, fmt
+from tower.ui.context import QUERY_TTL_S, shared_result
 
 FLASH_KEY = "_actions_flash"
 STATUS_RAG = {"proposed": "yellow", "approved": "yellow", "sending": "yellow", "reverting": "yellow",
@@ -374,7 +375,19 @@ def action_controls(ctx, who, action, *, key: str) -> None:
 
 
 # ── the wall screen's strip ─────────────────────────────────────────────────────────────────────
-def in_flight(db) -> list:
+def in_flight(ctx) -> list:
+    """The actions in flight, read once per data version for every wall screen (an action's every
+    step is a committed write, so the version moves with it): read per refresh, twenty screens
+    queued on the database every few seconds."""
+    return shared_result(ctx.db, _cached_in_flight, _in_flight, (), {}, as_of=None, stale_ok=ctx.stale_ok)
+
+
+@st.cache_data(ttl=QUERY_TTL_S, show_spinner=False, max_entries=8)
+def _cached_in_flight(db_key: str, data_version: int, params: dict, _db) -> list:
+    return _in_flight(params, _db)
+
+
+def _in_flight(params: dict, db) -> list:
     return action_log.listing(db, statuses=list(action_log.IN_FLIGHT), limit=50)
 
 
@@ -399,7 +412,7 @@ def draw_strip(ctx) -> None:
     """The compact "actions in flight" strip for the overview / wall screen; silent when the
     action log is missing (an older database), a short line when nothing is in flight."""
     try:
-        actions = in_flight(ctx.db)
+        actions = in_flight(ctx)
     except Exception:  # noqa: BLE001 - a wall screen must keep drawing without the action log
         return
     st.markdown(f"**{ctx.t('actions.strip_title')}**")
