@@ -214,12 +214,14 @@ async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> d
             "latency_p50_s": float(np.percentile(lat, 50)) if lat else float("nan"),
             "latency_p95_s": float(np.percentile(lat, 95)) if lat else float("nan"),
             "latency_max_s": float(max(lat)) if lat else float("nan"),
-            "first_tile_s": first_tiles, "full_runs": sum(c.full_runs for c in clients)}
+            "first_tile_s": first_tiles, "full_runs": sum(c.full_runs for c in clients),
+            "refresh_samples": sorted((t, x, c.name) for c in clients for t, x in zip(c.asked_at, c.latencies))}
 
 
 def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int = 5,
             history_days: float | None = None, warmup_s: float = 20, log=print,
-            keep_log: Path | None = None, keep_rss: Path | None = None, speed: float | None = None) -> dict:
+            keep_log: Path | None = None, keep_rss: Path | None = None, speed: float | None = None,
+            keep_latencies: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="tower-soak-") as tmp:
         tmp = Path(tmp)
         db = tmp / "tower.duckdb"
@@ -253,6 +255,8 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
         stopping_log = server_log[len(running_log):] if server_log.startswith(running_log) else ""
         if keep_log is not None:
             shutil.copyfile(tmp / "tower.log", keep_log)
+        if keep_latencies is not None:
+            keep_latencies.write_text("".join(f"{t:.3f},{x:.3f},{n}\n" for t, x, n in figs["refresh_samples"]))
         if keep_rss is not None:
             keep_rss.write_text("".join(f"{t:.1f},{own},{total}\n" for t, (own, total) in sampler.samples))
         speed = float(cfg["sandbox"]["speed"])
@@ -371,11 +375,14 @@ def main(argv=None) -> str:
                    help="the sandbox's simulated seconds per wall second (default: tower.toml's 60)")
     p.add_argument("--keep-log", type=Path, help="also copy the server's log here")
     p.add_argument("--keep-rss", type=Path, help="also write the RSS samples here (time, server, with children)")
+    p.add_argument("--keep-latencies", type=Path,
+                   help="also write every refresh here (when asked, latency in s, session)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tower-soak-data-") as tmp:
         db = prepare_db(args, Path(tmp))
         figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
-                       keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed)
+                       keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed,
+                       keep_latencies=args.keep_latencies)
     body = report(figs)
     print(body)
     return body

@@ -26,6 +26,7 @@ class Session:
         self.fragments: dict[str, float] = {}      # fragment id → interval (s)
         self.pending: dict[str, float] = {}        # fragment id → when its rerun was asked
         self.latencies: list[float] = []           # fragment rerun asked → its script_finished (s)
+        self.asked_at: list[float] = []            # when each of those reruns was asked (epoch s)
         self.exceptions = 0
         self.exception_texts: list[str] = []
         self.overdue = 0                           # timer ticks skipped: the previous rerun not done yet
@@ -78,6 +79,7 @@ class Session:
                 asked = self.pending.pop(fid, None)
                 if asked is not None:
                     self.latencies.append(now - asked)
+                    self.asked_at.append(asked)
 
     async def _connect(self):
         ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
