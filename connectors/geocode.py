@@ -133,6 +133,13 @@ def _country(value) -> str | None:
     return code
 
 
+def warm() -> None:
+    """Build the indexes now (~0.4 s of pure Python, the interpreter held throughout): an app server
+    calls it at start, so the first map render does not stall every other screen's refresh."""
+    _own_names()
+    _country_centres()
+
+
 @lru_cache(maxsize=4096)
 def geocode(city: str | None, country: str | None) -> Place:
     """Where a destination is (see the module docstring); never raises."""

@@ -35,6 +35,12 @@ def lane(origin: tuple[float, float], destination: tuple[float, float]) -> tuple
     return tuple((float(lon), float(lat)) for lon, lat in route["geometry"]["coordinates"])
 
 
+def warm() -> None:
+    """Build searoute's lane network now (Shanghai → Los Angeles): an app server calls it at start,
+    so the first map render with a vessel at sea does not hold the interpreter for it."""
+    lane((121.5, 31.2), (-118.2, 33.7))
+
+
 def along(points: tuple[tuple[float, float], ...], share: float) -> tuple[float, float] | None:
     """The (lon, lat) `share` (0–1) of the way along `points`, by distance."""
     if len(points) < 2:

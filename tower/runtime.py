@@ -3,14 +3,16 @@
 Started once per Streamlit server (`get()` is cached as a resource); pages only read through it."""
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import streamlit as st
 
-from connectors import lake_derived
+from connectors import geocode, lake_derived, sea_routes
 from connectors import webhooks as webhooks_mod
 from connectors.scheduler import Scheduler
 from sandbox.server import start as start_sandbox
@@ -76,6 +78,7 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     lake = store.settings(cfg.raw)
     db = store.database(cfg) if lake.kind == "ducklake" else Database.for_config(cfg)
     rt = Runtime(cfg, clock, db, sandbox)
+    threading.Thread(target=settle, name="tower-settle", daemon=True).start()
     if lake.kind == "ducklake" and lake.maintain:
         rt.lake_maintainer = lake_derived.Maintainer(db, lake.maintain_every_s)
         rt.lake_maintainer.start()
@@ -100,6 +103,24 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
         rt.alerts.start()
         rt.scheduler.start()
     return rt
+
+
+# Young collections ten times rarer than CPython's 700 allocations: each still takes milliseconds,
+# and the full collections that follow every hundred of them come ten times less often.
+GC_THRESHOLDS = (7000, 10, 10)
+
+
+def settle() -> None:
+    """Build what the server keeps for its life (the map's gazetteer and sea lanes), then take
+    everything alive out of the cyclic garbage collector's reach (`gc.freeze`) and space its
+    collections out. Twenty wall screens at the reference scale made a full collection walk ~500,000
+    long-lived objects every ~10 s, each holding the interpreter ~0.4 s: every screen's refresh
+    waited for it (bench/README.md, "Soak"). The first map render built the gazetteer and lane
+    network itself, holding every other screen for seconds."""
+    geocode.warm()
+    sea_routes.warm()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def alerts_after_webhooks(alerts: AlertEngine):
