@@ -105,22 +105,16 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     return rt
 
 
-# Young collections ten times rarer than CPython's 700 allocations: each still takes milliseconds,
-# and the full collections that follow every hundred of them come ten times less often.
-GC_THRESHOLDS = (7000, 10, 10)
-
-
 def settle() -> None:
     """Build what the server keeps for its life (the map's gazetteer and sea lanes), then take
-    everything alive out of the cyclic garbage collector's reach (`gc.freeze`) and space its
-    collections out. Twenty wall screens at the reference scale made a full collection walk ~500,000
-    long-lived objects every ~10 s, each holding the interpreter ~0.4 s: every screen's refresh
-    waited for it (bench/README.md, "Soak"). The first map render built the gazetteer and lane
-    network itself, holding every other screen for seconds."""
+    everything alive out of the cyclic garbage collector's reach (`gc.freeze`). Twenty wall screens
+    at the reference scale made a full collection walk ~500,000 long-lived objects every ~10 s,
+    each holding the interpreter ~0.4 s: every screen's refresh waited for it (bench/README.md,
+    "Soak"). The first map render built the gazetteer and lane network itself, holding every other
+    screen for seconds."""
     geocode.warm()
     sea_routes.warm()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def alerts_after_webhooks(alerts: AlertEngine):
