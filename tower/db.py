@@ -7,6 +7,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -271,8 +272,19 @@ class Database:
         """Run a named query from queries/ with bound parameters."""
         return self.df(queries.load(name), params)
 
-    def close(self) -> None:
-        self.con.close()
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Close the instance. DuckDB refuses (ResourceInUseException) rather than waits when another
+        thread is taking a cursor at that moment, which a stopping server's threads still may: try
+        again until `timeout_s`. Seen once as a traceback and an aborted exit in a soak's stop."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.con.close()
+                return
+            except duckdb.ResourceInUseException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _harden(self, data_dir: Path, extra_dirs) -> None:
         """Make DuckDB itself refuse what the SQL console must never do, for the whole instance:
