@@ -86,13 +86,12 @@ class Revalidator:
         computation without Streamlit, which needs a script thread) makes the exact one."""
         keys = (shape, *[a for a in aliases if a != shape])
         with self._lock:
-            hits = [h for h in map(self._latest.get, keys) if h is not None] if stale_ok else []
-            for key in keys:
-                hit = self._latest.get(key) if stale_ok else None
-                if hit is not None and hit.exact == exact:
+            found = [(key, hit) for key in keys if stale_ok and (hit := self._latest.get(key)) is not None]
+            for key, hit in found:
+                if hit.exact == exact:
                     self._latest.move_to_end(key)
                     return hit.value
-            hit = max(hits, key=lambda h: h.started, default=None)
+            hit = max((h for _, h in found), key=lambda h: h.started, default=None)
             if hit is not None and time.monotonic() - hit.started <= self.max_stale_s:
                 for older, (_, _, its_keys) in list(self._wanted.items()):
                     if set(its_keys) & set(keys):  # a newer request of a board replaces an older one
