@@ -266,8 +266,8 @@ def scaled_db(src: Dataset | str | os.PathLike, folder: str | os.PathLike, facto
             for k in range(factor):
                 for name, df in _copy({n: tables[n] for n in grown}, k).items():
                     _insert(cur, name, df)
-            derived.rebuild(cur)  # rows written straight into the tables: derived tables recomputed
             cur.execute("commit")
+            derived.rebuild_each(cur)  # rows written straight into the tables: derived tables recomputed
         counts = table_counts(db)
         _check_scaled(db, counts, tables, grown, factor)
     finally:

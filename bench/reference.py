@@ -103,8 +103,8 @@ def reference_db(folder: str | os.PathLike, *, scale: float = 1.0, seed: int = 7
                                                             "now_at": at, "stock_step_s": 30 * 86400 // plan.stock_points})
         con.begin()
         con.execute(queries.load("bench/reference_build"))
-        derived.rebuild(con)
         con.commit()
+        derived.rebuild_each(con)
         con.execute(queries.load("bench/reference_detach"))
         con.execute("checkpoint")
     finally:
@@ -123,8 +123,9 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="data/bench/reference")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--memory-limit", help="DuckDB's memory_limit while building (e.g. 512MB)")
     args = ap.parse_args(argv)
-    ref = reference_db(args.out, scale=args.scale, seed=args.seed)
+    ref = reference_db(args.out, scale=args.scale, seed=args.seed, memory_limit=args.memory_limit)
     size = ref.path.stat().st_size / 2**20
     print(f"{ref.path}: built in {ref.build_s:.0f} s, {size:,.0f} MB, as of {ref.now:%Y-%m-%d %H:%M} UTC")
     for table, n in sorted(ref.counts.items()):

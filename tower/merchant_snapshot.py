@@ -82,8 +82,8 @@ def build(snapshot: Path, merchant: str, dest: Path) -> Path:
             for table in COPIES:
                 sql = queries.load(f"merchant/copy_{table}")
                 cur.execute(sql, {"merchant": merchant} if "$merchant" in sql else None)
-            derived.rebuild(cur)  # rollups and current state from the merchant's own rows only
             cur.commit()
+            derived.rebuild_each(cur)  # rollups and current state from the merchant's own rows only
         finally:
             cur.execute(queries.load("merchant/detach_source"))
         cur.execute(queries.load("merchant/checkpoint"))
