@@ -79,7 +79,7 @@ def test_an_app_server_caps_duckdb_by_default(tmp_path):
     db = Database.for_config(cfg)
     try:
         limit = db.df("select current_setting('memory_limit') as m")["m"].iloc[0]
-        assert limit.endswith("MiB") and 700 <= float(limit.split()[0]) <= 768  # DuckDB shows 768MB in MiB
+        assert limit.endswith("MiB") and 450 <= float(limit.split()[0]) <= 512  # DuckDB shows 512MB in MiB
     finally:
         db.close()
 

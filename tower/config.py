@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_TOKEN = "sandbox"  # the sandbox's well-known credential; never valid on a real API
 SECRET_LIKE = ("api_key", "token", "password", "access_token")
 SIZE = r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"  # DuckDB's memory size syntax
-DEFAULT_MEMORY_LIMIT = "768MB"  # [database] memory_limit: see DatabaseSettings
+DEFAULT_MEMORY_LIMIT = "512MB"  # [database] memory_limit: see DatabaseSettings
 
 
 class ConfigError(ValueError):
