@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from connectors.base import Table
+from connectors.writes import upsert
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
-from tower.ui import caps
+from tower import runtime
+from tower.ui import caps, kiosk, revalidate
 
 
 @pytest.fixture
@@ -210,3 +213,31 @@ def test_a_session_that_moved_on_from_the_stock_page_keeps_none_of_it(tower_env,
     at.switch_page("pages/overview.py").run()
     assert not at.exception
     assert stock_page_namespaces() == []
+
+
+STOCK_TABLE = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)  # as Shopify's
+
+
+def test_a_kiosk_rotating_onto_the_page_shows_the_last_grid_while_a_viewer_gets_the_new_one(tower_env, stock_db):
+    """A kiosk's own move to the Stock page is a wall screen's refresh: after a sync it shows the
+    grid last computed at once, and the background computes the new one (ten kiosks rotating onto
+    the page used to compute the 40,000-pair grid in the foreground at the reference scale, queued
+    on each other); a viewer opening the page gets the new counts."""
+    path, _ = stock_db
+    tower_env(path)
+    revalidate.shared.clear()
+    at = open_app("pages/stock.py", window="7d", kiosk=1)
+    assert not at.exception
+    red = lambda: next(m.value for m in at.metric if m.label == "Below limit (red)")  # noqa: E731
+    assert red() == "1"
+    with runtime.get().db.cursor() as cur:  # a sync's commit: the bowl in LA runs out
+        cur.begin()
+        upsert(cur, STOCK_TABLE, [{"sku": "GL-BOWL-01", "warehouse_id": "US-WEST-LA",
+                                   "observed_at": datetime.now(UTC) - timedelta(seconds=5), "available": 0}])
+        cur.commit()
+    at.session_state[kiosk.ROTATED_KEY] = True  # the kiosk's own move onto this page
+    at.run()
+    assert not at.exception and red() == "1"  # at once: the last grid
+    assert revalidate.shared.wait_idle()
+    at.run()  # a viewer's own run (the rotation mark is spent)
+    assert red() == "2"

@@ -71,8 +71,9 @@ class Context:
     tz: str = "UTC"               # the viewer's IANA zone (browser), for fmt.ts
     scope: str | None = None      # a merchant user's merchant: every query's $merchant, always
     as_of: datetime | None = None  # `now` rounded up to the cache quantum: what $now binds to
-    stale_ok: bool = False        # a live fragment's own refresh: may show the newest result of the
-                                  # same board while the exact one is computed (tower.ui.revalidate)
+    stale_ok: bool = False        # a live fragment's own refresh or a kiosk's rotation: may show the
+                                  # newest result of the same board while the exact one is computed
+                                  # (tower.ui.revalidate)
 
     def t(self, key: str, **fmt_args) -> str:
         return i18n.t(key, self.lang, **fmt_args)
@@ -258,9 +259,12 @@ def context() -> Context:
         tz = st.context.timezone or "UTC"
     except Exception:  # noqa: BLE001 - no browser context (bare script, some tests)
         tz = "UTC"
+    # a kiosk's own move to the next page is a wall screen's refresh too: its page-level boards (the
+    # Stock grid, the map's layers) may show the newest result while the exact one is computed; every
+    # rotation onto them computed them in the foreground, ten kiosks queueing on each (bench/README.md)
     return Context(db=db, now=now, filters=resolved,
                    lang=state.lang, kiosk=state.kiosk, refresh_s=state.refresh_s, state=state,
-                   runtime=rt, tz=tz, scope=who.merchant, as_of=at)
+                   runtime=rt, tz=tz, scope=who.merchant, as_of=at, stale_ok=kiosk.rotated())
 
 
 def live(render: Callable[[Context], None], *, key: str, every: int | None = None) -> None:

@@ -11,8 +11,9 @@ same filters, the same window relative to `now` — if that result is at most MA
 exact result it asked for is computed by one background thread; the next refresh shows it. So the
 board is computed once per round however many screens show it, never by a screen's own refresh,
 and a wall screen's numbers are at most one round of computation behind the live ones (past
-MAX_STALE_S the screen computes for itself, as before). A full run — a first visit, a changed
-filter, every AppTest run — never takes a stale result."""
+MAX_STALE_S the screen computes for itself, as before). A full run a viewer starts — a first visit,
+a changed filter, every AppTest run — never takes a stale result; a kiosk's own rotation to its next
+page may (tower.ui.context.context)."""
 from __future__ import annotations
 
 import logging
