@@ -190,9 +190,13 @@ def session_query(i: int, refresh: int) -> str:
     return f"refresh={refresh}"
 
 
-async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> dict:
+async def drive(url: str, sessions: int, seconds: float, refresh: int, log, stagger: bool = False) -> dict:
+    """With `stagger`, session i opens i × refresh / sessions seconds after the first, as screens
+    opened at different moments do; without, all at once, so every screen's timer fires in the same
+    half second for the whole run (the worst case: a restart that reconnects every wall at once)."""
     clients = [stclient.Session(url, session_query(i, refresh), name=f"s{i}") for i in range(sessions)]
-    tasks = [asyncio.create_task(c.run(seconds)) for c in clients]
+    step = refresh / sessions if stagger else 0.0
+    tasks = [asyncio.create_task(opened_later(c, i * step, seconds)) for i, c in enumerate(clients)]
     first_tiles, viewer_errors, viewers_refused = [], 0, 0
     started = time.time()
     await asyncio.sleep(min(NEW_VIEWER_EVERY_S / 2, seconds / 3))
@@ -218,10 +222,15 @@ async def drive(url: str, sessions: int, seconds: float, refresh: int, log) -> d
             "refresh_samples": sorted((t, x, c.name) for c in clients for t, x in zip(c.asked_at, c.latencies))}
 
 
+async def opened_later(client: stclient.Session, delay_s: float, seconds: float) -> None:
+    await asyncio.sleep(delay_s)
+    await client.run(seconds - delay_s)
+
+
 def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int = 5,
             history_days: float | None = None, warmup_s: float = 20, log=print,
             keep_log: Path | None = None, keep_rss: Path | None = None, speed: float | None = None,
-            keep_latencies: Path | None = None) -> dict:
+            keep_latencies: Path | None = None, stagger: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="tower-soak-") as tmp:
         tmp = Path(tmp)
         db = tmp / "tower.duckdb"
@@ -239,7 +248,7 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
             log(f"  {sessions} sessions × {minutes:g} min at refresh={refresh} s …")
             cpu0, server_cpu0, wall0 = time.process_time(), process_cpu_s(proc.pid), time.time()
             figs = asyncio.run(drive(f"ws://127.0.0.1:{port}/_stcore/stream", sessions, minutes * 60,
-                                     refresh, log))
+                                     refresh, log, stagger))
             # the protocol clients' own CPU (this process): what they take from the server's cores
             figs["client_cores"] = (time.process_time() - cpu0) / (time.time() - wall0)
             figs["server_cores"] = (process_cpu_s(proc.pid) - server_cpu0) / (time.time() - wall0)
@@ -270,7 +279,7 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
     figs.update(figs_stop)
     figs["speed"] = speed
     figs["own_rss_second_half"] = second_half_growth(sampler.samples)
-    figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh,
+    figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh, "stagger": stagger,
                  "rss_start": rss[0] if rss else 0, "rss_peak": max(rss, default=0),
                  "rss_end": rss[-1] if rss else 0, "own_rss_start": own[0] if own else 0,
                  "own_rss_peak": max(own, default=0), "own_rss_end": own[-1] if own else 0, "connectors": gaps,
@@ -318,7 +327,10 @@ def report(f: dict) -> str:
                 if tiles else "none measured") + (f" ({missing} got no tile in 30 s)" if missing else "")
     lines = [
         (f"{f['sessions']} sessions (half overview `?refresh={f['refresh_s']}`, half kiosk playlist "
-        f"`{KIOSK_PLAYLIST}` rotating every 30 s) × {f['minutes']:g} min on `python -m tower` with the sandbox "
+        f"`{KIOSK_PLAYLIST}` rotating every 30 s; "
+        + ("opened spread over one refresh interval" if f.get("stagger")
+           else "opened at once: every timer fires together")
+        + f") × {f['minutes']:g} min on `python -m tower` with the sandbox "
         f"(at speed {f.get('speed', 60):g}: {f.get('speed', 60):g} simulated seconds per wall second, orders, "
         "webhooks and syncs' work included) and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
         "Chromium pages would measure the browser, not the server "
@@ -377,12 +389,14 @@ def main(argv=None) -> str:
     p.add_argument("--keep-rss", type=Path, help="also write the RSS samples here (time, server, with children)")
     p.add_argument("--keep-latencies", type=Path,
                    help="also write every refresh here (when asked, latency in s, session)")
+    p.add_argument("--stagger", action="store_true",
+                   help="open the sessions spread over one refresh interval (default: all at once)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tower-soak-data-") as tmp:
         db = prepare_db(args, Path(tmp))
         figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
                        keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed,
-                       keep_latencies=args.keep_latencies)
+                       keep_latencies=args.keep_latencies, stagger=args.stagger)
     body = report(figs)
     print(body)
     return body
