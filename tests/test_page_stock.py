@@ -215,10 +215,11 @@ def test_a_session_that_moved_on_from_the_stock_page_keeps_none_of_it(tower_env,
     assert stock_page_namespaces() == []
 
 
-STOCK_TABLE = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)  # as Shopify's
+# as Shopify's connector writes it
+STOCK_TABLE = Table("stock_observations", ("sku", "warehouse_id", "observed_at"), "append", None)
 
 
-def test_a_kiosk_rotating_onto_the_page_shows_the_last_grid_while_a_viewer_gets_the_new_one(tower_env, stock_db):
+def test_a_kiosk_rotating_onto_the_page_shows_the_last_grid_a_viewer_the_new_one(tower_env, stock_db):
     """A kiosk's own move to the Stock page is a wall screen's refresh: after a sync it shows the
     grid last computed at once, and the background computes the new one (ten kiosks rotating onto
     the page used to compute the 40,000-pair grid in the foreground at the reference scale, queued
