@@ -1,4 +1,5 @@
-"""Runs every configured source on its interval, plus the periodic analyst snapshot.
+"""Runs every configured source on its interval, each at its own phase (`phases`: no two are ever
+due together), plus the periodic analyst snapshot.
 
 One loop thread decides what is due (wall-clock seconds, `time.monotonic`); each due source runs in
 its own short-lived worker thread, so a slow or failing source never delays the others. A per-source
@@ -9,6 +10,7 @@ Exceptions are caught and logged per run: nothing a source does can stop the loo
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Callable
@@ -29,6 +31,21 @@ def snapshot_gap(interval_s: float, took_s: float) -> float:
     """Seconds until the next snapshot: the configured interval, stretched so that copying (which
     took `took_s` last time: seconds on a large database) stays under SNAPSHOT_SHARE of the time."""
     return max(interval_s, took_s / SNAPSHOT_SHARE)
+
+
+def phases(intervals: dict[str, float]) -> dict[str, float]:
+    """Each source's offset (s) from the scheduler's start: evenly spaced within the greatest common
+    divisor of the intervals, so no two sources are ever due at the same moment. The sandbox's
+    intervals (10–60 s) all divide 60: started together, every minute all ten committed at once and
+    queued on the write lock while the wall screens waited (bench/README.md, "Soak")."""
+    step_ms = math.gcd(*(max(1, round(s * 1000)) for s in intervals.values())) if intervals else 0
+    return {name: k * step_ms / 1000 / len(intervals) for k, name in enumerate(intervals)}
+
+
+def next_due(due: float, now: float, interval_s: float) -> float:
+    """The next slot on a source's own grid (`due` + whole intervals), so it keeps its phase; slots
+    that passed while it was still running are skipped."""
+    return due + (max(0, math.floor((now - due) / interval_s)) + 1) * interval_s
 
 
 class Scheduler:
@@ -152,7 +169,8 @@ class Scheduler:
 
     def _loop(self) -> None:
         start = time.monotonic()
-        due = {name: start for name in self.sources}
+        offsets = phases({name: s.cfg.interval_s for name, s in self.sources.items()})
+        due = {name: start + offsets[name] for name in self.sources}
         self.next_snapshot_at = start + self.config.snapshot_interval_s
         # Reference sources (planning …) get a head start: until each has been tried once, the others
         # wait, so Shopify's first run can already map locations to warehouses.
@@ -165,7 +183,7 @@ class Scheduler:
                     if pending_reference and name not in pending_reference:
                         continue
                     if now >= due[name] and not self._locks[name].locked():
-                        due[name] = now + source.cfg.interval_s
+                        due[name] = next_due(due[name], now, source.cfg.interval_s)
                         self._spawn(name, lambda n=name: self.run_once(n, wait=False))
                 if self.config.snapshot_interval_s > 0 and now >= self.next_snapshot_at:
                     self.next_snapshot_at = now + self.config.snapshot_interval_s  # the copy sets it again

@@ -2,14 +2,18 @@
 time, faults and failing callbacks never stop the loop, snapshots get published, stop() joins."""
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime, timezone
+from itertools import combinations
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
-from connectors.scheduler import SNAPSHOT_SHARE, Scheduler, snapshot_gap
+from connectors.scheduler import SNAPSHOT_SHARE, Scheduler, next_due, phases, snapshot_gap
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
 from tower.clock import SimClock
@@ -137,6 +141,26 @@ def test_a_snapshot_is_copied_only_when_something_was_written_since(sandbox, tmp
     finally:
         sched.stop()
         db.close()
+
+
+@given(st.lists(st.sampled_from([5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 7, 13]), min_size=2, max_size=12))
+def test_no_two_sources_are_ever_due_at_the_same_moment(intervals):
+    """Started together, sources whose intervals share a multiple (the sandbox's 10–60 s all divide
+    60) all committed in the same second every minute, queued on the write lock while the screens
+    waited. Each source now runs on its own grid, offset so no two grids ever meet."""
+    given_intervals = {f"source{i}": float(s) for i, s in enumerate(intervals)}
+    offsets = phases(given_intervals)
+    assert all(0 <= offsets[n] < min(intervals) for n in given_intervals)  # first runs: within the shortest
+    for a, b in combinations(given_intervals, 2):
+        meet = math.gcd(int(given_intervals[a]), int(given_intervals[b]))  # grids meet iff offsets agree mod
+        apart = (offsets[a] - offsets[b]) % meet
+        assert min(apart, meet - apart) > 1e-6, (a, b)
+
+
+def test_a_source_keeps_its_phase_and_skips_the_slots_it_missed():
+    assert next_due(100.5, 100.7, 10) == 110.5   # a late tick does not move the grid
+    assert next_due(100.5, 125.0, 10) == 130.5   # ran long: the slots that passed are skipped
+    assert next_due(100.5, 100.5, 10) == 110.5
 
 
 @pytest.mark.parametrize("interval, took, gap", [(60, 0.2, 60), (60, 12, 120), (5, 2, 20)])
