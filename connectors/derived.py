@@ -6,8 +6,9 @@ stage)` with the staged batch registered as a relation named `stage` (not applie
 batch is applied, `after(cur, table, stage, tokens)`. A maintainer uses `before` to note what the
 batch is about to change (e.g. the hours an order counted in until now) and `after` to recompute
 exactly those parts of its derived table from the raw rows. Raw rows stay the truth: `rebuild(cur)`
-recomputes every derived table from them (a migration's backfill, a bulk-loaded bench dataset) and
-tests assert that incremental maintenance always equals a rebuild.
+recomputes every derived table from them in one transaction (a migration's backfill, a test's rows),
+`rebuild_each(cur)` one maintainer per transaction (a bulk load: a bench dataset, a merchant's cut),
+and tests assert that incremental maintenance always equals a rebuild.
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def phases(intervals: dict[str, float]) -> dict[str, float]:
     divisor of the intervals, so no two sources are ever due at the same moment. The sandbox's
     intervals (10–60 s) all divide 60: started together, every minute all ten committed at once and
     queued on the write lock while the wall screens waited (bench/README.md, "Soak")."""
-    step_ms = math.gcd(*(max(1, round(s * 1000)) for s in intervals.values())) if intervals else 0
+    step_ms = math.gcd(*(max(1, round(s * 1000)) for s in intervals.values()))
     return {name: k * step_ms / 1000 / len(intervals) for k, name in enumerate(intervals)}
 
 
