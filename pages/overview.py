@@ -58,16 +58,16 @@ def event_bounds(ctx) -> tuple[str | None, dict]:
     return None, {}
 
 
-def sales_figure(df: pd.DataFrame, ctx) -> go.Figure:
-    hours = df["bucket_start"].dt.tz_convert(ctx.tz).dt.tz_localize(None)
+def sales_figure(df: pd.DataFrame, look: charts.Look) -> go.Figure:
+    hours = df["bucket_start"].dt.tz_convert(look.tz).dt.tz_localize(None)
     fig = go.Figure()
-    fig.add_bar(x=hours, y=df["units_sold"], name=ctx.t("overview.actual"), marker_color=charts.ACTUAL)
-    fig.add_scatter(x=hours, y=df["forecast_units"], name=ctx.t("overview.forecast"), mode="lines+markers",
+    fig.add_bar(x=hours, y=df["units_sold"], name=look.t("overview.actual"), marker_color=charts.ACTUAL)
+    fig.add_scatter(x=hours, y=df["forecast_units"], name=look.t("overview.forecast"), mode="lines+markers",
                     line=dict(color=charts.FORECAST, width=3))
-    fig.add_scatter(x=hours, y=df["forecast_units"] * SURGE, name=ctx.t("overview.surge"), mode="lines",
+    fig.add_scatter(x=hours, y=df["forecast_units"] * SURGE, name=look.t("overview.surge"), mode="lines",
                     line=dict(color=charts.SURGE, width=2, dash="dash"))
-    fig.update_layout(yaxis_title=ctx.t("overview.units"), xaxis_title=ctx.tz, bargap=0.15,
-                      height=kiosk.chart_height(ctx, 0.3, 360),
+    fig.update_layout(yaxis_title=look.t("overview.units"), xaxis_title=look.tz, bargap=0.15,
+                      height=kiosk.chart_height(look, 0.3, 360),
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
     fig.update_xaxes(tickformat="%H:%M", nticks=8, tickangle=0)  # hours read across a room
     return fig
@@ -86,7 +86,7 @@ def draw_sales(ctx) -> None:
     if df.empty or (df["units_sold"].fillna(0).sum() == 0 and df["forecast_units"].fillna(0).sum() == 0):
         st.info(ctx.t("overview.no_sales"))
         return
-    charts.show(sales_figure(df, ctx), ctx, key="overview_sales")
+    charts.draw(sales_figure, df[["bucket_start", "units_sold", "forecast_units"]], ctx, key="overview_sales")
     # the last complete hour: the running one is too young to judge
     complete = df["bucket_start"] + pd.Timedelta(hours=1) <= pd.Timestamp(ctx.now)
     done = df[complete & df["value"].notna()]
@@ -123,23 +123,27 @@ def draw_at_risk(ctx) -> None:
         st.dataframe(styled, hide_index=True, width="stretch")
 
 
+def transit_figure(df: pd.DataFrame, look: charts.Look) -> go.Figure:
+    colours = {"Exception": charts.RAG["red"], "AttemptFail": charts.RAG["red"],
+               "OutForDelivery": charts.RAG["green"], "AvailableForPickup": charts.RAG["green"]}
+    df = df.sort_values("shipments")
+    fig = go.Figure(go.Bar(
+        x=df["shipments"], y=[fmt.tag(t, look.lang) for t in df["tag"]], orientation="h", text=df["shipments"],
+        textposition="auto",
+        marker_color=[colours.get(t, charts.ACTUAL) for t in df["tag"]],
+    ))
+    fig.update_layout(height=kiosk.chart_height(look, 0.18, 80 + 40 * len(df)),
+                      xaxis_title=look.t("overview.shipments"), showlegend=False)
+    return fig
+
+
 def draw_transit(ctx) -> None:
     st.subheader(ctx.t("overview.transit_title"))
     df = ctx.query("pages/overview_intransit_mix")
     if df.empty:
         st.info(ctx.t("overview.no_transit"))
         return
-    colours = {"Exception": charts.RAG["red"], "AttemptFail": charts.RAG["red"],
-               "OutForDelivery": charts.RAG["green"], "AvailableForPickup": charts.RAG["green"]}
-    df = df.sort_values("shipments")
-    fig = go.Figure(go.Bar(
-        x=df["shipments"], y=[fmt.tag(t, ctx.lang) for t in df["tag"]], orientation="h", text=df["shipments"],
-        textposition="auto",
-        marker_color=[colours.get(t, charts.ACTUAL) for t in df["tag"]],
-    ))
-    fig.update_layout(height=kiosk.chart_height(ctx, 0.18, 80 + 40 * len(df)),
-                      xaxis_title=ctx.t("overview.shipments"), showlegend=False)
-    charts.show(fig, ctx, key="overview_transit")
+    charts.draw(transit_figure, df[["tag", "shipments"]], ctx, key="overview_transit")
 
 
 def draw_freshness(ctx) -> None:

@@ -250,6 +250,46 @@ def test_source_health_classifies_ok_partial_stale_failed_never(tmp_path):
     assert sim.loc["sim", "health"] == "ok" and sim.loc["sim", "since_ok_s"] == 1000
 
 
+def test_a_shared_chart_is_built_once_per_data_and_look_and_every_screen_gets_the_same_spec():
+    """charts.draw: screens showing the same board reuse one figure (built and styled once); new
+    data, another language or another wall size build their own; the shared one is never restyled
+    (?scale= would otherwise grow its height on every reuse)."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from types import SimpleNamespace
+
+        import pandas as pd
+        import plotly.graph_objects as go
+        import streamlit as st
+
+        from tower.ui import charts
+
+        def bars(df, look):
+            st.session_state.setdefault("builds", []).append((int(df["y"].sum()), look.lang, look.scale))
+            return go.Figure(go.Bar(x=df["x"], y=df["y"], name=look.t("overview.actual")),
+                             layout={"height": 300})
+
+        board = pd.DataFrame({"x": ["a", "b"], "y": [1, 2]})
+        screens = [SimpleNamespace(lang="en", tz="UTC", kiosk=True, scale=2.0)] * 3 + [
+            SimpleNamespace(lang="zh", tz="UTC", kiosk=True, scale=2.0),
+            SimpleNamespace(lang="en", tz="UTC", kiosk=True, scale=1.0)]
+        for i, screen in enumerate(screens):  # each screen gets its own copy, as the query cache hands out
+            charts.draw(bars, board.copy(), screen, key=f"screen{i}")
+        charts.draw(bars, board.assign(y=[1, 5]), screens[0], key="new_data")
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception
+    assert at.session_state["builds"] == [(3, "en", 2.0), (3, "zh", 2.0), (3, "en", 1.0), (6, "en", 2.0)]
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert [s["layout"]["height"] for s in specs] == [600, 600, 600, 600, 300, 600]
+    assert specs[0] == specs[1] == specs[2] != specs[3]
+    assert specs[3]["data"][0]["name"] == i18n.t("overview.actual", "zh") != specs[0]["data"][0]["name"]
+    assert specs[5]["data"][0]["y"] != specs[0]["data"][0]["y"]
+
+
 # ── app.py in AppTest ──────────────────────────────────────────────────────────────────────────
 def test_filters_in_the_url_round_trip_and_survive_page_switches(tower_env, populated_db):
     tower_env(populated_db.path)

@@ -3,16 +3,23 @@
 `charts.apply(fig, ctx)` styles a figure in place (and returns it): a clean light theme normally, a
 dark high-contrast theme with larger type in kiosk (wall-screen) mode. `charts.show(fig, ctx)` applies
 it and draws the figure with Streamlit's own theme switched off, so ours is what you see.
+`charts.draw(build, data, ctx)` does the same for a chart every wall screen refreshes: the figure is
+built once per (data, look) and shared by every screen showing it.
 Colours are named for what they mean (RAG status, actual vs forecast) so pages agree."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
+
+from tower.ui import i18n
 
 # Red/amber/green readable on both light and dark backgrounds (and distinct in greyscale).
 RAG = {"green": "#1a9850", "yellow": "#f2a900", "red": "#e03131", "grey": "#8c96a3"}
@@ -113,3 +120,41 @@ def show(fig: go.Figure, ctx=None, **kwargs) -> None:
     apply(fig, ctx)
     kwargs.setdefault("config", {"displaylogo": False, "displayModeBar": not _is_kiosk(ctx)})
     st.plotly_chart(fig, theme=None, width="stretch", **kwargs)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Everything a shared chart may depend on besides its data: what a builder passed to `draw`
+    gets instead of the page context, so that nothing else (the clock, the filters) can slip into a
+    figure that other screens reuse. Has the context's `t`, `lang`, `tz`, `kiosk` and `scale`."""
+    lang: str = i18n.DEFAULT_LANG
+    tz: str = "UTC"
+    kiosk: bool = False
+    scale: float = 1.0
+
+    def t(self, key: str, **fmt_args) -> str:
+        return i18n.t(key, self.lang, **fmt_args)
+
+
+def look(ctx) -> Look:
+    return Look(ctx.lang, ctx.tz, bool(ctx.kiosk), float(ctx.scale or 1.0))
+
+
+def draw(build: Callable[[pd.DataFrame, Look], go.Figure], data: pd.DataFrame, ctx, *, key: str) -> None:
+    """`show(build(data, look(ctx)), ctx)` for a chart every wall screen redraws on each refresh,
+    built once per (builder, data values, look) and shared by all of them: building, styling and
+    validating a Plotly figure took about half of the overview's interpreter time per refresh, the
+    same figure on every screen (bench/README.md, "Soak"). `build` must depend on nothing else."""
+    shown = look(ctx)
+    fig = _shared(f"{build.__module__}.{build.__qualname__}", data, shown, i18n.version(), build)
+    st.plotly_chart(fig, theme=None, width="stretch", key=key,
+                    config={"displaylogo": False, "displayModeBar": not shown.kiosk})
+
+
+# Streamlit hashes the DataFrame's values into the key and holds a per-key lock while the first
+# screen builds, so screens asking together build once. The figure is shared, not copied: nothing
+# after `apply` changes it (st.plotly_chart serialises a copy). `words`: the locale files read (an
+# edited one gives new figures).
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _shared(name: str, data: pd.DataFrame, shown: Look, words: tuple, _build) -> go.Figure:
+    return apply(_build(data, shown), shown)

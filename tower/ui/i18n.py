@@ -67,6 +67,12 @@ def table() -> dict[str, dict[str, str]]:
     return _cache["table"]  # type: ignore[return-value]
 
 
+def version() -> tuple:
+    """Which locale files the current table was read from (names and modification times)."""
+    table()
+    return _cache["stamp"]  # type: ignore[return-value]
+
+
 def normalize(lang: str | None) -> str:
     """'zh', 'zh-CN', 'ZH' → 'zh'; anything unknown → 'en'."""
     lang = (lang or "").strip().lower()
