@@ -224,3 +224,20 @@ def test_alerts_reach_a_merchant_only_about_its_parcels(sandbox_db, tmp_path):
         assert con.execute("select count(*) from purchase_orders").fetchone()[0] == 0
         assert con.execute("select count(*) from shipments where direction <> 'outbound'").fetchone()[0] == 0
         assert con.execute("select count(distinct merchant_id) from merchants").fetchone()[0] <= 1
+
+
+def test_a_merchants_cut_is_built_within_the_memory_limit_and_a_failed_build_leaves_nothing(sandbox_db, tmp_path):
+    """The cut is built by its own DuckDB instance inside the server (or console) process: it gets
+    the process's limits, not DuckDB's default of 80 % of the machine. A build that cannot fit fails
+    with DuckDB's own error and leaves no file; with room, the next build succeeds."""
+    snap = tmp_path / "snapshot" / "tower.duckdb"
+    snap.parent.mkdir()
+    snap.write_bytes(sandbox_db.copy_to(tmp_path).read_bytes())
+    folder = merchant_snapshot.folder(snap, ME)
+    for too_small in ("1MB", "8MB"):  # out of memory committing the schema; copying the orders
+        with pytest.raises(duckdb.Error, match="could not allocate"):
+            merchant_snapshot.fresh(snap, ME, {"memory_limit": too_small, "threads": 1})
+        assert not list(folder.iterdir()), "no partial database, no temporary file"
+    cut = merchant_snapshot.fresh(snap, ME, {"memory_limit": "256MB", "threads": 1})
+    with duckdb.connect(str(cut), read_only=True) as con:
+        assert con.execute("select count(distinct merchant_id) from orders").fetchone()[0] == 1

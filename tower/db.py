@@ -94,8 +94,16 @@ class VersionedCursor:
         return self
 
     def rollback(self) -> "VersionedCursor":
-        self._raw.rollback()
-        self._in_transaction, self._wrote = False, False
+        """Roll the open transaction back; nothing to do when a failed commit has ended it already
+        (DuckDB then says "no transaction is active", which would hide the commit's own error from
+        every `except: rollback(); raise` in the code, e.g. a migration out of memory)."""
+        try:
+            self._raw.rollback()
+        except duckdb.TransactionException as e:
+            if "no transaction is active" not in str(e):
+                raise
+        finally:
+            self._in_transaction, self._wrote = False, False
         return self
 
     def execute(self, sql, parameters=None) -> "VersionedCursor":

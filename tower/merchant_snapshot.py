@@ -52,9 +52,12 @@ def folder(snapshot: str | os.PathLike, merchant: str) -> Path:
     return Path(snapshot).parent / "merchant" / key(merchant)
 
 
-def fresh(snapshot: str | os.PathLike, merchant: str) -> Path:
+def fresh(snapshot: str | os.PathLike, merchant: str, engine: dict | None = None) -> Path:
     """The merchant's database cut from `snapshot` (an analyst snapshot file), built now if this
-    snapshot has not been cut for this merchant yet. Raises FileNotFoundError without a snapshot."""
+    snapshot has not been cut for this merchant yet. Raises FileNotFoundError without a snapshot.
+    `engine`: DuckDB limits for the build (`memory_limit`, `threads`): it opens its own DuckDB
+    instance inside the server or console process, which would otherwise take DuckDB's default of
+    80 % of the machine's memory."""
     if not isinstance(merchant, str) or not merchant:
         raise ValueError("a merchant scope needs a merchant id")
     snapshot = Path(snapshot)
@@ -63,35 +66,52 @@ def fresh(snapshot: str | os.PathLike, merchant: str) -> Path:
     dest = where / f"{version}.duckdb"
     with _lock:
         if not dest.exists():
-            build(snapshot, merchant, dest)
+            build(snapshot, merchant, dest, engine)
             _prune(where)
     return dest
 
 
-def build(snapshot: Path, merchant: str, dest: Path) -> Path:
-    """Write the merchant's database to `dest` (via a temporary file renamed into place)."""
+def build(snapshot: Path, merchant: str, dest: Path, engine: dict | None = None) -> Path:
+    """Write the merchant's database to `dest` (via a temporary file renamed into place; a failed
+    build leaves no file behind)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
-    db = Database(tmp, extra_dirs=[snapshot.parent])  # full schema + semantic layer, empty tables
+    _remove(tmp)
     try:
-        cur = db.cursor()
-        cur.execute(queries.load("merchant/attach_source"), {"path": str(snapshot)})
+        db = Database(tmp, extra_dirs=[snapshot.parent], engine=engine)  # full schema, empty tables
         try:
-            cur.begin()
+            _fill(db.cursor(), snapshot, merchant)
+        finally:
+            db.close()
+    except BaseException:
+        _remove(tmp)
+        raise
+    Path(f"{tmp}.wal").unlink(missing_ok=True)
+    os.replace(tmp, dest)
+    return dest
+
+
+def _fill(cur, snapshot: Path, merchant: str) -> None:
+    cur.execute(queries.load("merchant/attach_source"), {"path": str(snapshot)})
+    try:
+        cur.begin()
+        try:
             for table in COPIES:
                 sql = queries.load(f"merchant/copy_{table}")
                 cur.execute(sql, {"merchant": merchant} if "$merchant" in sql else None)
             cur.commit()
-            derived.rebuild_each(cur)  # rollups and current state from the merchant's own rows only
-        finally:
-            cur.execute(queries.load("merchant/detach_source"))
-        cur.execute(queries.load("merchant/checkpoint"))
+        except BaseException:
+            cur.rollback()  # so that detaching the source works
+            raise
+        derived.rebuild_each(cur)  # rollups and current state from the merchant's own rows only
     finally:
-        db.close()
-    Path(f"{tmp}.wal").unlink(missing_ok=True)
-    os.replace(tmp, dest)
-    return dest
+        cur.execute(queries.load("merchant/detach_source"))
+    cur.execute(queries.load("merchant/checkpoint"))
+
+
+def _remove(tmp: Path) -> None:
+    for path in (tmp, Path(f"{tmp}.wal")):
+        path.unlink(missing_ok=True)
 
 
 def _prune(where: Path) -> None:

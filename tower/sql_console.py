@@ -145,7 +145,8 @@ def run(db, sql: str, *, who: Identity, now: datetime | None = None,
     if merchant is not None:
         params = {**(params or {}), "merchant": merchant}  # $merchant is the scope, like on the pages
         try:
-            snapshot = merchant_snapshot.fresh(snapshot, merchant)
+            snapshot = merchant_snapshot.fresh(snapshot, merchant,
+                                               {"memory_limit": memory_limit, "threads": int(threads)})
         except Exception as e:  # noqa: BLE001 - any failure: no query, never the full snapshot
             raise QueryFailed(f"Your merchant's data could not be prepared for the console: {e}") from None
     request = {"sql": sql, "params": dict(params or {}), "snapshot": str(snapshot),

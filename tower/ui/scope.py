@@ -45,13 +45,20 @@ def snapshot_path(rt) -> Path:
     return Path(path) if path else Path(rt.db.path).parent / "snapshot" / "tower.duckdb"
 
 
+def instance_limits(rt) -> dict:
+    """[database]'s memory and thread limits, for the DuckDB instance a merchant's file opens in this
+    process (its spill files stay in DuckDB's default folder beside that file)."""
+    engine = getattr(getattr(rt, "config", None), "engine", None) or {}
+    return {k: v for k, v in engine.items() if k in ("memory_limit", "threads")}
+
+
 def data_db(rt, who: Identity):
     """The database this identity's pages read: the live one, or for a merchant its own cut."""
     if not who.scoped:
         return rt.db
     try:
         snapshot = sql_console.fresh_snapshot(rt.db, snapshot_path(rt), PAGE_SNAPSHOT_MAX_AGE_S)
-        path = merchant_snapshot.fresh(snapshot, who.merchant)
+        path = merchant_snapshot.fresh(snapshot, who.merchant, instance_limits(rt))
     except Exception as e:  # noqa: BLE001 - any failure: no data at all, never the full database
         log.error("merchant database for %r not built: %s", who.merchant, e)
         raise ScopeUnavailable(str(e)) from e
@@ -60,7 +67,7 @@ def data_db(rt, who: Identity):
         if db is None:
             for old in [p for p in _open if p.parent == path.parent]:
                 _open.pop(old)  # closed when the last page using it lets go (a running query finishes)
-            db = _open[path] = Database(path, read_only=True)
+            db = _open[path] = Database(path, read_only=True, engine=instance_limits(rt))
     return db
 
 
