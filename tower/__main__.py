@@ -8,12 +8,15 @@ twin's forecasting models (its start 3.4 → 0.8 s, measured with `python -X imp
 import importlib
 import sys
 
+from tower import malloc
+
 COMMANDS = {"kpi": "tower.kpi_cli", "actions": "tower.actions.cli", "twin": "tower.twin.cli"}
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] and argv[0] in COMMANDS:
         sys.exit(importlib.import_module(COMMANDS[argv[0]]).main(argv[1:]))
+    malloc.cap_arenas()  # before the server starts a thread (tower/malloc.py)
     importlib.import_module("tower.serve").main(argv)
 
 
