@@ -29,7 +29,7 @@ class Session:
         self.asked_at: list[float] = []            # when each of those reruns was asked (epoch s)
         self.exceptions = 0
         self.exception_texts: list[str] = []
-        self.overdue = 0                           # timer ticks skipped: the previous rerun not done yet
+        self.overdue = 0                           # ticks at which the previous rerun was not back yet
         self.full_runs = 0
         self.disconnects = 0
         self.refused = 0                           # connections the server did not accept in time
@@ -101,9 +101,11 @@ class Session:
             if fragment_id not in self.fragments or time.time() >= end:
                 return
             if fragment_id in self.pending:
-                self.overdue += 1
-                continue
-            self.pending[fragment_id] = time.time()
+                self.overdue += 1  # its last rerun has not come back: still running, or dropped
+            else:
+                self.pending[fragment_id] = time.time()  # a latency counts from the first unanswered ask
+            # the frontend's timer is a setInterval: it asks again whether or not the last one came
+            # back (a client that waited would leave a dropped rerun's fragment dead for good)
             await ws.send(self._rerun(fragment_id))
 
     async def run(self, seconds: float) -> None:
