@@ -118,8 +118,13 @@ def _has_time_axis(fig: go.Figure) -> bool:
 def show(fig: go.Figure, ctx=None, **kwargs) -> None:
     """Apply the theme and draw the figure full-width (Streamlit's theme off so ours shows)."""
     apply(fig, ctx)
-    kwargs.setdefault("config", {"displaylogo": False, "displayModeBar": not _is_kiosk(ctx)})
+    kwargs.setdefault("config", _config(_is_kiosk(ctx)))
     st.plotly_chart(fig, theme=None, width="stretch", **kwargs)
+
+
+def _config(kiosk: bool) -> dict:
+    """Plotly's toolbar: none on a wall screen (nobody clicks it), no Plotly logo anywhere."""
+    return {"displaylogo": False, "displayModeBar": not kiosk}
 
 
 @dataclass(frozen=True)
@@ -147,8 +152,7 @@ def draw(build: Callable[[pd.DataFrame, Look], go.Figure], data: pd.DataFrame, c
     same figure on every screen (bench/README.md, "Soak"). `build` must depend on nothing else."""
     shown = look(ctx)
     fig = _shared(f"{build.__module__}.{build.__qualname__}", data, shown, i18n.version(), build)
-    st.plotly_chart(fig, theme=None, width="stretch", key=key,
-                    config={"displaylogo": False, "displayModeBar": not shown.kiosk})
+    st.plotly_chart(fig, theme=None, width="stretch", key=key, config=_config(shown.kiosk))
 
 
 # Streamlit hashes the DataFrame's values into the key and holds a per-key lock while the first
