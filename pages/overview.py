@@ -111,16 +111,8 @@ def draw_at_risk(ctx) -> None:
         ctx.t("overview.col_hours_left"): [fmt.hours(h, ctx.lang) for h in df["hours_to_stockout"]],
         ctx.t("overview.col_inbound_eta"): [fmt.ts(t, ctx.lang, ctx.tz) for t in df["next_inbound_eta"]],
     })
-    red = df["hours_to_stockout"].fillna(1e9) < 12
-
-    def colour(row):
-        return ["background-color: #e03131; color: white; font-weight: 600" if red.iloc[row.name] else ""] * len(row)
-
-    styled = view.style.apply(colour, axis=1)
-    if ctx.kiosk:  # a static table takes the wall screen's dark theme and large type; the grid can't
-        st.table(styled.hide(axis="index"))
-    else:
-        st.dataframe(styled, hide_index=True, width="stretch")
+    kiosk.table(view, ctx, red_rows=df["hours_to_stockout"].fillna(1e9) < 12, hide_index=True,
+                width="stretch")
 
 
 def transit_figure(df: pd.DataFrame, look: charts.Look) -> go.Figure:
@@ -153,10 +145,10 @@ def draw_freshness(ctx) -> None:
         st.info(ctx.t("frame.no_sources"))
         return
     pills = []
-    for r in status.itertuples(index=False):
-        age = fmt.duration(r.data_age_s, ctx.lang) if pd.notna(r.data_age_s) else fmt.MISSING
-        pills.append(frame.badge(f"{r.source} · {ctx.t('sources.health_' + r.health)} · {age}",
-                                 frame.HEALTH_RAG.get(r.health, "grey")))
+    for source, health, age_s in zip(status["source"], status["health"], status["data_age_s"]):
+        age = fmt.duration(age_s, ctx.lang) if pd.notna(age_s) else fmt.MISSING
+        pills.append(frame.badge(f"{source} · {ctx.t('sources.health_' + health)} · {age}",
+                                 frame.HEALTH_RAG.get(health, "grey")))
     st.markdown("".join(pills), unsafe_allow_html=True)
     if not ctx.kiosk:
         try:

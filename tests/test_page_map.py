@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
+from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, static_tables, tower_env  # noqa: F401
 from tower.ui import map_layers as ml
 
 SHANGHAI, MID_PACIFIC, NEWARK = (31.23, 121.47), (35.0, -150.0), (40.73, -74.17)
@@ -134,7 +134,7 @@ def test_map_in_chinese_and_kiosk_mode(tower_env, map_db):
     dots = next(layer for layer in spec["layers"] if layer["id"] == ml.SHIPMENTS)["data"]
     assert min(d["radius"] for d in dots) > 4  # larger marks than the desk map's 4 px
     assert not at.toggle, "a wall screen has no online-tiles toggle: always the offline outline"
-    assert not at.dataframe and at.table, "small tables are static HTML in the wall's dark theme"
+    assert not at.dataframe and static_tables(at), "small tables are static HTML in the wall's dark theme"
 
 
 def test_empty_database_shows_an_empty_state_and_the_world(tower_env, empty_db):

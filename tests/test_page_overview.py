@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from tests.ui_fixtures import empty_db, failing_db, open_app, populated_db, tower_env  # noqa: F401
+from tests.ui_fixtures import empty_db, failing_db, open_app, populated_db, static_tables, tower_env  # noqa: F401
 
 
 def plotly_specs(at) -> list[dict]:
@@ -58,6 +58,7 @@ def test_war_room_on_a_populated_database(tower_env, populated_db):
     at_risk = at.dataframe[0].value
     assert at_risk.iloc[0]["SKU"].startswith("GL-BOWL-01") and at_risk.iloc[0]["Warehouse"] == "US-WEST-LA"
     assert at_risk.iloc[0]["Available"] == 30
+    assert list(at_risk[" "][:2]) == ["🔴", ""], "a red dot before the SKU running out within 12 h"
 
     freshness = " ".join(m.value for m in at.markdown)
     for source in ("aftership", "shopify", "supplier_portal"):
@@ -133,6 +134,10 @@ def test_wall_screen_shows_the_at_risk_list_as_a_static_dark_table(tower_env, po
     tower_env(populated_db.path)
     at = open_app(kiosk=1)
     assert not at.exception
-    assert not at.dataframe, "the interactive grid ignores the kiosk theme"
-    rows = at.table[0].value
-    assert rows.iloc[0]["SKU"].startswith("GL-BOWL-01") and rows.iloc[0]["Available"] == 30
+    assert not at.dataframe and not at.table, "the interactive grid ignores the kiosk theme"
+    table = static_tables(at)[0]
+    assert table.header[:3] == ["SKU", "Warehouse", "Available"]
+    assert table.rows[0][0].startswith("GL-BOWL-01") and table.column("Available")[0] == "30"
+    # the bowl runs out in 2 h 30 min (under 12 h): red on the wall; two days is not
+    assert table.column("Time to stockout")[:2] == ["2 h 30 min", "2 d 1 h"]
+    assert table.red[:2] == [True, False]

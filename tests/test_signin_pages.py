@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.ui_fixtures import ROOT, open_app, populated_db, tower_env  # noqa: F401
+from tests.ui_fixtures import ROOT, open_app, populated_db, static_tables, tower_env  # noqa: F401
 from tower import config as config_mod
 from tower.auth import policy, wall_tokens
 from tower.auth.policy import Identity
@@ -42,7 +42,7 @@ def texts(at: AppTest) -> str:
 def shows_no_data(at: AppTest) -> None:
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Sign in to Tower"]
-    assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not at.table
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not static_tables(at)
     assert not at.sidebar.selectbox and not at.sidebar.radio, "no filters, no language switch"
     assert "War room" not in texts(at)
 

@@ -16,7 +16,8 @@ so tests can compute expected values from the same literals. Times are relative 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -132,6 +133,58 @@ def open_app(page: str | None = None, *, timeout: float = 30, **query) -> "AppTe
         at.switch_page(page)
         at.run()
     return at
+
+
+@dataclass
+class StaticTable:
+    """A kiosk.table drawn on a wall screen: its header, its rows as text, which rows are red."""
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    red: list[bool] = field(default_factory=list)
+
+    def column(self, name: str) -> list[str]:
+        return [row[self.header.index(name)] for row in self.rows]
+
+
+class _TableParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables: list[StaticTable] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and ("class", "tower-table") in attrs:
+            self.tables.append(StaticTable())
+        elif tag == "tr" and self.tables and self._in_body:
+            self.tables[-1].rows.append([])
+            self.tables[-1].red.append(("class", "tower-red") in attrs)
+        elif tag in ("td", "th") and self.tables:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self.tables:
+            text, table = "".join(self._cell), self.tables[-1]
+            (table.rows[-1] if self._in_body else table.header).append(text)
+            self._cell = None
+        elif tag == "thead":
+            self._in_body = True
+        elif tag == "table":
+            self._in_body = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    _in_body = False
+
+
+def static_tables(at) -> list[StaticTable]:
+    """Every static HTML table (tower.ui.kiosk.table in kiosk mode) an AppTest run drew."""
+    parser = _TableParser()
+    for m in at.markdown:
+        if "tower-table" in m.value:
+            parser.feed(m.value)
+    return parser.tables
 
 
 def build_db(path: Path, rows: dict[str, list[dict]]) -> Path:

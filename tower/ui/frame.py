@@ -179,8 +179,10 @@ def _draw_status(ctx: Context) -> None:
         age = status["data_age_s"].dropna()
         if len(age):
             parts.append(ctx.t("frame.data_age", age=fmt.duration(age.min(), ctx.lang)))
-        pills = "".join(badge(r.source, HEALTH_RAG.get(r.health, "grey"))
-                        for r in status.itertuples(index=False))
+        # zip, not itertuples: this runs for every screen at every refresh, and itertuples
+        # builds a namedtuple class each call (a quarter of the strip's interpreter time)
+        pills = "".join(badge(source, HEALTH_RAG.get(health, "grey"))
+                        for source, health in zip(status["source"], status["health"]))
     else:
         parts.append(ctx.t("frame.no_sources"))
         pills = ""
@@ -190,11 +192,11 @@ def _draw_status(ctx: Context) -> None:
     bad = status[status["health"].isin(["failed", "stale"])] if len(status) else status
     if len(bad):
         lines = []
-        for r in bad.itertuples(index=False):
-            since = fmt.ago(r.since_ok_s, ctx.lang) if pd.notna(r.since_ok_s) else ctx.t("frame.never")
-            key = "frame.source_failed" if r.health == "failed" else "frame.source_stale"
-            lines.append("- " + ctx.t(key, source=r.source, since=since,
-                                      error=(r.error or "")[:160] if isinstance(r.error, str) else ""))
+        for r in bad.to_dict("records"):
+            since = fmt.ago(r["since_ok_s"], ctx.lang) if pd.notna(r["since_ok_s"]) else ctx.t("frame.never")
+            key = "frame.source_failed" if r["health"] == "failed" else "frame.source_stale"
+            error = r["error"][:160] if isinstance(r["error"], str) else ""
+            lines.append("- " + ctx.t(key, source=r["source"], since=since, error=error))
         st.error(f"**{ctx.t('frame.stale_banner', n=len(bad))}**\n\n" + "\n".join(lines), icon="🚨")
     _alert_banner(ctx)
 

@@ -5,13 +5,15 @@ every kiosk parameter in the URL.
 
 The styles hook only onto what Streamlit offers for styling: the `st-key-<key>` class of keyed
 containers, the `st<Element>` class names on elements (`stMetric`, `stDataFrame`, `stAppHeader`,
-`stMain`, `stMainBlockContainer`) and plain HTML tags (st.table's <table>), never the internal
+`stMain`, `stMainBlockContainer`) and plain HTML tags (kiosk.table's <table>), never the internal
 `data-testid` attributes. The sidebar is not drawn at all in kiosk mode (see frame.sidebar)."""
 from __future__ import annotations
 
+import html
 import time
 from typing import Mapping, Sequence
 
+import pandas as pd
 import streamlit as st
 
 SHOWN_KEY = "_tower_kiosk_shown"  # (page url_path, monotonic time it was first shown)
@@ -79,6 +81,9 @@ html { font-size: min(1vw, 1.78vh); }
 .stApp table td, .stApp table th { border-color: #2b3440 !important; padding: .15rem .45rem !important;
   line-height: 1.3; }
 .stApp table tr { background: transparent; }
+.stApp table td.num { text-align: right; }
+.stApp table tr.tower-red td, .stApp table tr.tower-red th { background: #e03131 !important;
+  color: #ffffff !important; font-weight: 600; }
 /* the interactive grid paints itself on a canvas in the light theme's colours: turn it dark (the
    hue turn keeps red rows red). Pages show small tables with kiosk.table, which is real HTML. */
 .stApp .stDataFrame { filter: invert(1) hue-rotate(180deg); }
@@ -119,12 +124,20 @@ def rows(ctx, kiosk_rows: int, normal: int) -> int:
     return kiosk_rows if getattr(ctx, "kiosk", False) else normal
 
 
-def table(data, ctx, **dataframe_args) -> None:
+def table(data, ctx, *, red_rows=None, **dataframe_args) -> None:
     """A small table that follows the screen: in kiosk mode a static HTML table (dark, large type,
     no scrollbars); elsewhere the interactive grid with `dataframe_args` (column_config, …).
     In kiosk mode column_config labels become the headers and printf-style number formats
-    ("%.1f") are applied; other column settings are for the grid only."""
+    ("%.1f") are applied; other column settings are for the grid only. `red_rows` (booleans, one
+    per row) marks rows that need action: red on the wall, a red dot before them in the grid.
+
+    No pandas Styler in either: styling a handful of cells through it cost more of a wall
+    screen's refresh than the rest of the table (bench/README.md, "Soak")."""
+    red = [bool(r) for r in red_rows] if red_rows is not None else [False] * len(data)
     if not getattr(ctx, "kiosk", False):
+        if red_rows is not None:
+            data = pd.concat([pd.DataFrame({RED_MARK_COLUMN: ["🔴" if r else "" for r in red]},
+                                           index=data.index), data], axis=1)
         st.dataframe(data, **dataframe_args)
         return
     labels, formats = {}, {}
@@ -138,9 +151,31 @@ def table(data, ctx, **dataframe_args) -> None:
             formats[col] = number_format
     view = data.assign(**{col: data[col].map(lambda v, f=f: "" if v is None or v != v else f % v)
                           for col, f in formats.items()}).rename(columns=labels)
-    if dataframe_args.get("hide_index", False):
-        view = view.style.hide(axis="index")
-    st.table(view)
+    index = None if dataframe_args.get("hide_index", False) else view.index
+    st.markdown(html_table(view, red, index), unsafe_allow_html=True)
+
+
+RED_MARK_COLUMN = " "  # the grid's marker column: no header, just the dot
+
+
+def html_table(view: pd.DataFrame, red: Sequence[bool], index=None) -> str:
+    """`view` as one HTML <table> (the kiosk CSS styles `.stApp table`); numbers right-aligned,
+    empty cells for missing values, every text escaped."""
+    numeric = [pd.api.types.is_numeric_dtype(view[c]) for c in view.columns]
+    head = ([""] if index is not None else []) + [str(c) for c in view.columns]
+    out = ["<table class=\"tower-table\"><thead><tr>",
+           *(f"<th>{html.escape(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    for i, values in enumerate(zip(*(view[c] for c in view.columns))):
+        out.append('<tr class="tower-red">' if red[i] else "<tr>")
+        if index is not None:
+            out.append(f"<th>{html.escape(str(index[i]))}</th>")
+        for value, is_number in zip(values, numeric):
+            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            align = ' class="num"' if is_number else ""
+            out.append(f"<td{align}>{html.escape(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def next_page(playlist: Sequence[str], current: str | None, known: Sequence[str]) -> str | None:
