@@ -6,9 +6,9 @@ screens in step queue for on one GIL.
 
 The app (`app.py`: frame, status strip, the page) runs in an AppTest on `db` (bench.bench_pages'
 tower.toml: sandbox off, no sources, so nothing but the pages touches the file); three untimed runs
-warm the imports and caches, then `runs` full reruns are timed. A full rerun draws the status strip and the page's
-live parts as a wall screen's fragment reruns do, plus the frame around them. Prints the mean
-milliseconds per rerun. Compare two commits by running it in each (alternately, on the same
+warm the imports and caches, then `runs` full reruns are timed. A full rerun draws the status strip
+and the page's live parts as a wall screen's fragment reruns do, plus the frame around them. Prints
+the mean milliseconds per rerun. Compare two commits by running it in each (alternately, on the same
 machine): the figure moves with interpreter work, not with the data's size.
 """
 from __future__ import annotations
