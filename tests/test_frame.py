@@ -5,6 +5,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
@@ -14,6 +15,7 @@ from tower.ui import charts, fmt, frame, i18n, kiosk
 from tower.ui.filters import DEFAULT_WINDOW, ViewState, resolve, window_hours
 
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, populated_db, sample_rows, tower_env  # noqa: F401
+from tests.ui_fixtures import static_tables_of
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 
@@ -133,6 +135,24 @@ def test_kiosk_css_hides_chrome_only_in_kiosk():
     assert ".stAppHeader" in kiosk.css(True) and "display: none" in kiosk.css(True)
     assert "display: none" not in kiosk.css(False)
     assert "data-testid" not in kiosk.css(True), "styles hook onto public classes and keys, not test ids"
+
+
+_cell = hs.one_of(hs.none(), hs.integers(-10**6, 10**6), hs.text(max_size=12))
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(_cell, _cell, hs.booleans()), max_size=6),
+       hs.sampled_from(["SKU", "<b>名称</b>", "a & b"]))
+def test_a_wall_table_shows_every_cell_as_its_text_escaped_with_its_red_rows(rows, label):
+    view = pd.DataFrame({label: [r[0] for r in rows], "n": [r[1] for r in rows]})
+    table = static_tables_of(kiosk.html_table(view, [r[2] for r in rows]))[0]
+    assert table.header == [label, "n"]
+    # each cell as pandas holds it (an integer column with a gap is float: 3 shows as "3.0"),
+    # missing ones empty; whatever the text, it comes back as text, not as markup
+    shown = [["" if pd.isna(v) else str(v) for v in row] for row in view.itertuples(index=False)]
+    assert table.rows == shown
+    assert table.red == [r[2] for r in rows]
+    assert "<script" not in kiosk.html_table(pd.DataFrame({"x": ["<script>alert(1)</script>"]}), [False])
 
 
 # ── formats, translations, charts ──────────────────────────────────────────────────────────────

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -151,6 +151,7 @@ class _TableParser(HTMLParser):
         super().__init__()
         self.tables: list[StaticTable] = []
         self._cell: list[str] | None = None
+        self._in_body = False
 
     def handle_starttag(self, tag, attrs):
         if tag == "table" and ("class", "tower-table") in attrs:
@@ -175,16 +176,17 @@ class _TableParser(HTMLParser):
         if self._cell is not None:
             self._cell.append(data)
 
-    _in_body = False
+
+def static_tables_of(html: str) -> list[StaticTable]:
+    """The static tables (tower.ui.kiosk.html_table) in `html`."""
+    parser = _TableParser()
+    parser.feed(html)
+    return parser.tables
 
 
 def static_tables(at) -> list[StaticTable]:
     """Every static HTML table (tower.ui.kiosk.table in kiosk mode) an AppTest run drew."""
-    parser = _TableParser()
-    for m in at.markdown:
-        if "tower-table" in m.value:
-            parser.feed(m.value)
-    return parser.tables
+    return static_tables_of("".join(m.value for m in at.markdown if "tower-table" in m.value))
 
 
 def build_db(path: Path, rows: dict[str, list[dict]]) -> Path:
