@@ -133,9 +133,9 @@ def table(data, ctx, *, red_rows=None, **dataframe_args) -> None:
 
     No pandas Styler in either: styling a handful of cells through it cost more of a wall
     screen's refresh than the rest of the table (bench/README.md, "Soak")."""
-    red = [bool(r) for r in red_rows] if red_rows is not None else [False] * len(data)
+    red = None if red_rows is None else [bool(r) for r in red_rows]
     if not getattr(ctx, "kiosk", False):
-        if red_rows is not None:
+        if red is not None:
             data = pd.concat([pd.DataFrame({RED_MARK_COLUMN: ["🔴" if r else "" for r in red]},
                                            index=data.index), data], axis=1)
         st.dataframe(data, **dataframe_args)
@@ -158,15 +158,15 @@ def table(data, ctx, *, red_rows=None, **dataframe_args) -> None:
 RED_MARK_COLUMN = " "  # the grid's marker column: no header, just the dot
 
 
-def html_table(view: pd.DataFrame, red: Sequence[bool], index=None) -> str:
-    """`view` as one HTML <table> (the kiosk CSS styles `.stApp table`); numbers right-aligned,
-    empty cells for missing values, every text escaped."""
+def html_table(view: pd.DataFrame, red: Sequence[bool] | None = None, index=None) -> str:
+    """`view` as one HTML <table> (the kiosk CSS styles `.stApp table`); the `red` rows marked,
+    numbers right-aligned, empty cells for missing values, every text escaped."""
     numeric = [pd.api.types.is_numeric_dtype(view[c]) for c in view.columns]
     head = ([""] if index is not None else []) + [str(c) for c in view.columns]
     out = ["<table class=\"tower-table\"><thead><tr>",
            *(f"<th>{html.escape(h)}</th>" for h in head), "</tr></thead><tbody>"]
     for i, values in enumerate(zip(*(view[c] for c in view.columns))):
-        out.append('<tr class="tower-red">' if red[i] else "<tr>")
+        out.append('<tr class="tower-red">' if red and red[i] else "<tr>")
         if index is not None:
             out.append(f"<th>{html.escape(str(index[i]))}</th>")
         for value, is_number in zip(values, numeric):
