@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from tower import foreground
 from tower.ui import frame, i18n, kiosk, session, wall_access
 
 # (section, file, url_path, icon). Titles come from the locale files (nav.<url_path>).
@@ -51,7 +52,8 @@ frame.status_strip()
 current = next((name for name, page in by_path.items() if page is nav), nav.url_path)
 try:
     frame.guard_page(current, state)  # a merchant user is refused platform-only pages in words
-    nav.run()
+    with foreground.shared.drawing():  # background jobs start after it (tower.foreground)
+        nav.run()
 finally:
     # after the page, so a screen's time starts once it is drawn; in `finally` so a page that
     # stops early (st.stop on an empty state) or fails still hands over to the next screen

@@ -17,6 +17,7 @@ from typing import Callable
 
 from connectors import build
 from connectors.base import RunResult, sync
+from tower import foreground
 
 log = logging.getLogger("tower.scheduler")
 
@@ -156,6 +157,7 @@ class Scheduler:
     def _spawn(self, name: str, target) -> None:
         def work():
             try:
+                foreground.shared.wait_quiet()  # a due sync starts after the screens' tick
                 target()
             except Exception:  # never let a worker die noisily; the loop keeps going
                 log.exception("worker %s failed", name)

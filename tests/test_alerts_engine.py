@@ -14,6 +14,7 @@ from tower.alerts.engine import AlertEngine
 from tower.clock import ManualClock, SimClock
 from tower.db import Database
 from test_alerts_helpers import MEI, T0, make_settings, policy, stock
+from tests.screens import DrawingScreen, screens_first  # noqa: F401
 
 
 class Recorder:
@@ -280,6 +281,29 @@ def test_syncs_inside_the_wall_floor_cost_one_evaluation_when_it_ends_and_their_
     finally:
         engine.stop()
         db.close()
+
+
+@pytest.mark.parametrize("trigger", ["timer_or_webhooks", "sync"])
+def test_the_apps_own_evaluations_start_after_the_screens_have_drawn(world, screens_first, trigger):
+    """The timer's, the webhooks' and a finished sync's evaluation waits for a drawing screen
+    (tower.foreground); a direct call — a person, a test — does not."""
+    db, clock, engine, _ = world
+    ran = []
+    engine.after_evaluate.append(lambda evaluation: ran.append(time.monotonic()))
+    screen = DrawingScreen().start()
+    job = threading.Thread(target=engine.evaluate_when_due if trigger == "timer_or_webhooks" else engine.after_sync)
+    job.start()
+    time.sleep(0.4)
+    assert not ran, "an evaluation ran while a screen was drawing"
+    screen.stop()
+    job.join(10)
+    assert len(ran) == 1 and ran[0] >= screen.ended_at
+    screen = DrawingScreen().start()
+    try:
+        clock.advance(minutes=10)
+        assert not engine.evaluate().skipped and len(ran) == 2
+    finally:
+        screen.stop()
 
 
 def test_sources_are_judged_stale_against_their_interval_in_clock_time(tmp_path):

@@ -2,10 +2,13 @@
 values checked against the literal rows, filters and language applied."""
 import base64
 import json
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 
 from tests.ui_fixtures import empty_db, failing_db, open_app, populated_db, static_tables, tower_env  # noqa: F401
+from tower import foreground
 
 
 def plotly_specs(at) -> list[dict]:
@@ -141,3 +144,32 @@ def test_wall_screen_shows_the_at_risk_list_as_a_static_dark_table(tower_env, po
     # the bowl runs out in 2 h 30 min (under 12 h): red on the wall; two days is not
     assert table.column("Time to stockout")[:2] == ["2 h 30 min", "2 d 1 h"]
     assert table.red[:2] == [True, False]
+
+
+
+def test_every_drawing_of_a_screen_holds_background_jobs_back_until_it_is_done(tower_env, populated_db, monkeypatch):
+    """The page (a full run: a first visit, a kiosk's rotation) and its live fragments (the status
+    strip, the war room's board) each mark their drawing, so syncs, webhook loads and alert
+    evaluations start after it (tower.foreground); once drawn, nothing holds them."""
+    waits = []
+
+    class Recording(foreground.Foreground):
+        @contextmanager
+        def drawing(self):
+            with super().drawing():
+                job = threading.Thread(target=lambda: waits.append(self.wait_quiet()))
+                job.start()
+                job.join()
+                yield
+
+    monkeypatch.setattr(foreground, "shared", Recording(quiet_s=0.01, max_wait_s=0.1))
+    tower_env(populated_db.path)
+    at = open_app()
+    assert not at.exception
+    assert len(waits) == 3 and min(waits) >= 0.1       # strip, page, board: a job waits its limit
+    waits.clear()
+    at.switch_page("pages/stock.py")
+    at.run()
+    assert not at.exception
+    assert len(waits) == 2 and min(waits) >= 0.1       # strip, page (the stock page has no live board)
+    assert foreground.shared.wait_quiet() < 0.1        # and once drawn, nothing holds a job back

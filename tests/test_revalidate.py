@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.test_board_cache import _fresh_cache, nps_detractor, quantum_start, screen, tile_values  # noqa: F401
+from tests.screens import DrawingScreen, screens_first  # noqa: F401
 from tests.ui_fixtures import populated_db  # noqa: F401
 from tower.db import Database
 from tower.ui import frame, revalidate
@@ -183,3 +184,20 @@ def test_a_wall_screen_refresh_after_a_sync_shows_the_last_board_then_the_new_nu
     eventually(lambda: tile_values(frame.kpi_tiles(refresh)) == exact)
     assert revalidate.shared.wait_idle()
     db.close()
+
+
+def test_the_background_computes_a_board_only_after_the_screens_asking_for_it_have_drawn(screens_first):
+    """The worker computing the exact board starts once the screens of the tick are drawn
+    (tower.foreground): computing it during the tick slowed the very screens it was for."""
+    cache = Revalidator()
+    cache.get(SHAPE, 1, lambda: "v1", lambda: "unused", stale_ok=False)
+    computed_at = []
+    screen = DrawingScreen().start()
+    with screens_first.drawing():     # this screen's refresh: served at once, as before
+        assert cache.get(SHAPE, 2, lambda: pytest.fail("the screen computed it"),
+                         lambda: computed_at.append(time.monotonic()) or "v2", stale_ok=True) == "v1"
+    time.sleep(0.4)
+    assert not computed_at, "the board was computed while a screen was drawing"
+    screen.stop()
+    eventually(lambda: cache.get(SHAPE, 2, lambda: "x", lambda: "v2", stale_ok=True) == "v2")
+    assert computed_at[0] >= screen.ended_at

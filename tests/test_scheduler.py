@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import combinations
 
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from connectors.scheduler import SNAPSHOT_SHARE, Scheduler, next_due, phases, snapshot_gap
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
+from tests.screens import DrawingScreen, screens_first  # noqa: F401
 from tower.clock import SimClock
 from tower.config import SandboxConfig
 from tower.db import Database
@@ -210,6 +211,33 @@ def test_run_all_and_after_sync_report_each_source(sandbox, tmp_path):
     assert db.df("select count(*) n from stock_observations").n[0] > 0
     assert sorted(c[1] for c in calls) == sorted(_runs_ids(db))
 
+
+
+def test_a_due_sync_starts_after_the_screens_have_drawn_and_a_direct_one_at_once(sandbox, tmp_path, screens_first):
+    """The scheduler's own runs wait for a drawing screen (tower.foreground), at most its limit; a
+    direct run_once (the command line's `sync`) does not."""
+    cfg = _config(tmp_path, sandbox, ["nps"], interval_s=0.2)
+    db = Database(cfg.db_path)
+    sched = Scheduler(db, cfg, sandbox.clock, tick_s=0.02)
+    screen = DrawingScreen().start()
+    try:
+        sched.start()
+        time.sleep(0.6)
+        assert _runs(db).empty, "a sync started while a screen was drawing"
+        ended = sandbox.clock.now()
+        screen.stop()
+        assert _wait_for(lambda: len(_runs(db)) >= 1, timeout=30)
+        assert _runs(db).started_at.min() >= ended - timedelta(milliseconds=50)
+    finally:
+        sched.stop()
+    screen = DrawingScreen().start()
+    try:  # a stopped scheduler cancels its runs: a fresh one, as `python -m connectors sync` has
+        began = time.monotonic()
+        assert Scheduler(db, cfg, sandbox.clock).run_once("nps").status == "ok"
+        assert time.monotonic() - began < 5
+    finally:
+        screen.stop()
+    db.close()
 
 def _runs_ids(db):
     return list(db.df("select run_id from sync_runs").run_id)

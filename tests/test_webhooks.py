@@ -28,6 +28,7 @@ from connectors import webhooks
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
 from sandbox.webhook_sender import WebhookSender
+from tests.screens import DrawingScreen, screens_first  # noqa: F401
 from tower import config as config_mod
 from tower import runtime as runtime_mod
 from tower.clock import ManualClock
@@ -248,6 +249,21 @@ def test_a_redelivered_webhook_is_stored_once_and_counted(tower):
     assert scalar(db, "select count(*) from webhook_events where delivery_id = 'wh-501'") == 1
     assert scalar(db, "select count(*) from order_lines where order_id = '501'") == 1
 
+
+
+def test_a_webhook_is_loaded_after_the_screens_have_drawn(tower, screens_first):
+    """The loader's batch waits for a drawing screen (tower.foreground), then loads; the delivery
+    is stored (answered 200) at once either way."""
+    hooks, db = tower
+    screen = DrawingScreen().start()
+    try:
+        assert post_tracking(hooks, tracking_body("trk-9", T0, "InTransit", "evt-9")) == 200
+        time.sleep(0.5)
+        assert scalar(db, "select count(*) from shipments where shipment_id = 'trk-9'") == 0, \
+            "loaded while a screen was drawing"
+    finally:
+        screen.stop()
+    assert wait_for(lambda: scalar(db, "select count(*) from shipments where shipment_id = 'trk-9'") == 1)
 
 def test_a_redelivery_arriving_while_the_first_copy_waits_is_kept_and_counted(tmp_path):
     """A vendor retry that lands while the first copy is still in the spool (or being committed)

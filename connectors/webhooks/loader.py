@@ -29,6 +29,7 @@ from connectors.webhooks.receiver import Rejections
 from connectors.webhooks.spool import Delivery, Spool
 from connectors.writes import upsert
 from queries import load as load_sql
+from tower import foreground
 
 log = logging.getLogger("tower.webhooks")
 EVENTS = Table("webhook_events", ("source", "delivery_id"), "append", None)
@@ -76,8 +77,10 @@ class WebhookLoader:
             self._wake.clear()
             try:
                 before = self.loaded
-                while self.load_pending() and not self._stop.is_set():
-                    pass
+                while not self._stop.is_set():
+                    foreground.shared.wait_quiet()  # a batch starts after the screens' tick
+                    if not self.load_pending():
+                        break
                 if self.loaded > before:
                     self._after_load()
                 self.flush_rejections()

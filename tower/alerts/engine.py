@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 import queries
+from tower import foreground
 from tower.alerts import rules as rules_mod
 from tower.alerts.notify import Notice, Notifier
 from tower.alerts.settings import AlertSettings, load as load_settings
@@ -333,6 +334,7 @@ class AlertEngine:
         ago (then a skipped Evaluation): how the app's own triggers (timer, webhooks) call it."""
         if self._wall_wait() > 0:
             return Evaluation(at=self.clock.now(), skipped=True)
+        foreground.shared.wait_quiet()  # after the screens' tick (tower.foreground)
         return self.evaluate()
 
     def _wall_wait(self) -> float:
@@ -387,6 +389,7 @@ class AlertEngine:
                         self._defer(wait)
                         return
                     self._data_changed = False
+                foreground.shared.wait_quiet()
                 try:
                     self.evaluate()
                 except Exception:  # noqa: BLE001 - never break the scheduler

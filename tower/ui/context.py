@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 import queries
-from tower import kpis
+from tower import foreground, kpis
 from tower import runtime as runtime_mod
 from tower.ui import filters as filters_mod
 from tower.ui import i18n, kiosk, revalidate, scope, session
@@ -280,6 +280,7 @@ def live(render: Callable[[Context], None], *, key: str, every: int | None = Non
 
     @st.fragment(run_every=interval, key=f"tower_live_{key}")
     def _live() -> None:
-        render(replace(context(), stale_ok=not st.session_state.pop(exact, False)))
+        with foreground.shared.drawing():  # background jobs start after the screens (tower.foreground)
+            render(replace(context(), stale_ok=not st.session_state.pop(exact, False)))
 
     _live()

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Hashable
 
+from tower import foreground
+
 log = logging.getLogger("tower.ui")
 
 MAX_STALE_S = 30.0   # a wall screen never shows a result computed longer ago than this
@@ -152,6 +154,7 @@ class Revalidator:
                 if hit is not None and hit.exact == exact:
                     continue  # asked again while it was being computed: it has landed since
                 self._busy = True
+            foreground.shared.wait_quiet()  # the screens it computes for draw first
             started = time.monotonic()
             try:
                 value = compute()

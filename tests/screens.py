@@ -1,0 +1,42 @@
+"""A wall screen drawing, held for as long as a test needs: what tower.foreground makes background
+jobs wait for."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from tower import foreground
+
+
+class DrawingScreen:
+    """A thread inside `foreground.shared.drawing()` from start() until stop()."""
+
+    def __init__(self):
+        self._entered, self._release = threading.Event(), threading.Event()
+        self.ended_at: float | None = None  # monotonic time the drawing ended
+        self._thread = threading.Thread(target=self._draw, daemon=True)
+
+    def _draw(self) -> None:
+        with foreground.shared.drawing():
+            self._entered.set()
+            self._release.wait(60)
+        self.ended_at = time.monotonic()
+
+    def start(self) -> DrawingScreen:
+        self._thread.start()
+        assert self._entered.wait(5)
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def screens_first(monkeypatch) -> foreground.Foreground:
+    """A fresh process-wide Foreground whose background wait is long enough to observe (10 s)."""
+    fresh = foreground.Foreground(quiet_s=0.05, max_wait_s=10)
+    monkeypatch.setattr(foreground, "shared", fresh)
+    return fresh
