@@ -158,7 +158,8 @@ class Scheduler:
         def work():
             try:
                 foreground.shared.wait_quiet()  # a due sync starts after the screens' tick
-                target()
+                if not self._cancel.is_set():  # stopped meanwhile: the database may be closing
+                    target()
             except Exception:  # never let a worker die noisily; the loop keeps going
                 log.exception("worker %s failed", name)
             finally:

@@ -306,6 +306,26 @@ def test_the_apps_own_evaluations_start_after_the_screens_have_drawn(world, scre
         screen.stop()
 
 
+
+def test_an_evaluation_waiting_for_the_screens_when_the_app_stops_never_starts(world, screens_first, caplog):
+    """Stopping the app closes the database right after the engine: an evaluation that was
+    waiting for a screen to finish drawing must not start on it (one did, at the end of a soak)."""
+    db, clock, engine, _ = world
+    ran = []
+    engine.after_evaluate.append(ran.append)
+    screen = DrawingScreen().start()
+    waiting = [threading.Thread(target=engine.after_sync), threading.Thread(target=engine.evaluate_when_due)]
+    for job in waiting:
+        job.start()
+    time.sleep(0.2)
+    engine.stop()
+    db.close()
+    screen.stop()
+    for job in waiting:
+        job.join(10)
+    assert not ran
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
 def test_sources_are_judged_stale_against_their_interval_in_clock_time(tmp_path):
     """tower.toml intervals are wall seconds; on a 60× sandbox clock a 60 s source syncs hourly, so
     it is stale after 3 clock hours, not after the 30-minute floor."""

@@ -239,6 +239,22 @@ def test_a_due_sync_starts_after_the_screens_have_drawn_and_a_direct_one_at_once
         screen.stop()
     db.close()
 
+
+def test_a_sync_waiting_for_the_screens_when_the_scheduler_stops_never_starts(sandbox, tmp_path, screens_first):
+    cfg = _config(tmp_path, sandbox, ["nps", "returns"], interval_s=0.2)
+    db = Database(cfg.db_path)
+    sched = Scheduler(db, cfg, sandbox.clock, tick_s=0.02)
+    screen = DrawingScreen().start()
+    sched.start()
+    time.sleep(0.5)                   # both sources due, both waiting for the screen
+    stopping = threading.Thread(target=sched.stop)
+    stopping.start()
+    time.sleep(0.2)
+    screen.stop()
+    stopping.join(30)
+    assert _runs(db).empty            # stopped: the app closes the database next
+    db.close()
+
 def _runs_ids(db):
     return list(db.df("select run_id from sync_runs").run_id)
 

@@ -10,8 +10,11 @@ the interpreter holds it longer), so instead background jobs wait, before they s
 screen has drawn for QUIET_S — at most MAX_WAIT_S, so a screen that never stops drawing cannot
 starve the sources (their intervals are ten seconds and more).
 
-Screens mark their drawing with `drawing()` (tower.ui.context.live); background jobs call
-`wait_quiet()` before each unit of work. A thread that is drawing never waits for itself."""
+Screens mark their drawing with `drawing()` (app.py around the page, tower.ui.context.live around
+each live fragment); background jobs call `wait_quiet()` before each unit of work: the scheduler
+before a due sync or the snapshot, the webhook loader before a batch, the alert engine before an
+evaluation the app triggers, the revalidator before a board. A thread that is drawing never waits
+for itself."""
 from __future__ import annotations
 
 import threading

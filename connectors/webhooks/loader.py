@@ -79,7 +79,7 @@ class WebhookLoader:
                 before = self.loaded
                 while not self._stop.is_set():
                     foreground.shared.wait_quiet()  # a batch starts after the screens' tick
-                    if not self.load_pending():
+                    if self._stop.is_set() or not self.load_pending():
                         break
                 if self.loaded > before:
                     self._after_load()

@@ -334,8 +334,15 @@ class AlertEngine:
         ago (then a skipped Evaluation): how the app's own triggers (timer, webhooks) call it."""
         if self._wall_wait() > 0:
             return Evaluation(at=self.clock.now(), skipped=True)
-        foreground.shared.wait_quiet()  # after the screens' tick (tower.foreground)
+        if not self._after_the_screens():
+            return Evaluation(at=self.clock.now(), skipped=True)
         return self.evaluate()
+
+    def _after_the_screens(self) -> bool:
+        """Wait for the screens' tick to be drawn (tower.foreground); False if the engine was
+        stopped meanwhile (the app is closing its database: no evaluation may start now)."""
+        foreground.shared.wait_quiet()
+        return not self._stop.is_set()
 
     def _wall_wait(self) -> float:
         """Wall seconds until `min_interval_wall_s` has passed since the last evaluation (≤ 0: now).
@@ -389,7 +396,10 @@ class AlertEngine:
                         self._defer(wait)
                         return
                     self._data_changed = False
-                foreground.shared.wait_quiet()
+                if not self._after_the_screens():
+                    with self._coalesce:
+                        self._evaluating = False
+                    return
                 try:
                     self.evaluate()
                 except Exception:  # noqa: BLE001 - never break the scheduler
@@ -421,5 +431,9 @@ class AlertEngine:
                 self._deferred = None
         if self._timer:
             self._timer.join(timeout=5)
+        # an evaluation already under way (after a sync, a deferred one) ends before the app
+        # closes the database: one started at the stop failed on a closed connection
+        if self._lock.acquire(timeout=30):
+            self._lock.release()
         if self.notifier:
             self.notifier.close()
