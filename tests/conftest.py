@@ -69,3 +69,14 @@ def sandbox_db(tmp_path_factory) -> SyncedDB:
     finally:
         server.stop()
     return SyncedDB(cfg.db_path, anchor, now, history_days, seed)
+
+
+@pytest.fixture
+def screens_first(monkeypatch):
+    """A fresh process-wide tower.foreground.Foreground whose background wait is long enough to
+    observe (10 s); tests.screens.DrawingScreen holds a screen drawing."""
+    from tower import foreground
+
+    fresh = foreground.Foreground(quiet_s=0.05, max_wait_s=10)
+    monkeypatch.setattr(foreground, "shared", fresh)
+    return fresh

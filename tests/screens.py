@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from tower import foreground
 
 
@@ -32,11 +30,3 @@ class DrawingScreen:
     def stop(self) -> None:
         self._release.set()
         self._thread.join(5)
-
-
-@pytest.fixture
-def screens_first(monkeypatch) -> foreground.Foreground:
-    """A fresh process-wide Foreground whose background wait is long enough to observe (10 s)."""
-    fresh = foreground.Foreground(quiet_s=0.05, max_wait_s=10)
-    monkeypatch.setattr(foreground, "shared", fresh)
-    return fresh

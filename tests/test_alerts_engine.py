@@ -14,7 +14,7 @@ from tower.alerts.engine import AlertEngine
 from tower.clock import ManualClock, SimClock
 from tower.db import Database
 from test_alerts_helpers import MEI, T0, make_settings, policy, stock
-from tests.screens import DrawingScreen, screens_first  # noqa: F401
+from tests.screens import DrawingScreen
 
 
 class Recorder:

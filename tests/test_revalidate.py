@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.test_board_cache import _fresh_cache, nps_detractor, quantum_start, screen, tile_values  # noqa: F401
-from tests.screens import DrawingScreen, screens_first  # noqa: F401
+from tests.screens import DrawingScreen
 from tests.ui_fixtures import populated_db  # noqa: F401
 from tower.db import Database
 from tower.ui import frame, revalidate

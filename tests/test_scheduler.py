@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from connectors.scheduler import SNAPSHOT_SHARE, Scheduler, next_due, phases, snapshot_gap
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
-from tests.screens import DrawingScreen, screens_first  # noqa: F401
+from tests.screens import DrawingScreen
 from tower.clock import SimClock
 from tower.config import SandboxConfig
 from tower.db import Database

@@ -28,7 +28,7 @@ from connectors import webhooks
 from connectors.testing import sources_for, write_config
 from sandbox.server import start as start_sandbox
 from sandbox.webhook_sender import WebhookSender
-from tests.screens import DrawingScreen, screens_first  # noqa: F401
+from tests.screens import DrawingScreen
 from tower import config as config_mod
 from tower import runtime as runtime_mod
 from tower.clock import ManualClock
