@@ -11,6 +11,16 @@ from tower.ui.frame import context
 
 KIOSK_ATTENTION_ROWS = 10
 
+
+def checkpoint_figure(checkpoints: pd.DataFrame, look: charts.Look):
+    """One shipment's checkpoints over time (tags already in the screen's language)."""
+    fig = px.line(checkpoints, x="checkpoint_time", y="tag", markers=True, hover_data=["message", "location"],
+                  labels={"checkpoint_time": look.t("map.col_time"), "tag": look.t("map.col_tag"),
+                          "message": look.t("map.col_message"), "location": look.t("map.col_location")})
+    fig.update_layout(height=300 if look.kiosk else 240)
+    return fig
+
+
 ctx = context()
 st.title(ctx.t("map.title"))
 
@@ -46,7 +56,7 @@ lanes_view = False if ctx.kiosk else st.toggle(ctx.t("map.lanes_view"), value=Fa
 lanes = map_layers.with_destinations(ctx.query("pages/map_lanes")) if lanes_view else None
 # The deck is drawn at a fixed width: its zoom shows the world exactly once across that width.
 width = kiosk.content_width(ctx) if ctx.kiosk else 1200
-deck, height = map_layers.build_deck(
+deck, height = map_layers.shared_deck(
     nodes=nodes, suppliers=suppliers, warehouses=warehouses, stock=None, stock_status=stock_status, shipments=drawn,
     kiosk=ctx.kiosk, online_tiles=online, width=width, scale=ctx.scale if ctx.kiosk else 1.0, lang=ctx.lang,
     max_height=kiosk.screen_px(ctx, 0.7) if ctx.kiosk else 620, vessels=vessels, lanes=lanes)
@@ -110,11 +120,8 @@ if checkpoints.empty:
 else:
     checkpoints = checkpoints.assign(tag=checkpoints["tag"].map(lambda c: fmt.tag(c, ctx.lang)),
                                      subtag=checkpoints["subtag"].map(lambda c: fmt.subtag(c, ctx.lang)))
-    fig = px.line(checkpoints, x="checkpoint_time", y="tag", markers=True, hover_data=["message", "location"],
-                  labels={"checkpoint_time": ctx.t("map.col_time"), "tag": ctx.t("map.col_tag"),
-                          "message": ctx.t("map.col_message"), "location": ctx.t("map.col_location")})
-    fig.update_layout(height=300 if ctx.kiosk else 240)
-    charts.show(fig, ctx)
+    charts.draw(checkpoint_figure, checkpoints[["checkpoint_time", "tag", "message", "location"]], ctx,
+                key="map_checkpoints")
     table = checkpoints.assign(checkpoint_time=checkpoints["checkpoint_time"].map(lambda t: fmt.ts(t, ctx.lang)))
     kiosk.table(
         table[["checkpoint_time", "tag", "subtag", "message", "location", "country", "hours_since_previous"]],

@@ -25,6 +25,22 @@ cols[2].metric(ctx.t("stock.min_hours"), fmt.hours(grid["hours_to_stockout"].min
 cols[3].metric(ctx.t("stock.inbound_units"), fmt.number(grid["inbound_qty"].sum(), ctx.lang))
 
 
+def history_figure(history: pd.DataFrame, look: charts.Look) -> go.Figure:
+    """Available units over time with the pair's current watermarks as dashed lines."""
+    fig = go.Figure(go.Scatter(x=history["observed_at"], y=history["available"], mode="lines+markers",
+                               line_shape="hv", name=look.t("stock.col_available"), line={"color": charts.ACTUAL}))
+    last = history.iloc[-1]
+    for col, key, colour in (("safety_qty", "stock.col_safety", charts.RAG["green"]),
+                             ("warning_qty", "stock.col_warning", charts.RAG["yellow"]),
+                             ("limit_qty", "stock.col_limit", charts.RAG["red"])):
+        if pd.notna(last[col]):  # no line for a watermark the policy does not set
+            fig.add_hline(y=float(last[col]), line_dash="dash", line_color=colour,
+                          annotation_text=f"{look.t(key)} {fmt.number(last[col], look.lang)}",
+                          annotation_position="top left")
+    fig.update_layout(height=420 if look.kiosk else 340, yaxis_title=look.t("stock.col_available"))
+    return fig
+
+
 def rag_cell(status: str) -> str:
     if status not in ("red", "yellow", "green", "over"):
         return ""
@@ -93,18 +109,8 @@ history = ctx.query("pages/stock_history", sku=pair[0], warehouse_id=pair[1])
 if history.empty:
     st.info(ctx.t("stock.no_history"))
 else:
-    fig = go.Figure(go.Scatter(x=history["observed_at"], y=history["available"], mode="lines+markers",
-                               line_shape="hv", name=ctx.t("stock.col_available"), line={"color": charts.ACTUAL}))
-    last = history.iloc[-1]
-    for col, key, colour in (("safety_qty", "stock.col_safety", charts.RAG["green"]),
-                             ("warning_qty", "stock.col_warning", charts.RAG["yellow"]),
-                             ("limit_qty", "stock.col_limit", charts.RAG["red"])):
-        if pd.notna(last[col]):  # no line for a watermark the policy does not set
-            fig.add_hline(y=float(last[col]), line_dash="dash", line_color=colour,
-                          annotation_text=f"{ctx.t(key)} {fmt.number(last[col], ctx.lang)}",
-                          annotation_position="top left")
-    fig.update_layout(height=420 if ctx.kiosk else 340, yaxis_title=ctx.t("stock.col_available"))
-    charts.show(fig, ctx)
+    charts.draw(history_figure, history[["observed_at", "available", "safety_qty", "warning_qty", "limit_qty"]],
+                ctx, key="stock_history")
 
 # ── Tower's own demand forecast beside the supplied plan (issue 14) ─────────────────────────────
 forecast_chart.section(ctx, pair[0], pair[1])

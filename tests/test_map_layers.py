@@ -66,6 +66,27 @@ def layers_of(deck) -> dict:
     return {layer["id"]: layer for layer in json.loads(deck.to_json())["layers"]}
 
 
+def test_screens_showing_the_same_map_share_one_deck_encoded_once(monkeypatch):
+    """shared_deck: kiosks rotating onto the map together build and encode it once; other data or
+    another screen size builds its own, and the JSON is what the deck encodes to."""
+    built, real = [], ml.build_deck
+    monkeypatch.setattr(ml, "build_deck", lambda **inputs: built.append(inputs) or real(**inputs))
+    ml._shared_deck.clear()
+    first, height = ml.shared_deck(**frames(), kiosk=True)
+    copies = {name: frame.copy() for name, frame in frames().items()}  # another screen's copies
+    again, again_height = ml.shared_deck(**copies, kiosk=True)
+    assert again is first and again_height == height and len(built) == 1
+    late = frames()
+    late["shipments"].loc[0, "is_delayed"] = True
+    assert ml.shared_deck(**late, kiosk=True)[0] is not first
+    assert ml.shared_deck(**frames(), kiosk=True, width=1872)[0] is not first
+    assert len(built) == 3
+    spec = first.to_json()
+    assert first.to_json() is spec  # encoded once
+    fresh = real(**frames(), kiosk=True)[0]
+    assert spec == json.dumps(fresh, sort_keys=True, default=ml.json_tools.default_serialize)
+
+
 def test_deck_has_the_outline_under_every_data_layer_and_no_tiles_by_default():
     spec = json.loads(deck_of().to_json())
     ids = [layer["id"] for layer in spec["layers"]]

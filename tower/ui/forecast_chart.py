@@ -10,10 +10,12 @@ from tower.ui import charts, fmt
 
 HOURS = 7 * 24          # a week ahead: long enough to see the daily and weekly pattern
 BAND = "rgba(47, 128, 237, {alpha})"
+CHARTED = ["hour", "mean", "lo80", "hi80", "lo95", "hi95", "plan_units"]
 
 
-def figure(rows: pd.DataFrame, t) -> go.Figure:
-    """The band chart; `t(key)` translates. Rows: hour, mean, lo80, hi80, lo95, hi95, plan_units."""
+def figure(rows: pd.DataFrame, look: charts.Look) -> go.Figure:
+    """The band chart. Rows: hour, mean, lo80, hi80, lo95, hi95, plan_units."""
+    t = look.t
     own = rows.dropna(subset=["mean"])
     fig = go.Figure()
     for lo, hi, key, alpha in (("lo95", "hi95", "forecast.band95", 0.12), ("lo80", "hi80", "forecast.band80", 0.25)):
@@ -27,7 +29,7 @@ def figure(rows: pd.DataFrame, t) -> go.Figure:
     if not plan.empty:
         fig.add_trace(go.Scatter(x=plan["hour"], y=plan["plan_units"], mode="lines", name=t("forecast.plan"),
                                  line={"color": charts.FORECAST, "dash": "dash"}))
-    fig.update_layout(yaxis_title=t("forecast.units_per_hour"))
+    fig.update_layout(yaxis_title=t("forecast.units_per_hour"), height=420 if look.kiosk else 340)
     return fig
 
 
@@ -38,13 +40,11 @@ def section(ctx, sku: str, warehouse_id: str) -> None:
     if rows.empty or rows["mean"].isna().all():
         st.info(ctx.t("forecast.none"))
         if not rows.empty:  # the plan alone is still worth showing
-            charts.show(figure(rows, ctx.t), ctx)
+            charts.draw(figure, rows[CHARTED], ctx, key="stock_forecast")
         return
     market, model = rows["market"].dropna().iloc[0], rows["model"].dropna().iloc[0]
     fitted = rows["fitted_at"].dropna().iloc[0]
-    fig = figure(rows, ctx.t)
-    fig.update_layout(height=420 if ctx.kiosk else 340)
-    charts.show(fig, ctx)
+    charts.draw(figure, rows[CHARTED], ctx, key="stock_forecast")  # one figure for every screen
     own, plan = rows["mean"].sum(), rows["plan_units"].sum()
     st.caption(ctx.t("forecast.caption", market=market, model=model, fitted=fmt.ts(fitted, ctx.lang),
                      own=fmt.number(own, ctx.lang),

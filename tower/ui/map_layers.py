@@ -3,8 +3,9 @@ and shipments in transit (dots at their last known position, arcs origin → des
 way round), in a view that shows the world once across the chart's width.
 
 Pure functions from DataFrames to a `pydeck.Deck`, so the page stays thin and the deck's JSON can be
-tested without a browser. Layer data is passed as plain records (ISO strings, no numpy/pandas types)
-so the JSON is stable and every layer shares one tooltip template (`label`, `detail`)."""
+tested without a browser; `shared_deck` builds it once for every screen showing the same map. Layer
+data is passed as plain records (ISO strings, no numpy/pandas types) so the JSON is stable and every
+layer shares one tooltip template (`label`, `detail`)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pydeck as pdk
+import streamlit as st
 from pydeck.bindings import json_tools
 
 from connectors import geocode, sea_routes
@@ -41,10 +43,14 @@ STATUS_RANK = {"red": 4, "yellow": 3, "over": 2, "green": 1}
 class CompactDeck(pdk.Deck):
     """A Deck whose JSON (what st.pydeck_chart sends) has no indentation: pydeck indents it, which
     forces Python's pure-Python encoder — ~90 ms and 2.3 MB for the outline and 2,000 marks. The
-    same content from the C encoder takes ~15 ms and less than half the bytes."""
+    same content from the C encoder takes ~15 ms and less than half the bytes. Encoded once: a
+    shared deck (shared_deck) is sent by every screen showing it, and nothing changes it after
+    it is built."""
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=json_tools.default_serialize)
+        if "_encoded" not in self.__dict__:  # set after encoding, so never part of the JSON itself
+            self.__dict__["_encoded"] = json.dumps(self, sort_keys=True, default=json_tools.default_serialize)
+        return self.__dict__["_encoded"]
 
 
 @cache
@@ -377,6 +383,21 @@ def build_deck(*, nodes: pd.DataFrame, suppliers: pd.DataFrame, warehouses: pd.D
         **tiles,
     )
     return deck, height
+
+
+def shared_deck(**inputs) -> tuple[pdk.Deck, int]:
+    """build_deck(**inputs) for a map that screens draw on each full run (a kiosk rotating onto
+    it, a new viewer): built and encoded once per input values and shared by all of them. Ten
+    kiosks rotating onto the map together each spent ~0.1 s of interpreter building the same deck
+    (bench/README.md "Soak"), and a new viewer arriving then waited for all of them."""
+    return _shared_deck(i18n.version(), **inputs)
+
+
+# Streamlit hashes the frames' values into the key and holds a per-key lock while the first screen
+# builds. `words`: the locale files read (an edited one gives new labels).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _shared_deck(words: tuple, **inputs) -> tuple[pdk.Deck, int]:
+    return build_deck(**inputs)
 
 
 def selected_shipment_id(event) -> str | None:
