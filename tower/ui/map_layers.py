@@ -394,8 +394,9 @@ def shared_deck(**inputs) -> tuple[pdk.Deck, int]:
 
 
 # Streamlit hashes the frames' values into the key and holds a per-key lock while the first screen
-# builds. `words`: the locale files read (an edited one gives new labels).
-@st.cache_resource(max_entries=16, show_spinner=False)
+# builds. `words`: the locale files read (an edited one gives new labels). A deck holds its layers'
+# records (megabytes at 2,000 marks): room for a few variants (wall, desk, languages) of the newest data.
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _shared_deck(words: tuple, **inputs) -> tuple[pdk.Deck, int]:
     return build_deck(**inputs)
 
