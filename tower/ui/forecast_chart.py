@@ -37,14 +37,15 @@ def section(ctx, sku: str, warehouse_id: str) -> None:
     """The forecast block for one SKU × warehouse (its market's forecast), or why there is none."""
     st.subheader(ctx.t("forecast.title"))
     rows = ctx.query("pages/stock_forecast", sku=sku, warehouse_id=warehouse_id, hours=HOURS)
-    if rows.empty or rows["mean"].isna().all():
+    forecast = rows["mean"].notna().any()  # False with no rows too
+    if not forecast:
         st.info(ctx.t("forecast.none"))
-        if not rows.empty:  # the plan alone is still worth showing
-            charts.draw(figure, rows[CHARTED], ctx, key="stock_forecast")
+    if not rows.empty:  # without a forecast, the plan alone is still worth showing
+        charts.draw(figure, rows[CHARTED], ctx, key="stock_forecast")  # one figure for every screen
+    if not forecast:
         return
     market, model = rows["market"].dropna().iloc[0], rows["model"].dropna().iloc[0]
     fitted = rows["fitted_at"].dropna().iloc[0]
-    charts.draw(figure, rows[CHARTED], ctx, key="stock_forecast")  # one figure for every screen
     own, plan = rows["mean"].sum(), rows["plan_units"].sum()
     st.caption(ctx.t("forecast.caption", market=market, model=model, fitted=fmt.ts(fitted, ctx.lang),
                      own=fmt.number(own, ctx.lang),
