@@ -113,13 +113,17 @@ class AlertEngine:
         return cls(db, settings, clock, notifier, source_intervals=intervals)
 
     # ── evaluation ──────────────────────────────────────────────────────────────────────────────
-    def evaluate(self, force: bool = False) -> Evaluation:
+    def evaluate(self, force: bool = False, when_due: bool = False) -> Evaluation:
         """Run all rules once. Never raises for a broken rule or a failed delivery: the rule's
-        error is recorded (alert_rule_runs) and its existing alerts are left as they are."""
+        error is recorded (alert_rule_runs) and its existing alerts are left as they are.
+        `when_due`: also skipped inside the wall floor (`min_interval_wall_s`), judged once the lock
+        is held — a trigger that waited for another's evaluation does not repeat it."""
         with self._lock:
             now = self.clock.now()
             if (not force and self._last_at is not None
                     and (now - self._last_at).total_seconds() < self.config.min_interval_s):
+                return Evaluation(at=now, skipped=True)
+            if when_due and self._wall_wait() > 0:
                 return Evaluation(at=now, skipped=True)
             result = Evaluation(at=now)
             findings, ok_rules, runs = self._run_rules(now, result)
@@ -336,7 +340,7 @@ class AlertEngine:
             return Evaluation(at=self.clock.now(), skipped=True)
         if not self._after_the_screens():
             return Evaluation(at=self.clock.now(), skipped=True)
-        return self.evaluate()
+        return self.evaluate(when_due=True)
 
     def _after_the_screens(self) -> bool:
         """Wait for the screens' tick to be drawn (tower.foreground); False if the engine was
@@ -401,7 +405,11 @@ class AlertEngine:
                         self._evaluating = False
                     return
                 try:
-                    self.evaluate()
+                    if self.evaluate(when_due=True).skipped and self._wall_wait() > 0:
+                        # another trigger evaluated while this one waited: this sync's data may
+                        # have come after that evaluation began, so it is deferred, not dropped
+                        with self._coalesce:
+                            self._data_changed = True
                 except Exception:  # noqa: BLE001 - never break the scheduler
                     log.exception("alert evaluation after sync failed")
         except BaseException:
