@@ -58,9 +58,12 @@ def machine() -> str:
     import duckdb
     import streamlit
 
+    from bench import machine as speed
+
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"nproc {os.cpu_count()}, load average {load} (1/5/15 min, at the start), {platform.machine()}, "
-            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Streamlit {streamlit.__version__}")
+            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Streamlit {streamlit.__version__}; "
+            f"speed: {speed.describe(speed.index())}")
 
 
 def header(command: str, started_wall: str, seconds: float, host: str) -> str:

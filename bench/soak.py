@@ -44,7 +44,7 @@ import numpy as np
 import requests
 
 import queries
-from bench import stclient
+from bench import machine, stclient
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
@@ -334,7 +334,8 @@ def report(f: dict) -> str:
         f"(at speed {f.get('speed', 60):g}: {f.get('speed', 60):g} simulated seconds per wall second, orders, "
         "webhooks and syncs' work included) and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
         "Chromium pages would measure the browser, not the server "
-        "(measured: 4 Chromium pages on the kiosk at refresh=5 took 1.5 of the 2 cores, the server 0.9)."),
+        "(measured: 4 Chromium pages on the kiosk at refresh=5 took 1.5 of the 2 cores, the server 0.9)."
+        + (f" This machine: {machine.describe(f['machine'])}; read latencies against it." if "machine" in f else "")),
         "",
         "| figure | value | target |", "|---|---:|---|",
         f"| exceptions seen by sessions | **{f['exceptions']}** | 0 |",
@@ -392,11 +393,13 @@ def main(argv=None) -> str:
     p.add_argument("--stagger", action="store_true",
                    help="open the sessions spread over one refresh interval (default: all at once)")
     args = p.parse_args(argv)
+    speed = machine.index()   # before the server starts: the machine alone
     with tempfile.TemporaryDirectory(prefix="tower-soak-data-") as tmp:
         db = prepare_db(args, Path(tmp))
         figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
                        keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed,
                        keep_latencies=args.keep_latencies, stagger=args.stagger)
+    figs["machine"] = speed
     body = report(figs)
     print(body)
     return body

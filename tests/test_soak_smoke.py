@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bench import soak
+from bench import machine, soak
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -27,6 +27,8 @@ def test_three_sessions_refresh_without_exceptions(sandbox_db):
     # the connectors ran during the soak (they write on top of the copied DB)
     assert figs["connectors"]["aftership"]["runs"] >= 2
     # and the report is the README table
+    figs["machine"] = speed = machine.index()
     text = soak.report(figs)
     assert "| exceptions seen by sessions | **0** | 0 |" in text
+    assert f"This machine: {machine.describe(speed)}" in text     # latencies come with the machine's speed
     assert "aftership" in text
