@@ -18,6 +18,7 @@ from connectors import derived
 from connectors.records import Table
 from connectors.writes import upsert
 from tower import kpis
+from tower.alerts import rules
 from tower.db import Database
 
 NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
@@ -159,6 +160,41 @@ def test_rollups_equal_a_rebuild_and_rolled_kpis_equal_the_raw_facts(db, batches
             rolled = kpi_frame(cur, name, {**params, "dimension": dim, "bucket": bucket}, raw=False)
             raw = kpi_frame(cur, name, {**params, "dimension": dim, "bucket": bucket}, raw=True)
             pd.testing.assert_frame_equal(rolled, raw, check_dtype=False, obj=f"{name} {dim} {bucket}")
+    finally:
+        cur.execute(queries.load("rollups/raw_only"), {"raw": False})
+        cur.execute("rollback")
+        cur.close()
+
+
+def surges(cur, as_of: datetime, window_hours: int, raw: bool) -> dict:
+    """The demand_surge rule's findings (sold as % of forecast per sku × market) with every threshold
+    at 0, so each pair with a forecast is compared."""
+    cur.execute(queries.load("rollups/raw_only"), {"raw": raw})
+    found = rules.run(cur, "demand_surge", {"now": as_of, "window_hours": window_hours, "yellow_percent": 0,
+                                            "red_percent": 150, "min_forecast_units": 0})
+    return {f.entity_id: (f.severity, round(f.metric, 6), f.detail) for f in found}
+
+
+placed = st.tuples(st.sampled_from(ORDERS), st.sampled_from(["US", "GB"]), moment, st.none() | moment,
+                   st.sampled_from(["SKU-A", "SKU-B"]), st.integers(1, 4), version)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(orders=st.lists(placed, min_size=1, max_size=8), as_of=moment, window_hours=st.integers(1, 30))
+def test_the_demand_surge_alert_counts_the_rolled_lines_as_the_raw_orders(db, orders, as_of, window_hours):
+    """demand_surge reads the lines with their order (rollup_lines) instead of joining every order
+    and line: orders placed, re-placed and cancelled before or after `as_of`, every window."""
+    cur = db.cursor()
+    cur.execute("begin")
+    try:
+        for order_id, market, created, cancelled, sku, quantity, v in orders:
+            upsert(cur, TABLES["orders"], order(order_id, "m1", "web", market, "W1", created, None, None,
+                                                cancelled, v)[1])
+            upsert(cur, TABLES["order_lines"], line(order_id, "l1", sku, quantity)[1])
+        upsert(cur, TABLES["forecasts"], [forecast(sku, market, NOW - timedelta(hours=h), 1, NOW)[1][0]
+                                          for sku in ("SKU-A", "SKU-B") for market in ("US", "GB")
+                                          for h in range(32)])
+        assert surges(cur, as_of, window_hours, raw=False) == surges(cur, as_of, window_hours, raw=True)
     finally:
         cur.execute(queries.load("rollups/raw_only"), {"raw": False})
         cur.execute("rollback")

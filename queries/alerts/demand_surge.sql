@@ -17,11 +17,25 @@ with params as (
 ),
 
 sold as (
+    -- the lines with their order (rollup_lines, placed in time order: a 3-h window reads a few row
+    -- groups), or the raw orders and lines on a connection that asked for the raw facts
+    select l.sku, l.market, sum(l.quantity)::double as units
+    from rollup_lines as l
+    cross join params
+    where not kpi_raw_only()
+      and l.created_at > params.since
+      and l.created_at <= params.now
+      and not coalesce(l.cancelled_at <= params.now, false)
+    group by all
+
+    union all
+
     select ol.sku, o.market, sum(ol.quantity)::double as units
     from orders as o
     inner join order_lines as ol using (order_id)
     cross join params
-    where o.created_at > params.since
+    where kpi_raw_only()
+      and o.created_at > params.since
       and o.created_at <= params.now
       and (o.cancelled_at is null or o.cancelled_at > params.now)
     group by all
@@ -41,7 +55,7 @@ planned as (
     from forecasts as f
     cross join params
     where f.period_start < params.now
-      and f.period_start + interval 1 hour > params.since
+      and f.period_start > params.since - interval 1 hour  -- (= ends after it; a bare column reads fewer row groups)
     group by all
 ),
 
