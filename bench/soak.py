@@ -393,13 +393,13 @@ def main(argv=None) -> str:
     p.add_argument("--stagger", action="store_true",
                    help="open the sessions spread over one refresh interval (default: all at once)")
     args = p.parse_args(argv)
-    speed = machine.index()   # before the server starts: the machine alone
+    machine_speed = machine.index()   # before the server starts: the machine alone
     with tempfile.TemporaryDirectory(prefix="tower-soak-data-") as tmp:
         db = prepare_db(args, Path(tmp))
         figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
                        keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed,
                        keep_latencies=args.keep_latencies, stagger=args.stagger)
-    figs["machine"] = speed
+    figs["machine"] = machine_speed
     body = report(figs)
     print(body)
     return body
