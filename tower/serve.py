@@ -13,6 +13,7 @@ Who may reach it (tower.auth.serving decides, before anything binds a port):
   .streamlit/secrets.toml is still read too); open http://localhost:<port>."""
 import logging
 import os
+import signal
 from pathlib import Path
 
 from streamlit.web import cli
@@ -29,6 +30,29 @@ STREAMLIT_DIRS = list(dict.fromkeys([Path.home() / ".streamlit", Path.cwd() / ".
 log = logging.getLogger("tower")
 
 
+class HeldStop:
+    """Until Streamlit serves and installs its own handler, SIGTERM and Ctrl-C end the process as a
+    stop of Streamlit would: through main's `finally`, which stops the runtime. Python's default
+    would kill it where it stands (SIGTERM) or raise inside whatever runs (Ctrl-C): runtime threads
+    inside DuckDB, a sync left `running` in the run log. A slow machine's Streamlit takes seconds
+    to serve. While the runtime starts the stop is held, so it never finds half a runtime to stop."""
+
+    def __init__(self) -> None:
+        self.held, self.requested = True, False
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.requested = True
+        if not self.held:
+            raise SystemExit(0)
+
+    def release(self) -> None:
+        self.held = False
+        if self.requested:
+            raise SystemExit(0)
+
+
 def dev_sign_in_args(own_files: list[Path]) -> list[str]:
     """Start the local identity provider and point Streamlit at it (both secrets files)."""
     port = int(os.environ.get("TOWER_AUTH_DEV_PORT", identity_provider.DEFAULT_PORT))
@@ -40,6 +64,7 @@ def dev_sign_in_args(own_files: list[Path]) -> list[str]:
 
 def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = HeldStop()
     address, secrets_files = serving.streamlit_settings(STREAMLIT_DIRS)
     plan = serving.plan(argv, dict(os.environ), address, secrets_files)   # RefusedToStart: exits 1
     extra = plan.extra_args + (dev_sign_in_args(secrets_files) if plan.mode == "dev" else [])
@@ -47,6 +72,7 @@ def main(argv: list[str]) -> None:
                                       "auth": "sign-in", "dev": "dev sign-in"}[plan.mode])
     rt = runtime.preload()
     try:
+        stop.release()
         cli.main(["run", str(APP), "--server.headless", "true", *argv, *extra], prog_name="streamlit")
     finally:
         # Streamlit has stopped serving (SIGTERM, Ctrl-C): stop the runtime's threads before the
