@@ -310,6 +310,32 @@ def test_a_shared_chart_is_built_once_per_data_and_look_and_every_screen_gets_th
     assert specs[5]["data"][0]["y"] != specs[0]["data"][0]["y"]
 
 
+@settings(max_examples=60, deadline=None)
+@given(rows=hs.lists(hs.tuples(hs.integers(-5, 5), hs.floats(allow_nan=True, allow_infinity=False, width=32),
+                               hs.sampled_from(["a", "b", "é", None]), hs.datetimes(timezones=hs.just(timezone.utc))),
+                     max_size=6),
+       cell=hs.integers(0, 3), lists=hs.booleans())
+def test_a_charts_key_is_the_same_for_equal_frames_and_changes_with_any_value_name_or_type(rows, cell, lists):
+    """charts.draw keys a shared figure on fingerprint(data): a frame rebuilt with the same values
+    (what every screen's query cache hands out) shares it; one changed cell, a renamed column, another
+    type or another index would otherwise show a screen the wrong figure."""
+    def frame_of(rows):
+        df = pd.DataFrame(rows, columns=["n", "x", "s", "t"]).astype({"n": "int64", "x": "float64"})
+        return df.assign(tags=[[r[0]] for r in rows]) if lists else df  # unhashable cells
+    df = frame_of(rows)
+    assert charts.fingerprint(df) == charts.fingerprint(frame_of(list(rows))) == charts.fingerprint(df.copy())
+    assert charts.fingerprint(df) != charts.fingerprint(df.rename(columns={"n": "m"}))
+    assert charts.fingerprint(df) != charts.fingerprint(df.astype({"n": "float64"}))
+    if rows:
+        changed = list(rows)
+        first = list(changed[0])
+        first[cell] = {0: first[0] + 11, 1: 0.5 if first[1] != 0.5 else 0.25,
+                       2: "other", 3: first[3] + timedelta(seconds=1)}[cell]
+        changed[0] = tuple(first)
+        assert charts.fingerprint(df) != charts.fingerprint(frame_of(changed))
+        assert charts.fingerprint(df) != charts.fingerprint(df.set_axis(df.index + 1))
+
+
 # ── app.py in AppTest ──────────────────────────────────────────────────────────────────────────
 def test_filters_in_the_url_round_trip_and_survive_page_switches(tower_env, populated_db):
     tower_env(populated_db.path)

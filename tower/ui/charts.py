@@ -8,6 +8,7 @@ built once per (data, look) and shared by every screen showing it.
 Colours are named for what they mean (RAG status, actual vs forecast) so pages agree."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -151,14 +152,27 @@ def draw(build: Callable[[pd.DataFrame, Look], go.Figure], data: pd.DataFrame, c
     validating a Plotly figure took about half of the overview's interpreter time per refresh, the
     same figure on every screen (bench/README.md, "Soak"). `build` must depend on nothing else."""
     shown = look(ctx)
-    fig = _shared(f"{build.__module__}.{build.__qualname__}", data, shown, i18n.version(), build)
+    fig = _shared(f"{build.__module__}.{build.__qualname__}", fingerprint(data), shown, i18n.version(), data, build)
     st.plotly_chart(fig, theme=None, width="stretch", key=key, config=_config(shown.kiosk))
 
 
-# Streamlit hashes the DataFrame's values into the key and holds a per-key lock while the first
-# screen builds, so screens asking together build once. The figure is shared, not copied: nothing
-# after `apply` changes it (st.plotly_chart serialises a copy). `words`: the locale files read (an
-# edited one gives new figures).
+def fingerprint(data: pd.DataFrame) -> str:
+    """A digest of `data`'s values, index, column names and types, for the shared figure's key:
+    Streamlit's own hashing of a DataFrame argument took ~3.5 ms for the overview's 48-row sales
+    frame, ~10x this, on every screen at every refresh (bench/README.md, "Soak")."""
+    try:
+        values = pd.util.hash_pandas_object(data, index=True)
+    except TypeError:  # unhashable cells (lists, dicts): their text, slower but exact (not a pickle,
+        values = pd.util.hash_pandas_object(data.map(repr), index=True)  # which varies with identity)
+    digest = hashlib.blake2b(values.to_numpy().tobytes(), digest_size=16)
+    digest.update(repr([(str(c), str(t)) for c, t in data.dtypes.items()]).encode())
+    return digest.hexdigest()
+
+
+# Keyed on the data's fingerprint, not the frame itself (see fingerprint). Streamlit holds a per-key
+# lock while the first screen builds, so screens asking together build once. The figure is shared,
+# not copied: nothing after `apply` changes it (st.plotly_chart serialises a copy). `words`: the
+# locale files read (an edited one gives new figures).
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _shared(name: str, data: pd.DataFrame, shown: Look, words: tuple, _build) -> go.Figure:
-    return apply(_build(data, shown), shown)
+def _shared(name: str, data_key: str, shown: Look, words: tuple, _data: pd.DataFrame, _build) -> go.Figure:
+    return apply(_build(_data, shown), shown)
