@@ -6,6 +6,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
@@ -308,6 +309,23 @@ def test_a_shared_chart_is_built_once_per_data_and_look_and_every_screen_gets_th
     assert specs[0] == specs[1] == specs[2] != specs[3]
     assert specs[3]["data"][0]["name"] == i18n.t("overview.actual", "zh") != specs[0]["data"][0]["name"]
     assert specs[5]["data"][0]["y"] != specs[0]["data"][0]["y"]
+
+
+def test_a_finished_figure_gives_the_built_figures_spec_made_once():
+    """charts.Finished: what st.plotly_chart serialises at every draw of a shared figure is the
+    figure's own spec (its theme included), made on the first draw, not again at every refresh."""
+    import json
+
+    import plotly.io as pio
+
+    look = charts.Look("zh", "Asia/Shanghai", True, 2.0)
+    built = charts.apply(go.Figure(go.Scatter(x=pd.date_range("2026-12-01", periods=3, freq="h"), y=[1.5, 2, 3]),
+                                   layout={"title": "t"}), look)
+    finished = charts.Finished(built)
+    spec = json.loads(pio.to_json(finished.to_dict(), validate=False))
+    assert spec == json.loads(pio.to_json(built.to_dict(), validate=False))
+    assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == charts.KIOSK["paper"]
+    assert finished.to_dict() is finished.to_dict()
 
 
 @settings(max_examples=60, deadline=None)

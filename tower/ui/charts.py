@@ -169,10 +169,23 @@ def fingerprint(data: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+class Finished(go.Figure):
+    """A shared figure, complete: st.plotly_chart calls to_dict() at every draw, a deep copy of every
+    trace, the layout and the theme (~2-3 ms for the overview's sales chart, on every screen at every
+    refresh); this one makes it once. Nothing changes a shared figure once it is built (see _shared),
+    so the dict made the first time stays true; Streamlit only reads it (plotly.io.to_json)."""
+    _spec: dict | None = None
+
+    def to_dict(self) -> dict:
+        if self._spec is None:
+            self._spec = super().to_dict()
+        return self._spec
+
+
 # Keyed on the data's fingerprint, not the frame itself (see fingerprint). Streamlit holds a per-key
 # lock while the first screen builds, so screens asking together build once. The figure is shared,
 # not copied: nothing after `apply` changes it (st.plotly_chart serialises a copy). `words`: the
 # locale files read (an edited one gives new figures).
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _shared(name: str, data_key: str, shown: Look, words: tuple, _data: pd.DataFrame, _build) -> go.Figure:
-    return apply(_build(_data, shown), shown)
+    return Finished(apply(_build(_data, shown), shown))
