@@ -319,11 +319,13 @@ def test_a_finished_figure_gives_the_built_figures_spec_made_once():
     import plotly.io as pio
 
     look = charts.Look("zh", "Asia/Shanghai", True, 2.0)
-    built = charts.apply(go.Figure(go.Scatter(x=pd.date_range("2026-12-01", periods=3, freq="h"), y=[1.5, 2, 3]),
-                                   layout={"title": "t"}), look)
-    finished = charts.Finished(built)
+
+    def built():
+        return charts.apply(go.Figure(go.Scatter(x=pd.date_range("2026-12-01", periods=3, freq="h"), y=[1.5, 2, 3]),
+                                      layout={"title": "t"}), look)
+    finished = charts.finish(built())
     spec = json.loads(pio.to_json(finished.to_dict(), validate=False))
-    assert spec == json.loads(pio.to_json(built.to_dict(), validate=False))
+    assert spec == json.loads(pio.to_json(built().to_dict(), validate=False))
     assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == charts.KIOSK["paper"]
     assert finished.to_dict() is finished.to_dict()
 
