@@ -27,8 +27,10 @@ def upload(page, name: str, body: bytes) -> str:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": body}])
     page.get_by_role("button", name="Check and load").click()
-    page.wait_for_selector('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentError"]',
-                           timeout=60000)
+    # this sheet's outcome, which names it: the previous upload's alert is still on the page until
+    # the rerun replaces it (waiting for any alert returned before good.csv's was drawn)
+    page.wait_for_selector(f'[data-testid="stAlertContentSuccess"]:has-text("{name}"), '
+                           f'[data-testid="stAlertContentError"]:has-text("{name}")', timeout=60000)
     settle(page)
     return page.inner_text("body")
 
