@@ -428,6 +428,29 @@ def test_kiosk_hides_chrome_and_rotation_keeps_kiosk_params(tower_env, populated
     assert any("display: none" in h.value for h in at.html), "still in kiosk on the next page"
 
 
+def test_kiosks_opened_together_take_turns_to_rotate(tower_env, populated_db):
+    """Two wall screens switched on together (rotate 10 s, refresh 5 s: two turns) change page
+    one refresh apart, not in the same second; after its first page each keeps rotate_s."""
+    tower_env(populated_db.path)
+    params = {"kiosk": "1", "playlist": "overview,sources", "rotate": "10", "refresh": "5", "market": "US"}
+    screens = []
+    for _ in range(2):
+        screens.append((open_app(**params), time.monotonic()))
+
+    def title_after(at, opened, seconds: float) -> str:
+        time.sleep(max(0.0, opened + seconds - time.monotonic()))
+        at.run()
+        assert not at.exception
+        return at.title[0].value
+
+    # 9.7 s after each opened: past rotate_s (with the timer's half second of slack) for the one
+    # whose turn is first, five seconds short for the other
+    titles = [title_after(at, opened, 9.7) for at, opened in screens]
+    assert sorted(titles) == ["Data sources", "War room"], titles
+    at, opened = screens[titles.index("War room")]
+    assert title_after(at, opened, 14.7) == "Data sources", "its turn came one refresh later"
+
+
 def test_stale_banner_appears_only_when_a_source_failed(tower_env, populated_db, failing_db):
     tower_env(populated_db.path)
     ok = open_app()

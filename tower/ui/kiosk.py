@@ -10,6 +10,7 @@ containers, the `st<Element>` class names on elements (`stMetric`, `stDataFrame`
 from __future__ import annotations
 
 import html
+import itertools
 import time
 from typing import Mapping, Sequence
 
@@ -18,6 +19,8 @@ import streamlit as st
 
 SHOWN_KEY = "_tower_kiosk_shown"  # (page url_path, monotonic time it was first shown)
 ROTATED_KEY = "_tower_kiosk_rotated"  # set for the one full run the rotation itself starts
+TURN_KEY = "_tower_kiosk_turn"  # this screen's place among the kiosks opened on this server
+_TURNS = itertools.count()      # kiosk screens opened on this server, in order
 
 # The wall the kiosk layout is drawn for. `?scale=2` on a 3840×2160 wall doubles every size in
 # pixels (charts, map), while the CSS type follows the viewport itself, so both grow together.
@@ -194,14 +197,29 @@ def rotated() -> bool:
     return bool(st.session_state.get(ROTATED_KEY))
 
 
+def turn_s(state) -> float:
+    """Seconds this screen's first page stays up beyond `rotate_s`, so that kiosks switched on
+    together (a wall powered up at once) do not all change page in the same refresh: each change is
+    a full page run, and ten of them at once queued on the one interpreter while every other screen's
+    refresh waited (bench/README.md, "Soak"), as the connectors did before they took phases
+    (connectors.scheduler.phases). The k-th kiosk opened on this server starts k refreshes late,
+    modulo the refreshes in one rotation: screens take turns, and keep them since each page's time
+    starts when it is drawn. Zero when a rotation is no longer than a refresh."""
+    if TURN_KEY not in st.session_state:
+        st.session_state[TURN_KEY] = next(_TURNS)
+    turns = int(state.rotate_s // state.refresh_s) if state.refresh_s else 0
+    return float(st.session_state[TURN_KEY] % turns * state.refresh_s) if turns > 1 else 0.0
+
+
 def rotate(state, current: str | None, pages: Mapping[str, object], query: Mapping[str, str]) -> None:
     """On a kiosk screen with a playlist, move to the next page once this page has been shown for
-    `state.rotate_s` seconds, carrying `query` (the full kiosk URL state) so the next screen stays
-    in kiosk mode.
+    `state.rotate_s` seconds (the screen's first page `turn_s` longer), carrying `query` (the full
+    kiosk URL state) so the next screen stays in kiosk mode.
 
     Rotation is screen timing, so it uses the wall clock (time.monotonic), not the data clock: a
-    sandbox running 60× faster must not flip screens 60× faster. A fragment ticks every rotate_s;
-    a full rerun of the same page (a filter change) does not restart the page's time."""
+    sandbox running 60× faster must not flip screens 60× faster. A fragment ticks when the page's
+    time is up, then every rotate_s; a full rerun of the same page (a filter change) does not
+    restart the page's time."""
     st.session_state.pop(ROTATED_KEY, None)  # called after the page: its run is over
     if not state.kiosk or not state.playlist:
         return
@@ -210,9 +228,10 @@ def rotate(state, current: str | None, pages: Mapping[str, object], query: Mappi
         return
     shown = st.session_state.get(SHOWN_KEY)
     if not shown or shown[0] != current:
-        st.session_state[SHOWN_KEY] = (current, time.monotonic())
+        late = 0.0 if TURN_KEY in st.session_state else turn_s(state)  # only the first page waits its turn
+        st.session_state[SHOWN_KEY] = shown = (current, time.monotonic() + late)
 
-    @st.fragment(run_every=state.rotate_s)
+    @st.fragment(run_every=max(state.rotate_s, shown[1] + state.rotate_s - time.monotonic()))
     def _tick() -> None:
         page, since = st.session_state.get(SHOWN_KEY, (current, time.monotonic()))
         # half a second of slack: the timer may fire a hair before rotate_s has fully elapsed
