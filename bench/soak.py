@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -60,10 +60,14 @@ def free_port() -> int:
 
 
 def write_soak_config(folder: Path, db_path: Path, history_days: float | None,
-                      speed: float | None = None) -> tuple[Path, dict]:
+                      speed: float | None = None, start: datetime | None = None) -> tuple[Path, dict]:
     """tower.toml with the database, snapshot, sandbox and webhook ports moved into `folder`/free
-    ports; everything else (sources, intervals, speed unless given) exactly as shipped."""
+    ports, and the sandbox's clock starting at `start`; everything else (sources, intervals, speed
+    unless given) exactly as shipped."""
     text = (ROOT / "tower.toml").read_text(encoding="utf-8")
+    if start is not None:
+        text = re.sub(r"^\[sandbox\]\n", f"[sandbox]\nstart = {start.isoformat()}\n", text, count=1,
+                      flags=re.MULTILINE)
     text = re.sub(r'^path = "data/tower.duckdb"', f'path = "{db_path.as_posix()}"', text, count=1, flags=re.MULTILINE)
     text = re.sub(r'^snapshot = "data/snapshot/tower.duckdb"',
                   f'snapshot = "{(folder / "snapshot" / "tower.duckdb").as_posix()}"', text, count=1, flags=re.MULTILINE)
@@ -235,7 +239,12 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
         tmp = Path(tmp)
         db = tmp / "tower.duckdb"
         shutil.copyfile(db_path, db)
-        cfg_path, cfg = write_soak_config(tmp, db, history_days, speed)
+        # the sandbox's world starts where the file's data ends: its demand follows the markets'
+        # local hour, so a soak launched at noon would otherwise load the server half again as much
+        # as one launched at 08:00 UTC on the same file (bench/README.md, "Soak")
+        ends = db_now(db)
+        start = ends.astimezone(timezone.utc) if ends else None
+        cfg_path, cfg = write_soak_config(tmp, db, history_days, speed, start)
         port = free_port()
         t0 = time.time()
         proc = start_server(cfg_path, port, tmp / "tower.log")
@@ -278,6 +287,7 @@ def measure(db_path: Path, sessions: int = 20, minutes: float = 10, refresh: int
     rss = [r for _, (_, r) in sampler.samples]
     figs.update(figs_stop)
     figs["speed"] = speed
+    figs["clock_start"] = start
     figs["own_rss_second_half"] = second_half_growth(sampler.samples)
     figs.update({"sessions": sessions, "minutes": minutes, "refresh_s": refresh, "stagger": stagger,
                  "rss_start": rss[0] if rss else 0, "rss_peak": max(rss, default=0),
@@ -332,7 +342,10 @@ def report(f: dict) -> str:
            else "opened at once: every timer fires together")
         + f") × {f['minutes']:g} min on `python -m tower` with the sandbox "
         f"(at speed {f.get('speed', 60):g}: {f.get('speed', 60):g} simulated seconds per wall second, orders, "
-        "webhooks and syncs' work included) and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
+        "webhooks and syncs' work included"
+        + (f"; its clock starting at {f['clock_start']:%Y-%m-%d %H:%M} UTC, where the file's data ends"
+           if f.get("clock_start") else "")
+        + ") and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
         "Chromium pages would measure the browser, not the server "
         "(measured: 4 Chromium pages on the kiosk at refresh=5 took 1.5 of the 2 cores, the server 0.9)."
         + (f" This machine: {machine.describe(f['machine'])}; read latencies against it." if "machine" in f else "")),

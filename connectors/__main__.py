@@ -66,7 +66,7 @@ def _start_clock(cfg):
     if not cfg.sandbox.enabled:
         return SystemClock(), None
 
-    clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed)
+    clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed, start=cfg.sandbox.start)
     return clock, start_sandbox(cfg.sandbox, clock)
 
 

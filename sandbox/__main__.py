@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         defaults = config_mod.SandboxConfig()
     cfg = parse_args(argv, defaults)
 
-    clock = SimClock(datetime.now(timezone.utc), cfg.speed)  # the process entry point owns "now"
+    clock = SimClock(datetime.now(timezone.utc), cfg.speed, start=cfg.start)  # the process entry point owns "now"
     try:
         server = start(cfg, clock)
     except OSError as exc:

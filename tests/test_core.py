@@ -76,6 +76,7 @@ def test_bad_config_fails_with_a_clear_message(tmp_path, body, message):
     ("[sandbox]\nspeed=0\n", r"\[sandbox\] speed must be > 0"),
     ("[sandbox]\nprot=8765\n", r"\[sandbox\] prot: Extra inputs are not permitted"),
     ("[database]\nsnapshot_interval_s=-5\n", r"\[database\] snapshot_interval_s must be > 0"),
+    ("[sandbox]\nstart=2026-12-07T20:00:00\n", r"\[sandbox\] start: Input should have timezone info"),
     ("[sources.x]\nkind='nps'\ninterval_s='often'\n", r"\[sources.x\] interval_s: Input should be a valid number"),
 ])
 def test_a_bad_value_names_its_table_and_field(tmp_path, body, message):
@@ -103,6 +104,35 @@ def test_environment_overrides_the_file(tmp_path, monkeypatch):
         config_mod.load(path)
 
 
+def test_the_sandbox_clock_starts_where_the_config_says(tmp_path):
+    """[sandbox] start pins the simulated clock's first moment (a soak at the hour its data was made,
+    not the hour it was launched); unset, the clock starts now."""
+    from tower import runtime
+
+    body = f"""
+        [database]
+        path = "{(tmp_path / 'tower.duckdb').as_posix()}"
+        snapshot = "{(tmp_path / 'snapshot.duckdb').as_posix()}"
+        [sandbox]
+        port = 0
+        speed = 60
+        history_days = 0.05
+        scenarios = []
+    """
+    for start, expected in (("start = 2026-07-04T20:00:00-05:00\n", datetime(2026, 7, 5, 1, tzinfo=timezone.utc)),
+                            ("", None)):
+        cfg = config_mod.load(write(tmp_path, body.replace("speed = 60\n", "speed = 60\n" + start)))
+        before = datetime.now(timezone.utc)
+        rt = runtime.start(cfg, run_scheduler=False)
+        try:
+            began = expected or before
+            # at 60x the clock has moved on by a minute per wall second since it started
+            assert began <= rt.clock.now() <= began + timedelta(minutes=2 + (datetime.now(timezone.utc) - before)
+                                                                .total_seconds())
+        finally:
+            rt.stop()
+
+
 def test_missing_config_file(tmp_path):
     with pytest.raises(config_mod.ConfigError, match="not found"):
         config_mod.load(tmp_path / "nope.toml")
@@ -115,6 +145,15 @@ def test_sim_clock_runs_faster_than_the_wall():
     assert clock.now() == T0
     wall[0] += 60
     assert clock.now() == T0 + timedelta(hours=1)
+
+
+def test_sim_clock_can_start_at_another_moment_than_the_wall():
+    wall = [T0.timestamp()]
+    evening = datetime(2026, 7, 4, 20, 0, tzinfo=timezone(timedelta(hours=-5)))
+    clock = SimClock(T0, speed=60, wall=lambda: wall[0], start=evening)
+    assert clock.now() == evening
+    wall[0] += 60
+    assert clock.now() == evening + timedelta(hours=1)
 
 
 def test_manual_clock_moves_only_when_told():

@@ -26,9 +26,12 @@ def test_three_sessions_refresh_without_exceptions(sandbox_db):
     assert any(not math.isnan(t) for t in figs["first_tile_s"]), figs["first_tile_s"]
     # the connectors ran during the soak (they write on top of the copied DB)
     assert figs["connectors"]["aftership"]["runs"] >= 2
+    # the sandbox's world started where the file's data ends, whatever the hour now
+    assert figs["clock_start"] == soak.db_now(sandbox_db.path)
     # and the report is the README table
     figs["machine"] = speed = machine.index()
     text = soak.report(figs)
     assert "| exceptions seen by sessions | **0** | 0 |" in text
     assert f"This machine: {machine.describe(speed)}" in text     # latencies come with the machine's speed
     assert "aftership" in text
+    assert f"its clock starting at {figs['clock_start']:%Y-%m-%d %H:%M} UTC" in text

@@ -20,21 +20,23 @@ class SystemClock:
 
 
 class SimClock:
-    """Simulated time that starts at `anchor` (wall time when the world began) and runs `speed`
-    times faster than the wall clock. speed=60 turns one real minute into one simulated hour."""
+    """Simulated time that is `start` (default: `anchor`) at the wall time `anchor` (when the world
+    began) and runs `speed` times faster than the wall clock. speed=60 turns one real minute into one
+    simulated hour."""
 
-    def __init__(self, anchor: datetime, speed: float = 1.0, wall=time.time):
+    def __init__(self, anchor: datetime, speed: float = 1.0, wall=time.time, *, start: datetime | None = None):
         self.anchor = utc(anchor)
+        self.start = utc(start) if start is not None else self.anchor
         self.speed = float(speed)
         self._wall = wall
         self._wall_anchor = self.anchor.timestamp()
 
     def now(self) -> datetime:
         elapsed = self._wall() - self._wall_anchor
-        return self.anchor + timedelta(seconds=elapsed * self.speed)
+        return self.start + timedelta(seconds=elapsed * self.speed)
 
     def to_dict(self) -> dict:
-        return {"anchor": self.anchor.isoformat(), "speed": self.speed}
+        return {"anchor": self.anchor.isoformat(), "start": self.start.isoformat(), "speed": self.speed}
 
 
 class ManualClock:

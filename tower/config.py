@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tower.db import ENGINE_SETTINGS
@@ -48,6 +48,10 @@ class SandboxConfig(BaseModel):
     seed: int = 7
     speed: float = Field(60.0, gt=0)
     history_days: float = Field(7.0, ge=0)
+    # the simulated clock's first moment (with its UTC offset); unset: the wall clock at start. The
+    # world's demand follows the markets' local hour, so a run meant to be compared with another
+    # (a soak) must start at the same simulated moment, not at whatever hour it was launched
+    start: AwareDatetime | None = None
     scenarios: tuple[str, ...] = ("member_day",)
     # signed webhooks the sandbox pushes (issue 11): base URL ("{webhooks}" = Tower's own receiver,
     # "" = none), share of deliveries sent twice, retries of a failed delivery

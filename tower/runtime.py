@@ -69,7 +69,7 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     cfg = cfg or config_mod.load()
     sandbox = None
     if cfg.sandbox.enabled:
-        clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed)
+        clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed, start=cfg.sandbox.start)
         sandbox = start_sandbox(cfg.sandbox, clock)
         log.info("sandbox serving at %s (speed %sx)", sandbox.url, cfg.sandbox.speed)
     else:
