@@ -22,7 +22,7 @@ from connectors.base import sql
 from connectors.scheduler import Scheduler
 from sandbox.server import start as start_sandbox
 from tower import config as config_mod, store
-from tower.clock import SimClock, SystemClock
+from tower.clock import SystemClock
 from tower.db import Database, DatabaseLocked
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -66,7 +66,7 @@ def _start_clock(cfg):
     if not cfg.sandbox.enabled:
         return SystemClock(), None
 
-    clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed, start=cfg.sandbox.start)
+    clock = cfg.sandbox.clock()
     return clock, start_sandbox(cfg.sandbox, clock)
 
 

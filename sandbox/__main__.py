@@ -8,11 +8,9 @@ import argparse
 import signal
 import sys
 import threading
-from datetime import datetime, timezone
 
 from sandbox.server import start
 from tower import config as config_mod
-from tower.clock import SimClock
 
 
 def parse_args(argv: list[str] | None, defaults: config_mod.SandboxConfig) -> config_mod.SandboxConfig:
@@ -60,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         defaults = config_mod.SandboxConfig()
     cfg = parse_args(argv, defaults)
 
-    clock = SimClock(datetime.now(timezone.utc), cfg.speed, start=cfg.start)  # the process entry point owns "now"
+    clock = cfg.clock()  # the process entry point owns "now"
     try:
         server = start(cfg, clock)
     except OSError as exc:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tower.clock import SimClock
 from tower.db import ENGINE_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +64,10 @@ class SandboxConfig(BaseModel):
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def clock(self) -> SimClock:
+        """The world's clock for a process starting now: at `start` (else now), `speed`× the wall."""
+        return SimClock(datetime.now(timezone.utc), self.speed, start=self.start)
 
 
 class DatabaseSettings(BaseModel):

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import streamlit as st
 
@@ -21,7 +21,7 @@ from tower import config as config_mod
 from tower.actions.worker import ActionWorker
 from tower.alerts.engine import AlertEngine
 from tower.twin import forecast
-from tower.clock import SimClock, SystemClock
+from tower.clock import SystemClock
 from tower import store
 from tower.db import Database
 
@@ -69,7 +69,7 @@ def start(cfg: config_mod.Config | None = None, *, run_scheduler: bool = True) -
     cfg = cfg or config_mod.load()
     sandbox = None
     if cfg.sandbox.enabled:
-        clock = SimClock(datetime.now(timezone.utc), cfg.sandbox.speed, start=cfg.sandbox.start)
+        clock = cfg.sandbox.clock()
         sandbox = start_sandbox(cfg.sandbox, clock)
         log.info("sandbox serving at %s (speed %sx)", sandbox.url, cfg.sandbox.speed)
     else:
