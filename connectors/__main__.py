@@ -89,13 +89,11 @@ def cmd_sync(cfg, db, args) -> int:
         if args.loop:
             scheduler.after_sync.append(_print_result)
             stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            for signum in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: see sandbox.__main__
+                signal.signal(signum, lambda *_: stop.set())
             scheduler.start()
             print(f"syncing {', '.join(scheduler.sources)} on their intervals; Ctrl-C to stop")
-            try:
-                while not stop.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
+            while not stop.wait(0.5):
                 pass
             scheduler.stop()
             return EXIT_OK

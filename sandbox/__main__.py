@@ -71,12 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C by our own handler, not Python's: a shell starts a background job (`… &` in a script)
+    # with SIGINT ignored, and Python then never raises KeyboardInterrupt (the suite saw it hang)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()
         print("sandbox stopped", flush=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
 
 import werkzeug.serving
@@ -72,10 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
     provider = start(args.port)
     print(f"discovery: {provider.metadata_url}  (Ctrl-C stops)")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        provider.stop()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: see sandbox.__main__
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    provider.stop()
 
 
 if __name__ == "__main__":
