@@ -48,6 +48,11 @@ def rag_cell(status: str) -> str:
     return f"background-color: {colour}; color: white; font-weight: 600"
 
 
+def wall_class(status) -> str:
+    """A cell's class on a wall screen's static table (tower.ui.kiosk: the same colours as rag_cell)."""
+    return f"rag-{status}" if status in ("red", "yellow", "green", "over") else ""
+
+
 # ── the grid: available units, each cell coloured by its status ─────────────────────────────────
 st.subheader(ctx.t("stock.grid"))
 # the SKUs of the worst pairs first (grid is worst first), as many as a styled grid holds
@@ -58,10 +63,13 @@ on_grid = grid[grid["sku"].isin(shown_skus)]
 available = on_grid.pivot_table(index="sku", columns="warehouse_id", values="available", aggfunc="first")
 available = available.reindex(shown_skus).rename_axis(index=ctx.t("stock.col_sku"), columns=None)
 status = on_grid.pivot_table(index="sku", columns="warehouse_id", values="status", aggfunc="first")
-status = status.reindex(shown_skus).rename_axis(index=available.index.name, columns=None)
-styled = available.style.format(lambda v: fmt.number(v, ctx.lang)).apply(
-    lambda _: status.reindex_like(available).map(lambda s: rag_cell(s) if isinstance(s, str) else ""), axis=None)
-st.dataframe(styled, width="stretch")
+status = status.reindex_like(available)
+if ctx.kiosk:  # a static table: pandas' Styler took a third of a wall screen's turn on this page
+    kiosk.table(available.map(lambda v: fmt.number(v, ctx.lang)), ctx,
+                cell_classes={c: [f"num {wall_class(s)}" for s in status[c]] for c in status.columns})
+else:
+    st.dataframe(available.style.format(lambda v: fmt.number(v, ctx.lang)).apply(
+        lambda _: status.map(lambda s: rag_cell(s) if isinstance(s, str) else ""), axis=None), width="stretch")
 st.caption(ctx.t("stock.grid_note"))
 if len(shown_skus) < len(skus):
     st.caption(ctx.t("stock.grid_capped_wall" if ctx.kiosk else "stock.grid_capped",  # a wall has no filters
@@ -75,27 +83,28 @@ detail = listed.assign(
     next_po_ship_date=listed["next_po_ship_date"].map(lambda t: fmt.ts(t, ctx.lang)),
 )[["sku", "warehouse_id", "status_label", "available", "limit_qty", "warning_qty", "safety_qty", "days_of_supply",
    "hours_to_stockout", "units_per_hour", "inbound_qty", "next_inbound_eta", "next_po_ship_date", "status"]]
-whole, tenths = "{:,.0f}".format, "{:,.1f}".format  # Styler formats win over column_config
-st.dataframe(
-    detail.style.apply(lambda r: [rag_cell(r["status"]) if c == "status_label" else "" for c in r.index], axis=1)
-    .format({"available": whole, "limit_qty": whole, "warning_qty": whole, "safety_qty": whole,
-             "inbound_qty": whole, "days_of_supply": tenths, "hours_to_stockout": tenths,
-             "units_per_hour": tenths}, na_rep=fmt.MISSING),
-    hide_index=True, width="stretch",
-    column_order=[c for c in detail.columns if c != "status"],
-    column_config={
-        "sku": ctx.t("stock.col_sku"), "warehouse_id": ctx.t("stock.col_warehouse"),
-        "status_label": ctx.t("stock.col_status"), "available": ctx.t("stock.col_available"),
-        "limit_qty": ctx.t("stock.col_limit"),
-        "warning_qty": ctx.t("stock.col_warning"),
-        "safety_qty": ctx.t("stock.col_safety"),
-        "days_of_supply": ctx.t("stock.col_days"),
-        "hours_to_stockout": ctx.t("stock.col_hours"),
-        "units_per_hour": ctx.t("stock.col_rate"),
-        "inbound_qty": ctx.t("stock.col_inbound"),
-        "next_inbound_eta": ctx.t("stock.col_inbound_eta"), "next_po_ship_date": ctx.t("stock.col_next_ship"),
-    },
-)
+digits = {"available": 0, "limit_qty": 0, "warning_qty": 0, "safety_qty": 0, "inbound_qty": 0,
+          "days_of_supply": 1, "hours_to_stockout": 1, "units_per_hour": 1}
+detail_labels = {
+    "sku": ctx.t("stock.col_sku"), "warehouse_id": ctx.t("stock.col_warehouse"),
+    "status_label": ctx.t("stock.col_status"), "available": ctx.t("stock.col_available"),
+    "limit_qty": ctx.t("stock.col_limit"), "warning_qty": ctx.t("stock.col_warning"),
+    "safety_qty": ctx.t("stock.col_safety"), "days_of_supply": ctx.t("stock.col_days"),
+    "hours_to_stockout": ctx.t("stock.col_hours"), "units_per_hour": ctx.t("stock.col_rate"),
+    "inbound_qty": ctx.t("stock.col_inbound"),
+    "next_inbound_eta": ctx.t("stock.col_inbound_eta"), "next_po_ship_date": ctx.t("stock.col_next_ship"),
+}
+if ctx.kiosk:
+    as_text = {c: detail[c].map(lambda v, d=d: fmt.number(v, ctx.lang, d)) for c, d in digits.items()}
+    kiosk.table(detail.drop(columns="status").assign(**as_text), ctx, hide_index=True, column_config=detail_labels,
+                cell_classes={**{c: ["num"] * len(detail) for c in digits},
+                              "status_label": detail["status"].map(wall_class).tolist()})
+else:  # Styler formats win over column_config
+    st.dataframe(
+        detail.style.apply(lambda r: [rag_cell(r["status"]) if c == "status_label" else "" for c in r.index], axis=1)
+        .format({c: f"{{:,.{d}f}}".format for c, d in digits.items()}, na_rep=fmt.MISSING),
+        hide_index=True, width="stretch", column_order=[c for c in detail.columns if c != "status"],
+        column_config=detail_labels)
 
 if left_out:
     st.caption(ctx.t("stock.detail_capped_wall" if ctx.kiosk else "stock.detail_capped",

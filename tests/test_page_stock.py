@@ -12,6 +12,7 @@ import pytest
 from connectors.base import Table
 from connectors.writes import upsert
 from tests.ui_fixtures import build_db, empty_db, failing_db, open_app, sample_rows, tower_env  # noqa: F401
+from tests.ui_fixtures import static_tables
 from tower import runtime
 from tower.ui import caps, kiosk, revalidate
 
@@ -124,14 +125,40 @@ def test_a_wall_screen_shows_the_most_urgent_rows_it_can_read(tower_env, stock_d
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Below limit (red)"] == "1" and metrics["Below warning (yellow)"] == "1"
-    detail = at.dataframe[1].value
-    assert detail["status"].tolist() == ["red", "yellow"]
-    assert at.dataframe[0].value.index.tolist() == ["GL-CUP-02"]  # the SKU of the worst pair
+    grid, detail = static_tables(at)
+    assert detail.column("Status") == ["below limit", "below warning"]
+    assert [row[0] for row in grid.rows] == ["GL-CUP-02"]  # the SKU of the worst pair
     captions = " ".join(c.value for c in at.caption)
     assert f"The 2 most urgent of {len(expected)} SKU × warehouse pairs." in captions
     assert f"The 1 SKUs with the most urgent pairs, of {expected.index.get_level_values('sku').nunique()}." \
         in captions
     assert "Filter by" not in captions  # a wall has no sidebar to filter with
+
+
+def test_a_wall_screen_colours_each_cell_by_its_status(tower_env, stock_db):
+    """On a wall the grid and the detail are static tables (no interactive grid to invert, no
+    Styler): every cell shows the latest available units and is coloured by the pair's status, as
+    computed from the raw rows; the detail colours its status cell."""
+    path, rows = stock_db
+    tower_env(path)
+    expected = expected_grid(rows)
+    at = open_app("pages/stock.py", window="7d", kiosk=1)
+    assert not at.exception and len(at.dataframe) == 0
+    grid, detail = static_tables(at)
+    assert grid.header[0] == "SKU"
+    shown = 0
+    for row, classes in zip(grid.rows, grid.classes):
+        for wh, text, cls in zip(grid.header[1:], row[1:], classes[1:]):
+            if (row[0], wh) in expected.index:
+                want = expected.loc[(row[0], wh)]
+                assert text == f"{want['available']:,.0f}" and cls.split() == ["num", f"rag-{want['status']}"]
+                shown += 1
+            else:
+                assert text == "—" and cls == "num"  # a pair the catalogue does not hold
+    assert shown == len(expected)
+    pairs = list(zip(detail.column("SKU"), detail.column("Warehouse")))
+    assert detail.column_classes("Status") == [f"rag-{expected.loc[p, 'status']}" for p in pairs]
+    assert set(detail.column_classes("Available")) == {"num"}
 
 
 def test_history_chart_shows_observations_and_the_three_watermarks(tower_env, stock_db):

@@ -137,13 +137,18 @@ def open_app(page: str | None = None, *, timeout: float = 30, **query) -> "AppTe
 
 @dataclass
 class StaticTable:
-    """A kiosk.table drawn on a wall screen: its header, its rows as text, which rows are red."""
+    """A kiosk.table drawn on a wall screen: its header, its rows as text, which rows are red, and
+    each body cell's classes (a row's <th> index cell has none)."""
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     red: list[bool] = field(default_factory=list)
+    classes: list[list[str]] = field(default_factory=list)
 
     def column(self, name: str) -> list[str]:
         return [row[self.header.index(name)] for row in self.rows]
+
+    def column_classes(self, name: str) -> list[str]:
+        return [row[self.header.index(name)] for row in self.classes]
 
 
 class _TableParser(HTMLParser):
@@ -158,9 +163,12 @@ class _TableParser(HTMLParser):
             self.tables.append(StaticTable())
         elif tag == "tr" and self.tables and self._in_body:
             self.tables[-1].rows.append([])
+            self.tables[-1].classes.append([])
             self.tables[-1].red.append(("class", "tower-red") in attrs)
         elif tag in ("td", "th") and self.tables:
             self._cell = []
+            if self._in_body:
+                self.tables[-1].classes[-1].append(dict(attrs).get("class") or "")
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None and self.tables:

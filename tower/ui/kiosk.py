@@ -85,6 +85,10 @@ html { font-size: min(1vw, 1.78vh); }
   line-height: 1.3; }
 .stApp table tr { background: transparent; }
 .stApp table td.num { text-align: right; }
+.stApp table td.rag-red { background: #e03131 !important; color: #ffffff !important; font-weight: 600; }
+.stApp table td.rag-yellow { background: #f2a900 !important; color: #1b1f24 !important; font-weight: 600; }
+.stApp table td.rag-green { background: #1a9850 !important; color: #ffffff !important; font-weight: 600; }
+.stApp table td.rag-over { background: #2f6fb5 !important; color: #ffffff !important; font-weight: 600; }
 .stApp table tr.tower-red td, .stApp table tr.tower-red th { background: #e03131 !important;
   color: #ffffff !important; font-weight: 600; }
 /* the interactive grid paints itself on a canvas in the light theme's colours: turn it dark (the
@@ -127,12 +131,14 @@ def rows(ctx, kiosk_rows: int, normal: int) -> int:
     return kiosk_rows if getattr(ctx, "kiosk", False) else normal
 
 
-def table(data, ctx, *, red_rows=None, **dataframe_args) -> None:
+def table(data, ctx, *, red_rows=None, cell_classes=None, **dataframe_args) -> None:
     """A small table that follows the screen: in kiosk mode a static HTML table (dark, large type,
     no scrollbars); elsewhere the interactive grid with `dataframe_args` (column_config, …).
     In kiosk mode column_config labels become the headers and printf-style number formats
     ("%.1f") are applied; other column settings are for the grid only. `red_rows` (booleans, one
     per row) marks rows that need action: red on the wall, a red dot before them in the grid.
+    `cell_classes` ({column: one class per row}) marks cells on the wall only: "num" right-aligns
+    a column the page formatted as text, "rag-<status>" colours a cell by its status.
 
     No pandas Styler in either: styling a handful of cells through it cost more of a wall
     screen's refresh than the rest of the table (bench/README.md, "Soak")."""
@@ -155,27 +161,32 @@ def table(data, ctx, *, red_rows=None, **dataframe_args) -> None:
     view = data.assign(**{col: data[col].map(lambda v, f=f: "" if v is None or v != v else f % v)
                           for col, f in formats.items()}).rename(columns=labels)
     index = None if dataframe_args.get("hide_index", False) else view.index
-    st.markdown(html_table(view, red, index), unsafe_allow_html=True)
+    classes = {labels.get(col, col): cells for col, cells in (cell_classes or {}).items()}
+    st.markdown(html_table(view, red, index, classes), unsafe_allow_html=True)
 
 
 RED_MARK_COLUMN = " "  # the grid's marker column: no header, just the dot
 
 
-def html_table(view: pd.DataFrame, red: Sequence[bool] | None = None, index=None) -> str:
+def html_table(view: pd.DataFrame, red: Sequence[bool] | None = None, index=None,
+               classes: Mapping[str, Sequence[str]] | None = None) -> str:
     """`view` as one HTML <table> (the kiosk CSS styles `.stApp table`); the `red` rows marked,
-    numbers right-aligned, empty cells for missing values, every text escaped."""
-    numeric = [pd.api.types.is_numeric_dtype(view[c]) for c in view.columns]
-    head = ([""] if index is not None else []) + [str(c) for c in view.columns]
+    numbers right-aligned, `classes` ({column: one class per row}) on their cells, empty cells for
+    missing values, every text escaped."""
+    numeric = ["num" if pd.api.types.is_numeric_dtype(view[c]) else "" for c in view.columns]
+    extra = [list((classes or {}).get(c, [])) or [""] * len(view) for c in view.columns]
+    head = ([str(getattr(index, "name", None) or "")] if index is not None else []) + [str(c) for c in view.columns]
     out = ["<table class=\"tower-table\"><thead><tr>",
            *(f"<th>{html.escape(h)}</th>" for h in head), "</tr></thead><tbody>"]
     for i, values in enumerate(zip(*(view[c] for c in view.columns))):
         out.append('<tr class="tower-red">' if red and red[i] else "<tr>")
         if index is not None:
             out.append(f"<th>{html.escape(str(index[i]))}</th>")
-        for value, is_number in zip(values, numeric):
+        for value, number, cells in zip(values, numeric, extra):
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-            align = ' class="num"' if is_number else ""
-            out.append(f"<td{align}>{html.escape(text)}</td>")
+            names = " ".join(f"{number} {cells[i]}".split())
+            out.append(f'<td class="{html.escape(names)}">' if names else "<td>")
+            out.append(f"{html.escape(text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
