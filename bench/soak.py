@@ -348,7 +348,10 @@ def report(f: dict) -> str:
         + ") and every connector running. Sessions are Streamlit websocket-protocol clients (bench/stclient.py): "
         "Chromium pages would measure the browser, not the server "
         "(measured: 4 Chromium pages on the kiosk at refresh=5 took 1.5 of the 2 cores, the server 0.9)."
-        + (f" This machine: {machine.describe(f['machine'])}; read latencies against it." if "machine" in f else "")),
+        + (f" This machine: {machine.describe(f['machine'])} before the run"
+           + (f", {machine.describe(f['machine_after'])} after it" if "machine_after" in f else "")
+           + "; read latencies against it (the machine is shared: it may change while the soak runs)."
+           if "machine" in f else "")),
         "",
         "| figure | value | target |", "|---|---:|---|",
         f"| exceptions seen by sessions | **{f['exceptions']}** | 0 |",
@@ -412,7 +415,7 @@ def main(argv=None) -> str:
         figs = measure(db, args.sessions, args.minutes, args.refresh, args.history_days,
                        keep_log=args.keep_log, keep_rss=args.keep_rss, speed=args.speed,
                        keep_latencies=args.keep_latencies, stagger=args.stagger)
-    figs["machine"] = machine_speed
+    figs["machine"], figs["machine_after"] = machine_speed, machine.index()  # the server stopped again
     body = report(figs)
     print(body)
     return body

@@ -30,8 +30,9 @@ def test_three_sessions_refresh_without_exceptions(sandbox_db):
     assert figs["clock_start"] == soak.db_now(sandbox_db.path)
     # and the report is the README table
     figs["machine"] = speed = machine.index()
+    figs["machine_after"] = after = machine.index()
     text = soak.report(figs)
     assert "| exceptions seen by sessions | **0** | 0 |" in text
-    assert f"This machine: {machine.describe(speed)}" in text     # latencies come with the machine's speed
+    assert f"This machine: {machine.describe(speed)} before the run, {machine.describe(after)} after it" in text
     assert "aftership" in text
     assert f"its clock starting at {figs['clock_start']:%Y-%m-%d %H:%M} UTC" in text
