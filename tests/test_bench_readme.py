@@ -44,3 +44,11 @@ def test_a_new_section_is_appended(tmp_path):
     readme.write_text(README)
     write_section("Server memory", "figures", readme)
     assert readme.read_text().endswith("untouched.\n\n## Server memory\n\nfigures\n")
+
+
+def test_the_console_benchmark_runs_both_sides_and_reports_them(capsys):
+    from bench import bench_console
+
+    text = bench_console.main(["--queries", "2", "--pause-s", "0.5", "--no-write"])
+    assert "| started when asked (baseline) |" in text and "| Tower: started when the last query ended |" in text
+    assert "4 queries per side" in text and "× faster than the baseline" in text

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import queries
+from tests.test_aside import alive
 from tower import sql_console as sc
 from tower.auth.policy import Identity
 from tower.db import Database
@@ -273,6 +274,48 @@ def test_a_runaway_query_is_interrupted_and_the_connection_keeps_answering(db, d
     assert time.perf_counter() - started < 10
     assert run(db, "select count(*) as n from orders", data_dir).df["n"][0] == 3
     assert db.df("select count(*) as n from orders")["n"][0] == 3
+
+
+def test_each_query_gets_a_child_of_its_own_started_before_it_was_asked(db, data_dir):
+    """The child's start (Python, DuckDB, pandas: about a second) happens after the previous query,
+    not while the analyst waits; the spare answers exactly one query and exits."""
+    sc._drop_spare()
+    assert run(db, "select count(*) as n from orders", data_dir).df["n"][0] == 3
+    spare = sc._spare
+    assert spare is not None and spare.poll() is None, "a child is ready for the next query"
+    assert run(db, "select count(*) as n from orders where market = 'US'", data_dir).df["n"][0] == 2
+    assert spare.wait(10) == 0, "the spare answered the second query and ended"
+    assert sc._spare is not None and sc._spare.pid != spare.pid  # the third query's own
+    with pytest.raises(sc.QueryFailed):
+        run(db, "select no_such_column from orders", data_dir)
+    assert run(db, "select count(*) as n from orders", data_dir).df["n"][0] == 3  # a failure taints nothing
+
+
+@pytest.mark.parametrize("ends", ["exits", "is killed"])
+def test_the_spare_child_ends_with_the_app(db, data_dir, ends):
+    """An app that exits stops its spare; one killed outright leaves it end-of-input, and it exits."""
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from tower import sql_console as sc
+        from tower.auth.policy import Identity
+        from tower.db import Database
+        db = Database({str(data_dir / "tower.duckdb")!r})
+        sc.run(db, "select 1", who=Identity("a", "a", frozenset({{"analyst"}})), per_minute=0,
+               snapshot_max_age_s=3600)
+        print(sc._spare.pid, flush=True)
+        db.close()
+        if {ends == "is killed"!r}:
+            os._exit(0)
+    """)
+    db.close()  # the script opens the file itself
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid), "the spare outlived the app"
+
 
 
 def test_other_sessions_are_served_while_a_long_query_runs(db, data_dir):

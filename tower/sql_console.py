@@ -14,6 +14,7 @@ queries_per_minute) and appends every query it lets through to the audit trail.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pickle
@@ -53,6 +54,8 @@ _UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**2
           "b": 1, "": 1}
 _snapshot_lock = threading.Lock()
 _rate_lock = threading.Lock()
+_spare: subprocess.Popen | None = None  # a child started ahead: imports done, waiting for its one request
+_spare_lock = threading.Lock()
 _recent: dict[str, deque] = {}   # user subject → monotonic times of their queries in the last minute
 
 
@@ -171,13 +174,54 @@ def _default_snapshot(db) -> Path:
     return Path(db.path).parent / "snapshot" / "tower.duckdb"
 
 
+def _start_child() -> subprocess.Popen:
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME") if k in os.environ}
+    return subprocess.Popen([sys.executable, "-I", "-c", _BOOT, str(ROOT)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
+                            start_new_session=True)
+
+
+def _take_child() -> subprocess.Popen:
+    """The child for one query: the spare if one is alive, else a new one. Starting Python with
+    DuckDB, pandas and Arrow takes about a second (bench/README.md, "SQL console"); the spare did it
+    while nobody waited. A child still answers one request only and exits: nothing is ever reused."""
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    return child if child is not None and child.poll() is None else _start_child()
+
+
+def _keep_spare() -> None:
+    """Start the next query's child now. Only after a query: an app nobody queries holds no child,
+    and the spare reads end-of-input and exits when the app ends (its stdin is the app's pipe)."""
+    global _spare
+    with _spare_lock:
+        if _spare is None or _spare.poll() is not None:
+            _spare = _start_child()
+
+
+@atexit.register
+def _drop_spare() -> None:
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    if child is not None:
+        child.kill()
+        child.communicate()  # reaps it and closes its pipes
+
+
 def _ask_child(request: dict, memory_limit: str) -> ConsoleResult:
     limit_s = request["time_limit_s"]
-    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME") if k in os.environ}
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-I", "-c", _BOOT, str(ROOT)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd="/",
-                             start_new_session=True)
+    child = _take_child()
+    try:
+        return _answer(child, request, memory_limit, limit_s, started)
+    finally:
+        _keep_spare()
+
+
+def _answer(child: subprocess.Popen, request: dict, memory_limit: str, limit_s: float,
+            started: float) -> ConsoleResult:
     answer = bytearray()
     reader = threading.Thread(target=_read_capped, args=(child.stdout, answer), daemon=True)
     reader.start()
