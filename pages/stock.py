@@ -41,8 +41,11 @@ def history_figure(history: pd.DataFrame, look: charts.Look) -> go.Figure:
     return fig
 
 
+STATUSES = ("red", "yellow", "green", "over")  # the ones with a colour; "unknown" (no policy) has none
+
+
 def rag_cell(status: str) -> str:
-    if status not in ("red", "yellow", "green", "over"):
+    if status not in STATUSES:
         return ""
     colour = OVER_COLOUR if status == "over" else charts.rag_color(status)
     return f"background-color: {colour}; color: white; font-weight: 600"
@@ -50,7 +53,7 @@ def rag_cell(status: str) -> str:
 
 def wall_class(status) -> str:
     """A cell's class on a wall screen's static table (tower.ui.kiosk: the same colours as rag_cell)."""
-    return f"rag-{status}" if status in ("red", "yellow", "green", "over") else ""
+    return f"rag-{status}" if status in STATUSES else ""
 
 
 # ── the grid: available units, each cell coloured by its status ─────────────────────────────────
