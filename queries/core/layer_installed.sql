@@ -1,0 +1,2 @@
+-- The fingerprint of the semantic layer last installed whole in this file (none: never, or not whole).
+select fingerprint from semantic_layer
