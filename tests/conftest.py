@@ -2,9 +2,12 @@
 over real HTTP, once per test session, at a moment inside the member-day event (surge under way,
 primary supplier silent). The world is anchored so that moment is the real "now", which lets the app
 (running a system clock in AppTests) show it as live data. Treat it as read-only: copy it
-(`sandbox_db.copy_to(tmp_path)`) before writing."""
+(`sandbox_db.copy_to(tmp_path)`) before writing. Under pytest-xdist the workers share one: the first
+to ask builds it (~45 s of syncing) while the others wait for it."""
 from __future__ import annotations
 
+import fcntl
+import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -39,7 +42,25 @@ class SyncedDB:
 
 
 @pytest.fixture(scope="session")
-def sandbox_db(tmp_path_factory) -> SyncedDB:
+def sandbox_db(tmp_path_factory, worker_id) -> SyncedDB:
+    if worker_id == "master":  # not under xdist: nobody to share with
+        return _build_sandbox_db(tmp_path_factory.mktemp("sandbox_db"))
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, above every worker's own
+    with open(shared / "sandbox_db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        built = shared / "sandbox_db.json"
+        if built.exists():
+            d = json.loads(built.read_text())
+            return SyncedDB(Path(d["path"]), datetime.fromisoformat(d["anchor"]),
+                            datetime.fromisoformat(d["now"]), d["history_days"], d["seed"])
+        synced = _build_sandbox_db(shared / "sandbox_db")
+        built.write_text(json.dumps({"path": str(synced.path), "anchor": synced.anchor.isoformat(),
+                                     "now": synced.now.isoformat(), "history_days": synced.history_days,
+                                     "seed": synced.seed}))
+        return synced
+
+
+def _build_sandbox_db(folder: Path) -> SyncedDB:
     from connectors.scheduler import Scheduler
     from connectors.testing import write_config
     from sandbox.server import start
@@ -54,7 +75,7 @@ def sandbox_db(tmp_path_factory) -> SyncedDB:
     server = start(SandboxConfig(port=0, seed=seed, history_days=history_days,
                                  scenarios=("member_day",)), clock)
     try:
-        folder = tmp_path_factory.mktemp("sandbox_db")
+        folder.mkdir(parents=True, exist_ok=True)
         cfg = write_config(folder, server.url)
         db = Database.for_config(cfg)
         scheduler = Scheduler(db, cfg, clock)
