@@ -15,6 +15,7 @@ import queries
 from connectors import writes
 from connectors.records import Table
 from tower import config as config_mod
+from tower import empty_db
 from tower.clock import ManualClock, SimClock
 from tower.db import Database, DatabaseLocked, layer_fingerprint
 
@@ -197,6 +198,9 @@ def catalog(db: Database) -> dict:
     return parts
 
 
+ORDER = "insert into orders (order_id, market, created_at) values ('o1', 'US', now())"
+
+
 def test_a_new_file_copied_from_the_empty_database_equals_one_migrated_from_scratch(tmp_path):
     scratch = Database(tmp_path / "scratch" / "t.duckdb", from_empty=False)
     copied = Database(tmp_path / "copied" / "t.duckdb")
@@ -205,7 +209,7 @@ def test_a_new_file_copied_from_the_empty_database_equals_one_migrated_from_scra
         assert all(catalog(copied).values())
         assert copied.df("select count(*) n from orders").n[0] == 0
         with copied.cursor() as cur:  # a database of its own: writing it leaves the next new one empty
-            cur.execute("insert into orders (order_id, market, created_at) values ('o1', 'US', now())")
+            cur.execute(ORDER)
         applied = copied.df(CATALOG["migrations"].replace("version", "version, applied_at"))
     finally:
         scratch.close()
@@ -215,6 +219,19 @@ def test_a_new_file_copied_from_the_empty_database_equals_one_migrated_from_scra
     # both copies of the process's one empty database: migrated once, at the same moments
     pd.testing.assert_frame_equal(again.df(CATALOG["migrations"].replace("version", "version, applied_at")), applied)
     again.close()
+
+
+def test_a_new_file_never_replaces_one_another_process_made_meanwhile(tmp_path):
+    path = tmp_path / "t.duckdb"
+    other = Database(path)  # another process made the file after this one found it missing
+    with other.cursor() as cur:
+        cur.execute(ORDER)
+    other.close()
+    empty_db.copy_to(path, lambda template: Database(template, from_empty=False).close())
+    db = Database(path)
+    assert db.df("select count(*) n from orders").n[0] == 1
+    db.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.duckdb"], "no partial copy left behind"
 
 
 def kpi_definition(path, kpi: str = "return_rate") -> str:
