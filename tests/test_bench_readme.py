@@ -52,3 +52,12 @@ def test_the_console_benchmark_runs_both_sides_and_reports_them(capsys):
     text = bench_console.main(["--queries", "2", "--pause-s", "0.5", "--no-write"])
     assert "| started when asked (baseline) |" in text and "| Tower: started when the last query ended |" in text
     assert "4 queries per side" in text and "× faster than the baseline" in text
+
+
+def test_the_open_benchmark_times_every_case_and_reports_both_ratios():
+    from bench import bench_db_open
+
+    text = bench_db_open.main(["--opens", "2", "--no-write"])
+    for label in bench_db_open.CASES.values():
+        assert f"| {label} | " in text
+    assert "2 opens per case" in text and "A new file opens" in text and "× faster than the baseline" in text
