@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import queries
@@ -424,6 +424,36 @@ def test_inventory_turnover_on_literal_rows(empty_db):
     # nothing observed before the start: only the end value counts
     value, _ = kpis.value(db, "inventory_turnover", params(NOW, start_h_ago=24 * 5))
     assert value == pytest.approx(50 * 2.0 / 200 * 365 / 5)
+
+
+@pytest.fixture(scope="module")
+def survey_db(tmp_path_factory):
+    db = Database(tmp_path_factory.mktemp("surveys") / "tower.duckdb")
+    yield db
+    db.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(promoters=st.integers(0, 60), passives=st.integers(0, 60), detractors=st.integers(0, 60))
+@example(promoters=21, passives=15, detractors=4)  # NPS 42.5: once shown +43 against an exact +42
+def test_a_rate_is_its_counts_divided_once_so_a_half_rounds_like_the_exact_number(
+        survey_db, promoters, passives, detractors):
+    """NPS and CSAT are 100 × count ÷ answers, one rounding, so a value on a half (42.5) prints like
+    the exact fraction does; p/n − d/n rounded twice and printed 42.50000000000001 as +43."""
+    n = promoters + passives + detractors
+    scores = [10] * promoters + [7] * passives + [3] * detractors
+    at = NOW - timedelta(hours=2)
+    survey_db.cursor().execute("delete from nps_responses; delete from csat_responses")
+    ref.load(survey_db, {
+        "nps_responses": [{"response_id": str(i), "score": s, "created_at": at} for i, s in enumerate(scores)],
+        "csat_responses": [{"response_id": str(i), "score": 5 if s == 10 else 3 if s == 7 else 1,
+                            "created_at": at} for i, s in enumerate(scores)]})
+    p = params(NOW, start_h_ago=24)
+    if n == 0:
+        assert kpis.value(survey_db, "nps", p)[0] is None
+        return
+    assert kpis.value(survey_db, "nps", p) == (100 * (promoters - detractors) / n, n)
+    assert kpis.value(survey_db, "csat", p) == (100 * promoters / n, n)
 
 
 # ── tiles: previous window, delta and red/yellow/green ──────────────────────────────────────────

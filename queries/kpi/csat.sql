@@ -14,6 +14,6 @@ create or replace macro kpi_csat(window_start, as_of, merchant_filter := null, c
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
 -- counts from the hourly rollups + the window's edges (survey_counts in _facts.sql; same as survey_facts)
-select dimension_value, bucket_start, 100.0 * (satisfied / answers) as value, answers as n
+select dimension_value, bucket_start, 100.0 * satisfied / answers as value, answers as n
 from survey_counts(window_start, as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension, bucket, 'csat', kpi_raw_only())
 where answers > 0;

@@ -15,7 +15,7 @@ create or replace macro kpi_nps(window_start, as_of, merchant_filter := null, ch
 ) as table
 -- counts from the hourly rollups + the window's edges (survey_counts in _facts.sql; same as survey_facts)
 select dimension_value, bucket_start,
-    100.0 * (promoters / answers - detractors / answers) as value, answers as n,
+    100.0 * (promoters - detractors) / answers as value, answers as n,
     promoters, detractors
 from survey_counts(window_start, as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension, bucket, 'nps', kpi_raw_only())
 where answers > 0;

@@ -14,6 +14,6 @@ create or replace macro kpi_order_accuracy(window_start, as_of, merchant_filter 
     market_filter := null, warehouse_filter := null, carrier_filter := null, dimension := null, bucket := null
 ) as table
 -- counts from the hourly rollups + the window's edges (order_counts in _facts.sql; same as order_facts)
-select dimension_value, bucket_start, 100.0 * (1 - inaccurate / orders) as value, orders as n
+select dimension_value, bucket_start, 100.0 * (orders - inaccurate) / orders as value, orders as n
 from order_counts(window_start, as_of, merchant_filter, channel_filter, market_filter, warehouse_filter, carrier_filter, dimension, bucket, 'shipped', kpi_raw_only())
 where orders > 0;
