@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import logging
 import os
 import threading
@@ -17,7 +16,8 @@ import pandas as pd
 
 import queries
 from queries import dynamic
-from tower import empty_db
+from tower import data_version, empty_db
+from tower.data_version import VersionedCursor
 
 
 log = logging.getLogger("tower.db")
@@ -25,119 +25,6 @@ log = logging.getLogger("tower.db")
 
 class DatabaseLocked(RuntimeError):
     """Another process (usually the running app) owns the database file."""
-
-
-# ── data version ──────────────────────────────────────────────────────────────────────────────────
-# One process owns the database (DESIGN.md), so "has the data changed?" is answered in process: every
-# committed write through a Database cursor moves the file's version to a fresh number. The numbers
-# come from one process-wide counter and are kept per file (DuckDB shares one instance per path, so
-# two Database objects on one file share a version), so a file closed and opened again never
-# repeats a version an old cache entry was keyed on.
-_VERSION_NUMBERS = itertools.count(1)
-_versions: dict[str, int] = {}
-_versions_lock = threading.Lock()
-# Statement kinds that cannot change data. Anything else (INSERT, UPDATE, DELETE, CREATE, COPY …)
-# counts as a write once committed; counting a harmless statement too only costs one recompute.
-_READS = {"SELECT", "EXPLAIN", "PRAGMA", "SET", "VARIABLE_SET", "TRANSACTION", "ATTACH", "DETACH",
-          "PREPARE", "RELATION", "CALL", "LOGICAL_PLAN", "EXPORT"}
-
-
-@functools.lru_cache(maxsize=1024)
-def _statement_kinds(sql: str) -> tuple[str, ...]:
-    """The statement types in `sql` (e.g. ('INSERT',)); SQL DuckDB cannot parse counts as a write."""
-    try:
-        return tuple(s.type.name for s in duckdb.extract_statements(sql))
-    except duckdb.Error:
-        return ("UNKNOWN",)
-
-
-def _writes(sql: str) -> bool:
-    return any(kind not in _READS for kind in _statement_kinds(sql))
-
-
-def _transaction_word(sql: str) -> str | None:
-    """'begin' / 'commit' / 'rollback' for transaction statements sent as SQL text, else None."""
-    if _statement_kinds(sql) != ("TRANSACTION",):
-        return None
-    word = sql.strip().split(None, 1)[0].lower().rstrip(";")
-    return {"start": "begin", "end": "commit", "abort": "rollback"}.get(word, word)
-
-
-class VersionedCursor:
-    """A DuckDB cursor that moves its database's data version after each committed write: at
-    `commit()` (or `execute("commit")`) when the transaction wrote, or right after a write run in
-    auto-commit mode. Reads never move it. Everything else is DuckDB's own cursor."""
-
-    __slots__ = ("_raw", "_bump", "_in_transaction", "_wrote")
-
-    def __init__(self, raw: duckdb.DuckDBPyConnection, bump):
-        self._raw = raw
-        self._bump = bump
-        self._in_transaction = False
-        self._wrote = False
-
-    def __getattr__(self, name):
-        return getattr(self._raw, name)
-
-    def __enter__(self) -> "VersionedCursor":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._raw.close()
-
-    def begin(self) -> "VersionedCursor":
-        self._raw.begin()
-        self._in_transaction, self._wrote = True, False
-        return self
-
-    def commit(self) -> "VersionedCursor":
-        self._raw.commit()
-        self._committed()
-        return self
-
-    def rollback(self) -> "VersionedCursor":
-        """Roll the open transaction back; nothing to do when a failed commit has ended it already
-        (DuckDB then says "no transaction is active", which would hide the commit's own error from
-        every `except: rollback(); raise` in the code, e.g. a migration out of memory)."""
-        try:
-            self._raw.rollback()
-        except duckdb.TransactionException as e:
-            if "no transaction is active" not in str(e):
-                raise
-        finally:
-            self._in_transaction, self._wrote = False, False
-        return self
-
-    def execute(self, sql, parameters=None) -> "VersionedCursor":
-        self._raw.execute(sql, parameters)
-        self._after(sql)
-        return self
-
-    def executemany(self, sql, parameters=None) -> "VersionedCursor":
-        self._raw.executemany(sql, parameters)
-        self._after(sql)
-        return self
-
-    def _after(self, sql) -> None:
-        if not isinstance(sql, str):
-            return  # a prepared statement object: no writer here uses one
-        word = _transaction_word(sql)
-        if word == "begin":
-            self._in_transaction, self._wrote = True, False
-        elif word == "commit":
-            self._committed()
-        elif word == "rollback":
-            self._in_transaction, self._wrote = False, False
-        elif _writes(sql):
-            if self._in_transaction:
-                self._wrote = True
-            else:
-                self._bump()  # auto-commit: the statement is already committed
-
-    def _committed(self) -> None:
-        if self._in_transaction and self._wrote:
-            self._bump()
-        self._in_transaction, self._wrote = False, False
 
 
 ENGINE_SETTINGS = ("memory_limit", "temp_directory", "max_temp_directory_size", "threads")  # [database] keys
@@ -193,10 +80,8 @@ class Database:
         self._snapshot_lock, self._snapshot_state = threading.Lock(), threading.Lock()
         self._copying: duckdb.DuckDBPyConnection | None = None  # the snapshot copy's cursor, if one runs
         self._copy_interrupted = False
-        with _versions_lock:  # an in-memory database is its own: a key nobody else gets
-            self._version_key = (str(self.path.resolve()) if str(path) != ":memory:"
-                                 else f":memory:{next(_VERSION_NUMBERS)}")
-            _versions.setdefault(self._version_key, next(_VERSION_NUMBERS))
+        self._version_key = data_version.register(
+            str(self.path.resolve()) if str(path) != ":memory:" else ":memory:")
         if read_only:
             self.con.execute("set timezone = 'UTC'")
             return
@@ -277,16 +162,13 @@ class Database:
         if self._version_key is None:
             with self._raw_cursor() as cur:
                 return int(cur.execute(queries.load("core/lake_data_version")).fetchone()[0] or 0)
-        with _versions_lock:
-            return _versions[self._version_key]
+        return data_version.current(self._version_key)
 
     def touch(self) -> int:
         """Move the data version on (called by cursors after a committed write). Returns it."""
         if self._version_key is None:
             return self.data_version()
-        with _versions_lock:
-            version = _versions[self._version_key] = next(_VERSION_NUMBERS)
-        return version
+        return data_version.bump(self._version_key)
 
     def df(self, sql: str, params: dict | list | None = None) -> pd.DataFrame:
         with self.cursor() as cur:
