@@ -113,19 +113,18 @@ else:
     st.dataframe(
         scorecard.assign(
             tier=scorecard["tier"].map(lambda t: ctx.t(f"suppliers.tier_{t}") if t in TIERS else t),
-            on_time_rate=scorecard["on_time_rate"] * 100,
             last_report_at=scorecard["last_report_at"].map(lambda t: fmt.ts(t, ctx.lang)),
             silent_for=scorecard["silent_hours"].map(lambda h: fmt.hours(h, ctx.lang)),
         ),
         hide_index=True, width="stretch",
-        column_order=["name", "tier", "country", "lead_time_days", "actual_lead_days", "on_time_rate",
+        column_order=["name", "tier", "country", "lead_time_days", "actual_lead_days", "on_time_pct",
                       "pos_due", "open_pos", "late_pos", "last_report_at", "silent_for"],
         column_config={
             "name": ctx.t("suppliers.col_supplier"), "tier": ctx.t("suppliers.col_tier"),
             "country": ctx.t("suppliers.col_country"),
             "lead_time_days": num(ctx.t("suppliers.col_quoted_lead"), format="%.1f"),
             "actual_lead_days": num(ctx.t("suppliers.col_actual_lead"), format="%.1f"),
-            "on_time_rate": num(ctx.t("suppliers.col_on_time"), format="%.0f%%"),
+            "on_time_pct": num(ctx.t("suppliers.col_on_time"), format="%.0f%%"),
             "pos_due": num(ctx.t("suppliers.col_due"), format="%d"),
             "open_pos": num(ctx.t("suppliers.col_open"), format="%d"),
             "late_pos": num(ctx.t("suppliers.col_late"), format="%d"),

@@ -101,11 +101,40 @@ def test_late_pos_tier_mix_and_scorecard_match_the_rows(tower_env, supplier_db):
     zj = card.loc["Zhejiang Bamboo"]
     # PO-2 shipped (first report with units shipped) 20 h before its promise? it was promised at
     # now − 20 h and reported shipped at now − 20 h: on time; its lead time is 180 h = 7.5 days
-    assert zj["pos_due"] == 1 and zj["on_time_rate"] == pytest.approx(100.0)
+    assert zj["pos_due"] == 1 and zj["on_time_pct"] == pytest.approx(100.0)
     assert zj["actual_lead_days"] == pytest.approx(7.5)
     la = card.loc["LA Print Lab"]
     assert la["silent_for"] == "8 d 9 h"  # its only report, 201 h ago
     assert la["late_pos"] == 0            # PO-6 shipped 95 of 100 after QC: shipped, not late
+
+
+def test_the_scorecards_on_time_share_is_its_counts_divided_once(tower_env, tmp_path):
+    """A supplier with 3 POs due in the window and 1 shipped by its promise: the page shows
+    100 × 1 ÷ 3 as Python computes it in one division (33.333333333333336), the correctly rounded
+    value every other check of the share gets; a 0–1 share times 100 gives 33.33333333333333, and
+    at an exact half such a second rounding prints a different whole percent."""
+    now = datetime.now(UTC)
+    base = now.replace(second=0, microsecond=0)
+    h = lambda n: base + timedelta(hours=n)
+    rows = sample_rows(now)
+    rows["suppliers"].append({"supplier_id": "KH-RATTAN-04", "name": "Phnom Penh Rattan", "tier": "backup",
+                              "country": "KH", "lat": 11.56, "lon": 104.92, "lead_time_days": 15,
+                              "capacity_per_day": 200, "updated_at": h(-100)})
+    for i, shipped_after_promise in enumerate([-2, 5, 9]):  # hours after the promise: one on time
+        po_id = f"PO-KH-{i}"
+        rows["purchase_orders"].append(
+            {"po_id": po_id, "supplier_id": "KH-RATTAN-04", "sku": "GL-BOWL-01", "warehouse_id": "US-WEST-LA",
+             "quantity_ordered": 100, "unit_cost": 1.5, "ordered_at": h(-400), "promised_ship_date": h(-48),
+             "status": "shipped", "updated_at": h(-30)})
+        rows["po_progress"].append(
+            {"po_id": po_id, "observed_at": h(-48 + shipped_after_promise), "quantity_produced": 100,
+             "quantity_qc_passed": 100, "quantity_shipped": 100, "status": "shipped", "source": "supplier_portal"})
+    tower_env(build_db(tmp_path / "rattan.duckdb", rows))
+    at = open_app("pages/suppliers.py", window="7d")
+    assert not at.exception
+    kh = at.dataframe[-1].value.set_index("name").loc["Phnom Penh Rattan"]
+    assert kh["pos_due"] == 3
+    assert kh["on_time_pct"] == 100.0 * 1 / 3
 
 
 def test_po_history_chart_follows_the_reports(tower_env, supplier_db):

@@ -2,7 +2,8 @@
 -- Columns: quoted lead_time_days (d); actual_lead_days (d) = mean days from ordered_at to the first
 --   progress report showing units shipped, over POs that shipped in the window; pos_due = POs whose
 --   promised ship date fell in the window; pos_on_time = of those, first shipment on or before the
---   promised date; on_time_rate (0–1, null when none due); open_pos (not shipped, closed or
+--   promised date; on_time_pct (0–100, one division of the counts like the layer's rates, null
+--   when none due); open_pos (not shipped, closed or
 --   cancelled by the latest report) / late_pos (open and promised ship date passed);
 --   last_report_at (UTC, newest progress report of any PO up to $now); silent_hours (h since then, null when it never reported).
 -- Grain: one row per supplier. Filters: $market (destination warehouse's market) narrows the POs.
@@ -89,7 +90,7 @@ final as (
         sc.actual_lead_days,
         coalesce(sc.pos_due, 0) as pos_due,
         coalesce(sc.pos_on_time, 0) as pos_on_time,
-        sc.pos_on_time / nullif(sc.pos_due, 0)::double as on_time_rate,
+        100.0 * sc.pos_on_time / nullif(sc.pos_due, 0) as on_time_pct,
         coalesce(sc.open_pos, 0) as open_pos,
         coalesce(sc.late_pos, 0) as late_pos,
         lr.last_report_at,
