@@ -4,8 +4,8 @@ child process (tower.sql_console), against the same queries with no child starte
     python -m bench.bench_console [--db <tower.duckdb>] [--queries 20] [--pause-s 2] [--no-write]
 
 Baseline, in the same run: a fresh child started for each query when it is asked (as before the
-spare). Tower: the child for the next query is started when a query ends, so its Python, DuckDB,
-pandas and Arrow imports are done while the analyst reads the result (`--pause-s` between queries).
+spare). Tower: the child for the next query is started when a query ends, so its Python, DuckDB
+and Arrow imports are done while the analyst reads the result (`--pause-s` between queries).
 Without `--db` a small database with 10,000 orders is made; the query is the same in both.
 Rounds alternate (baseline, Tower, baseline, …) so a change in the machine's speed meets both.
 """

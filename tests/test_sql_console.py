@@ -235,6 +235,26 @@ def test_filters_are_bound_as_parameters(db, data_dir):
         run(db, "select $warehouse", data_dir, params={"market": None})
 
 
+def test_a_result_has_the_values_and_types_duckdb_itself_gives(db, data_dir):
+    """The child hands its result over as Arrow; the analyst still gets what DuckDB's own frame
+    holds: numbers as numbers (DECIMAL and HUGEINT as floats), intervals as durations, dates and
+    times as timestamps, repeated names numbered as DuckDB numbers them."""
+    sql = ("select 1 as a, 2 as a, 2.50::decimal(10, 2) as price, 12::hugeint as big, "
+           "interval '1 month 3 days 2 hours' as wait, date '2026-11-20' as day, "
+           "timestamp '2026-11-20 08:00:00' as at, map {'x': 1} as m, [1, 2] as l, null as nothing, "
+           "count(*) over () as orders from orders limit 1")
+    shown = run(db, sql, data_dir).df
+    with duckdb.connect() as con:
+        con.execute("create table orders as select 1 as order_id")
+        own = con.sql(sql).df()
+    assert list(shown.columns) == list(own.columns) == ["a", "a_1", "price", "big", "wait", "day", "at", "m", "l",
+                                                        "nothing", "orders"]
+    for column in own.columns:
+        assert shown[column].dtype.kind == own[column].dtype.kind, column
+    assert shown.drop(columns=["l", "orders"]).iloc[0].to_dict() == own.drop(columns=["l", "orders"]).iloc[0].to_dict()
+    assert list(shown["l"][0]) == [1, 2] and shown["orders"][0] == 3
+
+
 def test_duckdb_errors_show_duckdbs_message(db, data_dir):
     with pytest.raises(sc.QueryFailed) as e:
         run(db, "select * from no_such_table", data_dir)

@@ -155,7 +155,8 @@ def _explained(query: str) -> str:
 
 
 def _check_select(sql: str, con) -> None:
-    tree = json.loads(con.execute(queries.load("console/serialize"), {"sql": sql}).fetchone()[0])
+    [(serialized,)] = con.execute(queries.load("console/serialize"), {"sql": sql}).fetchall()  # read to its end:
+    tree = json.loads(serialized)                            # an open result would block the next statement
     if tree.get("error"):
         raise Refused(f"This query can't be checked, so it was refused ({tree.get('error_message')}).")
     for node in _walk(tree):

@@ -6,6 +6,9 @@ access off (no file, URL or extension), no temp directory, its own memory limit 
 locks the configuration; an address-space rlimit and a CPU-time rlimit are a second fence should
 DuckDB's own accounting miss an allocation. It answers on stdout with a JSON header and, for a result,
 an Arrow IPC stream (data only: the parent never unpickles what untrusted SQL produced).
+It never imports pandas: the result goes from DuckDB to Arrow directly, and without pandas the child
+starts in a third of the time (bench/README.md, "SQL console"), the time a query waits for it when the
+spare started a moment ago.
 """
 from __future__ import annotations
 
@@ -17,16 +20,15 @@ import struct
 import sys
 import threading
 import time
-import warnings
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 import queries
 from tower import console_guard
 
-HEADROOM_BYTES = 768 * 2**20   # address space over the memory limit for Python, pandas and Arrow
+HEADROOM_BYTES = 768 * 2**20   # address space over the memory limit for Python and Arrow
+FETCH_ROWS = 2048               # one DuckDB vector per Arrow batch: the cap is checked every 2,048 rows
 
 
 def main() -> None:
@@ -49,7 +51,7 @@ def answer(request: dict) -> tuple[bytes, bytes]:
     try:
         statements = console_guard.check(request["sql"], con)
         binds = [_binds(names, request["params"]) for _, names in statements]
-        df, truncated = _execute(con, statements, binds, request)
+        table, truncated = _execute(con, statements, binds, request)
     except console_guard.Refused as e:
         return _header("refused", str(e)), b""
     except _TimedOut:
@@ -59,7 +61,7 @@ def answer(request: dict) -> tuple[bytes, bytes]:
     except duckdb.Error as e:
         return _header("failed", str(e).strip() or type(e).__name__), b""
     try:
-        payload = _arrow(df)
+        payload = _arrow(table)
     except MemoryError:
         return _header("out_of_memory", ""), b""
     if len(payload) > request["max_result_bytes"]:
@@ -111,7 +113,9 @@ def _binds(names: frozenset[str], params: dict) -> dict | None:
     return {k: params[k] for k in names} or None
 
 
-def _execute(con, statements, binds, request) -> tuple[pd.DataFrame, bool]:
+def _execute(con, statements, binds, request) -> tuple[pa.Table, bool]:
+    """Run every statement of the script to its end (they are reads: run, so an error in any is
+    shown) and return the last one's rows, at most the row cap."""
     timed_out = threading.Event()
 
     def stop():
@@ -122,9 +126,11 @@ def _execute(con, statements, binds, request) -> tuple[pd.DataFrame, bool]:
     timer.daemon = True
     timer.start()
     try:
-        for (sql, _), bind in zip(statements, binds):
+        *earlier, (last, _) = statements
+        for (sql, _), bind in zip(earlier, binds):
             con.execute(sql, bind)
-        return _fetch_capped(con, request["row_cap"])
+            con.complete()
+        return _fetch_capped(con.sql(last, params=binds[-1]), request["row_cap"])
     except duckdb.Error:
         if timed_out.is_set():
             raise _TimedOut() from None
@@ -133,34 +139,23 @@ def _execute(con, statements, binds, request) -> tuple[pd.DataFrame, bool]:
         timer.cancel()
 
 
-def _fetch_capped(con, row_cap: int) -> tuple[pd.DataFrame, bool]:
-    """Stream chunks until one row past the cap: a huge result is never materialised."""
-    chunks, total = [], 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # duckdb's own pandas-deprecation noise
-        while total <= row_cap:
-            chunk = con.fetch_df_chunk(1)
-            if not len(chunk):
-                if not chunks:
-                    chunks.append(chunk)  # keeps the column names of an empty result
+def _fetch_capped(relation, row_cap: int) -> tuple[pa.Table, bool]:
+    """Stream batches until one row past the cap: a huge result is never materialised (a relation's
+    Arrow reader streams; an execute() result's would copy every row first)."""
+    batches, total = [], 0
+    with relation.to_arrow_reader(FETCH_ROWS) as reader:
+        for batch in reader:
+            batches.append(batch)
+            total += batch.num_rows
+            if total > row_cap:
                 break
-            chunks.append(chunk)
-            total += len(chunk)
-    df = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    return df.iloc[:row_cap].reset_index(drop=True), total > row_cap
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+    return table.slice(0, row_cap), total > row_cap
 
 
-def _arrow(df: pd.DataFrame) -> bytes:
-    """The frame as an Arrow IPC stream; a column Arrow can't type (UUIDs, mixed objects) as text."""
-    df = df.set_axis(_unique([str(c) for c in df.columns]), axis=1)  # `select 1, 1` has two "1"s
-    try:
-        table = pa.Table.from_pandas(df, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        df = df.copy()
-        for column in df.columns:
-            if df[column].dtype == object:
-                df[column] = df[column].map(lambda v: v if v is None else str(v))
-        table = pa.Table.from_pandas(df, preserve_index=False)
+def _arrow(table: pa.Table) -> bytes:
+    """The table as an Arrow IPC stream, its column names made unique (`select 1, 1` has two "1"s)."""
+    table = table.rename_columns(_unique([str(c) for c in table.column_names]))
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -168,11 +163,15 @@ def _arrow(df: pd.DataFrame) -> bytes:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
+    """Repeated names numbered as DuckDB numbers them in its own frames: a, a_1, a_2."""
+    taken, out = set(), []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        unique, k = name, 0
+        while unique in taken:
+            k += 1
+            unique = f"{name}_{k}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tower.auth import audit, policy
 from tower.auth.policy import Identity
@@ -183,7 +184,7 @@ def _start_child() -> subprocess.Popen:
 
 def _take_child() -> subprocess.Popen:
     """The child for one query: the spare if one is alive, else a new one. Starting Python with
-    DuckDB, pandas and Arrow takes about a second (bench/README.md, "SQL console"); the spare did it
+    DuckDB and Arrow takes about a third of a second (bench/README.md, "SQL console"); the spare did it
     while nobody waited. A child still answers one request only and exits: nothing is ever reused."""
     global _spare
     with _spare_lock:
@@ -269,7 +270,7 @@ def _result(header: dict, payload: bytes, memory_limit: str, limit_s: float, ela
     kind, message = header.get("kind"), header.get("message") or ""
     if kind == "ok":
         table = pa.ipc.open_stream(payload).read_all()
-        return ConsoleResult(table.to_pandas(), bool(header["truncated"]),
+        return ConsoleResult(_frame(table), bool(header["truncated"]),
                              float(header.get("elapsed_s", elapsed_s)), int(header["statements"]))
     if kind == "refused":
         raise Refused(message)
@@ -283,6 +284,31 @@ def _result(header: dict, payload: bytes, memory_limit: str, limit_s: float, ela
     if kind == "unavailable":
         raise QueryFailed(message)
     raise QueryFailed(message or "The query failed.")
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """The child's Arrow result as the frame DuckDB itself would give: dates as datetime64, DECIMAL
+    and HUGEINT as floats, intervals as Timedeltas (a month as 30 days, DuckDB's rule), maps as
+    dicts. A column pandas has no type for (a UNION, a date past the year 2262) comes as Python
+    values, or as Arrow's text when even those fail: any result that ran is shown."""
+    return pd.DataFrame({name: _column(table[name]) for name in table.column_names})
+
+
+def _column(column: pa.ChunkedArray) -> pd.Series:
+    if pa.types.is_decimal(column.type):
+        column = pc.cast(column, pa.float64())
+    elif column.type == pa.month_day_nano_interval():
+        return pd.Series(pd.to_timedelta([
+            None if v is None else pd.Timedelta(days=30 * v.months + v.days, microseconds=v.nanoseconds / 1000)
+            for v in column.to_pylist()]))
+    try:
+        return column.to_pandas(date_as_object=False, maps_as_pydicts="lossy")
+    except (pa.ArrowException, ValueError, OverflowError):
+        pass
+    try:
+        return pd.Series(column.to_pylist(), dtype=object)
+    except (ValueError, OverflowError):
+        return pd.Series(pc.cast(column, pa.string()).to_pylist(), dtype=object)
 
 
 def _died(returncode: int, memory_limit: str, limit_s: float) -> QueryStopped:
