@@ -181,6 +181,8 @@ def test_default_start_listens_on_loopback_only(tmp_path):
             with pytest.raises(OSError), socket.create_connection((ip, port), timeout=3):
                 pass
         assert "local (one local admin, 127.0.0.1 only)" in log.read_text()
+        # the dev sign-in's provider (Flask, Authlib's deprecated jose) is loaded only for TOWER_AUTH=dev
+        assert "DeprecationWarning" not in log.read_text()
     finally:
         stop(proc)
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from streamlit.web import cli
 
-from sandbox import identity_provider
 from tower import config as config_mod
 from tower import runtime
 from tower.auth import serving
@@ -55,6 +54,10 @@ class HeldStop:
 
 def dev_sign_in_args(own_files: list[Path]) -> list[str]:
     """Start the local identity provider and point Streamlit at it (both secrets files)."""
+    # imported here: Flask and Authlib's server side take ~0.9 s to import and warn of deprecations,
+    # which a server in local or sign-in mode never needs
+    from sandbox import identity_provider
+
     port = int(os.environ.get("TOWER_AUTH_DEV_PORT", identity_provider.DEFAULT_PORT))
     provider = identity_provider.start(port)
     dev_file = serving.write_dev_secrets(config_mod.load().data_dir, provider.metadata_url)
