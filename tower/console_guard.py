@@ -155,8 +155,9 @@ def _explained(query: str) -> str:
 
 
 def _check_select(sql: str, con) -> None:
-    [(serialized,)] = con.execute(queries.load("console/serialize"), {"sql": sql}).fetchall()  # read to its end:
-    tree = json.loads(serialized)                            # an open result would block the next statement
+    # fetchall, not fetchone: a result left open blocks the next statement on this connection
+    [(serialized,)] = con.execute(queries.load("console/serialize"), {"sql": sql}).fetchall()
+    tree = json.loads(serialized)
     if tree.get("error"):
         raise Refused(f"This query can't be checked, so it was refused ({tree.get('error_message')}).")
     for node in _walk(tree):

@@ -7,7 +7,7 @@ locks the configuration; an address-space rlimit and a CPU-time rlimit are a sec
 DuckDB's own accounting miss an allocation. It answers on stdout with a JSON header and, for a result,
 an Arrow IPC stream (data only: the parent never unpickles what untrusted SQL produced).
 It never imports pandas: the result goes from DuckDB to Arrow directly, and without pandas the child
-starts in a third of the time (bench/README.md, "SQL console"), the time a query waits for it when the
+starts in half the time (bench/README.md, "SQL console"), the time a query waits for it when the
 spare started a moment ago.
 """
 from __future__ import annotations

@@ -184,7 +184,7 @@ def _start_child() -> subprocess.Popen:
 
 def _take_child() -> subprocess.Popen:
     """The child for one query: the spare if one is alive, else a new one. Starting Python with
-    DuckDB and Arrow takes about a third of a second (bench/README.md, "SQL console"); the spare did it
+    DuckDB and Arrow takes under half a second (bench/README.md, "SQL console"); the spare did it
     while nobody waited. A child still answers one request only and exits: nothing is ever reused."""
     global _spare
     with _spare_lock:
